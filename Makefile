@@ -1,0 +1,38 @@
+# The two commands: `make run` and `make test`. Both install what they need.
+SHELL := /bin/bash
+PORT ?= 8080
+CARGO ?= cargo
+
+.PHONY: run test deps deps-test build sample lint bench clean-test-dbs
+
+deps:
+	@scripts/deps.sh build
+
+deps-test:
+	@scripts/deps.sh test
+	@command -v cargo-nextest >/dev/null || $(CARGO) install --locked cargo-nextest
+
+build: deps
+	$(CARGO) build --release
+
+## Serve the bundled sample (data/sample.gpkg) at http://localhost:$(PORT)
+run: build
+	./target/release/geoplan serve --gpkg data/sample.gpkg --listen 0.0.0.0:$(PORT)
+
+## Regenerate the committed sample (deterministic)
+sample: build
+	./target/release/geoplan sample --seed 42 --parcels 20000 --out data/sample.gpkg
+
+## Everything CI runs: formatting, lints, all tests against real PostGIS.
+test: deps-test
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	GEOPLAN_TEST_PG=$$(scripts/test-postgres.sh) $(CARGO) nextest run --no-fail-fast
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+## Benchmarks on the 1,000,000-parcel set (see benches/README.md)
+bench: build
+	benches/run.sh

@@ -1,0 +1,224 @@
+//! Configuration: `geoplan.toml` with `${ENV}` substitution, defaults for
+//! every limit, and `DATABASE_URL` honoured. Parsing only: no IO beyond
+//! reading the file it is given.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Errors reading configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    /// The TOML is invalid.
+    #[error("invalid configuration {0}: {1}")]
+    Parse(PathBuf, String),
+    /// `${NAME}` names an unset variable.
+    #[error("configuration uses ${{{0}}}, which is not set")]
+    MissingEnv(String),
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// Public base URL used in links (no trailing slash); defaults to
+    /// `http://{listen}`.
+    pub public_url: Option<String>,
+    /// Where the data comes from.
+    pub store: StoreConfig,
+    /// Per-layer publication settings, keyed by layer id.
+    pub layers: BTreeMap<String, LayerConfig>,
+    /// Request limits.
+    pub limits: Limits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            store: StoreConfig::default(),
+            layers: BTreeMap::new(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// The store: a PostGIS URL, or else a GeoPackage file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// PostGIS connection URL; when set, PostGIS is the store.
+    pub database_url: Option<String>,
+    /// GeoPackage used when no database URL is set.
+    pub gpkg: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            database_url: None,
+            gpkg: PathBuf::from("data/sample.gpkg"),
+        }
+    }
+}
+
+/// How one layer is published.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LayerConfig {
+    /// Title shown to users (may be Vietnamese).
+    pub title: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Attributes to publish; all when absent.
+    pub attributes: Option<Vec<String>>,
+    /// Minimum zoom at which tiles show the layer.
+    pub minzoom: Option<u8>,
+    /// Maximum zoom at which tiles show the layer.
+    pub maxzoom: Option<u8>,
+    /// False hides the layer.
+    pub publish: Option<bool>,
+}
+
+/// Limits on requests; each is named in the error that enforces it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Default page size of feature queries.
+    pub default_limit: usize,
+    /// Maximum page size of feature queries.
+    pub max_limit: usize,
+    /// Maximum filter nesting depth.
+    pub max_filter_depth: usize,
+    /// Maximum filter nodes.
+    pub max_filter_nodes: usize,
+    /// Maximum IN-list length.
+    pub max_in_list: usize,
+    /// Maximum length of a filter text, in bytes.
+    pub max_filter_bytes: usize,
+    /// Maximum request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Request timeout, seconds.
+    pub request_timeout_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            default_limit: 100,
+            max_limit: 10_000,
+            max_filter_depth: 16,
+            max_filter_nodes: 256,
+            max_in_list: 1000,
+            max_filter_bytes: 16 * 1024,
+            max_body_bytes: 10 * 1024 * 1024,
+            request_timeout_secs: 60,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a file, substituting `${NAME}` from the environment, then
+    /// applies `DATABASE_URL` when the file sets no database.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.to_owned(), e))?;
+        let mut c = Config::parse(&text, |k| std::env::var(k).ok()).map_err(|e| match e {
+            ConfigError::Parse(_, m) => ConfigError::Parse(path.to_owned(), m),
+            e => e,
+        })?;
+        c.apply_env();
+        Ok(c)
+    }
+
+    /// Parses TOML text with `${NAME}` looked up through `env`.
+    pub fn parse(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let text = substitute(text, env)?;
+        toml::from_str(&text)
+            .map_err(|e| ConfigError::Parse(PathBuf::from("<text>"), e.to_string()))
+    }
+
+    /// `DATABASE_URL` from the environment when no database is configured.
+    pub fn apply_env(&mut self) {
+        if self.store.database_url.is_none() {
+            if let Ok(u) = std::env::var("DATABASE_URL") {
+                if !u.is_empty() {
+                    self.store.database_url = Some(u);
+                }
+            }
+        }
+    }
+
+    /// The public base URL, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
+
+/// Replaces `${NAME}` with the variable's value; `$${` escapes a literal.
+fn substitute(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("${") {
+        if rest[..i].ends_with('$') {
+            out.push_str(&rest[..i]);
+            out.push_str("{");
+            rest = &rest[i + 2..];
+            continue;
+        }
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[i..]);
+            return Ok(out);
+        };
+        let name = &after[..end];
+        out.push_str(&env(name).ok_or_else(|| ConfigError::MissingEnv(name.to_owned()))?);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_variables_are_substituted_and_missing_ones_named() {
+        let text = "listen = \"0.0.0.0:${PORT}\"\n[store]\ndatabase_url = \"${DB}\"\n";
+        let c = Config::parse(text, |k| match k {
+            "PORT" => Some("9000".into()),
+            "DB" => Some("postgres://x/y".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9000");
+        assert_eq!(c.store.database_url.as_deref(), Some("postgres://x/y"));
+        let e = Config::parse(text, |_| None).unwrap_err();
+        assert!(e.to_string().contains("PORT"));
+    }
+
+    #[test]
+    fn layers_and_limits_parse_and_typos_are_refused() {
+        let c = Config::parse(
+            "[layers.parcels]\ntitle = \"Thửa đất\"\nminzoom = 14\n[limits]\nmax_limit = 500\n",
+            |_| None,
+        )
+        .unwrap();
+        assert_eq!(c.layers["parcels"].title.as_deref(), Some("Thửa đất"));
+        assert_eq!(c.limits.max_limit, 500);
+        assert_eq!(c.limits.default_limit, 100);
+        assert!(Config::parse("[limits]\nmax_limti = 5\n", |_| None).is_err());
+    }
+}

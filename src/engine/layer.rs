@@ -1,0 +1,371 @@
+//! A published layer in memory: a large immutable base (geometry in Web
+//! Mercator, R-tree bulk loaded) plus a small delta of features changed
+//! since, so an edit rebuilds only the delta, not the world.
+
+use super::EngineError;
+use crate::crs::{self, Crs, WEB_MERCATOR};
+use crate::model::{FeatureRow, FieldDef, GeometryType, LayerData, LayerDataBuilder};
+use geo_types::{Coord, Rect};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{Envelope, RTree, AABB};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+/// R-tree entry: a feature's envelope and its row.
+pub type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
+
+/// Descriptive metadata of a published layer (from configuration).
+#[derive(Debug, Clone, Default)]
+pub struct LayerMeta {
+    /// Human title (may be Vietnamese).
+    pub title: String,
+    /// Longer description.
+    pub description: String,
+    /// Published attributes; `None` publishes all.
+    pub attributes: Option<Vec<String>>,
+}
+
+/// Layer data in Web Mercator with its R-tree.
+#[derive(Debug)]
+pub struct Indexed {
+    /// Features, geometry in EPSG:3857.
+    pub data: LayerData,
+    /// R-tree over feature envelopes.
+    pub tree: RTree<Entry>,
+}
+
+impl Indexed {
+    /// Reprojects `data` to Web Mercator and indexes it.
+    pub fn build(mut data: LayerData) -> Result<Indexed, EngineError> {
+        let from = Crs::Epsg(data.srid);
+        if data.srid != 3857 {
+            let coords = data.geometry.coords_mut();
+            // Large layers reproject in parallel chunks; PROJ objects are
+            // per thread (crs caches them).
+            use rayon::prelude::*;
+            coords
+                .par_chunks_mut(64 * 1024)
+                .try_for_each(|c| crs::transform(from, WEB_MERCATOR, c))
+                .map_err(|e| EngineError::Crs(data.name.clone(), e.to_string()))?;
+            data.srid = 3857;
+        }
+        let entries: Vec<Entry> = (0..data.len())
+            .filter_map(|i| {
+                data.geometry.bbox(i).map(|r| {
+                    GeomWithData::new(
+                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                        i as u32,
+                    )
+                })
+            })
+            .collect();
+        Ok(Indexed {
+            tree: RTree::bulk_load(entries),
+            data,
+        })
+    }
+
+    fn empty_like(d: &LayerData) -> Indexed {
+        Indexed {
+            data: LayerDataBuilder::new(&d.name, 3857, d.geometry_type, d.fields.clone())
+                .finish()
+                .expect("an empty layer is valid"),
+            tree: RTree::new(),
+        }
+    }
+}
+
+/// Which part of a layer a feature lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Part {
+    /// The base.
+    Base,
+    /// The delta of recent changes.
+    Delta,
+}
+
+/// A reference to one live feature of a layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FeatureRef {
+    /// Base or delta.
+    pub part: Part,
+    /// Row in that part.
+    pub row: u32,
+    /// Feature id.
+    pub fid: i64,
+}
+
+/// One published layer: immutable; changes produce a new `Layer`.
+#[derive(Debug)]
+pub struct Layer {
+    /// Layer id (the store's table/layer name).
+    pub id: String,
+    /// Metadata.
+    pub meta: LayerMeta,
+    /// EPSG code of the store's geometry (e.g. 5899).
+    pub source_srid: u32,
+    pub(crate) base: Arc<Indexed>,
+    pub(crate) delta: Arc<Indexed>,
+    /// Base fids hidden by the delta (updated or deleted).
+    pub(crate) hidden: Arc<HashSet<i64>>,
+    extent: Option<Rect<f64>>,
+    count: usize,
+}
+
+/// Delta size beyond which a change rebuilds the base instead.
+fn compaction_threshold(base_len: usize) -> usize {
+    (base_len / 16).max(4096)
+}
+
+impl Layer {
+    /// A layer from data read from a store (any CRS; reprojected here).
+    pub fn new(data: LayerData, meta: LayerMeta) -> Result<Layer, EngineError> {
+        let source_srid = data.srid;
+        let id = data.name.clone();
+        let base = Indexed::build(data)?;
+        let delta = Indexed::empty_like(&base.data);
+        Ok(Layer::assemble(
+            id,
+            meta,
+            source_srid,
+            Arc::new(base),
+            Arc::new(delta),
+            Arc::new(HashSet::new()),
+        ))
+    }
+
+    fn assemble(
+        id: String,
+        meta: LayerMeta,
+        source_srid: u32,
+        base: Arc<Indexed>,
+        delta: Arc<Indexed>,
+        hidden: Arc<HashSet<i64>>,
+    ) -> Layer {
+        let mut layer = Layer {
+            id,
+            meta,
+            source_srid,
+            base,
+            delta,
+            hidden,
+            extent: None,
+            count: 0,
+        };
+        layer.count = layer.base.data.len() - layer.hidden_in_base() + layer.delta.data.len();
+        let mut ext: Option<AABB<[f64; 2]>> = None;
+        for t in [&layer.base.tree, &layer.delta.tree] {
+            if t.size() > 0 {
+                let e = t.root().envelope();
+                ext = Some(match ext {
+                    None => e,
+                    Some(x) => x.merged(&e),
+                });
+            }
+        }
+        // The extent is a bound: hidden base features may still widen it.
+        layer.extent = ext.map(|e| {
+            Rect::new(
+                Coord {
+                    x: e.lower()[0],
+                    y: e.lower()[1],
+                },
+                Coord {
+                    x: e.upper()[0],
+                    y: e.upper()[1],
+                },
+            )
+        });
+        layer
+    }
+
+    fn hidden_in_base(&self) -> usize {
+        self.hidden
+            .iter()
+            .filter(|f| self.base.data.row_of(**f).is_some())
+            .count()
+    }
+
+    /// Applies inserted/updated features (`upserts`, in the store's CRS) and
+    /// deleted fids, returning the new layer. Only the delta is rebuilt,
+    /// unless it has grown large, when everything is compacted into a new
+    /// base.
+    pub fn with_changes(
+        &self,
+        upserts: Vec<FeatureRow>,
+        deleted: &[i64],
+    ) -> Result<Layer, EngineError> {
+        let mut changed: BTreeMap<i64, Option<FeatureRow>> = BTreeMap::new();
+        // Current delta rows, back in the source CRS so everything goes
+        // through one path.
+        let d = &self.delta.data;
+        for row in 0..d.len() {
+            changed.insert(d.fids[row], Some(self.row_in_source(Part::Delta, row)?));
+        }
+        for fid in deleted {
+            changed.insert(*fid, None);
+        }
+        for r in upserts {
+            changed.insert(r.fid, Some(r));
+        }
+        let mut hidden: HashSet<i64> = (*self.hidden).clone();
+        hidden.extend(changed.keys().copied());
+        let fields = self.base.data.fields.clone();
+        let gtype = self.base.data.geometry_type;
+        let live = changed.values().flatten().count();
+        if live + hidden.len() > compaction_threshold(self.base.data.len()) {
+            return self.compacted(changed);
+        }
+        let mut b = LayerDataBuilder::new(&self.id, self.source_srid, gtype, fields);
+        for r in changed.into_values().flatten() {
+            b.push_row(r)
+                .map_err(|e| EngineError::Data(e.to_string()))?;
+        }
+        let delta = Indexed::build(b.finish().map_err(|e| EngineError::Data(e.to_string()))?)?;
+        Ok(Layer::assemble(
+            self.id.clone(),
+            self.meta.clone(),
+            self.source_srid,
+            self.base.clone(),
+            Arc::new(delta),
+            Arc::new(hidden),
+        ))
+    }
+
+    fn compacted(&self, changed: BTreeMap<i64, Option<FeatureRow>>) -> Result<Layer, EngineError> {
+        let base = &self.base.data;
+        let mut b = LayerDataBuilder::new(&self.id, 3857, base.geometry_type, base.fields.clone());
+        for row in 0..base.len() {
+            let fid = base.fids[row];
+            if !self.hidden.contains(&fid) && !changed.contains_key(&fid) {
+                b.push_row(base.row(row))
+                    .map_err(|e| EngineError::Data(e.to_string()))?;
+            }
+        }
+        let mut fresh = LayerDataBuilder::new(
+            &self.id,
+            self.source_srid,
+            base.geometry_type,
+            base.fields.clone(),
+        );
+        for r in changed.into_values().flatten() {
+            fresh
+                .push_row(r)
+                .map_err(|e| EngineError::Data(e.to_string()))?;
+        }
+        let mut fresh = fresh
+            .finish()
+            .map_err(|e| EngineError::Data(e.to_string()))?;
+        crs::transform(
+            Crs::Epsg(self.source_srid),
+            WEB_MERCATOR,
+            fresh.geometry.coords_mut(),
+        )
+        .map_err(|e| EngineError::Crs(self.id.clone(), e.to_string()))?;
+        for row in 0..fresh.len() {
+            b.push_row(fresh.row(row))
+                .map_err(|e| EngineError::Data(e.to_string()))?;
+        }
+        let data = b.finish().map_err(|e| EngineError::Data(e.to_string()))?;
+        let mut l = Layer::new(data, self.meta.clone())?;
+        l.source_srid = self.source_srid;
+        Ok(l)
+    }
+
+    /// A feature of a part, with geometry back in the store's CRS.
+    fn row_in_source(&self, part: Part, row: usize) -> Result<FeatureRow, EngineError> {
+        let mut r = self.data(part).row(row);
+        if let Some(g) = r.geometry.take() {
+            use geo::MapCoords;
+            let to = Crs::Epsg(self.source_srid);
+            let g = g
+                .try_map_coords(|c| crs::transform_one(WEB_MERCATOR, to, c))
+                .map_err(|e| EngineError::Crs(self.id.clone(), e.to_string()))?;
+            r.geometry = Some(g);
+        }
+        Ok(r)
+    }
+
+    /// The data of a part.
+    pub fn data(&self, part: Part) -> &LayerData {
+        match part {
+            Part::Base => &self.base.data,
+            Part::Delta => &self.delta.data,
+        }
+    }
+
+    /// The attribute schema.
+    pub fn fields(&self) -> &[FieldDef] {
+        &self.base.data.fields
+    }
+
+    /// The declared geometry type.
+    pub fn geometry_type(&self) -> GeometryType {
+        self.base.data.geometry_type
+    }
+
+    /// Number of live features.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// True when the layer holds no feature.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Bounding box in Web Mercator (None when empty).
+    pub fn extent(&self) -> Option<Rect<f64>> {
+        self.extent
+    }
+
+    /// Heap bytes held by the layer's data (not counting the R-trees).
+    pub fn heap_bytes(&self) -> usize {
+        self.base.data.heap_bytes() + self.delta.data.heap_bytes()
+    }
+
+    /// Number of coordinates held (base and delta).
+    pub fn coord_count(&self) -> usize {
+        self.base.data.geometry.coord_count() + self.delta.data.geometry.coord_count()
+    }
+
+    /// Looks a feature up by fid.
+    pub fn get(&self, fid: i64) -> Option<FeatureRef> {
+        if let Some(row) = self.delta.data.row_of(fid) {
+            return Some(FeatureRef {
+                part: Part::Delta,
+                row: row as u32,
+                fid,
+            });
+        }
+        if self.hidden.contains(&fid) {
+            return None;
+        }
+        self.base.data.row_of(fid).map(|row| FeatureRef {
+            part: Part::Base,
+            row: row as u32,
+            fid,
+        })
+    }
+
+    /// True when a base row is live (not hidden by the delta).
+    #[inline]
+    pub(crate) fn base_live(&self, row: usize) -> bool {
+        self.hidden.is_empty() || !self.hidden.contains(&self.base.data.fids[row])
+    }
+}
+
+impl Layer {
+    pub(crate) fn shallow_clone(&self) -> Layer {
+        Layer {
+            id: self.id.clone(),
+            meta: self.meta.clone(),
+            source_srid: self.source_srid,
+            base: self.base.clone(),
+            delta: self.delta.clone(),
+            hidden: self.hidden.clone(),
+            extent: self.extent,
+            count: self.count,
+        }
+    }
+}

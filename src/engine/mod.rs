@@ -1,0 +1,322 @@
+//! The spatial engine: every published layer in memory, geometry in Web
+//! Mercator indexed by an R-tree, attribute filters, paging, and immutable
+//! snapshots swapped atomically when data changes.
+//!
+//! The engine does no IO and never awaits: stores hand it owned data, and
+//! callers run its CPU work on a blocking pool. Readers never take a lock:
+//! they load the current [`Catalog`] snapshot and keep it for the request.
+
+pub mod cql2;
+pub mod filter;
+mod layer;
+mod query;
+
+pub use layer::{FeatureRef, Layer, LayerMeta, Part};
+pub use query::{Query, QueryResult, Spatial};
+
+use crate::model::FeatureRow;
+use arc_swap::ArcSwap;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Errors of the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// Reprojection of a layer failed.
+    #[error("layer {0}: {1}")]
+    Crs(String, String),
+    /// Data that does not fit the layer.
+    #[error("{0}")]
+    Data(String),
+    /// No such layer.
+    #[error("no layer '{0}'")]
+    UnknownLayer(String),
+}
+
+/// One consistent view of every layer.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    layers: BTreeMap<String, Arc<Layer>>,
+    order: Vec<String>,
+    /// Incremented on every change, for ETags and caches.
+    pub version: u64,
+}
+
+impl Catalog {
+    /// A layer by id.
+    pub fn layer(&self, id: &str) -> Option<&Arc<Layer>> {
+        self.layers.get(id)
+    }
+
+    /// Layers in publication order.
+    pub fn layers(&self) -> impl Iterator<Item = &Arc<Layer>> {
+        self.order.iter().filter_map(|id| self.layers.get(id))
+    }
+
+    /// Number of layers.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// True when no layer is loaded.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+}
+
+/// The engine: the current catalog snapshot.
+#[derive(Debug, Default)]
+pub struct Engine {
+    current: ArcSwap<Catalog>,
+}
+
+impl Engine {
+    /// An engine with no layers.
+    pub fn new() -> Engine {
+        Engine::default()
+    }
+
+    /// The current snapshot.
+    pub fn snapshot(&self) -> Arc<Catalog> {
+        self.current.load_full()
+    }
+
+    /// Publishes a set of layers at once, replacing everything.
+    pub fn publish_all(&self, layers: Vec<Layer>) {
+        let version = self.current.load().version + 1;
+        let order = layers.iter().map(|l| l.id.clone()).collect();
+        let layers = layers
+            .into_iter()
+            .map(|l| (l.id.clone(), Arc::new(l)))
+            .collect();
+        self.current.store(Arc::new(Catalog {
+            layers,
+            order,
+            version,
+        }));
+    }
+
+    /// Replaces (or adds) one layer.
+    pub fn replace_layer(&self, layer: Layer) {
+        self.current.rcu(|cat| {
+            let mut layers = cat.layers.clone();
+            let mut order = cat.order.clone();
+            if !layers.contains_key(&layer.id) {
+                order.push(layer.id.clone());
+            }
+            layers.insert(layer.id.clone(), Arc::new(layer_clone(&layer)));
+            Catalog {
+                layers,
+                order,
+                version: cat.version + 1,
+            }
+        });
+    }
+
+    /// Applies feature changes to one layer (upserts in the store's CRS,
+    /// deleted fids) and swaps in the new snapshot.
+    pub fn apply_changes(
+        &self,
+        id: &str,
+        upserts: Vec<FeatureRow>,
+        deleted: &[i64],
+    ) -> Result<(), EngineError> {
+        let cat = self.snapshot();
+        let old = cat
+            .layer(id)
+            .ok_or_else(|| EngineError::UnknownLayer(id.to_owned()))?;
+        let new = old.with_changes(upserts, deleted)?;
+        self.replace_layer(new);
+        Ok(())
+    }
+}
+
+/// `rcu` may retry its closure, so it works on a cheap clone of the layer
+/// (Arcs inside, no data copied).
+fn layer_clone(l: &Layer) -> Layer {
+    l.shallow_clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::filter::{Filter, FilterLimits};
+    use super::*;
+    use crate::crs::{self, Crs, WEB_MERCATOR};
+    use crate::model::{FieldDef, FieldType, GeometryType, LayerDataBuilder, Value, ValueRef};
+    use geo_types::{polygon, Coord, Geometry, Rect};
+
+    /// A 40×40 grid of 20 m square parcels in EPSG:5899 near Hội An.
+    fn grid_row(i: i64) -> FeatureRow {
+        let (x0, y0) = (
+            561_000.0 + (i % 40) as f64 * 20.0,
+            1_756_000.0 + (i / 40) as f64 * 20.0,
+        );
+        FeatureRow {
+            fid: i + 1,
+            geometry: Some(Geometry::Polygon(polygon![
+                (x: x0, y: y0), (x: x0 + 20.0, y: y0), (x: x0 + 20.0, y: y0 + 20.0),
+                (x: x0, y: y0 + 20.0), (x: x0, y: y0),
+            ])),
+            values: vec![
+                Value::Text(if i % 3 == 0 { "ODT" } else { "LUC" }.into()),
+                Value::Real(400.0),
+            ],
+        }
+    }
+
+    fn grid() -> Layer {
+        let mut b = LayerDataBuilder::new(
+            "parcels",
+            5899,
+            GeometryType::Polygon,
+            vec![
+                FieldDef::new("land_use_code", FieldType::Text),
+                FieldDef::new("legal_area", FieldType::Real),
+            ],
+        );
+        for i in 0..1600 {
+            b.push_row(grid_row(i)).unwrap();
+        }
+        Layer::new(b.finish().unwrap(), LayerMeta::default()).unwrap()
+    }
+
+    fn merc(x: f64, y: f64) -> Coord<f64> {
+        crs::transform_one(Crs::Epsg(5899), WEB_MERCATOR, Coord { x, y }).unwrap()
+    }
+
+    fn all(l: &Layer, q: Query) -> Vec<i64> {
+        l.query(&Query {
+            limit: usize::MAX,
+            ..q
+        })
+        .features
+        .iter()
+        .map(|r| r.fid)
+        .collect()
+    }
+
+    #[test]
+    fn a_bbox_query_returns_exactly_the_intersecting_parcels_in_fid_order() {
+        let l = grid();
+        // 5899 box covering columns 2..=4 and rows 1..=2 (edges inside cells).
+        let (a, b) = (merc(561_045.0, 1_756_025.0), merc(561_095.0, 1_756_055.0));
+        let got = all(
+            &l,
+            Query {
+                spatial: Some(Spatial::Bbox(Rect::new(a, b))),
+                ..Default::default()
+            },
+        );
+        let want: Vec<i64> = (1..=2)
+            .flat_map(|r| (2..=4).map(move |c| r * 40 + c + 1))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn point_in_parcel_finds_the_one_parcel_under_the_point() {
+        let l = grid();
+        let p = merc(561_030.0, 1_756_010.0); // column 1, row 0
+        let got = all(
+            &l,
+            Query {
+                spatial: Some(Spatial::Point(p)),
+                ..Default::default()
+            },
+        );
+        assert_eq!(got, vec![2]);
+    }
+
+    #[test]
+    fn paging_is_stable_and_counts_every_match() {
+        let l = grid();
+        let f = Filter::compile(
+            &cql2::parse("land_use_code = 'ODT'").unwrap(),
+            l.fields(),
+            &FilterLimits::default(),
+        )
+        .unwrap();
+        let mut seen = Vec::new();
+        for page in 0..6 {
+            let r = l.query(&Query {
+                filter: Some(f.clone()),
+                offset: page * 100,
+                limit: 100,
+                ..Default::default()
+            });
+            assert_eq!(r.matched, 534);
+            seen.extend(r.features.iter().map(|r| r.fid));
+        }
+        let want: Vec<i64> = (0..1600).filter(|i| i % 3 == 0).map(|i| i + 1).collect();
+        assert_eq!(seen, want);
+    }
+
+    #[test]
+    fn nearest_matches_a_brute_force_ranking() {
+        let l = grid();
+        let p = merc(560_900.0, 1_755_950.0); // outside the grid's SW corner
+        let got: Vec<i64> = l.nearest(p, 5, None).iter().map(|(r, _)| r.fid).collect();
+        let data = l.data(Part::Base);
+        let mut brute: Vec<(f64, i64)> = (0..data.len())
+            .map(|i| (data.geometry.distance_to_point(i, p).unwrap(), data.fids[i]))
+            .collect();
+        brute.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        assert_eq!(got, brute.iter().take(5).map(|x| x.1).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn changes_replace_move_and_delete_features_without_touching_the_base() {
+        let engine = Engine::new();
+        engine.publish_all(vec![grid()]);
+        let before = engine.snapshot();
+        let mut moved = grid_row(0);
+        // Move parcel 1 far to the east and change its land use.
+        if let Some(Geometry::Polygon(p)) = moved.geometry.as_mut() {
+            use geo::Translate;
+            p.translate_mut(5_000.0, 0.0);
+        }
+        moved.values[0] = Value::Text("TMD".into());
+        engine.apply_changes("parcels", vec![moved], &[2]).unwrap();
+        let cat = engine.snapshot();
+        let l = cat.layer("parcels").unwrap();
+        assert_eq!(l.len(), 1599);
+        assert!(l.get(2).is_none());
+        let r = l.get(1).unwrap();
+        assert_eq!(r.part, Part::Delta);
+        assert_eq!(
+            l.data(r.part).value(r.row as usize, 0),
+            ValueRef::Text("TMD")
+        );
+        // The old place of parcel 1 is empty now; the new place finds it.
+        let old_place = all(
+            l,
+            Query {
+                spatial: Some(Spatial::Point(merc(561_010.0, 1_756_010.0))),
+                ..Default::default()
+            },
+        );
+        assert!(old_place.is_empty());
+        let new_place = all(
+            l,
+            Query {
+                spatial: Some(Spatial::Point(merc(566_010.0, 1_756_010.0))),
+                ..Default::default()
+            },
+        );
+        assert_eq!(new_place, vec![1]);
+        // Readers of the old snapshot still see the old data.
+        assert_eq!(before.layer("parcels").unwrap().len(), 1600);
+        assert!(Arc::ptr_eq(&before.layer("parcels").unwrap().base, &l.base));
+        // The unfiltered scan merges base and delta in fid order.
+        let first: Vec<i64> = l
+            .query(&Query {
+                limit: 3,
+                ..Default::default()
+            })
+            .features
+            .iter()
+            .map(|r| r.fid)
+            .collect();
+        assert_eq!(first, vec![1, 3, 4]);
+    }
+}

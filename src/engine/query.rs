@@ -1,0 +1,229 @@
+//! Queries over one layer: bounding box, point in polygon, intersects a
+//! polygon, k nearest, attribute filters, and paging in a stable (fid)
+//! order. All coordinates here are Web Mercator; callers transform first.
+
+use super::filter::Filter;
+use super::layer::{FeatureRef, Layer, Part};
+use geo::{BoundingRect, Intersects};
+use geo_types::{Coord, Geometry, Rect};
+use rstar::AABB;
+
+/// The spatial part of a query.
+#[derive(Debug, Clone)]
+pub enum Spatial {
+    /// Features intersecting a rectangle.
+    Bbox(Rect<f64>),
+    /// Polygon features containing a point (which parcel is here?).
+    Point(Coord<f64>),
+    /// Features intersecting a geometry.
+    Intersects(Geometry<f64>),
+}
+
+/// A query over one layer.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// Spatial predicate.
+    pub spatial: Option<Spatial>,
+    /// Attribute predicate (compiled for this layer).
+    pub filter: Option<Filter>,
+    /// Rows to skip (after ordering by fid).
+    pub offset: usize,
+    /// Rows to return.
+    pub limit: usize,
+}
+
+/// The answer: how many matched and the page asked for.
+#[derive(Debug, Clone)]
+pub struct QueryResult {
+    /// Total number of matching features.
+    pub matched: usize,
+    /// The requested page, in ascending fid order.
+    pub features: Vec<FeatureRef>,
+}
+
+fn aabb(r: &Rect<f64>) -> AABB<[f64; 2]> {
+    AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
+}
+
+impl Layer {
+    fn attr_ok(&self, filter: Option<&Filter>, part: Part, row: usize) -> bool {
+        filter.is_none_or(|f| f.matches(self.data(part), row))
+    }
+
+    /// Every live feature matching the spatial predicate and filter, calling
+    /// `f` for each (unordered).
+    pub fn for_each_match(
+        &self,
+        spatial: Option<&Spatial>,
+        filter: Option<&Filter>,
+        mut f: impl FnMut(FeatureRef),
+    ) {
+        let parts = [(Part::Base, &self.base), (Part::Delta, &self.delta)];
+        for (part, ix) in parts {
+            let data = &ix.data;
+            let live = |row: usize| part == Part::Delta || self.base_live(row);
+            let mut emit = |row: usize| {
+                if live(row) && self.attr_ok(filter, part, row) {
+                    f(FeatureRef {
+                        part,
+                        row: row as u32,
+                        fid: data.fids[row],
+                    })
+                }
+            };
+            match spatial {
+                None => (0..data.len()).for_each(&mut emit),
+                Some(Spatial::Bbox(r)) => {
+                    for e in ix.tree.locate_in_envelope_intersecting(&aabb(r)) {
+                        let row = e.data as usize;
+                        if data.geometry.intersects_rect(row, r) {
+                            emit(row);
+                        }
+                    }
+                }
+                Some(Spatial::Point(p)) => {
+                    for e in ix.tree.locate_all_at_point(&[p.x, p.y]) {
+                        let row = e.data as usize;
+                        if data.geometry.contains_point(row, *p) {
+                            emit(row);
+                        }
+                    }
+                }
+                Some(Spatial::Intersects(g)) => {
+                    let Some(r) = g.bounding_rect() else { continue };
+                    for e in ix.tree.locate_in_envelope_intersecting(&aabb(&r)) {
+                        let row = e.data as usize;
+                        let hit = data
+                            .geometry
+                            .to_geo(row, data.geometry_type)
+                            .is_some_and(|fg| fg.intersects(g));
+                        if hit {
+                            emit(row);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs a query: exact count plus one page in ascending fid order.
+    pub fn query(&self, q: &Query) -> QueryResult {
+        if q.spatial.is_none() {
+            return self.scan_in_order(q.filter.as_ref(), q.offset, q.limit);
+        }
+        let mut hits = Vec::new();
+        self.for_each_match(q.spatial.as_ref(), q.filter.as_ref(), |r| hits.push(r));
+        let matched = hits.len();
+        let end = q.offset.saturating_add(q.limit).min(matched);
+        if q.offset >= matched {
+            return QueryResult {
+                matched,
+                features: Vec::new(),
+            };
+        }
+        // Only the page needs full order: partition, then sort the page.
+        if end < matched {
+            hits.select_nth_unstable_by_key(end, |r| r.fid);
+            hits.truncate(end);
+        }
+        if q.offset > 0 {
+            hits.select_nth_unstable_by_key(q.offset, |r| r.fid);
+            hits.drain(..q.offset);
+        }
+        hits.sort_unstable_by_key(|r| r.fid);
+        QueryResult {
+            matched,
+            features: hits,
+        }
+    }
+
+    /// Without a spatial predicate, base and delta are both in fid order:
+    /// merge them, counting everything and keeping only the page.
+    fn scan_in_order(&self, filter: Option<&Filter>, offset: usize, limit: usize) -> QueryResult {
+        let (b, d) = (&self.base.data, &self.delta.data);
+        let (mut i, mut j, mut matched) = (0usize, 0usize, 0usize);
+        let mut page = Vec::new();
+        loop {
+            let next = match (i < b.len(), j < d.len()) {
+                (false, false) => break,
+                (true, false) => Part::Base,
+                (false, true) => Part::Delta,
+                (true, true) => {
+                    if b.fids[i] < d.fids[j] {
+                        Part::Base
+                    } else {
+                        Part::Delta
+                    }
+                }
+            };
+            let (row, ok) = match next {
+                Part::Base => {
+                    i += 1;
+                    (i - 1, self.base_live(i - 1))
+                }
+                Part::Delta => {
+                    j += 1;
+                    (j - 1, true)
+                }
+            };
+            if ok && self.attr_ok(filter, next, row) {
+                if matched >= offset && page.len() < limit {
+                    page.push(FeatureRef {
+                        part: next,
+                        row: row as u32,
+                        fid: self.data(next).fids[row],
+                    });
+                }
+                matched += 1;
+            }
+        }
+        QueryResult {
+            matched,
+            features: page,
+        }
+    }
+
+    /// The `k` features nearest to `p` (Web Mercator), with their distance
+    /// in Web Mercator units, nearest first; ties broken by fid.
+    pub fn nearest(
+        &self,
+        p: Coord<f64>,
+        k: usize,
+        filter: Option<&Filter>,
+    ) -> Vec<(FeatureRef, f64)> {
+        let mut best: Vec<(FeatureRef, f64)> = Vec::with_capacity(k + 1);
+        if k == 0 {
+            return best;
+        }
+        for (part, ix) in [(Part::Base, &self.base), (Part::Delta, &self.delta)] {
+            let data = &ix.data;
+            for (e, env_d2) in ix.tree.nearest_neighbor_iter_with_distance_2(&[p.x, p.y]) {
+                // Envelope distance is a lower bound of the true distance.
+                if best.len() == k && env_d2.sqrt() > best[k - 1].1 {
+                    break;
+                }
+                let row = e.data as usize;
+                if part == Part::Base && !self.base_live(row) {
+                    continue;
+                }
+                if !self.attr_ok(filter, part, row) {
+                    continue;
+                }
+                let Some(d) = data.geometry.distance_to_point(row, p) else {
+                    continue;
+                };
+                let r = FeatureRef {
+                    part,
+                    row: row as u32,
+                    fid: data.fids[row],
+                };
+                let pos = best.partition_point(|(b, bd)| (*bd, b.fid) < (d, r.fid));
+                if pos < k {
+                    best.insert(pos, (r, d));
+                    best.truncate(k);
+                }
+            }
+        }
+        best
+    }
+}

@@ -1,0 +1,141 @@
+//! Shared server state, start-up loading of the engine from the store, and
+//! the task that keeps the engine in step with PostGIS change events.
+
+use crate::config::Config;
+use crate::engine::{Engine, Layer, LayerMeta};
+use crate::store::{ChangeEvent, Store, StoreError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The engine (current snapshot inside).
+    pub engine: Arc<Engine>,
+    /// The store.
+    pub store: Arc<Store>,
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// Set once the first load finished.
+    pub loaded: Arc<AtomicBool>,
+}
+
+impl AppState {
+    /// State over a store, with an empty engine.
+    pub fn new(store: Store, config: Config) -> AppState {
+        AppState {
+            engine: Arc::new(Engine::new()),
+            store: Arc::new(store),
+            config: Arc::new(config),
+            loaded: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// True once layers are loaded.
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    fn meta(&self, id: &str) -> LayerMeta {
+        let c = self.config.layers.get(id);
+        LayerMeta {
+            title: c
+                .and_then(|c| c.title.clone())
+                .unwrap_or_else(|| id.to_owned()),
+            description: c.and_then(|c| c.description.clone()).unwrap_or_default(),
+            attributes: c.and_then(|c| c.attributes.clone()),
+        }
+    }
+
+    fn published(&self, id: &str) -> bool {
+        self.config
+            .layers
+            .get(id)
+            .and_then(|c| c.publish)
+            .unwrap_or(true)
+    }
+
+    /// Reads and indexes one layer (CPU work on the blocking pool).
+    pub async fn build_layer(&self, id: &str) -> Result<Layer, StoreError> {
+        let data = self.store.read_layer(id).await?;
+        let meta = self.meta(id);
+        tokio::task::spawn_blocking(move || Layer::new(data, meta))
+            .await
+            .map_err(|e| StoreError::Invalid(e.to_string()))?
+            .map_err(|e| StoreError::Invalid(e.to_string()))
+    }
+
+    /// Loads every published layer of the store and swaps them in at once.
+    pub async fn load_all(&self) -> Result<(), StoreError> {
+        let mut layers = Vec::new();
+        for id in self.store.layer_names().await? {
+            if !self.published(&id) {
+                continue;
+            }
+            let t = std::time::Instant::now();
+            let layer = self.build_layer(&id).await?;
+            tracing::info!(
+                layer = %id,
+                features = layer.len(),
+                ms = t.elapsed().as_millis() as u64,
+                "loaded"
+            );
+            layers.push(layer);
+        }
+        self.engine.publish_all(layers);
+        self.loaded.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Applies one change event: re-reads only the changed features (or the
+    /// whole layer when the store says so) and swaps in a new snapshot.
+    pub async fn apply(&self, ev: ChangeEvent) -> Result<(), StoreError> {
+        match ev {
+            ChangeEvent::Features { layer, fids } => {
+                if self.engine.snapshot().layer(&layer).is_none() {
+                    return Ok(());
+                }
+                let rows = self.store.read_features(&layer, &fids).await?;
+                let present: std::collections::HashSet<i64> = rows.iter().map(|r| r.fid).collect();
+                let deleted: Vec<i64> = fids.into_iter().filter(|f| !present.contains(f)).collect();
+                let engine = self.engine.clone();
+                tokio::task::spawn_blocking(move || engine.apply_changes(&layer, rows, &deleted))
+                    .await
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?
+                    .map_err(|e| StoreError::Invalid(e.to_string()))
+            }
+            ChangeEvent::Layer { layer } => {
+                if !self.published(&layer) {
+                    return Ok(());
+                }
+                let l = self.build_layer(&layer).await?;
+                self.engine.replace_layer(l);
+                Ok(())
+            }
+        }
+    }
+
+    /// Follows PostGIS change notifications until the process ends. Does
+    /// nothing for a GeoPackage store.
+    pub fn spawn_change_listener(&self) {
+        let Store::Postgis(pg) = &*self.store else {
+            return;
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+        let pg = pg.clone();
+        tokio::spawn(async move {
+            if let Err(e) = pg.listen(tx).await {
+                tracing::error!("change listener stopped: {e}");
+            }
+        });
+        let state = self.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = rx.recv().await {
+                tracing::debug!(?ev, "change");
+                if let Err(e) = state.apply(ev).await {
+                    tracing::error!("applying a change failed: {e}");
+                }
+            }
+        });
+    }
+}

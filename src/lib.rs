@@ -1,0 +1,31 @@
+//! # geoplan
+//!
+//! A GIS server for urban planning and investment management in Đà Nẵng –
+//! Quảng Nam. Data flows one way, and the `mod` lines below follow it:
+//!
+//! ```text
+//! model, config, crs → store → engine → http
+//!                         ↑
+//!                       sample (writes the synthetic dataset through store)
+//! ```
+//!
+//! * [`model`]: attribute values, schemas, flat geometry, column-oriented layers.
+//! * [`config`]: `geoplan.toml`, `${ENV}` substitution.
+//! * [`crs`]: EPSG codes, axis order, PROJ.
+//! * [`store`]: all IO: GeoPackage (gdal) and PostGIS (sqlx), change events.
+//! * [`engine`]: in-memory layers, R-tree, queries, snapshots. No IO, no await.
+//! * [`http`]: the axum router, errors as RFC 9457 problem details.
+//! * [`sample`]: the deterministic synthetic dataset generator.
+
+pub mod model;
+
+pub mod config;
+pub mod crs;
+
+pub mod store;
+
+pub mod engine;
+
+pub mod http;
+
+pub mod sample;

@@ -1,0 +1,222 @@
+//! The `geoplan` command: a thin CLI over the library.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use geoplan::config::Config;
+use geoplan::http::{app, AppState};
+use geoplan::store::{gpkg::GpkgStore, postgis::PostgisStore, Store};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+
+/// geoplan: a GIS server for urban planning and investment management in
+/// Đà Nẵng – Quảng Nam (VN-2000, cadastral parcels, zoning plans, projects).
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    /// Configuration file (geoplan.toml). Without it, defaults are used.
+    #[arg(long, short, global = true, env = "GEOPLAN_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the layers over HTTP, from PostGIS when a database URL is
+    /// given (flag, config or DATABASE_URL), else from the GeoPackage.
+    Serve {
+        /// Listen address, e.g. 0.0.0.0:8080 (overrides the config).
+        #[arg(long)]
+        listen: Option<String>,
+        /// PostGIS URL (overrides the config and DATABASE_URL).
+        #[arg(long)]
+        database_url: Option<String>,
+        /// GeoPackage to serve when no database is used.
+        #[arg(long)]
+        gpkg: Option<PathBuf>,
+    },
+    /// Write the deterministic synthetic sample of Đà Nẵng – Quảng Nam
+    /// (EPSG:5899) to a GeoPackage.
+    Sample {
+        /// Random seed: the same seed and size give the same file.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Number of cadastral parcels.
+        #[arg(long, default_value_t = 20_000)]
+        parcels: usize,
+        /// Output file.
+        #[arg(long, default_value = "data/sample.gpkg")]
+        out: PathBuf,
+    },
+    /// Apply the PostGIS schema migrations (migrations/).
+    Migrate {
+        /// PostGIS URL (else config or DATABASE_URL).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Copy every layer of a GeoPackage into PostGIS, in one transaction.
+    Load {
+        /// Source GeoPackage.
+        #[arg(long, default_value = "data/sample.gpkg")]
+        from: PathBuf,
+        /// PostGIS URL (else config or DATABASE_URL).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+}
+
+fn progress(len: Option<u64>, what: &str) -> ProgressBar {
+    let pb = match len {
+        Some(n) => ProgressBar::new(n),
+        None => ProgressBar::no_length(),
+    };
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    pb.set_message(what.to_owned());
+    pb
+}
+
+fn database_url(cfg: &Config, flag: Option<String>) -> Result<String> {
+    flag.or_else(|| cfg.store.database_url.clone())
+        .context("no database URL: give --database-url, set DATABASE_URL, or store.database_url in the config")
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "geoplan=info,tower_http=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let mut cfg = match &cli.config {
+        Some(p) => Config::load(p)?,
+        None => {
+            let mut c = Config::default();
+            c.apply_env();
+            c
+        }
+    };
+    match cli.cmd {
+        Cmd::Serve {
+            listen,
+            database_url,
+            gpkg,
+        } => {
+            if let Some(l) = listen {
+                cfg.listen = l;
+            }
+            if database_url.is_some() {
+                cfg.store.database_url = database_url;
+            }
+            if let Some(g) = gpkg {
+                cfg.store.gpkg = g;
+                if cli.config.is_none() {
+                    cfg.store.database_url = None;
+                }
+            }
+            serve(cfg).await
+        }
+        Cmd::Sample { seed, parcels, out } => {
+            let pb = progress(Some(parcels as u64), "generating parcels");
+            let opts = geoplan::sample::SampleOptions { seed, parcels };
+            let p2 = pb.clone();
+            let layers = tokio::task::spawn_blocking(move || {
+                geoplan::sample::generate(&opts, &move |n| p2.set_position(n as u64))
+            })
+            .await??;
+            pb.finish();
+            let total: u64 = layers.iter().map(|l| l.len() as u64).sum();
+            let pb = progress(Some(total), "writing GeoPackage");
+            let p2 = pb.clone();
+            let out2 = out.clone();
+            tokio::task::spawn_blocking(move || {
+                GpkgStore::write(&out2, &layers, &move |n| p2.set_position(n))
+            })
+            .await??;
+            pb.finish();
+            println!("wrote {} ({total} features)", out.display());
+            Ok(())
+        }
+        Cmd::Migrate { database_url: u } => {
+            let pg = PostgisStore::connect(&database_url(&cfg, u)?).await?;
+            pg.migrate().await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Cmd::Load {
+            from,
+            database_url: u,
+        } => {
+            let pg = PostgisStore::connect(&database_url(&cfg, u)?).await?;
+            pg.migrate().await?;
+            let src = GpkgStore::open(&from)?;
+            let mut layers = Vec::new();
+            for name in src.layer_names()? {
+                let s = src.clone();
+                layers.push(tokio::task::spawn_blocking(move || s.read_layer(&name)).await??);
+            }
+            let total: u64 = layers.iter().map(|l| l.len() as u64).sum();
+            let pb = progress(Some(total), "loading into PostGIS");
+            let p2 = pb.clone();
+            let n = pg.load(&layers, &move |n| p2.set_position(n)).await?;
+            pb.finish();
+            println!(
+                "loaded {n} features from {} in one transaction",
+                from.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn serve(cfg: Config) -> Result<()> {
+    let store = match &cfg.store.database_url {
+        Some(u) => Store::Postgis(PostgisStore::connect(u).await?),
+        None => Store::Gpkg(GpkgStore::open(&cfg.store.gpkg).with_context(|| {
+            format!(
+                "cannot open {}: run `make sample` or `geoplan sample` first",
+                cfg.store.gpkg.display()
+            )
+        })?),
+    };
+    let listen = cfg.listen.clone();
+    let public = cfg.public_url();
+    let state = AppState::new(store, cfg);
+    let t = std::time::Instant::now();
+    state.load_all().await?;
+    state.spawn_change_listener();
+    let cat = state.engine.snapshot();
+    println!(
+        "geoplan: {} layers from {} in {:.1} s",
+        cat.len(),
+        state.store.describe(),
+        t.elapsed().as_secs_f64()
+    );
+    let (mut heap, mut coords) = (0usize, 0usize);
+    for l in cat.layers() {
+        println!("  {:<22} {:>9} features  {}", l.id, l.len(), l.meta.title);
+        heap += l.heap_bytes();
+        coords += l.coord_count();
+    }
+    println!(
+        "engine: {coords} coordinates ({} MB as raw x,y doubles), {} MB of layer data",
+        coords * 16 / 1_000_000,
+        heap / 1_000_000
+    );
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    println!("serving at {public}/  (layers: {public}/layers)");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! All IO with the systems of record: the embedded GeoPackage (through
+//! `gdal`) and PostGIS (through `sqlx`), plus the change events PostGIS
+//! sends. Stores hand the engine owned [`LayerData`] in the layer's own CRS;
+//! they never hold engine state and never serve requests.
+
+pub mod gpkg;
+pub mod postgis;
+
+use crate::model::{FeatureRow, LayerData};
+
+/// Errors of the stores.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// GDAL failed (open, read, write).
+    #[error("GeoPackage {path}: {msg}")]
+    Gpkg {
+        /// File.
+        path: String,
+        /// What went wrong.
+        msg: String,
+    },
+    /// PostgreSQL / PostGIS failed.
+    #[error("PostGIS: {0}")]
+    Postgis(String),
+    /// The store has no such layer.
+    #[error("no layer named '{0}' in the store")]
+    UnknownLayer(String),
+    /// Data that does not fit the model (bad geometry type, wrong value type).
+    #[error("invalid data: {0}")]
+    Invalid(String),
+}
+
+impl From<crate::model::BuildError> for StoreError {
+    fn from(e: crate::model::BuildError) -> Self {
+        StoreError::Invalid(e.to_string())
+    }
+}
+
+/// What changed in a store, as reported by PostGIS `NOTIFY`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeEvent {
+    /// These features of a layer were inserted, updated or deleted.
+    Features {
+        /// Layer (table) name.
+        layer: String,
+        /// Affected feature ids.
+        fids: Vec<i64>,
+    },
+    /// Too much changed to list: reload the whole layer.
+    Layer {
+        /// Layer (table) name.
+        layer: String,
+    },
+}
+
+/// The store a server reads from.
+pub enum Store {
+    /// An embedded GeoPackage file.
+    Gpkg(gpkg::GpkgStore),
+    /// A PostGIS database.
+    Postgis(postgis::PostgisStore),
+}
+
+impl Store {
+    /// Names of the layers the store holds.
+    pub async fn layer_names(&self) -> Result<Vec<String>, StoreError> {
+        match self {
+            Store::Gpkg(s) => {
+                let s = s.clone();
+                tokio::task::spawn_blocking(move || s.layer_names())
+                    .await
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?
+            }
+            Store::Postgis(s) => s.layer_names().await,
+        }
+    }
+
+    /// Reads a whole layer, in its own CRS.
+    pub async fn read_layer(&self, name: &str) -> Result<LayerData, StoreError> {
+        match self {
+            Store::Gpkg(s) => {
+                let (s, name) = (s.clone(), name.to_owned());
+                tokio::task::spawn_blocking(move || s.read_layer(&name))
+                    .await
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?
+            }
+            Store::Postgis(s) => s.read_layer(name).await,
+        }
+    }
+
+    /// Reads some features of a layer by fid (missing fids are simply
+    /// absent from the answer: they were deleted).
+    pub async fn read_features(
+        &self,
+        name: &str,
+        fids: &[i64],
+    ) -> Result<Vec<FeatureRow>, StoreError> {
+        match self {
+            Store::Gpkg(s) => {
+                let (s, name, fids) = (s.clone(), name.to_owned(), fids.to_vec());
+                tokio::task::spawn_blocking(move || s.read_features(&name, &fids))
+                    .await
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?
+            }
+            Store::Postgis(s) => s.read_features(name, fids).await,
+        }
+    }
+
+    /// True when the store answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Gpkg(s) => s.ping(),
+            Store::Postgis(s) => s.ping().await,
+        }
+    }
+
+    /// A short description for logs and `/ready`.
+    pub fn describe(&self) -> String {
+        match self {
+            Store::Gpkg(s) => format!("GeoPackage {}", s.path().display()),
+            Store::Postgis(_) => "PostGIS".into(),
+        }
+    }
+}

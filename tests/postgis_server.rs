@@ -1,0 +1,215 @@
+//! The server over a real PostGIS: the sample loaded with `load`, served
+//! through the router, and edits made with plain SQL reaching the engine
+//! through `LISTEN/NOTIFY` without a restart. Fails (never skips) when
+//! PostgreSQL cannot be reached: `make test` provides one.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use geoplan::config::Config;
+use geoplan::http::{app, AppState};
+use geoplan::store::{gpkg::GpkgStore, postgis::PostgisStore, Store};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+use tower::ServiceExt;
+
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample.gpkg");
+
+fn base_url() -> String {
+    std::env::var("GEOPLAN_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// A fresh database, dropped when the guard goes.
+struct Db {
+    name: String,
+    url: String,
+}
+
+impl Db {
+    async fn new(tag: &str) -> Db {
+        let name = format!("geoplan_test_{tag}_{}", std::process::id());
+        let admin = format!("{}/postgres", base_url());
+        let pool = sqlx::PgPool::connect(&admin)
+            .await
+            .expect("PostgreSQL must be reachable (GEOPLAN_TEST_PG); make test starts one");
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&pool)
+            .await
+            .unwrap();
+        Db {
+            url: format!("{}/{name}", base_url()),
+            name,
+        }
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let admin = format!("{}/postgres", base_url());
+        // Best effort, on a thread of its own: Drop cannot await.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&pool)
+                        .await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
+async fn get(state: &AppState, uri: &str) -> (StatusCode, Value) {
+    let res = app(state.clone())
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+/// Polls until `ok` holds for the answer to `uri`, or panics after 10 s.
+async fn eventually(
+    state: &AppState,
+    uri: &str,
+    ok: impl Fn(StatusCode, &Value) -> bool,
+) -> Duration {
+    let t = Instant::now();
+    loop {
+        let (s, j) = get(state, uri).await;
+        if ok(s, &j) {
+            return t.elapsed();
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "{uri} never changed: {s} {j}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sample_served_from_postgis_follows_sql_edits() {
+    let db = Db::new("serve").await;
+    let pg = PostgisStore::connect(&db.url).await.unwrap();
+    pg.migrate().await.unwrap();
+    let gpkg = GpkgStore::open(SAMPLE).unwrap();
+    let layers: Vec<_> = ["parcels", "admin_units", "pois"]
+        .iter()
+        .map(|n| gpkg.read_layer(n).unwrap())
+        .collect();
+    let n_parcels = layers[0].len();
+    pg.load(&layers, &|_| {}).await.unwrap();
+
+    let state = AppState::new(Store::Postgis(pg.clone()), Config::default());
+    state.load_all().await.unwrap();
+    state.spawn_change_listener();
+    let (s, j) = get(&state, "/ready").await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(j["store"], "PostGIS");
+
+    // Same data as the GeoPackage: count and one feature's attributes.
+    let (_, j) = get(&state, "/layers/parcels").await;
+    assert_eq!(j["feature_count"].as_u64().unwrap() as usize, n_parcels);
+    let fid = layers[0].fids[n_parcels / 2];
+    let (s, from_pg) = get(
+        &state,
+        &format!("/layers/parcels/features/{fid}?crs=EPSG:5899"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let row = layers[0].row(n_parcels / 2);
+    let addr = layers[0].field_index("address").unwrap();
+    assert_eq!(
+        from_pg["properties"]["address"].as_str(),
+        row.values[addr].as_str()
+    );
+
+    // Edit with plain SQL, as QGIS or another service would.
+    let pool = pg.pool();
+    sqlx::query("UPDATE geoplan.parcels SET land_use_code = 'TMD', address = 'Số 1 đường Trần Phú, Phường Hải Châu' WHERE fid = $1")
+        .bind(fid)
+        .execute(pool)
+        .await
+        .unwrap();
+    let uri = format!("/layers/parcels/features/{fid}");
+    let took = eventually(&state, &uri, |_, j| {
+        j["properties"]["land_use_code"] == "TMD"
+    })
+    .await;
+    let (_, j) = get(&state, &uri).await;
+    assert_eq!(
+        j["properties"]["address"],
+        "Số 1 đường Trần Phú, Phường Hải Châu"
+    );
+    println!("edit visible after {took:?}");
+
+    // Move it 1 km east: the point query finds it at the new place only.
+    sqlx::query("UPDATE geoplan.parcels SET geom = ST_Translate(geom, 1000, 0) WHERE fid = $1")
+        .bind(fid)
+        .execute(pool)
+        .await
+        .unwrap();
+    let (x, y): (f64, f64) = sqlx::query_as(
+        "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p FROM geoplan.parcels WHERE fid = $1) s",
+    )
+    .bind(fid)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let here = format!("/layers/parcels/features?point={x},{y}");
+    eventually(&state, &here, |_, j| {
+        j["features"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|f| f["id"] == fid))
+    })
+    .await;
+
+    // Delete: gone, and the count drops by one.
+    sqlx::query("DELETE FROM geoplan.parcels WHERE fid = $1")
+        .bind(fid)
+        .execute(pool)
+        .await
+        .unwrap();
+    eventually(&state, &uri, |s, _| s == StatusCode::NOT_FOUND).await;
+    let (_, j) = get(&state, "/layers/parcels").await;
+    assert_eq!(j["feature_count"].as_u64().unwrap() as usize, n_parcels - 1);
+
+    // A bulk change (> 1000 rows) reloads the layer as a whole.
+    let changed = sqlx::query("UPDATE geoplan.parcels SET certificate_number = NULL WHERE fid IN (SELECT fid FROM geoplan.parcels ORDER BY fid LIMIT 1500)")
+        .execute(pool)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(changed, 1500);
+    // A parcel among those 1500 that had a certificate (the deleted one aside).
+    let cert = layers[0].field_index("certificate_number").unwrap();
+    let first = (0..1500)
+        .find(|&r| {
+            layers[0].fids[r] != fid
+                && !layers[0].row(r).values[cert]
+                    .as_str()
+                    .unwrap_or("")
+                    .is_empty()
+        })
+        .map(|r| layers[0].fids[r])
+        .expect("some of the first 1500 parcels have a certificate");
+    eventually(
+        &state,
+        &format!("/layers/parcels/features/{first}"),
+        |_, j| j["properties"]["certificate_number"].is_null(),
+    )
+    .await;
+    drop(db);
+}
