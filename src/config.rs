@@ -172,7 +172,7 @@ fn substitute(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<String
     while let Some(i) = rest.find("${") {
         if rest[..i].ends_with('$') {
             out.push_str(&rest[..i]);
-            out.push_str("{");
+            out.push('{');
             rest = &rest[i + 2..];
             continue;
         }

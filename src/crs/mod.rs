@@ -214,12 +214,13 @@ pub fn transform(from: Crs, to: Crs, coords: &mut [Coord<f64>]) -> Result<(), Cr
     let err = |msg: String| CrsError::Transform { from, to, msg };
     PROJ_CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if !cache.contains_key(&(from, to)) {
-            let p = proj::Proj::new_known_crs(&from.proj_name(), &to.proj_name(), None)
-                .map_err(|e| err(e.to_string()))?;
-            cache.insert((from, to), p);
-        }
-        let p = &cache[&(from, to)];
+        let p = match cache.entry((from, to)) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                proj::Proj::new_known_crs(&from.proj_name(), &to.proj_name(), None)
+                    .map_err(|e| err(e.to_string()))?,
+            ),
+        };
         p.convert_array(coords).map_err(|e| err(e.to_string()))?;
         Ok(())
     })?;
