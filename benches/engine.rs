@@ -18,6 +18,14 @@ use geoplan::store::gpkg::GpkgStore;
 use std::hint::black_box;
 use std::time::Instant;
 
+/// Resident set size of this process, MB (Linux).
+fn rss_mb() -> i64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<i64>().ok())
+        .map_or(-1, |pages| pages * 4096 / 1_000_000)
+}
+
 fn dataset() -> String {
     std::env::var("GEOPLAN_BENCH_GPKG")
         .unwrap_or_else(|_| "target/bench-data/parcels-1m.gpkg".into())
@@ -86,13 +94,28 @@ fn bench(c: &mut Criterion) {
     let store = GpkgStore::open(&path).unwrap_or_else(|e| {
         panic!("{e}: generate it with `geoplan sample --parcels 1000000 --out {path}`")
     });
+    let rss0 = rss_mb();
     let t = Instant::now();
     let data = store.read_layer("parcels").unwrap();
     let read = t.elapsed();
+    geoplan::model::release_free_memory();
+    let rss1 = rss_mb();
     let coords = data.geometry.coord_count();
+    let geometry_heap = data.geometry.heap_bytes();
     let t = Instant::now();
     let layer = Layer::new(data, LayerMeta::default()).unwrap();
     let index = t.elapsed();
+    geoplan::model::release_free_memory();
+    let rss2 = rss_mb();
+    println!(
+        "memory: RSS {rss0} MB before, {rss1} MB after reading the layer, {rss2} MB after reprojecting and indexing; \
+         the parcels layer holds {} MB: geometry buffers {} MB (raw x,y doubles {} MB), attributes and fids {} MB; indexing added {} MB (R-tree)",
+        rss2 - rss0,
+        geometry_heap / 1_000_000,
+        coords * 16 / 1_000_000,
+        (layer.heap_bytes() - geometry_heap) / 1_000_000,
+        rss2 - rss1,
+    );
     println!(
         "parcels: {} features, {} coordinates ({} MB as f64 pairs); GeoPackage read {:.2} s, reproject+index {:.2} s; heap {} MB",
         layer.len(),

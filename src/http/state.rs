@@ -83,6 +83,8 @@ impl AppState {
             layers.push(layer);
         }
         self.engine.publish_all(layers);
+        // The readers' buffers are gone: give their pages back to the OS.
+        crate::model::release_free_memory();
         self.loaded.store(true, Ordering::Release);
         Ok(())
     }

@@ -4,7 +4,7 @@
 
 use super::{nfc, FeatureRow, FieldDef, FieldType, FlatGeometry, GeometryType, Value};
 use geo_types::Geometry;
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 /// A value borrowed from a column (no allocation on the query path).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,6 +45,55 @@ impl ValueRef<'_> {
 
 const NULL_CODE: u32 = u32::MAX;
 
+/// The distinct values of a text column, packed end to end in one buffer:
+/// no allocation per value, and no heap fragments left behind by a load of
+/// a million unique addresses.
+#[derive(Debug, Clone, Default)]
+pub struct TextDict {
+    bytes: String,
+    /// End offset of each value in `bytes`; value `i` starts where `i - 1` ends.
+    ends: Vec<u32>,
+}
+
+impl TextDict {
+    /// Value `i`.
+    pub fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.bytes[start..self.ends[i] as usize]
+    }
+
+    /// Number of distinct values.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when the column holds no text at all.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Appends a value and returns its code, or `None` when the column's
+    /// text would pass 4 GiB.
+    fn push(&mut self, v: &str) -> Option<u32> {
+        let end = u32::try_from(self.bytes.len() + v.len()).ok()?;
+        let code = u32::try_from(self.ends.len())
+            .ok()
+            .filter(|&c| c != NULL_CODE)?;
+        self.bytes.push_str(v);
+        self.ends.push(end);
+        Some(code)
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.bytes.capacity() + self.ends.capacity() * 4
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.bytes.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+}
+
 /// One attribute column.
 #[derive(Debug, Clone)]
 pub enum Column {
@@ -57,7 +106,7 @@ pub enum Column {
     /// Dictionary-encoded text; `u32::MAX` marks null.
     Text {
         /// Distinct values.
-        dict: Vec<Box<str>>,
+        dict: TextDict,
         /// One code per row.
         codes: Vec<u32>,
     },
@@ -70,7 +119,7 @@ impl Column {
             FieldType::Integer => Column::Int(Vec::new(), None),
             FieldType::Real => Column::Real(Vec::new()),
             FieldType::Text | FieldType::Date | FieldType::DateTime => Column::Text {
-                dict: Vec::new(),
+                dict: TextDict::default(),
                 codes: Vec::new(),
             },
         }
@@ -97,7 +146,7 @@ impl Column {
             }
             Column::Text { dict, codes } => match codes[row] {
                 NULL_CODE => ValueRef::Null,
-                c => ValueRef::Text(&dict[c as usize]),
+                c => ValueRef::Text(dict.get(c as usize)),
             },
         }
     }
@@ -107,9 +156,7 @@ impl Column {
             Column::Bool(v) => v.capacity(),
             Column::Int(v, m) => v.capacity() * 8 + m.as_ref().map_or(0, |m| m.capacity()),
             Column::Real(v) => v.capacity() * 8,
-            Column::Text { dict, codes } => {
-                codes.capacity() * 4 + dict.iter().map(|s| s.len() + 16).sum::<usize>()
-            }
+            Column::Text { dict, codes } => codes.capacity() * 4 + dict.heap_bytes(),
         }
     }
 
@@ -237,6 +284,14 @@ pub enum BuildError {
         /// Cause.
         source: super::geometry::GeometryMismatch,
     },
+    /// A text column past 4 GiB of distinct values.
+    #[error("layer {layer}: field {field} holds more than 4 GiB of distinct text")]
+    TextOverflow {
+        /// Layer.
+        layer: String,
+        /// Field name.
+        field: String,
+    },
     /// The same fid twice.
     #[error("layer {layer}: duplicate feature id {fid}")]
     DuplicateFid {
@@ -251,7 +306,10 @@ pub enum BuildError {
 /// end).
 pub struct LayerDataBuilder {
     data: LayerData,
-    dicts: Vec<HashMap<Box<str>, u32>>,
+    /// Per text column: codes, looked up by the hash of their text in the
+    /// column's [`TextDict`] (no second copy of the strings).
+    dicts: Vec<hashbrown::HashTable<u32>>,
+    hasher: std::collections::hash_map::RandomState,
     sorted: bool,
 }
 
@@ -264,7 +322,7 @@ impl LayerDataBuilder {
         fields: Vec<FieldDef>,
     ) -> Self {
         let columns = fields.iter().map(|f| Column::new(f.ty)).collect();
-        let dicts = fields.iter().map(|_| HashMap::new()).collect();
+        let dicts = fields.iter().map(|_| hashbrown::HashTable::new()).collect();
         LayerDataBuilder {
             data: LayerData {
                 name: name.into(),
@@ -276,6 +334,7 @@ impl LayerDataBuilder {
                 columns,
             },
             dicts,
+            hasher: Default::default(),
             sorted: true,
         }
     }
@@ -314,7 +373,15 @@ impl LayerDataBuilder {
             });
         }
         // Check every value before writing anything.
-        for (f, v) in d.fields.iter().zip(&values) {
+        for ((f, v), col) in d.fields.iter().zip(&values).zip(&d.columns) {
+            if let (Value::Text(t), Column::Text { dict, .. }) = (v, col) {
+                if dict.bytes.len() + t.len() > u32::MAX as usize {
+                    return Err(BuildError::TextOverflow {
+                        layer: d.name.clone(),
+                        field: f.name.clone(),
+                    });
+                }
+            }
             let ok = matches!(
                 (f.ty, v),
                 (_, Value::Null)
@@ -349,7 +416,14 @@ impl LayerDataBuilder {
             }
         }
         d.fids.push(fid);
-        for ((col, dict), v) in d.columns.iter_mut().zip(&mut self.dicts).zip(values) {
+        let hasher = &self.hasher;
+        for (((col, dict), v), field) in d
+            .columns
+            .iter_mut()
+            .zip(&mut self.dicts)
+            .zip(values)
+            .zip(&d.fields)
+        {
             match col {
                 Column::Bool(c) => c.push(match v {
                     Value::Bool(b) => b as u8,
@@ -375,13 +449,19 @@ impl LayerDataBuilder {
                 } => match v {
                     Value::Text(s) => {
                         let s = nfc(&s);
-                        let code = match dict.get(s.as_str()) {
+                        let h = hasher.hash_one(s.as_str());
+                        let values: &mut TextDict = values;
+                        let code = match dict.find(h, |&c| values.get(c as usize) == s) {
                             Some(&c) => c,
                             None => {
-                                let c = values.len() as u32;
-                                let b: Box<str> = s.into();
-                                values.push(b.clone());
-                                dict.insert(b, c);
+                                let c =
+                                    values.push(&s).ok_or_else(|| BuildError::TextOverflow {
+                                        layer: d.name.clone(),
+                                        field: field.name.clone(),
+                                    })?;
+                                dict.insert_unique(h, c, |&c| {
+                                    hasher.hash_one(values.get(c as usize))
+                                });
                                 c
                             }
                         };
