@@ -157,11 +157,17 @@ impl Config {
 
     /// The public base URL, without a trailing slash.
     pub fn public_url(&self) -> String {
-        self.public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", self.listen))
-            .trim_end_matches('/')
-            .to_owned()
+        let url = match &self.public_url {
+            Some(u) => u.clone(),
+            // A wildcard listen address is no address a browser can use.
+            None => format!(
+                "http://{}",
+                self.listen
+                    .replace("0.0.0.0:", "localhost:")
+                    .replace("[::]:", "localhost:")
+            ),
+        };
+        url.trim_end_matches('/').to_owned()
     }
 }
 

@@ -346,3 +346,56 @@ async fn bad_input_gets_a_clear_4xx_naming_the_problem() {
     expect_problem("/layers/parcels/features/abc", nf, "abc").await;
     expect_problem("/nowhere", nf, "endpoint").await;
 }
+
+#[tokio::test]
+async fn without_a_public_url_links_follow_the_host_the_client_used() {
+    let store = Store::Gpkg(GpkgStore::open(SAMPLE).unwrap());
+    let s = AppState::new(
+        store,
+        Config {
+            listen: "0.0.0.0:8080".into(),
+            ..Config::default()
+        },
+    );
+    s.load_all().await.unwrap();
+    let res = app(s.clone())
+        .oneshot(
+            Request::get("/layers/pois/features?limit=1")
+                .header("host", "gis.danang.local:9000")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    let j: Value = serde_json::from_slice(&body).unwrap();
+    let next = j["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "next")
+        .unwrap();
+    assert!(
+        next["href"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://gis.danang.local:9000/layers/pois/features?"),
+        "{next}"
+    );
+    // A hostile Host header is not echoed; the listen address (made usable) is.
+    let res = app(s)
+        .oneshot(
+            Request::get("/layers/pois/features?limit=1")
+                .header("host", "evil\"><script>")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    let j: Value = serde_json::from_slice(&body).unwrap();
+    assert!(j["links"][0]["href"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://localhost:8080/"));
+}

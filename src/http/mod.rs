@@ -11,7 +11,7 @@ use crate::crs::{self, Crs, WEB_MERCATOR};
 use crate::engine::filter::{CmpOp, Expr, Filter, FilterLimits, Literal};
 use crate::engine::{cql2, Catalog, Layer, Query, Spatial};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -99,8 +99,23 @@ fn published_fields(l: &Layer) -> Vec<usize> {
     }
 }
 
-fn layer_json(s: &AppState, l: &Layer) -> serde_json::Value {
-    let base = s.config.public_url();
+/// The base of absolute links: the configured `public_url`, else the
+/// address the client used (its `Host` header), else the listen address.
+fn base_url(s: &AppState, headers: &HeaderMap) -> String {
+    if s.config.public_url.is_none() {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        if let Some(h) = host.filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]_".contains(c))
+        }) {
+            return format!("http://{h}");
+        }
+    }
+    s.config.public_url()
+}
+
+fn layer_json(base: &str, l: &Layer) -> serde_json::Value {
     let fields: Vec<_> = published_fields(l)
         .into_iter()
         .map(|i| {
@@ -123,9 +138,10 @@ fn layer_json(s: &AppState, l: &Layer) -> serde_json::Value {
     })
 }
 
-async fn layers(State(s): State<AppState>) -> Json<serde_json::Value> {
+async fn layers(State(s): State<AppState>, headers: HeaderMap) -> Json<serde_json::Value> {
     let cat = s.engine.snapshot();
-    let ls: Vec<_> = cat.layers().map(|l| layer_json(&s, l)).collect();
+    let base = base_url(&s, &headers);
+    let ls: Vec<_> = cat.layers().map(|l| layer_json(&base, l)).collect();
     Json(json!({ "layers": ls }))
 }
 
@@ -138,10 +154,11 @@ fn find_layer(cat: &Catalog, id: &str) -> Result<Arc<Layer>, ApiError> {
 async fn layer_info(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let cat = s.engine.snapshot();
     let l = find_layer(&cat, &id)?;
-    Ok(Json(layer_json(&s, &l)))
+    Ok(Json(layer_json(&base_url(&s, &headers), &l)))
 }
 
 fn parse_numbers(name: &str, v: &str) -> Result<Vec<f64>, ApiError> {
@@ -381,11 +398,12 @@ async fn features(
     State(s): State<AppState>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let cat = s.engine.snapshot();
     let l = find_layer(&cat, &id)?;
     let req = features_request(&s, &l, raw)?;
-    let base = format!("{}/layers/{}/features", s.config.public_url(), l.id);
+    let base = format!("{}/layers/{}/features", base_url(&s, &headers), l.id);
     let out_crs = req.out_crs;
     let body = tokio::task::spawn_blocking(move || -> Result<String, ApiError> {
         let res = l.query(&req.query);
