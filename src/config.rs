@@ -35,6 +35,54 @@ pub struct Config {
     pub layers: BTreeMap<String, LayerConfig>,
     /// Request limits.
     pub limits: Limits,
+    /// Vector tiles.
+    pub tiles: TilesConfig,
+}
+
+/// Vector tile settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TilesConfig {
+    /// Buffer around each tile, in tile units of a 4096 extent.
+    pub buffer: u32,
+    /// Highest zoom served.
+    pub max_zoom: u8,
+    /// Zooms below this use geometry generalised at load; from it on, the
+    /// full geometry.
+    pub detail_zoom: u8,
+    /// Lowest zoom of the `parcels` layer unless its own `minzoom` is set.
+    pub parcels_minzoom: u8,
+    /// Attributes of the `parcels` layer in tiles unless its own
+    /// `tile_attributes` are set: what the map labels need ("number / area
+    /// / code"); the rest is one click away in the feature API.
+    pub parcels_attributes: Vec<String>,
+    /// In-memory tile cache, bytes (0 turns it off).
+    pub cache_bytes: u64,
+    /// `Cache-Control: max-age` of tiles, seconds. 0 makes browsers
+    /// revalidate with the ETag every time, so edits show at once.
+    pub max_age: u32,
+}
+
+impl Default for TilesConfig {
+    fn default() -> Self {
+        TilesConfig {
+            buffer: 64,
+            max_zoom: 22,
+            detail_zoom: 14,
+            parcels_minzoom: 14,
+            parcels_attributes: [
+                "commune_code",
+                "sheet_number",
+                "parcel_number",
+                "legal_area",
+                "land_use_code",
+            ]
+            .map(String::from)
+            .to_vec(),
+            cache_bytes: 256 * 1024 * 1024,
+            max_age: 0,
+        }
+    }
 }
 
 impl Default for Config {
@@ -45,6 +93,7 @@ impl Default for Config {
             store: StoreConfig::default(),
             layers: BTreeMap::new(),
             limits: Limits::default(),
+            tiles: TilesConfig::default(),
         }
     }
 }
@@ -78,6 +127,8 @@ pub struct LayerConfig {
     pub description: Option<String>,
     /// Attributes to publish; all when absent.
     pub attributes: Option<Vec<String>>,
+    /// Attributes carried in vector tiles; `attributes` when absent.
+    pub tile_attributes: Option<Vec<String>>,
     /// Minimum zoom at which tiles show the layer.
     pub minzoom: Option<u8>,
     /// Maximum zoom at which tiles show the layer.

@@ -4,7 +4,7 @@
 //! Quảng Nam. Data flows one way, and the `mod` lines below follow it:
 //!
 //! ```text
-//! model, config, crs → store → engine → http
+//! model, config, crs → store → engine → tiles → http
 //!                         ↑
 //!                       sample (writes the synthetic dataset through store)
 //! ```
@@ -14,6 +14,7 @@
 //! * [`crs`]: EPSG codes, axis order, PROJ.
 //! * [`store`]: all IO: GeoPackage (gdal) and PostGIS (sqlx), change events.
 //! * [`engine`]: in-memory layers, R-tree, queries, snapshots. No IO, no await.
+//! * [`tiles`]: vector tiles (clip, MVT encoding, cache). No IO, no await.
 //! * [`http`]: the axum router, errors as RFC 9457 problem details.
 //! * [`sample`]: the deterministic synthetic dataset generator.
 
@@ -25,6 +26,8 @@ pub mod crs;
 pub mod store;
 
 pub mod engine;
+
+pub mod tiles;
 
 pub mod http;
 

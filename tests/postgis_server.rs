@@ -8,6 +8,8 @@ use axum::http::{Request, StatusCode};
 use geoplan::config::Config;
 use geoplan::http::{app, AppState};
 use geoplan::store::{gpkg::GpkgStore, postgis::PostgisStore, Store};
+use geoplan::tiles::cache::TileKey;
+use geoplan::tiles::TileCoord;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -212,4 +214,127 @@ async fn the_sample_served_from_postgis_follows_sql_edits() {
     )
     .await;
     drop(db);
+}
+
+mod common;
+
+async fn tile_bytes(state: &AppState, c: TileCoord) -> (StatusCode, Vec<u8>) {
+    let res = app(state.clone())
+        .oneshot(
+            Request::get(format!("/tiles/parcels/{}/{}/{}.mvt", c.z, c.x, c.y))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = res.status();
+    (
+        status,
+        res.into_body().collect().await.unwrap().to_bytes().to_vec(),
+    )
+}
+
+/// The z16 tile holding a point given in EPSG:5899.
+fn tile_at(x: f64, y: f64) -> TileCoord {
+    let p = geoplan::crs::transform_one(
+        geoplan::crs::Crs::Epsg(5899),
+        geoplan::crs::Crs::Epsg(3857),
+        geo_types::Coord { x, y },
+    )
+    .unwrap();
+    let (xs, ys) = TileCoord::range(16, &geo_types::Rect::new(p, p));
+    TileCoord::new(16, *xs.start(), *ys.start(), 22).unwrap()
+}
+
+/// The land-use code of parcel `fid` in a decoded tile, if it is there.
+fn code_in(bytes: &[u8], c: TileCoord, fid: i64) -> Option<String> {
+    if bytes.is_empty() {
+        return None;
+    }
+    common::decode(bytes, c)
+        .get("parcels")?
+        .iter()
+        .find(|f| f.id == fid)
+        .map(|f| f.attrs["land_use_code"].clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_tiles_follow_sql_edits_and_only_the_touched_ones_are_dropped() {
+    let db = Db::new("tiles").await;
+    let pg = PostgisStore::connect(&db.url).await.unwrap();
+    pg.migrate().await.unwrap();
+    let parcels = GpkgStore::open(SAMPLE)
+        .unwrap()
+        .read_layer("parcels")
+        .unwrap();
+    pg.load(std::slice::from_ref(&parcels), &|_| {})
+        .await
+        .unwrap();
+    let state = AppState::new(Store::Postgis(pg.clone()), Config::default());
+    state.load_all().await.unwrap();
+    state.spawn_change_listener();
+
+    let (row, far_row) = (parcels.len() / 3, 2 * parcels.len() / 3);
+    let fid = parcels.fids[row];
+    let first = |r: usize| parcels.geometry.coords_of(r)[0];
+    let here = tile_at(first(row).x, first(row).y);
+    let far = tile_at(first(far_row).x, first(far_row).y);
+    assert_ne!(here, far);
+    let (s, before) = tile_bytes(&state, here).await;
+    assert_eq!(s, StatusCode::OK);
+    let old_code = code_in(&before, here, fid).expect("the parcel is in its tile");
+    assert_ne!(old_code, "TMD");
+    tile_bytes(&state, far).await;
+    let far_key = TileKey {
+        layers: "parcels".into(),
+        coord: far,
+    };
+    assert!(state.tiles.get(&far_key).is_some(), "tiles are cached");
+
+    // An attribute edit in SQL: the cached tile is dropped and rebuilt.
+    let pool = pg.pool();
+    let t = Instant::now();
+    sqlx::query("UPDATE geoplan.parcels SET land_use_code = 'TMD' WHERE fid = $1")
+        .bind(fid)
+        .execute(pool)
+        .await
+        .unwrap();
+    loop {
+        let (_, b) = tile_bytes(&state, here).await;
+        if code_in(&b, here, fid).as_deref() == Some("TMD") {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the tile never showed the edit"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    println!("edited tile served after {:?}", t.elapsed());
+    assert!(
+        state.tiles.get(&far_key).is_some(),
+        "a tile far from the edit stayed cached"
+    );
+
+    // Move the parcel 2 km east: gone from its old tile, found in the new.
+    sqlx::query("UPDATE geoplan.parcels SET geom = ST_Translate(geom, 2000, 0) WHERE fid = $1")
+        .bind(fid)
+        .execute(pool)
+        .await
+        .unwrap();
+    let moved = tile_at(first(row).x + 2000.0, first(row).y);
+    let t = Instant::now();
+    loop {
+        let (_, old) = tile_bytes(&state, here).await;
+        let (_, new) = tile_bytes(&state, moved).await;
+        if code_in(&old, here, fid).is_none() && code_in(&new, moved, fid).as_deref() == Some("TMD")
+        {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the move never showed in tiles"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

@@ -2,6 +2,7 @@
 //! Mercator, R-tree bulk loaded) plus a small delta of features changed
 //! since, so an edit rebuilds only the delta, not the world.
 
+use super::generalize::Pyramid;
 use super::EngineError;
 use crate::crs::{self, Crs, WEB_MERCATOR};
 use crate::model::{FeatureRow, FieldDef, GeometryType, LayerData, LayerDataBuilder};
@@ -15,7 +16,7 @@ use std::sync::Arc;
 pub type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
 /// Descriptive metadata of a published layer (from configuration).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LayerMeta {
     /// Human title (may be Vietnamese).
     pub title: String,
@@ -23,6 +24,29 @@ pub struct LayerMeta {
     pub description: String,
     /// Published attributes; `None` publishes all.
     pub attributes: Option<Vec<String>>,
+    /// Attributes in vector tiles; `None` uses `attributes`.
+    pub tile_attributes: Option<Vec<String>>,
+    /// Lowest zoom at which tiles show the layer.
+    pub minzoom: u8,
+    /// Highest zoom at which tiles show the layer.
+    pub maxzoom: u8,
+    /// Zooms below this one use generalised geometry prepared at load
+    /// (see [`super::generalize`]); from it on, the full geometry.
+    pub detail_zoom: u8,
+}
+
+impl Default for LayerMeta {
+    fn default() -> Self {
+        LayerMeta {
+            title: String::new(),
+            description: String::new(),
+            attributes: None,
+            tile_attributes: None,
+            minzoom: 0,
+            maxzoom: 22,
+            detail_zoom: 14,
+        }
+    }
 }
 
 /// Layer data in Web Mercator with its R-tree.
@@ -108,6 +132,7 @@ pub struct Layer {
     pub(crate) delta: Arc<Indexed>,
     /// Base fids hidden by the delta (updated or deleted).
     pub(crate) hidden: Arc<HashSet<i64>>,
+    pub(crate) pyramid: Arc<Pyramid>,
     extent: Option<Rect<f64>>,
     count: usize,
 }
@@ -149,6 +174,7 @@ impl Layer {
             base,
             delta,
             hidden,
+            pyramid: Arc::default(),
             extent: None,
             count: 0,
         };
@@ -163,6 +189,15 @@ impl Layer {
                 });
             }
         }
+        layer.pyramid = Arc::new(Pyramid::build(
+            &[
+                (Part::Base, &layer.base.data),
+                (Part::Delta, &layer.delta.data),
+            ],
+            |part, row| part == Part::Delta || layer.base_live(row),
+            layer.meta.minzoom,
+            layer.meta.detail_zoom,
+        ));
         // The extent is a bound: hidden base features may still widen it.
         layer.extent = ext.map(|e| {
             Rect::new(
@@ -286,6 +321,31 @@ impl Layer {
         Ok(r)
     }
 
+    /// The generalised geometry for zoom `z`, when `z` is below the
+    /// layer's detail zoom (else use the full geometry).
+    pub fn generalized(&self, z: u8) -> Option<&super::generalize::Level> {
+        self.pyramid.level(z)
+    }
+
+    /// Heap bytes of the generalised levels.
+    pub fn pyramid_bytes(&self) -> usize {
+        self.pyramid.heap_bytes()
+    }
+
+    /// R-tree of a part (full geometry, Web Mercator).
+    pub fn tree(&self, part: Part) -> &RTree<Entry> {
+        match part {
+            Part::Base => &self.base.tree,
+            Part::Delta => &self.delta.tree,
+        }
+    }
+
+    /// True when the row of a part is a live feature (not replaced or
+    /// deleted by the delta).
+    pub fn is_live(&self, part: Part, row: usize) -> bool {
+        part == Part::Delta || self.base_live(row)
+    }
+
     /// The data of a part.
     pub fn data(&self, part: Part) -> &LayerData {
         match part {
@@ -364,6 +424,7 @@ impl Layer {
             base: self.base.clone(),
             delta: self.delta.clone(),
             hidden: self.hidden.clone(),
+            pyramid: self.pyramid.clone(),
             extent: self.extent,
             count: self.count,
         }

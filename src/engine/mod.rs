@@ -8,10 +8,11 @@
 
 pub mod cql2;
 pub mod filter;
+pub mod generalize;
 mod layer;
 mod query;
 
-pub use layer::{FeatureRef, Layer, LayerMeta, Part};
+pub use layer::{Entry, FeatureRef, Layer, LayerMeta, Part};
 pub use query::{Query, QueryResult, Spatial};
 
 use crate::model::FeatureRow;

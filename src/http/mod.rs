@@ -6,6 +6,7 @@
 pub mod error;
 pub mod geojson;
 pub mod state;
+pub mod tiles;
 
 use crate::crs::{self, Crs, WEB_MERCATOR};
 use crate::engine::filter::{CmpOp, Expr, Filter, FilterLimits, Literal};
@@ -46,6 +47,8 @@ pub fn app(state: AppState) -> Router {
         .route("/layers/{id}", get(layer_info))
         .route("/layers/{id}/features", get(features))
         .route("/layers/{id}/features/{fid}", get(feature))
+        .route("/tiles/{name}", get(tiles::tilejson))
+        .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::tile))
         .fallback(|| async { ApiError::not_found("no such endpoint; see /layers") })
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             limits.max_body_bytes,

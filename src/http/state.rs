@@ -4,6 +4,8 @@
 use crate::config::Config;
 use crate::engine::{Engine, Layer, LayerMeta};
 use crate::store::{ChangeEvent, Store, StoreError};
+use crate::tiles::cache::TileCache;
+use geo_types::Rect;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -18,16 +20,23 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Set once the first load finished.
     pub loaded: Arc<AtomicBool>,
+    /// The vector tile cache.
+    pub tiles: Arc<TileCache>,
 }
 
 impl AppState {
     /// State over a store, with an empty engine.
     pub fn new(store: Store, config: Config) -> AppState {
+        let tiles = Arc::new(TileCache::new(
+            config.tiles.cache_bytes,
+            f64::from(config.tiles.buffer) / 4096.0,
+        ));
         AppState {
             engine: Arc::new(Engine::new()),
             store: Arc::new(store),
             config: Arc::new(config),
             loaded: Arc::new(AtomicBool::new(false)),
+            tiles,
         }
     }
 
@@ -38,12 +47,23 @@ impl AppState {
 
     fn meta(&self, id: &str) -> LayerMeta {
         let c = self.config.layers.get(id);
+        let t = &self.config.tiles;
         LayerMeta {
             title: c
                 .and_then(|c| c.title.clone())
                 .unwrap_or_else(|| id.to_owned()),
             description: c.and_then(|c| c.description.clone()).unwrap_or_default(),
             attributes: c.and_then(|c| c.attributes.clone()),
+            tile_attributes: c
+                .and_then(|c| c.tile_attributes.clone().or_else(|| c.attributes.clone()))
+                .or_else(|| (id == "parcels").then(|| t.parcels_attributes.clone())),
+            minzoom: c.and_then(|c| c.minzoom).unwrap_or(if id == "parcels" {
+                t.parcels_minzoom
+            } else {
+                0
+            }),
+            maxzoom: c.and_then(|c| c.maxzoom).unwrap_or(t.max_zoom),
+            detail_zoom: t.detail_zoom,
         }
     }
 
@@ -99,12 +119,27 @@ impl AppState {
                 }
                 let rows = self.store.read_features(&layer, &fids).await?;
                 let present: std::collections::HashSet<i64> = rows.iter().map(|r| r.fid).collect();
-                let deleted: Vec<i64> = fids.into_iter().filter(|f| !present.contains(f)).collect();
+                let deleted: Vec<i64> = fids
+                    .iter()
+                    .copied()
+                    .filter(|f| !present.contains(f))
+                    .collect();
                 let engine = self.engine.clone();
-                tokio::task::spawn_blocking(move || engine.apply_changes(&layer, rows, &deleted))
-                    .await
-                    .map_err(|e| StoreError::Invalid(e.to_string()))?
-                    .map_err(|e| StoreError::Invalid(e.to_string()))
+                let tiles = self.tiles.clone();
+                tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
+                    // Where the changed features were, and where they are
+                    // now: the tiles over either place are stale.
+                    let mut rects = envelopes(&engine, &layer, &fids);
+                    engine
+                        .apply_changes(&layer, rows, &deleted)
+                        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                    rects.extend(envelopes(&engine, &layer, &fids));
+                    let n = tiles.invalidate(&layer, &rects);
+                    tracing::debug!(layer, dropped = n, "tiles invalidated");
+                    Ok(())
+                })
+                .await
+                .map_err(|e| StoreError::Invalid(e.to_string()))?
             }
             ChangeEvent::Layer { layer } => {
                 if !self.published(&layer) {
@@ -112,6 +147,7 @@ impl AppState {
                 }
                 let l = self.build_layer(&layer).await?;
                 self.engine.replace_layer(l);
+                self.tiles.invalidate_layer(&layer);
                 Ok(())
             }
         }
@@ -140,4 +176,19 @@ impl AppState {
             }
         });
     }
+}
+
+/// Web Mercator envelopes of some features of a layer, as the engine holds
+/// them now (deleted or unknown fids have none).
+fn envelopes(engine: &Engine, layer: &str, fids: &[i64]) -> Vec<Rect<f64>> {
+    let cat = engine.snapshot();
+    let Some(l) = cat.layer(layer) else {
+        return Vec::new();
+    };
+    fids.iter()
+        .filter_map(|&f| {
+            let r = l.get(f)?;
+            l.data(r.part).geometry.bbox(r.row as usize)
+        })
+        .collect()
 }

@@ -149,6 +149,24 @@ impl FlatGeometry {
         self.feat_off.shrink_to_fit();
     }
 
+    /// Appends one ring (or line, or point) to the part being built. With
+    /// [`FlatGeometry::close_part`] and [`FlatGeometry::close_feature`] this
+    /// writes derived geometry (e.g. generalised copies) without geo types.
+    pub fn push_ring_coords(&mut self, ring: &[Coord<f64>]) {
+        self.push_ring(ring.iter().copied());
+    }
+
+    /// Closes the part whose rings were pushed since the last part.
+    pub fn close_part(&mut self) {
+        self.end_part();
+    }
+
+    /// Closes the feature whose parts were pushed since the last feature
+    /// (a feature with no parts has no geometry).
+    pub fn close_feature(&mut self) {
+        self.feat_off.push(self.part_off.len() as u32 - 1);
+    }
+
     fn push_ring(&mut self, ring: impl IntoIterator<Item = Coord<f64>>) {
         self.coords.extend(ring);
         self.ring_off.push(self.coords.len() as u32);

@@ -1,0 +1,226 @@
+//! Tile endpoints: `/tiles/{layers}/{z}/{x}/{y}.mvt` (or `.pbf`) and
+//! TileJSON 3.0 at `/tiles/{layers}.json`. Rendering runs on the blocking
+//! pool; cached tiles are answered without leaving the async handler.
+//!
+//! An empty tile (no feature of the requested layers) is `204 No Content`,
+//! which MapLibre, OpenLayers, QGIS and GDAL all treat as empty.
+
+use super::{base_url, find_layer, ApiError, AppState};
+use crate::engine::Layer;
+use crate::tiles::cache::{Tile, TileKey};
+use crate::tiles::{self, TileCoord, TileOptions};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use std::sync::Arc;
+
+/// MVT media type.
+const MVT: &str = "application/vnd.mapbox-vector-tile";
+
+/// Parses and checks a comma list of layer ids.
+fn layers_of(s: &AppState, list: &str) -> Result<Vec<Arc<Layer>>, ApiError> {
+    let cat = s.engine.snapshot();
+    let ids: Vec<&str> = list.split(',').collect();
+    if ids.iter().any(|i| i.is_empty()) {
+        return Err(ApiError::bad_request(format!(
+            "'{list}' is not a comma list of layer ids"
+        )));
+    }
+    if ids.len() > 32 {
+        return Err(ApiError::bad_request(format!(
+            "{} layers in one tile request exceed the limit of 32",
+            ids.len()
+        )));
+    }
+    ids.iter()
+        .map(|id| {
+            find_layer(&cat, id)
+                .map_err(|_| ApiError::bad_request(format!("unknown layer '{id}'; see /layers")))
+        })
+        .collect()
+}
+
+fn number(what: &str, v: &str) -> Result<u32, ApiError> {
+    v.parse()
+        .map_err(|_| ApiError::bad_request(format!("tile {what} '{v}' is not a whole number")))
+}
+
+fn accepts_gzip(h: &HeaderMap) -> bool {
+    h.get_all(header::ACCEPT_ENCODING).iter().any(|v| {
+        v.to_str().is_ok_and(|s| {
+            s.split(',').any(|e| {
+                let mut it = e.trim().split(';');
+                let name = it.next().unwrap_or("").trim();
+                let q0 = it.any(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f32>().ok())
+                        == Some(0.0)
+                });
+                (name == "gzip" || name == "*") && !q0
+            })
+        })
+    })
+}
+
+/// `GET /tiles/{layers}/{z}/{x}/{y}.mvt`
+pub async fn tile(
+    State(s): State<AppState>,
+    Path((list, z, x, file)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let y = file
+        .strip_suffix(".mvt")
+        .or_else(|| file.strip_suffix(".pbf"))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "'{file}': tiles are addressed as {{y}}.mvt or {{y}}.pbf"
+            ))
+        })?;
+    let cfg = &s.config.tiles;
+    let coord = TileCoord::new(
+        number("zoom", &z)?,
+        number("column", &x)?,
+        number("row", y)?,
+        cfg.max_zoom,
+    )
+    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let key = TileKey {
+        layers: list.as_str().into(),
+        coord,
+    };
+    // Generation first, snapshot second (see tiles::cache).
+    let gen = s.tiles.generation();
+    let layers = layers_of(&s, &list)?;
+    let t = match s.tiles.get(&key) {
+        Some(t) => t,
+        None => {
+            let opts = TileOptions {
+                extent: 4096,
+                buffer: cfg.buffer,
+            };
+            let t = tokio::task::spawn_blocking(move || {
+                let (raw, n) = tiles::render(&layers, coord, &opts);
+                Tile::new(raw, n)
+            })
+            .await?;
+            s.tiles.insert(key, t.clone(), gen);
+            t
+        }
+    };
+    let cache_control = format!("public, max-age={}", cfg.max_age);
+    if t.raw.is_empty() {
+        return Ok((
+            StatusCode::NO_CONTENT,
+            [(header::CACHE_CONTROL, cache_control)],
+        )
+            .into_response());
+    }
+    let etag = HeaderValue::from_str(&t.etag).map_err(ApiError::internal)?;
+    let mut common = HeaderMap::new();
+    common.insert(header::ETAG, etag.clone());
+    common.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_str(&cache_control).map_err(ApiError::internal)?,
+    );
+    common.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    let fresh = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.split(',')
+                .any(|e| e.trim() == &*t.etag || e.trim() == "*")
+        });
+    if fresh {
+        return Ok((StatusCode::NOT_MODIFIED, common).into_response());
+    }
+    common.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT));
+    if accepts_gzip(&headers) {
+        common.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        Ok((common, t.gzip).into_response())
+    } else {
+        Ok((common, t.raw).into_response())
+    }
+}
+
+/// `GET /tiles/{layers}.json`: TileJSON 3.0.
+pub async fn tilejson(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let list = name.strip_suffix(".json").ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no such endpoint /tiles/{name}; TileJSON is at /tiles/{{layers}}.json"
+        ))
+    })?;
+    let layers = layers_of(&s, list)?;
+    let base = base_url(&s, &headers);
+    let cfg = &s.config.tiles;
+    let minzoom = layers.iter().map(|l| l.meta.minzoom).min().unwrap_or(0);
+    let maxzoom = layers
+        .iter()
+        .map(|l| l.meta.maxzoom)
+        .max()
+        .unwrap_or(cfg.max_zoom)
+        .min(cfg.max_zoom);
+    let mut bounds: Option<[f64; 4]> = None;
+    for l in &layers {
+        if let Some(e) = super::extent_crs84(l) {
+            bounds = Some(match bounds {
+                None => e,
+                Some(b) => [
+                    b[0].min(e[0]),
+                    b[1].min(e[1]),
+                    b[2].max(e[2]),
+                    b[3].max(e[3]),
+                ],
+            });
+        }
+    }
+    let b = bounds.unwrap_or([-180.0, -85.051_128_78, 180.0, 85.051_128_78]);
+    let vector_layers: Vec<_> = layers
+        .iter()
+        .map(|l| {
+            let fields: serde_json::Map<String, serde_json::Value> = tiles::published_fields(l)
+                .into_iter()
+                .map(|i| {
+                    let f = &l.fields()[i];
+                    let ty = match f.ty.json_type() {
+                        "integer" | "number" => "Number",
+                        "boolean" => "Boolean",
+                        _ => "String",
+                    };
+                    (f.name.clone(), json!(ty))
+                })
+                .collect();
+            json!({
+                "id": l.id,
+                "description": l.meta.title,
+                "minzoom": l.meta.minzoom,
+                "maxzoom": l.meta.maxzoom.min(cfg.max_zoom),
+                "fields": fields,
+            })
+        })
+        .collect();
+    let body = json!({
+        "tilejson": "3.0.0",
+        "name": list,
+        "description": layers.iter().map(|l| l.meta.title.as_str()).collect::<Vec<_>>().join(", "),
+        "scheme": "xyz",
+        "tiles": [format!("{base}/tiles/{list}/{{z}}/{{x}}/{{y}}.mvt")],
+        "minzoom": minzoom,
+        "maxzoom": maxzoom,
+        "bounds": b,
+        "center": [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, minzoom.max(10)],
+        "attribution": "geoplan — dữ liệu tổng hợp (synthetic) / Natural Earth",
+        "vector_layers": vector_layers,
+    });
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response())
+}

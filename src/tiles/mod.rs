@@ -1,0 +1,344 @@
+//! Vector tiles built in-process from the engine: tile coordinates, the
+//! clip and encode hot path, and the tile cache with extent-based
+//! invalidation. No IO and no `await`: callers run [`render`] on a blocking
+//! pool.
+//!
+//! A tile of zoom `z` below a layer's detail zoom reads the layer's
+//! generalised level for `z` (prepared at load); from the detail zoom on it
+//! reads the full geometry. Either way the hot path is: R-tree lookup of
+//! the tile plus buffer, transform to tile space, clip, quantise, encode.
+
+pub mod cache;
+pub mod clip;
+pub mod mvt;
+
+use crate::engine::generalize::tile_span;
+use crate::engine::{Layer, Part};
+use crate::model::{FlatGeometry, GeometryKind};
+use clip::ClipBox;
+use geo_types::{Coord, Rect};
+use mvt::{GeomType, LayerWriter};
+use rstar::AABB;
+use std::sync::Arc;
+
+/// Half the Web Mercator world width, metres.
+const HALF_WORLD: f64 = 20_037_508.342_789_244;
+
+/// Errors of tile addressing.
+#[derive(Debug, thiserror::Error)]
+pub enum TileError {
+    /// Zoom past the server's maximum.
+    #[error("zoom {z} is outside 0..={max}")]
+    Zoom {
+        /// Requested zoom.
+        z: u32,
+        /// Server maximum.
+        max: u8,
+    },
+    /// Column or row outside the zoom's grid.
+    #[error("tile {z}/{x}/{y} does not exist: x and y must be below {n} at zoom {z}")]
+    OutOfRange {
+        /// Zoom.
+        z: u8,
+        /// Column.
+        x: u32,
+        /// Row.
+        y: u32,
+        /// 2^z.
+        n: u64,
+    },
+}
+
+/// An XYZ tile address (Web Mercator, y from the north).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TileCoord {
+    /// Zoom.
+    pub z: u8,
+    /// Column.
+    pub x: u32,
+    /// Row, from the north.
+    pub y: u32,
+}
+
+impl TileCoord {
+    /// A checked address; `max_zoom` is the server's limit.
+    pub fn new(z: u32, x: u32, y: u32, max_zoom: u8) -> Result<TileCoord, TileError> {
+        if z > u32::from(max_zoom) {
+            return Err(TileError::Zoom { z, max: max_zoom });
+        }
+        let n = 1u64 << z;
+        if u64::from(x) >= n || u64::from(y) >= n {
+            return Err(TileError::OutOfRange {
+                z: z as u8,
+                x,
+                y,
+                n,
+            });
+        }
+        Ok(TileCoord { z: z as u8, x, y })
+    }
+
+    /// The tile's extent in Web Mercator metres.
+    pub fn bounds(&self) -> Rect<f64> {
+        let s = tile_span(self.z);
+        let minx = -HALF_WORLD + f64::from(self.x) * s;
+        let maxy = HALF_WORLD - f64::from(self.y) * s;
+        Rect::new(
+            Coord {
+                x: minx,
+                y: maxy - s,
+            },
+            Coord {
+                x: minx + s,
+                y: maxy,
+            },
+        )
+    }
+
+    /// Every tile of zoom `z` that a Web Mercator rectangle touches, as
+    /// inclusive column and row ranges.
+    pub fn range(
+        z: u8,
+        r: &Rect<f64>,
+    ) -> (std::ops::RangeInclusive<u32>, std::ops::RangeInclusive<u32>) {
+        let s = tile_span(z);
+        let last = ((1u64 << z) - 1) as f64;
+        let col = |x: f64| ((x + HALF_WORLD) / s).floor().clamp(0.0, last) as u32;
+        let row = |y: f64| ((HALF_WORLD - y) / s).floor().clamp(0.0, last) as u32;
+        (
+            col(r.min().x)..=col(r.max().x),
+            row(r.max().y)..=row(r.min().y),
+        )
+    }
+}
+
+/// Tile settings.
+#[derive(Debug, Clone, Copy)]
+pub struct TileOptions {
+    /// Tile extent in units (4096).
+    pub extent: u32,
+    /// Buffer around the tile in units (64).
+    pub buffer: u32,
+}
+
+impl Default for TileOptions {
+    fn default() -> Self {
+        TileOptions {
+            extent: 4096,
+            buffer: 64,
+        }
+    }
+}
+
+/// True when layer `l` appears in tiles of zoom `z`.
+pub fn shows_at(l: &Layer, z: u8) -> bool {
+    (l.meta.minzoom..=l.meta.maxzoom).contains(&z)
+}
+
+/// Field indexes a layer carries in tiles (its tile attributes, else its
+/// published attributes, else all).
+pub fn published_fields(l: &Layer) -> Vec<usize> {
+    match l
+        .meta
+        .tile_attributes
+        .as_ref()
+        .or(l.meta.attributes.as_ref())
+    {
+        None => (0..l.fields().len()).collect(),
+        Some(names) => names
+            .iter()
+            .filter_map(|n| l.fields().iter().position(|f| &f.name == n))
+            .collect(),
+    }
+}
+
+/// Renders one tile of the given layers (one MVT layer each, in order).
+/// Returns the encoded tile and its feature count; an empty tile is empty
+/// bytes.
+pub fn render(layers: &[Arc<Layer>], c: TileCoord, opts: &TileOptions) -> (Vec<u8>, usize) {
+    let mut out = Vec::new();
+    let mut total = 0;
+    let mut scratch = Scratch::default();
+    for l in layers {
+        if !shows_at(l, c.z) {
+            continue;
+        }
+        let w = render_layer(l, c, opts, &mut scratch);
+        total += w.len();
+        w.finish_into(&mut out);
+    }
+    (out, total)
+}
+
+#[derive(Default)]
+struct Scratch {
+    pts: Vec<[f64; 2]>,
+    clipped: Vec<[f64; 2]>,
+    tmp: Vec<[f64; 2]>,
+    lines: Vec<Vec<[f64; 2]>>,
+    q: Vec<[i32; 2]>,
+    /// Quantised parts of the current feature and their end offsets.
+    parts: Vec<[i32; 2]>,
+    ends: Vec<usize>,
+}
+
+fn render_layer(l: &Layer, c: TileCoord, opts: &TileOptions, s: &mut Scratch) -> LayerWriter {
+    let mut w = LayerWriter::new(&l.id, opts.extent);
+    let b = c.bounds();
+    let span = tile_span(c.z);
+    let scale = f64::from(opts.extent) / span;
+    let pad = f64::from(opts.buffer) / scale;
+    let query = AABB::from_corners(
+        [b.min().x - pad, b.min().y - pad],
+        [b.max().x + pad, b.max().y + pad],
+    );
+    let clip = ClipBox {
+        min: -f64::from(opts.buffer),
+        max: f64::from(opts.extent + opts.buffer),
+    };
+    let (ox, oy) = (b.min().x, b.max().y);
+    let fields = published_fields(l);
+    let kind = l.geometry_type().kind();
+    let ty = match kind {
+        GeometryKind::Point => GeomType::Point,
+        GeometryKind::Line => GeomType::LineString,
+        GeometryKind::Polygon => GeomType::Polygon,
+    };
+    // Sorted by (part, row) so features come out in a stable order.
+    let mut hits: Vec<(Part, u32, &FlatGeometry, usize)> = Vec::new();
+    if let Some(level) = l.generalized(c.z) {
+        for e in level.tree.locate_in_envelope_intersecting(&query) {
+            let i = e.data as usize;
+            let (part, row) = level.src[i];
+            hits.push((part, row, &level.geometry, i));
+        }
+    } else {
+        for part in [Part::Base, Part::Delta] {
+            let data = l.data(part);
+            for e in l.tree(part).locate_in_envelope_intersecting(&query) {
+                let row = e.data as usize;
+                if l.is_live(part, row) {
+                    hits.push((part, e.data, &data.geometry, row));
+                }
+            }
+        }
+    }
+    hits.sort_unstable_by_key(|h| (h.0, h.1, h.3));
+    for (part, row, geom, gi) in hits {
+        s.parts.clear();
+        s.ends.clear();
+        for rings in geom.parts(gi) {
+            let mut exterior_kept = false;
+            for (k, ring) in rings.enumerate() {
+                s.pts.clear();
+                s.pts.extend(
+                    ring.iter()
+                        .map(|p| [(p.x - ox) * scale, (oy - p.y) * scale]),
+                );
+                match kind {
+                    GeometryKind::Point => {
+                        let p = s.pts[0];
+                        if p[0] >= clip.min
+                            && p[0] <= clip.max
+                            && p[1] >= clip.min
+                            && p[1] <= clip.max
+                        {
+                            s.parts.push([p[0].round() as i32, p[1].round() as i32]);
+                        }
+                    }
+                    GeometryKind::Line => {
+                        s.lines.clear();
+                        clip::clip_line(&s.pts, &clip, &mut s.lines);
+                        for piece in &s.lines {
+                            clip::quantise(piece, false, &mut s.q);
+                            if s.q.len() >= 2 {
+                                s.parts.extend_from_slice(&s.q);
+                                s.ends.push(s.parts.len());
+                            }
+                        }
+                    }
+                    GeometryKind::Polygon => {
+                        if k > 0 && !exterior_kept {
+                            break;
+                        }
+                        clip::clip_ring(&s.pts, &clip, &mut s.clipped, &mut s.tmp);
+                        clip::quantise(&s.clipped, true, &mut s.q);
+                        if s.q.len() < 3 {
+                            continue;
+                        }
+                        let a = clip::signed_area2(&s.q);
+                        if a == 0 {
+                            continue;
+                        }
+                        // Exterior positive, holes negative (tile space).
+                        if (k == 0) != (a > 0) {
+                            s.q.reverse();
+                        }
+                        if k == 0 {
+                            exterior_kept = true;
+                        }
+                        s.parts.extend_from_slice(&s.q);
+                        s.ends.push(s.parts.len());
+                    }
+                }
+            }
+        }
+        if kind == GeometryKind::Point && !s.parts.is_empty() {
+            s.ends.push(s.parts.len());
+        }
+        if s.ends.is_empty() {
+            continue;
+        }
+        let data = l.data(part);
+        w.begin();
+        for &f in &fields {
+            w.tag(&data.fields[f].name, data.value(row as usize, f));
+        }
+        let (parts, ends) = (&s.parts, &s.ends);
+        let slices = ends.iter().scan(0usize, |start, &end| {
+            let sl = &parts[*start..end];
+            *start = end;
+            Some(sl)
+        });
+        w.geometry(ty, slices);
+        let fid = data.fids[row as usize];
+        w.end(u64::try_from(fid).ok(), ty);
+    }
+    w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_outside_the_grid_are_refused_with_the_reason() {
+        assert!(TileCoord::new(3, 7, 7, 22).is_ok());
+        let e = TileCoord::new(3, 8, 0, 22).unwrap_err().to_string();
+        assert!(e.contains("below 8"), "{e}");
+        let e = TileCoord::new(23, 0, 0, 22).unwrap_err().to_string();
+        assert!(e.contains("0..=22"), "{e}");
+    }
+
+    #[test]
+    fn tile_bounds_and_ranges_agree() {
+        let c = TileCoord::new(14, 13_121, 7_582, 22).unwrap();
+        let b = c.bounds();
+        let (xs, ys) = TileCoord::range(
+            14,
+            &Rect::new(
+                Coord {
+                    x: b.min().x + 1.0,
+                    y: b.min().y + 1.0,
+                },
+                Coord {
+                    x: b.max().x - 1.0,
+                    y: b.max().y - 1.0,
+                },
+            ),
+        );
+        assert_eq!((xs, ys), (13_121..=13_121, 7_582..=7_582));
+        let w = TileCoord::new(0, 0, 0, 22).unwrap().bounds();
+        assert!((w.max().x - HALF_WORLD).abs() < 1e-6 && (w.min().y + HALF_WORLD).abs() < 1e-6);
+    }
+}
