@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Debian packages geoplan needs, only those missing.
-#   scripts/deps.sh build   - to build and run (GDAL, PROJ, libclang)
-#   scripts/deps.sh test    - also what the tests need (PostGIS, gdal-bin)
+# Installs what geoplan needs, only what is missing.
+#   scripts/deps.sh build   - to build and run: GDAL, PROJ, libclang, the
+#                             label font, and MapLibre GL JS (npm, in web/)
+#   scripts/deps.sh test    - also what the tests need: PostGIS, gdal-bin,
+#                             Chromium (Debian) and Playwright (npm)
 set -euo pipefail
-want=(libgdal-dev libclang-dev pkg-config)
+cd "$(dirname "$0")/.."
+want=(libgdal-dev libclang-dev pkg-config fonts-dejavu-core)
+command -v node >/dev/null && command -v npm >/dev/null || want+=(nodejs npm)
 if [ "${1:-build}" = test ]; then
-  want+=(gdal-bin)
+  want+=(gdal-bin chromium)
   # PostGIS for the PostgreSQL major version on this machine (15 on bookworm).
   pgv=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
   want+=("postgresql-${pgv:-15}" "postgresql-${pgv:-15}-postgis-3")
@@ -14,8 +18,15 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "installing: ${missing[*]}"
-SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# MapLibre GL JS (and, for tests, playwright-core) from the npm registry,
+# pinned by web/package-lock.json; geoplan serves them itself (no CDN).
+stamp=web/node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || [ web/package-lock.json -nt "$stamp" ]; then
+  npm ci --prefix web --no-audit --no-fund --loglevel=error
+fi

@@ -37,6 +37,31 @@ pub struct Config {
     pub limits: Limits,
     /// Vector tiles.
     pub tiles: TilesConfig,
+    /// The map page, styles and fonts.
+    pub web: WebConfig,
+}
+
+/// Where the map page, the styles and the label fonts come from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    /// The map page (`index.html`, `static/`, and MapLibre GL JS in
+    /// `node_modules/` as `npm ci` installs it).
+    pub dir: PathBuf,
+    /// MapLibre styles served at `/styles/{name}.json`.
+    pub styles_dir: PathBuf,
+    /// TrueType fonts for label glyphs (`/fonts/{stack}/{range}.pbf`).
+    pub fonts_dir: PathBuf,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            dir: PathBuf::from("web"),
+            styles_dir: PathBuf::from("styles"),
+            fonts_dir: PathBuf::from("/usr/share/fonts/truetype/dejavu"),
+        }
+    }
 }
 
 /// Vector tile settings.
@@ -94,6 +119,7 @@ impl Default for Config {
             layers: BTreeMap::new(),
             limits: Limits::default(),
             tiles: TilesConfig::default(),
+            web: WebConfig::default(),
         }
     }
 }

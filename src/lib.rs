@@ -4,7 +4,7 @@
 //! Quảng Nam. Data flows one way, and the `mod` lines below follow it:
 //!
 //! ```text
-//! model, config, crs → store → engine → tiles → http
+//! model, config, crs → store → engine → {tiles, render} → http
 //!                         ↑
 //!                       sample (writes the synthetic dataset through store)
 //! ```
@@ -15,6 +15,7 @@
 //! * [`store`]: all IO: GeoPackage (gdal) and PostGIS (sqlx), change events.
 //! * [`engine`]: in-memory layers, R-tree, queries, snapshots. No IO, no await.
 //! * [`tiles`]: vector tiles (clip, MVT encoding, cache). No IO, no await.
+//! * [`render`]: label glyphs (and later the WMS map renderer).
 //! * [`http`]: the axum router, errors as RFC 9457 problem details.
 //! * [`sample`]: the deterministic synthetic dataset generator.
 
@@ -28,6 +29,8 @@ pub mod store;
 pub mod engine;
 
 pub mod tiles;
+
+pub mod render;
 
 pub mod http;
 

@@ -1,5 +1,5 @@
 //! The one-way data flow of design.md, as a test: a module may use only the
-//! modules below it. `model, config, crs → store → engine → tiles → http`, with
+//! modules below it. `model, config, crs → store → engine → {tiles, render} → http`, with
 //! `sample` beside the store (it writes through it).
 
 use std::collections::BTreeMap;
@@ -14,9 +14,12 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("sample", &["model", "crs", "store"][..]),
         ("engine", &["model", "crs", "config"][..]),
         ("tiles", &["model", "crs", "config", "engine"][..]),
+        ("render", &["model", "crs", "config", "engine"][..]),
         (
             "http",
-            &["model", "crs", "config", "store", "engine", "tiles"][..],
+            &[
+                "model", "crs", "config", "store", "engine", "tiles", "render",
+            ][..],
         ),
     ])
 }

@@ -457,3 +457,42 @@ async fn golden_dumps_of_three_tiles_match_the_reviewed_files() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_style_points_at_this_server_and_its_fonts_are_served() {
+    let a = fetch("/styles/planning.json", &[]).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let s: serde_json::Value = serde_json::from_slice(&a.body).unwrap();
+    let url = s["sources"]["geoplan"]["url"].as_str().unwrap();
+    assert!(
+        url.starts_with("https://geo.example.vn/api/tiles/") && url.ends_with(".json"),
+        "{url}"
+    );
+    assert_eq!(
+        s["glyphs"],
+        "https://geo.example.vn/api/fonts/{fontstack}/{range}.pbf"
+    );
+    // Its TileJSON names every layer the style draws.
+    let tj = fetch(url.trim_start_matches("https://geo.example.vn/api"), &[]).await;
+    assert_eq!(tj.status, StatusCode::OK);
+    // Vietnamese letters (U+1E00–U+1EFF) come as SDF glyphs.
+    let g = fetch("/fonts/DejaVu%20Sans/7680-7935.pbf", &[]).await;
+    assert_eq!(g.status, StatusCode::OK);
+    assert!(g.body.len() > 10_000);
+    assert_eq!(
+        fetch("/fonts/DejaVu%20Sans/0-100.pbf", &[]).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        fetch("/fonts/Comic%20Sans/0-255.pbf", &[]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        fetch("/styles/nope.json", &[]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // The map page and its MapLibre copy are served from here.
+    let page = fetch("/", &[]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&page.body).contains("/vendor/maplibre-gl/maplibre-gl.js"));
+}

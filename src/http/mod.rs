@@ -7,6 +7,7 @@ pub mod error;
 pub mod geojson;
 pub mod state;
 pub mod tiles;
+pub mod web;
 
 use crate::crs::{self, Crs, WEB_MERCATOR};
 use crate::engine::filter::{CmpOp, Expr, Filter, FilterLimits, Literal};
@@ -49,6 +50,22 @@ pub fn app(state: AppState) -> Router {
         .route("/layers/{id}/features/{fid}", get(feature))
         .route("/tiles/{name}", get(tiles::tilejson))
         .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::tile))
+        .route("/styles/{file}", get(web::style))
+        .route("/fonts/{stack}/{file}", get(web::glyphs))
+        .route_service(
+            "/",
+            tower_http::services::ServeFile::new(state.config.web.dir.join("index.html")),
+        )
+        .nest_service(
+            "/static",
+            tower_http::services::ServeDir::new(state.config.web.dir.join("static")),
+        )
+        .nest_service(
+            "/vendor/maplibre-gl",
+            tower_http::services::ServeDir::new(
+                state.config.web.dir.join("node_modules/maplibre-gl/dist"),
+            ),
+        )
         .fallback(|| async { ApiError::not_found("no such endpoint; see /layers") })
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             limits.max_body_bytes,

@@ -3,9 +3,11 @@
 
 use crate::config::Config;
 use crate::engine::{Engine, Layer, LayerMeta};
+use crate::render::glyphs::Glyphs;
 use crate::store::{ChangeEvent, Store, StoreError};
 use crate::tiles::cache::TileCache;
 use geo_types::Rect;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -22,6 +24,10 @@ pub struct AppState {
     pub loaded: Arc<AtomicBool>,
     /// The vector tile cache.
     pub tiles: Arc<TileCache>,
+    /// MapLibre styles by name, as read at start-up.
+    pub styles: Arc<HashMap<String, serde_json::Value>>,
+    /// Label glyphs.
+    pub glyphs: Arc<Glyphs>,
 }
 
 impl AppState {
@@ -31,7 +37,11 @@ impl AppState {
             config.tiles.cache_bytes,
             f64::from(config.tiles.buffer) / 4096.0,
         ));
+        let styles = Arc::new(super::web::load_styles(&config.web.styles_dir));
+        let glyphs = Arc::new(Glyphs::load(&config.web.fonts_dir));
         AppState {
+            styles,
+            glyphs,
             engine: Arc::new(Engine::new()),
             store: Arc::new(store),
             config: Arc::new(config),
