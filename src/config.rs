@@ -86,6 +86,9 @@ pub struct TilesConfig {
     /// `Cache-Control: max-age` of tiles, seconds. 0 makes browsers
     /// revalidate with the ETag every time, so edits show at once.
     pub max_age: u32,
+    /// PMTiles archives served as tile sources, by name:
+    /// `/tiles/{name}/{z}/{x}/{y}.mvt` and `/tiles/{name}.json`.
+    pub archives: BTreeMap<String, PathBuf>,
 }
 
 impl Default for TilesConfig {
@@ -106,6 +109,7 @@ impl Default for TilesConfig {
             .to_vec(),
             cache_bytes: 256 * 1024 * 1024,
             max_age: 0,
+            archives: BTreeMap::new(),
         }
     }
 }

@@ -16,6 +16,7 @@
 //! * [`engine`]: in-memory layers, R-tree, queries, snapshots. No IO, no await.
 //! * [`tiles`]: vector tiles (clip, MVT encoding, cache). No IO, no await.
 //! * [`render`]: label glyphs (and later the WMS map renderer).
+//! * [`seed`]: `geoplan seed`, tiles rendered into PMTiles / MBTiles archives.
 //! * [`http`]: the axum router, errors as RFC 9457 problem details.
 //! * [`sample`]: the deterministic synthetic dataset generator.
 
@@ -31,6 +32,8 @@ pub mod engine;
 pub mod tiles;
 
 pub mod render;
+
+pub mod seed;
 
 pub mod http;
 

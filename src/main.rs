@@ -48,6 +48,31 @@ enum Cmd {
         #[arg(long, default_value = "data/sample.gpkg")]
         out: PathBuf,
     },
+    /// Render the tiles of some layers over a zoom range into a PMTiles or
+    /// MBTiles archive, on all cores.
+    Seed {
+        /// Layer ids, comma-separated (one MVT layer each).
+        #[arg(long)]
+        layers: String,
+        /// First zoom.
+        #[arg(long, default_value_t = 0)]
+        minzoom: u8,
+        /// Last zoom.
+        #[arg(long, default_value_t = 14)]
+        maxzoom: u8,
+        /// Area as west,south,east,north in degrees (default: the layers' extent).
+        #[arg(long)]
+        bbox: Option<String>,
+        /// Output archive: *.pmtiles or *.mbtiles.
+        #[arg(long)]
+        out: PathBuf,
+        /// PostGIS URL (overrides the config and DATABASE_URL).
+        #[arg(long)]
+        database_url: Option<String>,
+        /// GeoPackage to read when no database is used.
+        #[arg(long)]
+        gpkg: Option<PathBuf>,
+    },
     /// Apply the PostGIS schema migrations (migrations/).
     Migrate {
         /// PostGIS URL (else config or DATABASE_URL).
@@ -143,6 +168,66 @@ async fn main() -> Result<()> {
             println!("wrote {} ({total} features)", out.display());
             Ok(())
         }
+        Cmd::Seed {
+            layers,
+            minzoom,
+            maxzoom,
+            bbox,
+            out,
+            database_url,
+            gpkg,
+        } => {
+            if database_url.is_some() {
+                cfg.store.database_url = database_url;
+            }
+            if let Some(g) = gpkg {
+                cfg.store.gpkg = g;
+                if cli.config.is_none() {
+                    cfg.store.database_url = None;
+                }
+            }
+            let bbox = match bbox {
+                None => None,
+                Some(b) => {
+                    let n: Vec<f64> = b
+                        .split(',')
+                        .map(|v| v.trim().parse::<f64>())
+                        .collect::<Result<_, _>>()
+                        .with_context(|| format!("--bbox {b}: four numbers expected"))?;
+                    let arr: [f64; 4] = n
+                        .try_into()
+                        .map_err(|_| anyhow::anyhow!("--bbox {b}: four numbers expected"))?;
+                    Some(arr)
+                }
+            };
+            let store = open_store(&cfg).await?;
+            let req = geoplan::seed::SeedRequest {
+                layers: layers.split(',').map(str::to_owned).collect(),
+                minzoom,
+                maxzoom,
+                bbox,
+                out,
+            };
+            let pb = progress(None, "seeding tiles");
+            let p2 = pb.clone();
+            let report = geoplan::seed::seed(&store, &cfg, &req, &move |done, total| {
+                p2.set_length(total);
+                p2.set_position(done);
+            })
+            .await?;
+            pb.finish();
+            println!(
+                "wrote {}: {} tiles ({} visited); largest {} bytes at {}/{}/{}",
+                report.path.display(),
+                report.written,
+                report.visited,
+                report.largest.0,
+                report.largest.1.z,
+                report.largest.1.x,
+                report.largest.1.y
+            );
+            Ok(())
+        }
         Cmd::Migrate { database_url: u } => {
             let pg = PostgisStore::connect(&database_url(&cfg, u)?).await?;
             pg.migrate().await?;
@@ -175,8 +260,10 @@ async fn main() -> Result<()> {
     }
 }
 
-async fn serve(cfg: Config) -> Result<()> {
-    let store = match &cfg.store.database_url {
+/// The configured store: PostGIS when a database URL is set, else the
+/// GeoPackage.
+async fn open_store(cfg: &Config) -> Result<Store> {
+    Ok(match &cfg.store.database_url {
         Some(u) => Store::Postgis(PostgisStore::connect(u).await?),
         None => Store::Gpkg(GpkgStore::open(&cfg.store.gpkg).with_context(|| {
             format!(
@@ -184,7 +271,11 @@ async fn serve(cfg: Config) -> Result<()> {
                 cfg.store.gpkg.display()
             )
         })?),
-    };
+    })
+}
+
+async fn serve(cfg: Config) -> Result<()> {
+    let store = open_store(&cfg).await?;
     let listen = cfg.listen.clone();
     let public = cfg.public_url();
     let state = AppState::new(store, cfg);

@@ -16,6 +16,10 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("tiles", &["model", "crs", "config", "engine"][..]),
         ("render", &["model", "crs", "config", "engine"][..]),
         (
+            "seed",
+            &["model", "crs", "config", "store", "engine", "tiles"][..],
+        ),
+        (
             "http",
             &[
                 "model", "crs", "config", "store", "engine", "tiles", "render",

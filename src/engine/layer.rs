@@ -35,6 +35,33 @@ pub struct LayerMeta {
     pub detail_zoom: u8,
 }
 
+impl LayerMeta {
+    /// The metadata configuration gives layer `id` (title, attributes,
+    /// zooms), with the cadastral defaults for `parcels`: tiles from
+    /// `tiles.parcels_minzoom` and only the label attributes in tiles.
+    pub fn from_config(id: &str, config: &crate::config::Config) -> LayerMeta {
+        let c = config.layers.get(id);
+        let t = &config.tiles;
+        LayerMeta {
+            title: c
+                .and_then(|c| c.title.clone())
+                .unwrap_or_else(|| id.to_owned()),
+            description: c.and_then(|c| c.description.clone()).unwrap_or_default(),
+            attributes: c.and_then(|c| c.attributes.clone()),
+            tile_attributes: c
+                .and_then(|c| c.tile_attributes.clone().or_else(|| c.attributes.clone()))
+                .or_else(|| (id == "parcels").then(|| t.parcels_attributes.clone())),
+            minzoom: c.and_then(|c| c.minzoom).unwrap_or(if id == "parcels" {
+                t.parcels_minzoom
+            } else {
+                0
+            }),
+            maxzoom: c.and_then(|c| c.maxzoom).unwrap_or(t.max_zoom),
+            detail_zoom: t.detail_zoom,
+        }
+    }
+}
+
 impl Default for LayerMeta {
     fn default() -> Self {
         LayerMeta {

@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::engine::{Engine, Layer, LayerMeta};
 use crate::render::glyphs::Glyphs;
+use crate::store::archive::PmTilesSource;
 use crate::store::{ChangeEvent, Store, StoreError};
 use crate::tiles::cache::TileCache;
 use geo_types::Rect;
@@ -28,6 +29,9 @@ pub struct AppState {
     pub styles: Arc<HashMap<String, serde_json::Value>>,
     /// Label glyphs.
     pub glyphs: Arc<Glyphs>,
+    /// PMTiles archives served as tile sources, by name (opened by
+    /// [`AppState::load_all`]).
+    pub archives: Arc<arc_swap::ArcSwap<HashMap<String, Arc<PmTilesSource>>>>,
 }
 
 impl AppState {
@@ -42,6 +46,7 @@ impl AppState {
         AppState {
             styles,
             glyphs,
+            archives: Arc::default(),
             engine: Arc::new(Engine::new()),
             store: Arc::new(store),
             config: Arc::new(config),
@@ -56,25 +61,7 @@ impl AppState {
     }
 
     fn meta(&self, id: &str) -> LayerMeta {
-        let c = self.config.layers.get(id);
-        let t = &self.config.tiles;
-        LayerMeta {
-            title: c
-                .and_then(|c| c.title.clone())
-                .unwrap_or_else(|| id.to_owned()),
-            description: c.and_then(|c| c.description.clone()).unwrap_or_default(),
-            attributes: c.and_then(|c| c.attributes.clone()),
-            tile_attributes: c
-                .and_then(|c| c.tile_attributes.clone().or_else(|| c.attributes.clone()))
-                .or_else(|| (id == "parcels").then(|| t.parcels_attributes.clone())),
-            minzoom: c.and_then(|c| c.minzoom).unwrap_or(if id == "parcels" {
-                t.parcels_minzoom
-            } else {
-                0
-            }),
-            maxzoom: c.and_then(|c| c.maxzoom).unwrap_or(t.max_zoom),
-            detail_zoom: t.detail_zoom,
-        }
+        LayerMeta::from_config(id, &self.config)
     }
 
     fn published(&self, id: &str) -> bool {
@@ -113,6 +100,13 @@ impl AppState {
             layers.push(layer);
         }
         self.engine.publish_all(layers);
+        let mut archives = HashMap::new();
+        for (name, path) in &self.config.tiles.archives {
+            let a = PmTilesSource::open(path).await?;
+            tracing::info!(archive = %name, path = %path.display(), "serving archive");
+            archives.insert(name.clone(), Arc::new(a));
+        }
+        self.archives.store(Arc::new(archives));
         // The readers' buffers are gone: give their pages back to the OS.
         crate::model::release_free_memory();
         self.loaded.store(true, Ordering::Release);

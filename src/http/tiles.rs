@@ -86,6 +86,20 @@ pub async fn tile(
         cfg.max_zoom,
     )
     .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if let Some(a) = s.archives.load().get(&list).cloned() {
+        let t = a
+            .tile(coord.z, coord.x, coord.y)
+            .await
+            .map_err(ApiError::internal)?
+            .map(|gz| {
+                use std::io::Read;
+                let mut raw = Vec::new();
+                let _ = flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut raw);
+                Tile::new(raw, 0)
+            })
+            .unwrap_or_else(|| Tile::new(Vec::new(), 0));
+        return Ok(answer(&t, &headers, cfg.max_age));
+    }
     let key = TileKey {
         layers: list.as_str().into(),
         coord,
@@ -109,21 +123,27 @@ pub async fn tile(
             t
         }
     };
-    let cache_control = format!("public, max-age={}", cfg.max_age);
+    Ok(answer(&t, &headers, cfg.max_age))
+}
+
+/// The response for a tile: 204 when empty, 304 when the client's ETag
+/// matches, else the body (gzipped when accepted).
+fn answer(t: &Tile, headers: &HeaderMap, max_age: u32) -> Response {
+    let cache_control = format!("public, max-age={max_age}");
     if t.raw.is_empty() {
-        return Ok((
+        return (
             StatusCode::NO_CONTENT,
             [(header::CACHE_CONTROL, cache_control)],
         )
-            .into_response());
+            .into_response();
     }
-    let etag = HeaderValue::from_str(&t.etag).map_err(ApiError::internal)?;
     let mut common = HeaderMap::new();
-    common.insert(header::ETAG, etag.clone());
-    common.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_str(&cache_control).map_err(ApiError::internal)?,
-    );
+    if let Ok(etag) = HeaderValue::from_str(&t.etag) {
+        common.insert(header::ETAG, etag);
+    }
+    if let Ok(cc) = HeaderValue::from_str(&cache_control) {
+        common.insert(header::CACHE_CONTROL, cc);
+    }
     common.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     let fresh = headers
         .get_all(header::IF_NONE_MATCH)
@@ -134,14 +154,14 @@ pub async fn tile(
                 .any(|e| e.trim() == &*t.etag || e.trim() == "*")
         });
     if fresh {
-        return Ok((StatusCode::NOT_MODIFIED, common).into_response());
+        return (StatusCode::NOT_MODIFIED, common).into_response();
     }
     common.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT));
-    if accepts_gzip(&headers) {
+    if accepts_gzip(headers) {
         common.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        Ok((common, t.gzip).into_response())
+        (common, t.gzip.clone()).into_response()
     } else {
-        Ok((common, t.raw).into_response())
+        (common, t.raw.clone()).into_response()
     }
 }
 
@@ -156,8 +176,29 @@ pub async fn tilejson(
             "no such endpoint /tiles/{name}; TileJSON is at /tiles/{{layers}}.json"
         ))
     })?;
-    let layers = layers_of(&s, list)?;
     let base = base_url(&s, &headers);
+    if let Some(a) = s.archives.load().get(list) {
+        let i = &a.info;
+        let b = i.bounds;
+        let body = json!({
+            "tilejson": "3.0.0",
+            "name": list,
+            "description": i.name,
+            "scheme": "xyz",
+            "tiles": [format!("{base}/tiles/{list}/{{z}}/{{x}}/{{y}}.mvt")],
+            "minzoom": i.minzoom,
+            "maxzoom": i.maxzoom,
+            "bounds": b,
+            "center": [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, i.minzoom],
+            "vector_layers": serde_json::from_str::<serde_json::Value>(&i.vector_layers).unwrap_or_default(),
+        });
+        return Ok((
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response());
+    }
+    let layers = layers_of(&s, list)?;
     let cfg = &s.config.tiles;
     let minzoom = layers.iter().map(|l| l.meta.minzoom).min().unwrap_or(0);
     let maxzoom = layers

@@ -3,6 +3,7 @@
 //! sends. Stores hand the engine owned [`LayerData`] in the layer's own CRS;
 //! they never hold engine state and never serve requests.
 
+pub mod archive;
 pub mod gpkg;
 pub mod postgis;
 
