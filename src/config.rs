@@ -81,6 +81,12 @@ pub struct TilesConfig {
     /// `tile_attributes` are set: what the map labels need ("number / area
     /// / code"); the rest is one click away in the feature API.
     pub parcels_attributes: Vec<String>,
+    /// Detail zoom of the `parcels` layer unless its own is set: below it,
+    /// parcels are merged by `parcels_merge_by`, which keeps the densest
+    /// z14 tile of a million parcels under 500 KB.
+    pub parcels_detail_zoom: u8,
+    /// `merge_by` of the `parcels` layer unless its own is set.
+    pub parcels_merge_by: Vec<String>,
     /// In-memory tile cache, bytes (0 turns it off).
     pub cache_bytes: u64,
     /// `Cache-Control: max-age` of tiles, seconds. 0 makes browsers
@@ -107,6 +113,8 @@ impl Default for TilesConfig {
             ]
             .map(String::from)
             .to_vec(),
+            parcels_detail_zoom: 15,
+            parcels_merge_by: vec!["land_use_code".into()],
             cache_bytes: 256 * 1024 * 1024,
             max_age: 0,
             archives: BTreeMap::new(),
@@ -159,6 +167,12 @@ pub struct LayerConfig {
     pub attributes: Option<Vec<String>>,
     /// Attributes carried in vector tiles; `attributes` when absent.
     pub tile_attributes: Option<Vec<String>>,
+    /// Zooms below this use geometry generalised at load (default
+    /// `tiles.detail_zoom`).
+    pub detail_zoom: Option<u8>,
+    /// Below the detail zoom, merge polygons sharing these attributes into
+    /// multipolygons (per quarter tile); they then carry only these.
+    pub merge_by: Option<Vec<String>>,
     /// Minimum zoom at which tiles show the layer.
     pub minzoom: Option<u8>,
     /// Maximum zoom at which tiles show the layer.

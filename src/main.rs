@@ -289,16 +289,18 @@ async fn serve(cfg: Config) -> Result<()> {
         state.store.describe(),
         t.elapsed().as_secs_f64()
     );
-    let (mut heap, mut coords) = (0usize, 0usize);
+    let (mut heap, mut coords, mut pyramids) = (0usize, 0usize, 0usize);
     for l in cat.layers() {
         println!("  {:<22} {:>9} features  {}", l.id, l.len(), l.meta.title);
         heap += l.heap_bytes();
         coords += l.coord_count();
+        pyramids += l.pyramid_bytes();
     }
     println!(
-        "engine: {coords} coordinates ({} MB as raw x,y doubles), {} MB of layer data",
+        "engine: {coords} coordinates ({} MB as raw x,y doubles), {} MB of layer data, {} MB of generalised tile levels",
         coords * 16 / 1_000_000,
-        heap / 1_000_000
+        heap / 1_000_000,
+        pyramids / 1_000_000
     );
     let listener = tokio::net::TcpListener::bind(&listen)
         .await

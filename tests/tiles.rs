@@ -113,10 +113,10 @@ fn text(v: ValueRef<'_>) -> Option<String> {
 }
 
 #[tokio::test]
-async fn parcel_tiles_at_z14_to_16_hold_exactly_the_parcels_of_their_extent() {
+async fn parcel_tiles_at_z15_and_16_hold_exactly_the_parcels_of_their_extent() {
     let d = sample_layer("parcels");
     let mut checked = 0;
-    for (row, z) in [(5_000usize, 14u8), (12_000, 15), (17_000, 16), (800, 16)] {
+    for (row, z) in [(5_000usize, 15u8), (12_000, 15), (17_000, 16), (800, 16)] {
         let c = tile_of(&d, row, z);
         let a = fetch(&format!("/tiles/parcels/{}/{}/{}.mvt", c.z, c.x, c.y), &[]).await;
         assert_eq!(a.status, StatusCode::OK, "{c:?}");
@@ -210,6 +210,71 @@ async fn parcel_tiles_at_z14_to_16_hold_exactly_the_parcels_of_their_extent() {
         }
     }
     assert!(checked > 100, "only {checked} parcels compared by area");
+}
+
+#[tokio::test]
+async fn at_z14_parcels_merge_by_land_use_and_keep_the_area_of_each_code() {
+    use geo::BooleanOps;
+    let d = sample_layer("parcels");
+    let col = d
+        .fields
+        .iter()
+        .position(|f| f.name == "land_use_code")
+        .unwrap();
+    for row in [5_000usize, 12_000] {
+        let c = tile_of(&d, row, 14);
+        let a = fetch(&format!("/tiles/parcels/{}/{}/{}.mvt", c.z, c.x, c.y), &[]).await;
+        assert_eq!(a.status, StatusCode::OK);
+        let tile = decode(&a.body, c);
+        let got = &tile["parcels"];
+        let b = c.bounds();
+        let clip = geo_types::MultiPolygon(vec![b.to_polygon()]);
+        // Independent: each code's parcel area inside the tile.
+        let mut want: BTreeMap<String, f64> = BTreeMap::new();
+        let mut parcels_here = 0;
+        for r in 0..d.len() {
+            if let Geometry::Polygon(p) = mercator(&d, r) {
+                let inside = geo_types::MultiPolygon(vec![p])
+                    .intersection(&clip)
+                    .unsigned_area();
+                if inside > 0.0 {
+                    parcels_here += 1;
+                    *want.entry(text(d.value(r, col)).unwrap()).or_default() += inside;
+                }
+            }
+        }
+        let mut have: BTreeMap<String, f64> = BTreeMap::new();
+        for f in got {
+            // Merged features carry the land-use code only, and no id.
+            assert_eq!(f.attrs.keys().collect::<Vec<_>>(), ["land_use_code"]);
+            assert!(f.id <= 0, "a merged feature has no parcel id");
+            let inside = match &f.geom {
+                Geometry::Polygon(p) => geo_types::MultiPolygon(vec![p.clone()]),
+                Geometry::MultiPolygon(m) => m.clone(),
+                g => panic!("{g:?}"),
+            }
+            .intersection(&clip)
+            .unsigned_area();
+            *have.entry(f.attrs["land_use_code"].clone()).or_default() += inside;
+        }
+        assert!(
+            got.len() * 5 < parcels_here,
+            "{} features for {parcels_here} parcels: not merged",
+            got.len()
+        );
+        let invalid = got.iter().filter(|f| !f.valid).count();
+        println!(
+            "{c:?}: {} merged features, {invalid} not OGC-valid after snapping",
+            got.len()
+        );
+        for (code, w) in &want {
+            let h = have.get(code).copied().unwrap_or(0.0);
+            assert!(
+                (h - w).abs() <= 0.1 * w + 500.0,
+                "{code} at {c:?}: {h} m² vs {w} m²"
+            );
+        }
+    }
 }
 
 #[tokio::test]

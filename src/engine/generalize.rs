@@ -45,10 +45,14 @@ pub fn pixel(z: u8) -> f64 {
 pub struct Level {
     /// Simplified geometry, one entry per kept feature.
     pub geometry: FlatGeometry,
-    /// For each kept feature: where its attributes live in the layer.
+    /// For each kept feature: where its attributes live in the layer (for
+    /// a merged feature, one of its members).
     pub src: Vec<(Part, u32)>,
     /// R-tree over `geometry` (data = index into `src`).
     pub tree: RTree<Entry>,
+    /// When features were merged: the fields they were grouped by, the
+    /// only attributes a merged feature carries (it has no single id).
+    pub merged_by: Option<Vec<usize>>,
 }
 
 impl Level {
@@ -78,12 +82,17 @@ impl Pyramid {
     }
 
     /// Builds levels `minzoom..detail_zoom` from the live features of a
-    /// layer's parts (`live(part, row)` hides replaced base rows).
+    /// layer's parts (`live(part, row)` hides replaced base rows). With
+    /// `merge_by` (field indexes), polygons that share those fields' values
+    /// and lie in the same quarter tile become one multipolygon feature:
+    /// a dense cadastral tile then costs a few bytes per parcel instead of
+    /// its id and every attribute.
     pub fn build(
         parts: &[(Part, &LayerData)],
         live: impl Fn(Part, usize) -> bool,
         minzoom: u8,
         detail_zoom: u8,
+        merge_by: Option<&[usize]>,
     ) -> Pyramid {
         let mut levels: Vec<Option<Level>> = (0..detail_zoom).map(|_| None).collect();
         if minzoom >= detail_zoom {
@@ -92,27 +101,35 @@ impl Pyramid {
         let Some(kind) = parts.first().map(|(_, d)| d.geometry.kind()) else {
             return Pyramid { levels };
         };
-        // The finest level reads the full data; coarser ones read the level
-        // above them.
+        // The finest level streams the full data (one feature materialised
+        // at a time); coarser ones read the level above them.
+        let merge_by = merge_by.filter(|m| kind == GeometryKind::Polygon && !m.is_empty());
         let mut source: Vec<Feature> = Vec::new();
-        for (part, data) in parts {
-            for row in 0..data.len() {
-                if !live(*part, row) {
-                    continue;
-                }
-                let g: Vec<Vec<Vec<Coord<f64>>>> = data
-                    .geometry
-                    .parts(row)
-                    .map(|rings| rings.map(|r| r.to_vec()).collect())
-                    .collect();
-                if !g.is_empty() {
-                    source.push((*part, row as u32, g));
-                }
-            }
-        }
         for z in (minzoom..detail_zoom).rev() {
-            let kept = generalize(kind, &source, pixel(z));
-            levels[z as usize] = Some(index(kind, &kept));
+            let mut kept = if z + 1 == detail_zoom {
+                let full = parts.iter().flat_map(|(part, data)| {
+                    (0..data.len())
+                        .filter(|&row| live(*part, row))
+                        .map(move |row| {
+                            let g: Vec<Vec<Vec<Coord<f64>>>> = data
+                                .geometry
+                                .parts(row)
+                                .map(|rings| rings.map(|r| r.to_vec()).collect())
+                                .collect();
+                            (*part, row as u32, g)
+                        })
+                        .filter(|f| !f.2.is_empty())
+                });
+                generalize(kind, full, pixel(z))
+            } else {
+                generalize(kind, std::mem::take(&mut source).into_iter(), pixel(z))
+            };
+            if let Some(fields) = merge_by {
+                kept = merge(kept, parts, fields, tile_span(z) / 4.0);
+            }
+            let mut level = index(kind, &kept);
+            level.merged_by = merge_by.map(<[usize]>::to_vec);
+            levels[z as usize] = Some(level);
             source = kept;
         }
         Pyramid { levels }
@@ -123,8 +140,8 @@ impl Pyramid {
 /// as rings of coordinates.
 type Feature = (Part, u32, Vec<Vec<Vec<Coord<f64>>>>);
 
-fn generalize(kind: GeometryKind, input: &[Feature], px: f64) -> Vec<Feature> {
-    let mut out = Vec::with_capacity(input.len() / 2);
+fn generalize(kind: GeometryKind, input: impl Iterator<Item = Feature>, px: f64) -> Vec<Feature> {
+    let mut out = Vec::new();
     match kind {
         GeometryKind::Point => {
             let mut seen = HashSet::new();
@@ -138,7 +155,7 @@ fn generalize(kind: GeometryKind, input: &[Feature], px: f64) -> Vec<Feature> {
                     .cloned()
                     .collect();
                 if !parts.is_empty() {
-                    out.push((*part, *row, parts));
+                    out.push((part, row, parts));
                 }
             }
         }
@@ -152,7 +169,7 @@ fn generalize(kind: GeometryKind, input: &[Feature], px: f64) -> Vec<Feature> {
                     })
                     .collect();
                 if !parts.is_empty() {
-                    out.push((*part, *row, parts));
+                    out.push((part, row, parts));
                 }
             }
         }
@@ -163,7 +180,7 @@ fn generalize(kind: GeometryKind, input: &[Feature], px: f64) -> Vec<Feature> {
             let mut gathered: HashMap<(i64, i64), f64> = HashMap::new();
             for (part, row, g) in input {
                 let mut parts = Vec::new();
-                for rings in g {
+                for rings in &g {
                     let outer = ring_area(&rings[0]);
                     if outer < pixel_area || extent(&rings[0]) < px {
                         let c = centre(&rings[0]);
@@ -200,10 +217,76 @@ fn generalize(kind: GeometryKind, input: &[Feature], px: f64) -> Vec<Feature> {
                     parts.push(kept);
                 }
                 if !parts.is_empty() {
-                    out.push((*part, *row, parts));
+                    out.push((part, row, parts));
                 }
             }
         }
+    }
+    out
+}
+
+/// Groups polygon features by the values of `fields` and the cell (of
+/// side `cell` metres) their first vertex falls in; each group becomes one
+/// multipolygon, its attributes those of its first member.
+fn merge(
+    input: Vec<Feature>,
+    parts: &[(Part, &LayerData)],
+    fields: &[usize],
+    cell: f64,
+) -> Vec<Feature> {
+    let data = |p: Part| parts.iter().find(|(q, _)| *q == p).map(|(_, d)| *d);
+    let mut groups: HashMap<(String, i64, i64), usize> = HashMap::new();
+    let mut out: Vec<Feature> = Vec::new();
+    for (part, row, g) in input {
+        let Some(d) = data(part) else { continue };
+        let Some(first) = g.first().and_then(|p| p.first()).and_then(|r| r.first()) else {
+            continue;
+        };
+        let mut key = String::new();
+        for &f in fields {
+            key.push_str(&format!("{:?}\u{1f}", d.value(row as usize, f)));
+        }
+        let k = (
+            key,
+            (first.x / cell).floor() as i64,
+            (first.y / cell).floor() as i64,
+        );
+        match groups.get(&k) {
+            Some(&i) => out[i].2.extend(g),
+            None => {
+                groups.insert(k, out.len());
+                out.push((part, row, g));
+            }
+        }
+    }
+    // Dissolve each group, so neighbours sharing an edge become one valid
+    // polygon (a multipolygon of touching parts would not be valid).
+    for f in out.iter_mut().filter(|f| f.2.len() > 1) {
+        use geo::orient::{Direction, Orient};
+        let polys: Vec<Polygon<f64>> =
+            f.2.iter()
+                .map(|rings| {
+                    Polygon::new(
+                        LineString::from(rings[0].clone()),
+                        rings[1..]
+                            .iter()
+                            .map(|r| LineString::from(r.clone()))
+                            .collect(),
+                    )
+                    .orient(Direction::Default)
+                })
+                .collect();
+        let merged = geo::unary_union(&polys);
+        f.2 = merged
+            .0
+            .into_iter()
+            .map(|p| {
+                let (ext, holes) = p.into_inner();
+                std::iter::once(ext.0)
+                    .chain(holes.into_iter().map(|h| h.0))
+                    .collect()
+            })
+            .collect();
     }
     out
 }
@@ -233,6 +316,7 @@ fn index(kind: GeometryKind, features: &[Feature]) -> Level {
         geometry,
         src,
         tree: RTree::bulk_load(entries),
+        merged_by: None,
     }
 }
 
@@ -346,7 +430,7 @@ mod tests {
         // tiny; the level must keep about the same total area in far fewer
         // features, not drop everything and not keep everything.
         let d = squares(100, 10.0, 0.0);
-        let p = Pyramid::build(&[(Part::Base, &d)], |_, _| true, 10, 14);
+        let p = Pyramid::build(&[(Part::Base, &d)], |_, _| true, 10, 14, None);
         let l = p.level(10).unwrap();
         let total = 100.0 * 100.0 * 100.0;
         let got = level_area(l);
@@ -385,7 +469,7 @@ mod tests {
         )
         .unwrap();
         let d = b.finish().unwrap();
-        let p = Pyramid::build(&[(Part::Base, &d)], |_, _| true, 0, 14);
+        let p = Pyramid::build(&[(Part::Base, &d)], |_, _| true, 0, 14, None);
         let exact = ring_area(d.geometry.parts(0).next().unwrap().next().unwrap());
         let perimeter = std::f64::consts::TAU * 5000.0;
         for z in 6..14u8 {
@@ -409,7 +493,7 @@ mod tests {
     #[test]
     fn hidden_rows_are_left_out_of_every_level() {
         let d = squares(3, 1000.0, 100.0);
-        let p = Pyramid::build(&[(Part::Base, &d)], |_, row| row != 4, 12, 14);
+        let p = Pyramid::build(&[(Part::Base, &d)], |_, row| row != 4, 12, 14, None);
         let l = p.level(12).unwrap();
         assert_eq!(l.src.len(), 8);
         assert!(!l.src.contains(&(Part::Base, 4)));

@@ -33,6 +33,8 @@ pub struct LayerMeta {
     /// Zooms below this one use generalised geometry prepared at load
     /// (see [`super::generalize`]); from it on, the full geometry.
     pub detail_zoom: u8,
+    /// Below the detail zoom, polygons sharing these attributes are merged.
+    pub merge_by: Option<Vec<String>>,
 }
 
 impl LayerMeta {
@@ -57,7 +59,14 @@ impl LayerMeta {
                 0
             }),
             maxzoom: c.and_then(|c| c.maxzoom).unwrap_or(t.max_zoom),
-            detail_zoom: t.detail_zoom,
+            detail_zoom: c.and_then(|c| c.detail_zoom).unwrap_or(if id == "parcels" {
+                t.parcels_detail_zoom
+            } else {
+                t.detail_zoom
+            }),
+            merge_by: c
+                .and_then(|c| c.merge_by.clone())
+                .or_else(|| (id == "parcels").then(|| t.parcels_merge_by.clone())),
         }
     }
 }
@@ -72,6 +81,7 @@ impl Default for LayerMeta {
             minzoom: 0,
             maxzoom: 22,
             detail_zoom: 14,
+            merge_by: None,
         }
     }
 }
@@ -216,6 +226,12 @@ impl Layer {
                 });
             }
         }
+        let merge_fields: Option<Vec<usize>> = layer.meta.merge_by.as_ref().map(|names| {
+            names
+                .iter()
+                .filter_map(|n| layer.base.data.fields.iter().position(|f| &f.name == n))
+                .collect()
+        });
         layer.pyramid = Arc::new(Pyramid::build(
             &[
                 (Part::Base, &layer.base.data),
@@ -224,6 +240,7 @@ impl Layer {
             |part, row| part == Part::Delta || layer.base_live(row),
             layer.meta.minzoom,
             layer.meta.detail_zoom,
+            merge_fields.as_deref(),
         ));
         // The extent is a bound: hidden base features may still widen it.
         layer.extent = ext.map(|e| {

@@ -197,7 +197,10 @@ fn render_layer(l: &Layer, c: TileCoord, opts: &TileOptions, s: &mut Scratch) ->
         max: f64::from(opts.extent + opts.buffer),
     };
     let (ox, oy) = (b.min().x, b.max().y);
-    let fields = published_fields(l);
+    let level = l.generalized(c.z);
+    // Merged features carry only the fields they were merged by, no id.
+    let merged = level.and_then(|lv| lv.merged_by.clone());
+    let fields = merged.clone().unwrap_or_else(|| published_fields(l));
     let kind = l.geometry_type().kind();
     let ty = match kind {
         GeometryKind::Point => GeomType::Point,
@@ -206,7 +209,7 @@ fn render_layer(l: &Layer, c: TileCoord, opts: &TileOptions, s: &mut Scratch) ->
     };
     // Sorted by (part, row) so features come out in a stable order.
     let mut hits: Vec<(Part, u32, &FlatGeometry, usize)> = Vec::new();
-    if let Some(level) = l.generalized(c.z) {
+    if let Some(level) = level {
         for e in level.tree.locate_in_envelope_intersecting(&query) {
             let i = e.data as usize;
             let (part, row) = level.src[i];
@@ -302,7 +305,12 @@ fn render_layer(l: &Layer, c: TileCoord, opts: &TileOptions, s: &mut Scratch) ->
         });
         w.geometry(ty, slices);
         let fid = data.fids[row as usize];
-        w.end(u64::try_from(fid).ok(), ty);
+        let id = if merged.is_some() {
+            None
+        } else {
+            u64::try_from(fid).ok()
+        };
+        w.end(id, ty);
     }
     w
 }

@@ -79,22 +79,30 @@ function escapeHtml(s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
-async function showFeature(f, styleLayer) {
+async function showFeature(f, styleLayer, lngLat) {
   const info = document.getElementById("info");
   const layer = f.sourceLayer;
   let props = f.properties;
+  let id = f.id;
   // Tiles carry what the map draws; the feature API has every attribute.
-  if (f.id !== undefined) {
-    try {
-      const r = await fetch(`/layers/${encodeURIComponent(layer)}/features/${f.id}`);
-      if (r.ok) props = (await r.json()).properties;
-    } catch (_) { /* keep the tile's attributes */ }
-  }
+  // Below their detail zoom parcels are merged by land use and have no id:
+  // then the API finds the parcel under the click.
+  try {
+    const url = id !== undefined
+      ? `/layers/${encodeURIComponent(layer)}/features/${id}`
+      : `/layers/${encodeURIComponent(layer)}/features?point=${lngLat.lng},${lngLat.lat}&limit=1`;
+    const r = await fetch(url);
+    if (r.ok) {
+      const j = await r.json();
+      const feat = j.type === "FeatureCollection" ? j.features[0] : j;
+      if (feat) { props = feat.properties; id = feat.id; }
+    }
+  } catch (_) { /* keep the tile's attributes */ }
   const rows = Object.entries(props)
     .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v ?? "")}</td></tr>`)
     .join("");
   info.classList.remove("muted");
-  info.innerHTML = `<div class="layer" data-layer="${escapeHtml(layer)}" data-fid="${escapeHtml(f.id)}">${CLICKABLE[styleLayer]} #${escapeHtml(f.id)}</div><table>${rows}</table>`;
+  info.innerHTML = `<div class="layer" data-layer="${escapeHtml(layer)}" data-fid="${escapeHtml(id ?? "")}">${CLICKABLE[styleLayer]} #${escapeHtml(id ?? "")}</div><table>${rows}</table>`;
 }
 
 map.on("load", () => {
@@ -106,7 +114,7 @@ map.on("load", () => {
   const clickable = Object.keys(CLICKABLE);
   map.on("click", (e) => {
     const hits = map.queryRenderedFeatures(e.point, { layers: clickable.filter((l) => map.getLayer(l)) });
-    if (hits.length) showFeature(hits[0], hits[0].layer.id);
+    if (hits.length) showFeature(hits[0], hits[0].layer.id, e.lngLat);
   });
   for (const l of clickable) {
     map.on("mouseenter", l, () => { map.getCanvas().style.cursor = "pointer"; });
