@@ -26,6 +26,9 @@ OUT=$DATA/tiles-report.md
 PGBENCH=$(ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | tail -1)
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
 mkdir -p "$DATA"
+# Everything printed goes to the report too (no pipelines: servers started
+# in a subshell would escape the cleanup trap).
+exec > >(tee "$OUT") 2>&1
 cargo build --release --quiet
 [ -f "$GPKG" ] || $BIN sample --seed 7 --parcels "$PARCELS" --out "$GPKG"
 have=$(psql "$PG/$DB" -tAc "SELECT count(*) FROM geoplan.parcels" 2>/dev/null || echo 0)
@@ -104,7 +107,6 @@ run_wrk() { # label paths-file conns -> table row
 echo "cache_bytes = 0" > "$DATA/cold.toml"; sed -i '1i [tiles]' "$DATA/cold.toml"
 printf '[tiles]\ncache_bytes = 1073741824\n' > "$DATA/warm.toml"
 
-{
 echo "## Whole server: geoplan (release, $PARCELS parcels, wrk -t2, ${DUR}s, Accept-Encoding: gzip)"
 echo
 echo "Tile lists: 200 viewports (4x3 tiles each) per zoom; z10-13 over $LAYERS_LOW, z14 and z15-16 over parcels."
@@ -132,7 +134,6 @@ RSS_WARM=$(awk '/VmHWM/ {print $2}' /proc/$SERVER/status)
 echo
 echo "Peak RSS: cold run $((RSS_COLD / 1024)) MB, warm run (cache filled) $((RSS_WARM / 1024)) MB."
 grep -E "^engine" "$DATA/serve-tiles.log" || true
-} | tee "$OUT"
 
 # The baseline: PostGIS builds the same z15-16 tiles, as Martin does.
 psql "$PG/$DB" -q <<EOF
@@ -152,27 +153,23 @@ SELECT length(ST_AsMVT(q, 'parcels', 4096, 'geom')) FROM (
     AND p.geom && ST_Transform(ST_TileEnvelope(t.z, t.x, t.y, margin => 64.0 / 4096), 5899)
 ) q;
 EOF
-{
 echo
 echo "## Baseline: PostGIS ST_AsMVT on the same z15-16 list (pgbench -j2, ${DUR}s, SQL only)"
 echo
 echo "| conns | tiles/s | p50 ms | p99 ms |"
 echo "|---|---|---|---|"
-} | tee -a "$OUT"
 for c in 16 64; do
   rm -f "$DATA"/pgbench_log.*
   (cd "$DATA" && "$PGBENCH" -n -c $c -j 2 -T "$DUR" -f mvt.sql -l "$PG/$DB" > pgbench.out 2>&1)
   tps=$(awk '/^tps/ {print $3; exit}' "$DATA/pgbench.out")
   read -r p50 p99 < <(cat "$DATA"/pgbench_log.* | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {printf "%.1f %.1f\n", a[int(NR*0.5)]/1000, a[int(NR*0.99)]/1000}')
-  echo "| $c | $tps | $p50 | $p99 |" | tee -a "$OUT"
+  echo "| $c | $tps | $p50 | $p99 |"
 done
 
 # Correctness beside speed: features per tile from both, 50 tiles.
-{
 echo
 echo "## Feature counts per tile, geoplan vs PostGIS (50 z15-16 tiles)"
 echo
-} | tee -a "$OUT"
 tmp=$(mktemp -d)
 head -50 "$DATA/tiles-z15-16.txt" | while read -r z x y; do
   mkdir -p "$tmp/$z/$x"
@@ -183,17 +180,15 @@ head -50 "$DATA/tiles-z15-16.txt" | while read -r z x y; do
 done > "$DATA/counts.txt"
 rm -rf "$tmp"
 awk '{g+=$2; b+=$3; if ($2!=$3) d++; if ($3>0) { r=($2-$3)/$3; if (r<0) r=-r; s+=r; n++ } }
-     END { printf "tiles %d, features geoplan %d, PostGIS %d, tiles with different counts %d, mean relative difference %.4f\n", NR, g, b, d, (n ? s/n : 0) }' "$DATA/counts.txt" | tee -a "$OUT"
+     END { printf "tiles %d, features geoplan %d, PostGIS %d, tiles with different counts %d, mean relative difference %.4f\n", NR, g, b, d, (n ? s/n : 0) }' "$DATA/counts.txt"
 
 # Largest tile per zoom: every tile over the parcels' extent at z0-13 (five
 # layers), the 10 densest tiles by parcel count at z14-16 (parcels).
-{
 echo
 echo "## Largest tile per zoom (uncompressed MVT bytes)"
 echo
 echo "| zoom | layers | tiles fetched | largest bytes | at |"
 echo "|---|---|---|---|---|"
-} | tee -a "$OUT"
 read -r W S E N < <(curl -s "http://127.0.0.1:$PORT/layers/parcels" | python3 -c "import json,sys; b=json.load(sys.stdin)['extent']['bbox']; print(*b)")
 for z in $(seq 0 16); do
   if [ "$z" -le 13 ]; then
@@ -221,7 +216,7 @@ EOF
     n=$((n + 1))
     if [ "$b" -gt "$best" ]; then best=$b; at="$zz/$x/$y"; fi
   done < "$DATA/zoom-tiles.txt"
-  echo "| $z | $layers | $n | $best | $at |" | tee -a "$OUT"
+  echo "| $z | $layers | $n | $best | $at |"
 done
 echo
 echo "report: $OUT"

@@ -92,6 +92,9 @@ pub struct TilesConfig {
     /// `Cache-Control: max-age` of tiles, seconds. 0 makes browsers
     /// revalidate with the ETag every time, so edits show at once.
     pub max_age: u32,
+    /// Optional disk cache of gzipped tiles (e.g. `tiles/cache`), emptied
+    /// at start and kept coherent like the memory cache.
+    pub disk_cache: Option<PathBuf>,
     /// PMTiles archives served as tile sources, by name:
     /// `/tiles/{name}/{z}/{x}/{y}.mvt` and `/tiles/{name}.json`.
     pub archives: BTreeMap<String, PathBuf>,
@@ -117,6 +120,7 @@ impl Default for TilesConfig {
             parcels_merge_by: vec!["land_use_code".into()],
             cache_bytes: 256 * 1024 * 1024,
             max_age: 0,
+            disk_cache: None,
             archives: BTreeMap::new(),
         }
     }

@@ -259,7 +259,8 @@ fn code_in(bytes: &[u8], c: TileCoord, fid: i64) -> Option<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cached_tiles_follow_sql_edits_and_only_the_touched_ones_are_dropped() {
+async fn cached_tiles_in_memory_and_on_disk_follow_sql_edits_and_only_the_touched_ones_are_dropped()
+{
     let db = Db::new("tiles").await;
     let pg = PostgisStore::connect(&db.url).await.unwrap();
     pg.migrate().await.unwrap();
@@ -270,9 +271,16 @@ async fn cached_tiles_follow_sql_edits_and_only_the_touched_ones_are_dropped() {
     pg.load(std::slice::from_ref(&parcels), &|_| {})
         .await
         .unwrap();
-    let state = AppState::new(Store::Postgis(pg.clone()), Config::default());
+    let disk = tempfile::tempdir().unwrap();
+    let mut cfg = Config::default();
+    cfg.tiles.disk_cache = Some(disk.path().join("cache"));
+    let state = AppState::new(Store::Postgis(pg.clone()), cfg);
     state.load_all().await.unwrap();
     state.spawn_change_listener();
+    let file = |c: TileCoord| {
+        disk.path()
+            .join(format!("cache/parcels/{}/{}/{}.mvt.gz", c.z, c.x, c.y))
+    };
 
     let (row, far_row) = (parcels.len() / 3, 2 * parcels.len() / 3);
     let fid = parcels.fids[row];
@@ -290,6 +298,31 @@ async fn cached_tiles_follow_sql_edits_and_only_the_touched_ones_are_dropped() {
         coord: far,
     };
     assert!(state.tiles.get(&far_key).is_some(), "tiles are cached");
+    // The disk copies are written in the background.
+    let t = Instant::now();
+    while !(file(here).exists() && file(far).exists()) {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "tiles never reached the disk cache"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // A tile evicted from memory is read back from disk: plant the far
+    // tile's bytes in the near tile's file and the server answers with them.
+    let (_, far_bytes) = tile_bytes(&state, far).await;
+    std::fs::copy(file(far), file(here)).unwrap();
+    state.tiles.invalidate_layer("parcels");
+    let (_, from_disk) = tile_bytes(&state, here).await;
+    assert_eq!(
+        from_disk, far_bytes,
+        "the tile did not come from the disk cache"
+    );
+    std::fs::remove_file(file(here)).unwrap();
+    state.tiles.invalidate_layer("parcels");
+    let (_, again) = tile_bytes(&state, here).await;
+    assert_eq!(again, before);
+    tile_bytes(&state, far).await;
+    assert!(state.tiles.get(&far_key).is_some());
 
     // An attribute edit in SQL: the cached tile is dropped and rebuilt.
     let pool = pg.pool();
@@ -315,6 +348,13 @@ async fn cached_tiles_follow_sql_edits_and_only_the_touched_ones_are_dropped() {
         state.tiles.get(&far_key).is_some(),
         "a tile far from the edit stayed cached"
     );
+    assert!(file(far).exists(), "the far tile stayed on disk");
+    let on_disk = std::fs::read(file(here)).ok();
+    if let Some(gz) = on_disk {
+        // Rewritten with the edit, or not yet rewritten: never the old tile.
+        let t = geoplan::tiles::cache::Tile::from_gzip(gz);
+        assert_eq!(code_in(&t.raw, here, fid).as_deref(), Some("TMD"));
+    }
 
     // Move the parcel 2 km east: gone from its old tile, found in the new.
     sqlx::query("UPDATE geoplan.parcels SET geom = ST_Translate(geom, 2000, 0) WHERE fid = $1")

@@ -5,8 +5,10 @@ use crate::config::Config;
 use crate::engine::{Engine, Layer, LayerMeta};
 use crate::render::glyphs::Glyphs;
 use crate::store::archive::PmTilesSource;
+use crate::store::tiledisk::DiskTiles;
 use crate::store::{ChangeEvent, Store, StoreError};
 use crate::tiles::cache::TileCache;
+use crate::tiles::TileCoord;
 use geo_types::Rect;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,6 +34,9 @@ pub struct AppState {
     /// PMTiles archives served as tile sources, by name (opened by
     /// [`AppState::load_all`]).
     pub archives: Arc<arc_swap::ArcSwap<HashMap<String, Arc<PmTilesSource>>>>,
+    /// The optional disk tile cache (opened, and emptied, by
+    /// [`AppState::load_all`]).
+    pub disk: Arc<arc_swap::ArcSwapOption<DiskTiles>>,
 }
 
 impl AppState {
@@ -47,6 +52,7 @@ impl AppState {
             styles,
             glyphs,
             archives: Arc::default(),
+            disk: Arc::default(),
             engine: Arc::new(Engine::new()),
             store: Arc::new(store),
             config: Arc::new(config),
@@ -107,6 +113,13 @@ impl AppState {
             archives.insert(name.clone(), Arc::new(a));
         }
         self.archives.store(Arc::new(archives));
+        if let Some(dir) = &self.config.tiles.disk_cache {
+            let dir = dir.clone();
+            let d = tokio::task::spawn_blocking(move || DiskTiles::open(&dir))
+                .await
+                .map_err(|e| StoreError::Invalid(e.to_string()))??;
+            self.disk.store(Some(Arc::new(d)));
+        }
         // The readers' buffers are gone: give their pages back to the OS.
         crate::model::release_free_memory();
         self.loaded.store(true, Ordering::Release);
@@ -130,6 +143,11 @@ impl AppState {
                     .collect();
                 let engine = self.engine.clone();
                 let tiles = self.tiles.clone();
+                let disk = self.disk.load_full();
+                let (max_zoom, buffer) = (
+                    self.config.tiles.max_zoom,
+                    f64::from(self.config.tiles.buffer) / 4096.0,
+                );
                 tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
                     // Where the changed features were, and where they are
                     // now: the tiles over either place are stale.
@@ -140,6 +158,26 @@ impl AppState {
                     rects.extend(envelopes(&engine, &layer, &fids));
                     let n = tiles.invalidate(&layer, &rects);
                     tracing::debug!(layer, dropped = n, "tiles invalidated");
+                    if let Some(d) = disk {
+                        for r in &rects {
+                            d.remove_where(&layer, |z| {
+                                (z <= max_zoom).then(|| {
+                                    let pad = crate::engine::generalize::tile_span(z) * buffer;
+                                    let grown = Rect::new(
+                                        geo_types::Coord {
+                                            x: r.min().x - pad,
+                                            y: r.min().y - pad,
+                                        },
+                                        geo_types::Coord {
+                                            x: r.max().x + pad,
+                                            y: r.max().y + pad,
+                                        },
+                                    );
+                                    TileCoord::range(z, &grown)
+                                })
+                            });
+                        }
+                    }
                     Ok(())
                 })
                 .await
@@ -152,6 +190,11 @@ impl AppState {
                 let l = self.build_layer(&layer).await?;
                 self.engine.replace_layer(l);
                 self.tiles.invalidate_layer(&layer);
+                if let Some(d) = self.disk.load_full() {
+                    tokio::task::spawn_blocking(move || d.remove_layer(&layer))
+                        .await
+                        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                }
                 Ok(())
             }
         }

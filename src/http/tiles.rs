@@ -107,6 +107,20 @@ pub async fn tile(
     // Generation first, snapshot second (see tiles::cache).
     let gen = s.tiles.generation();
     let layers = layers_of(&s, &list)?;
+    let disk = s.disk.load_full();
+    let on_disk = match (&disk, s.tiles.get(&key)) {
+        (Some(d), None) => {
+            let (d, l) = (d.clone(), list.clone());
+            tokio::task::spawn_blocking(move || d.get(&l, coord.z, coord.x, coord.y))
+                .await?
+                .map(Tile::from_gzip)
+        }
+        _ => None,
+    };
+    if let Some(t) = on_disk {
+        s.tiles.insert(key, t.clone(), gen);
+        return Ok(answer(&t, &headers, cfg.max_age));
+    }
     let t = match s.tiles.get(&key) {
         Some(t) => t,
         None => {
@@ -120,6 +134,17 @@ pub async fn tile(
             })
             .await?;
             s.tiles.insert(key, t.clone(), gen);
+            if let Some(d) = disk {
+                // Written in the background; dropped again if an edit
+                // invalidated tiles meanwhile.
+                let (tiles, gz) = (s.tiles.clone(), t.gzip.clone());
+                tokio::task::spawn_blocking(move || {
+                    let (z, x, y) = (coord.z, coord.x, coord.y);
+                    if d.put(&list, z, x, y, &gz).is_ok() && tiles.generation() != gen {
+                        d.remove(&list, z, x, y);
+                    }
+                });
+            }
             t
         }
     };

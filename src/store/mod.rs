@@ -6,6 +6,7 @@
 pub mod archive;
 pub mod gpkg;
 pub mod postgis;
+pub mod tiledisk;
 
 use crate::model::{FeatureRow, LayerData};
 

@@ -68,6 +68,26 @@ impl Tile {
         }
     }
 
+    /// A tile from its gzipped form (as a disk cache or archive keeps it).
+    pub fn from_gzip(gzip: Vec<u8>) -> Tile {
+        use std::io::Read;
+        let mut raw = Vec::new();
+        if !gzip.is_empty()
+            && flate2::read::GzDecoder::new(&gzip[..])
+                .read_to_end(&mut raw)
+                .is_err()
+        {
+            raw.clear();
+        }
+        let mut t = Tile::new(Vec::new(), 0);
+        let mut crc = flate2::Crc::new();
+        crc.update(&raw);
+        t.etag = format!("\"{:08x}-{:x}\"", crc.sum(), raw.len()).into();
+        t.raw = raw.into();
+        t.gzip = gzip.into();
+        t
+    }
+
     fn weight(&self) -> u64 {
         (self.raw.len() + self.gzip.len() + 128) as u64
     }
