@@ -280,8 +280,10 @@ async fn serve(cfg: Config) -> Result<()> {
     let public = cfg.public_url();
     let state = AppState::new(store, cfg);
     let t = std::time::Instant::now();
+    // Listen first, then load: no change can fall between the two.
+    state.spawn_change_listener().await?;
     state.load_all().await?;
-    state.spawn_change_listener();
+
     let cat = state.engine.snapshot();
     println!(
         "geoplan: {} layers from {} in {:.1} s",

@@ -115,8 +115,8 @@ async fn the_sample_served_from_postgis_follows_sql_edits() {
     pg.load(&layers, &|_| {}).await.unwrap();
 
     let state = AppState::new(Store::Postgis(pg.clone()), Config::default());
+    state.spawn_change_listener().await.unwrap();
     state.load_all().await.unwrap();
-    state.spawn_change_listener();
     let (s, j) = get(&state, "/ready").await;
     assert_eq!(s, StatusCode::OK, "{j}");
     assert_eq!(j["store"], "PostGIS");
@@ -275,8 +275,8 @@ async fn cached_tiles_in_memory_and_on_disk_follow_sql_edits_and_only_the_touche
     let mut cfg = Config::default();
     cfg.tiles.disk_cache = Some(disk.path().join("cache"));
     let state = AppState::new(Store::Postgis(pg.clone()), cfg);
+    state.spawn_change_listener().await.unwrap();
     state.load_all().await.unwrap();
-    state.spawn_change_listener();
     let file = |c: TileCoord| {
         disk.path()
             .join(format!("cache/parcels/{}/{}/{}.mvt.gz", c.z, c.x, c.y))

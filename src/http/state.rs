@@ -200,21 +200,28 @@ impl AppState {
         }
     }
 
-    /// Follows PostGIS change notifications until the process ends. Does
+    /// Follows PostGIS change notifications until the process ends, and
+    /// returns once PostgreSQL listens (a change committed after that is
+    /// never missed). Call it before [`AppState::load_all`]: changes that
+    /// arrive while the layers load wait for the load to finish. Does
     /// nothing for a GeoPackage store.
-    pub fn spawn_change_listener(&self) {
+    pub async fn spawn_change_listener(&self) -> Result<(), StoreError> {
         let Store::Postgis(pg) = &*self.store else {
-            return;
+            return Ok(());
         };
         let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+        let (ready_tx, ready) = tokio::sync::oneshot::channel();
         let pg = pg.clone();
         tokio::spawn(async move {
-            if let Err(e) = pg.listen(tx).await {
+            if let Err(e) = pg.listen_ready(tx, Some(ready_tx)).await {
                 tracing::error!("change listener stopped: {e}");
             }
         });
         let state = self.clone();
         tokio::spawn(async move {
+            while !state.is_loaded() {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
             while let Some(ev) = rx.recv().await {
                 tracing::debug!(?ev, "change");
                 if let Err(e) = state.apply(ev).await {
@@ -222,6 +229,14 @@ impl AppState {
                 }
             }
         });
+        tokio::time::timeout(std::time::Duration::from_secs(30), ready)
+            .await
+            .map_err(|_| {
+                StoreError::Postgis("the change listener did not start within 30 s".into())
+            })?
+            .map_err(|_| {
+                StoreError::Postgis("the change listener stopped before it started".into())
+            })
     }
 }
 

@@ -87,17 +87,11 @@ pub async fn tile(
     )
     .map_err(|e| ApiError::bad_request(e.to_string()))?;
     if let Some(a) = s.archives.load().get(&list).cloned() {
-        let t = a
+        let gz = a
             .tile(coord.z, coord.x, coord.y)
             .await
-            .map_err(ApiError::internal)?
-            .map(|gz| {
-                use std::io::Read;
-                let mut raw = Vec::new();
-                let _ = flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut raw);
-                Tile::new(raw, 0)
-            })
-            .unwrap_or_else(|| Tile::new(Vec::new(), 0));
+            .map_err(ApiError::internal)?;
+        let t = Tile::from_gzip(gz.map(|b| b.to_vec()).unwrap_or_default());
         return Ok(answer(&t, &headers, cfg.max_age));
     }
     let key = TileKey {
@@ -107,45 +101,49 @@ pub async fn tile(
     // Generation first, snapshot second (see tiles::cache).
     let gen = s.tiles.generation();
     let layers = layers_of(&s, &list)?;
-    let disk = s.disk.load_full();
-    let on_disk = match (&disk, s.tiles.get(&key)) {
-        (Some(d), None) => {
-            let (d, l) = (d.clone(), list.clone());
-            tokio::task::spawn_blocking(move || d.get(&l, coord.z, coord.x, coord.y))
-                .await?
-                .map(Tile::from_gzip)
-        }
-        _ => None,
-    };
-    if let Some(t) = on_disk {
-        s.tiles.insert(key, t.clone(), gen);
-        return Ok(answer(&t, &headers, cfg.max_age));
-    }
     let t = match s.tiles.get(&key) {
         Some(t) => t,
         None => {
-            let opts = TileOptions {
-                extent: 4096,
-                buffer: cfg.buffer,
+            let disk = s.disk.load_full();
+            let on_disk = match &disk {
+                Some(d) => {
+                    let (d, l) = (d.clone(), list.clone());
+                    tokio::task::spawn_blocking(move || d.get(&l, coord.z, coord.x, coord.y))
+                        .await?
+                        .map(Tile::from_gzip)
+                }
+                None => None,
             };
-            let t = tokio::task::spawn_blocking(move || {
-                let (raw, n) = tiles::render(&layers, coord, &opts);
-                Tile::new(raw, n)
-            })
-            .await?;
-            s.tiles.insert(key, t.clone(), gen);
-            if let Some(d) = disk {
-                // Written in the background; dropped again if an edit
-                // invalidated tiles meanwhile.
-                let (tiles, gz) = (s.tiles.clone(), t.gzip.clone());
-                tokio::task::spawn_blocking(move || {
-                    let (z, x, y) = (coord.z, coord.x, coord.y);
-                    if d.put(&list, z, x, y, &gz).is_ok() && tiles.generation() != gen {
-                        d.remove(&list, z, x, y);
+            match on_disk {
+                Some(t) => {
+                    s.tiles.insert(key, t.clone(), gen);
+                    t
+                }
+                None => {
+                    let opts = TileOptions {
+                        extent: 4096,
+                        buffer: cfg.buffer,
+                    };
+                    let t = tokio::task::spawn_blocking(move || {
+                        let (raw, n) = tiles::render(&layers, coord, &opts);
+                        Tile::new(raw, n)
+                    })
+                    .await?;
+                    s.tiles.insert(key, t.clone(), gen);
+                    if let Some(d) = disk {
+                        // Written in the background; dropped again if an
+                        // edit invalidated tiles meanwhile.
+                        let (tiles, gz) = (s.tiles.clone(), t.gzip.clone());
+                        tokio::task::spawn_blocking(move || {
+                            let (z, x, y) = (coord.z, coord.x, coord.y);
+                            if d.put(&list, z, x, y, &gz).is_ok() && tiles.generation() != gen {
+                                d.remove(&list, z, x, y);
+                            }
+                        });
                     }
-                });
+                    t
+                }
             }
-            t
         }
     };
     Ok(answer(&t, &headers, cfg.max_age))

@@ -315,6 +315,16 @@ impl PostgisStore {
         &self,
         tx: tokio::sync::mpsc::Sender<ChangeEvent>,
     ) -> Result<(), StoreError> {
+        self.listen_ready(tx, None).await
+    }
+
+    /// As [`PostgisStore::listen`], and says on `ready` once the first
+    /// `LISTEN` is in place: a change committed after that is never missed.
+    pub async fn listen_ready(
+        &self,
+        tx: tokio::sync::mpsc::Sender<ChangeEvent>,
+        ready: Option<tokio::sync::oneshot::Sender<()>>,
+    ) -> Result<(), StoreError> {
         // A pool of its own, so the listener never takes a connection from
         // the readers.
         let pool = PgPoolOptions::new()
@@ -323,7 +333,7 @@ impl PostgisStore {
             .idle_timeout(None)
             .acquire_timeout(Duration::from_secs(10))
             .connect_lazy_with((*self.pool.connect_options()).clone());
-        let result = self.listen_on(&pool, &tx).await;
+        let result = self.listen_on(&pool, &tx, ready).await;
         pool.close().await;
         result
     }
@@ -332,6 +342,7 @@ impl PostgisStore {
         &self,
         pool: &PgPool,
         tx: &tokio::sync::mpsc::Sender<ChangeEvent>,
+        mut ready: Option<tokio::sync::oneshot::Sender<()>>,
     ) -> Result<(), StoreError> {
         let mut listener: Option<PgListener> = None;
         let mut missed = false;
@@ -346,6 +357,9 @@ impl PostgisStore {
                         }
                         missed = false;
                         backoff = BACKOFF_MIN;
+                        if let Some(r) = ready.take() {
+                            let _ = r.send(());
+                        }
                         listener.insert(l)
                     }
                     Ok(None) => return Ok(()),
