@@ -27,7 +27,7 @@ sample: build
 test: deps-test
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
-	GEOPLAN_TEST_PG=$$(scripts/test-postgres.sh) $(CARGO) nextest run --no-fail-fast
+	GEOPLAN_TEST_PYTHON=$(CURDIR)/.venv/bin/python GEOPLAN_TEST_PG=$$(scripts/test-postgres.sh) $(CARGO) nextest run --no-fail-fast
 
 lint:
 	$(CARGO) fmt --check

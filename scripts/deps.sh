@@ -10,6 +10,9 @@ want=(libgdal-dev libclang-dev pkg-config fonts-dejavu-core)
 command -v node >/dev/null && command -v npm >/dev/null || want+=(nodejs npm)
 if [ "${1:-build}" = test ]; then
   want+=(gdal-bin chromium)
+  # The Python test clients (OWSLib) live in a venv; Debian's python3 needs
+  # python3-venv for that (a pyenv/other python brings its own).
+  python3 -c 'import ensurepip' 2>/dev/null || want+=(python3-venv)
   # PostGIS for the PostgreSQL major version on this machine (15 on bookworm).
   pgv=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
   want+=("postgresql-${pgv:-15}" "postgresql-${pgv:-15}-postgis-3")
@@ -29,4 +32,13 @@ fi
 stamp=web/node_modules/.package-lock.json
 if [ ! -f "$stamp" ] || [ web/package-lock.json -nt "$stamp" ]; then
   npm ci --prefix web --no-audit --no-fund --loglevel=error
+fi
+# Python test clients (OWSLib, pinned) in .venv, for tests/ogc_clients.rs.
+if [ "${1:-build}" = test ]; then
+  req=tests/clients/requirements.txt
+  if [ ! -x .venv/bin/python ] || [ "$req" -nt .venv/.installed ]; then
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check -r "$req"
+    touch .venv/.installed
+  fi
 fi

@@ -39,6 +39,46 @@ pub struct Config {
     pub tiles: TilesConfig,
     /// The map page, styles and fonts.
     pub web: WebConfig,
+    /// OGC services (WMS, WFS, OGC API – Features).
+    pub ogc: OgcConfig,
+}
+
+/// OGC service metadata and editing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OgcConfig {
+    /// Service title in capabilities documents and the landing page.
+    pub title: String,
+    /// Service abstract.
+    pub abstract_text: String,
+    /// Namespace prefix of WFS feature type names (`geoplan:parcels`).
+    pub prefix: String,
+    /// Namespace URI of WFS feature types.
+    pub namespace_uri: String,
+    /// WFS `CountDefault` and the page size when a GetFeature names none.
+    pub wfs_count_default: usize,
+    /// Layers that WFS-T may edit (empty: none).
+    pub editable: Vec<String>,
+    /// Users allowed to edit (HTTP Basic): name → hash of the password
+    /// (format decided by `http::auth`; never the password itself).
+    pub users: BTreeMap<String, String>,
+    /// Bearer API keys allowed to edit, as hashes (never the keys).
+    pub api_keys: Vec<String>,
+}
+
+impl Default for OgcConfig {
+    fn default() -> Self {
+        OgcConfig {
+            title: "geoplan – Đà Nẵng planning data".into(),
+            abstract_text: "Cadastral parcels, zoning plans, investment projects and base layers of Đà Nẵng city (incl. the former Quảng Nam province).".into(),
+            prefix: "geoplan".into(),
+            namespace_uri: "https://geoplan.danang.gov.vn/ns".into(),
+            wfs_count_default: 1000,
+            editable: Vec::new(),
+            users: BTreeMap::new(),
+            api_keys: Vec::new(),
+        }
+    }
 }
 
 /// Where the map page, the styles and the label fonts come from.
@@ -136,6 +176,7 @@ impl Default for Config {
             limits: Limits::default(),
             tiles: TilesConfig::default(),
             web: WebConfig::default(),
+            ogc: OgcConfig::default(),
         }
     }
 }
@@ -205,6 +246,15 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Request timeout, seconds.
     pub request_timeout_secs: u64,
+    /// Largest WMS image width, pixels.
+    pub max_image_width: u32,
+    /// Largest WMS image height, pixels.
+    pub max_image_height: u32,
+    /// Most features one WFS GetFeature may return (COUNT/MAXFEATURES);
+    /// a request without COUNT gets `ogc.wfs_count_default`.
+    pub max_wfs_count: usize,
+    /// Most vertices in a geometry given inside a filter.
+    pub max_filter_vertices: usize,
 }
 
 impl Default for Limits {
@@ -218,6 +268,10 @@ impl Default for Limits {
             max_filter_bytes: 16 * 1024,
             max_body_bytes: 10 * 1024 * 1024,
             request_timeout_secs: 60,
+            max_image_width: 4096,
+            max_image_height: 4096,
+            max_wfs_count: 1_000_000,
+            max_filter_vertices: 10_000,
         }
     }
 }

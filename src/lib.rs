@@ -4,7 +4,7 @@
 //! Quảng Nam. Data flows one way, and the `mod` lines below follow it:
 //!
 //! ```text
-//! model, config, crs → store → engine → {tiles, render} → http
+//! model, config, crs → store → engine → {tiles, render, ogc} → http
 //!                         ↑
 //!                       sample (writes the synthetic dataset through store)
 //! ```
@@ -16,6 +16,8 @@
 //! * [`engine`]: in-memory layers, R-tree, queries, snapshots. No IO, no await.
 //! * [`tiles`]: vector tiles (clip, MVT encoding, cache). No IO, no await.
 //! * [`render`]: label glyphs (and later the WMS map renderer).
+//! * [`ogc`]: WMS, WFS and OGC API – Features: request parsing, capabilities,
+//!   GML/XML writing, filters. No IO, no await (http wires them).
 //! * [`seed`]: `geoplan seed`, tiles rendered into PMTiles / MBTiles archives.
 //! * [`http`]: the axum router, errors as RFC 9457 problem details.
 //! * [`sample`]: the deterministic synthetic dataset generator.
@@ -32,6 +34,8 @@ pub mod engine;
 pub mod tiles;
 
 pub mod render;
+
+pub mod ogc;
 
 pub mod seed;
 

@@ -1,5 +1,5 @@
 //! The one-way data flow of design.md, as a test: a module may use only the
-//! modules below it. `model, config, crs → store → engine → {tiles, render} → http`, with
+//! modules below it. `model, config, crs → store → engine → {tiles, render, ogc} → http`, with
 //! `sample` beside the store (it writes through it).
 
 use std::collections::BTreeMap;
@@ -15,6 +15,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("engine", &["model", "crs", "config"][..]),
         ("tiles", &["model", "crs", "config", "engine"][..]),
         ("render", &["model", "crs", "config", "engine"][..]),
+        ("ogc", &["model", "crs", "config", "engine", "render"][..]),
         (
             "seed",
             &["model", "crs", "config", "store", "engine", "tiles"][..],
@@ -22,7 +23,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         (
             "http",
             &[
-                "model", "crs", "config", "store", "engine", "tiles", "render",
+                "model", "crs", "config", "store", "engine", "tiles", "render", "ogc",
             ][..],
         ),
     ])

@@ -56,3 +56,59 @@ pub fn decode(bytes: &[u8], c: TileCoord) -> BTreeMap<String, Vec<Decoded>> {
     }
     out
 }
+
+/// Serves the committed sample (data/sample.gpkg) with `config` on a
+/// loopback port; returns its address and state. The server runs until the
+/// test's runtime ends (use a multi-thread runtime when a blocking client
+/// talks to it).
+pub async fn serve_sample(
+    config: geoplan::config::Config,
+) -> (std::net::SocketAddr, geoplan::http::AppState) {
+    use geoplan::store::{gpkg::GpkgStore, Store};
+    let root = env!("CARGO_MANIFEST_DIR");
+    let s = geoplan::http::AppState::new(
+        Store::Gpkg(GpkgStore::open(format!("{root}/data/sample.gpkg")).unwrap()),
+        config,
+    );
+    s.load_all().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = geoplan::http::app(s.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, s)
+}
+
+/// The Python with the pinned test clients (OWSLib): `GEOPLAN_TEST_PYTHON`
+/// (set by `make test`), else `.venv/bin/python`. Panics, never skips, when
+/// neither exists.
+pub fn python() -> PathBuf {
+    let p = std::env::var_os("GEOPLAN_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    assert!(
+        p.exists(),
+        "{} is missing: `make test` (scripts/deps.sh test) creates the venv with OWSLib",
+        p.display()
+    );
+    p
+}
+
+/// Runs a Python client script from tests/clients with the server's base
+/// URL as its first argument (then `args`); returns stdout, panicking with
+/// both streams when the script fails.
+pub fn run_client(script: &str, base: &str, args: &[&str]) -> String {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new(python())
+        .arg(format!("{root}/tests/clients/{script}"))
+        .arg(base)
+        .args(args)
+        .output()
+        .expect("the test python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
