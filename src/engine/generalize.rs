@@ -22,10 +22,11 @@
 use super::layer::{Entry, Part};
 use crate::model::{FlatGeometry, GeometryKind, LayerData};
 use geo::{Area, Simplify};
-use geo_types::{Coord, LineString, Polygon};
+use geo_types::{Coord, LineString, Polygon, Rect};
+use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::RTree;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Half the Web Mercator world width, metres.
 const HALF_WORLD: f64 = 20_037_508.342_789_244;
@@ -40,14 +41,55 @@ pub fn pixel(z: u8) -> f64 {
     tile_span(z) / 512.0
 }
 
+/// A block: the quarter tile (at a level's zoom) a feature is assigned to.
+/// Every level is built block by block, each block from its own features
+/// only, so an edit rebuilds the blocks it touches and nothing else. The
+/// blocks of zoom `z - 1` are unions of four blocks of `z`.
+pub type Block = (i64, i64);
+
+/// Side of a block at zoom `z`, metres.
+fn block_size(z: u8) -> f64 {
+    tile_span(z) / 4.0
+}
+
+/// The block at zoom `z` holding `c`.
+pub fn block_of(c: Coord<f64>, z: u8) -> Block {
+    let s = block_size(z);
+    (
+        ((c.x + HALF_WORLD) / s).floor() as i64,
+        ((c.y + HALF_WORLD) / s).floor() as i64,
+    )
+}
+
+/// The extent of a block at zoom `z`.
+fn block_rect(b: Block, z: u8) -> Rect<f64> {
+    let s = block_size(z);
+    Rect::new(
+        Coord {
+            x: b.0 as f64 * s - HALF_WORLD,
+            y: b.1 as f64 * s - HALF_WORLD,
+        },
+        Coord {
+            x: (b.0 + 1) as f64 * s - HALF_WORLD,
+            y: (b.1 + 1) as f64 * s - HALF_WORLD,
+        },
+    )
+}
+
+fn parent(b: Block) -> Block {
+    (b.0 >> 1, b.1 >> 1)
+}
+
 /// A layer generalised for one zoom.
 #[derive(Debug)]
 pub struct Level {
-    /// Simplified geometry, one entry per kept feature.
+    /// Simplified geometry, one entry per kept feature, ordered by block.
     pub geometry: FlatGeometry,
     /// For each kept feature: where its attributes live in the layer (for
     /// a merged feature, one of its members).
     pub src: Vec<(Part, u32)>,
+    /// For each kept feature: the block it was built in (sorted).
+    pub blocks: Vec<Block>,
     /// R-tree over `geometry` (data = index into `src`).
     pub tree: RTree<Entry>,
     /// When features were merged: the fields they were grouped by, the
@@ -59,14 +101,80 @@ impl Level {
     /// Heap bytes (geometry and references; the tree is estimated at 64
     /// bytes per entry, rstar's leaf size for this entry type).
     pub fn heap_bytes(&self) -> usize {
-        self.geometry.heap_bytes() + self.src.capacity() * 8 + self.tree.size() * 64
+        self.geometry.heap_bytes()
+            + self.src.capacity() * 8
+            + self.blocks.capacity() * 16
+            + self.tree.size() * 64
     }
+
+    /// The features of block `b` (a range of indexes).
+    fn block_range(&self, b: Block) -> std::ops::Range<usize> {
+        self.blocks.partition_point(|x| *x < b)..self.blocks.partition_point(|x| *x <= b)
+    }
+
+    /// Feature `i` as rings of coordinates.
+    fn feature(&self, i: usize) -> Feature {
+        let (part, row) = self.src[i];
+        (
+            part,
+            row,
+            self.geometry
+                .parts(i)
+                .map(|rings| rings.map(<[Coord<f64>]>::to_vec).collect())
+                .collect(),
+        )
+    }
+
+    /// The input of block `b` one zoom coarser: the features of its four
+    /// child blocks here, in block order.
+    fn children_of(&self, b: Block) -> Vec<Feature> {
+        let mut out = Vec::new();
+        for c in [
+            (2 * b.0, 2 * b.1),
+            (2 * b.0, 2 * b.1 + 1),
+            (2 * b.0 + 1, 2 * b.1),
+            (2 * b.0 + 1, 2 * b.1 + 1),
+        ] {
+            out.extend(self.block_range(c).map(|i| self.feature(i)));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Full builds on this thread (tests check that edits avoid them).
+    pub(crate) static FULL_BUILDS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Generalised levels of a layer, indexed by zoom.
 #[derive(Debug, Default)]
 pub struct Pyramid {
     levels: Vec<Option<Level>>,
+}
+
+/// What a pyramid is built from: the live features of a layer's parts.
+pub struct Source<'a, L, C>
+where
+    L: Fn(Part, usize) -> bool + Sync,
+    C: Fn(&Rect<f64>) -> Vec<(Part, u32)>,
+{
+    /// The layer's parts (base, delta).
+    pub parts: &'a [(Part, &'a LayerData)],
+    /// Whether a row is live (replaced base rows are not).
+    pub live: L,
+    /// Rows whose envelopes intersect a rectangle (the layer's R-trees).
+    pub candidates: C,
+    /// Lowest generalised zoom.
+    pub minzoom: u8,
+    /// First zoom with full geometry.
+    pub detail_zoom: u8,
+    /// Fields polygons are merged by.
+    pub merge_by: Option<&'a [usize]>,
+}
+
+fn first_coord(d: &LayerData, row: usize) -> Option<Coord<f64>> {
+    d.geometry.coords_of(row).first().copied()
 }
 
 impl Pyramid {
@@ -84,58 +192,167 @@ impl Pyramid {
     /// Builds levels `minzoom..detail_zoom` from the live features of a
     /// layer's parts (`live(part, row)` hides replaced base rows). With
     /// `merge_by` (field indexes), polygons that share those fields' values
-    /// and lie in the same quarter tile become one multipolygon feature:
-    /// a dense cadastral tile then costs a few bytes per parcel instead of
-    /// its id and every attribute.
+    /// and lie in the same block become one multipolygon feature: a dense
+    /// cadastral tile then costs a few bytes per parcel instead of its id
+    /// and every attribute. Blocks are built in parallel.
     pub fn build(
         parts: &[(Part, &LayerData)],
-        live: impl Fn(Part, usize) -> bool,
+        live: impl Fn(Part, usize) -> bool + Sync,
         minzoom: u8,
         detail_zoom: u8,
         merge_by: Option<&[usize]>,
     ) -> Pyramid {
+        #[cfg(test)]
+        FULL_BUILDS.with(|n| n.set(n.get() + 1));
+        let src = Source {
+            parts,
+            live,
+            candidates: |_: &Rect<f64>| Vec::new(),
+            minzoom,
+            detail_zoom,
+            merge_by,
+        };
+        Pyramid::make(&src, None).expect("a full build needs no remapping")
+    }
+
+    /// The pyramid after an edit: only the blocks holding `touched` points
+    /// (the first vertices of the changed features, before and after) are
+    /// rebuilt, at every level; the rest is copied, with attribute rows
+    /// moved by `remap` (the delta is renumbered by an edit). `None` when a
+    /// row cannot be remapped (the caller then builds afresh).
+    pub fn update<L, C>(
+        &self,
+        src: &Source<'_, L, C>,
+        touched: &[Coord<f64>],
+        remap: impl Fn(Part, u32) -> Option<(Part, u32)>,
+    ) -> Option<Pyramid>
+    where
+        L: Fn(Part, usize) -> bool + Sync,
+        C: Fn(&Rect<f64>) -> Vec<(Part, u32)>,
+    {
+        Pyramid::make(src, Some((self, touched, &remap)))
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn make<L, C>(
+        src: &Source<'_, L, C>,
+        old: Option<(
+            &Pyramid,
+            &[Coord<f64>],
+            &dyn Fn(Part, u32) -> Option<(Part, u32)>,
+        )>,
+    ) -> Option<Pyramid>
+    where
+        L: Fn(Part, usize) -> bool + Sync,
+        C: Fn(&Rect<f64>) -> Vec<(Part, u32)>,
+    {
+        let (minzoom, detail_zoom) = (src.minzoom, src.detail_zoom);
         let mut levels: Vec<Option<Level>> = (0..detail_zoom).map(|_| None).collect();
         if minzoom >= detail_zoom {
-            return Pyramid { levels };
+            return Some(Pyramid { levels });
         }
-        let Some(kind) = parts.first().map(|(_, d)| d.geometry.kind()) else {
-            return Pyramid { levels };
+        let Some(kind) = src.parts.first().map(|(_, d)| d.geometry.kind()) else {
+            return Some(Pyramid { levels });
         };
-        // The finest level streams the full data (one feature materialised
-        // at a time); coarser ones read the level above them.
-        let merge_by = merge_by.filter(|m| kind == GeometryKind::Polygon && !m.is_empty());
-        let mut source: Vec<Feature> = Vec::new();
-        for z in (minzoom..detail_zoom).rev() {
-            let mut kept = if z + 1 == detail_zoom {
-                let full = parts.iter().flat_map(|(part, data)| {
-                    (0..data.len())
-                        .filter(|&row| live(*part, row))
-                        .map(move |row| {
-                            let g: Vec<Vec<Vec<Coord<f64>>>> = data
-                                .geometry
-                                .parts(row)
-                                .map(|rings| rings.map(|r| r.to_vec()).collect())
-                                .collect();
-                            (*part, row as u32, g)
-                        })
-                        .filter(|f| !f.2.is_empty())
-                });
-                generalize(kind, full, pixel(z))
-            } else {
-                generalize(kind, std::mem::take(&mut source).into_iter(), pixel(z))
-            };
-            if let Some(fields) = merge_by {
-                kept = merge(kept, parts, fields, tile_span(z) / 4.0);
+        let merge_by = src
+            .merge_by
+            .filter(|m| kind == GeometryKind::Polygon && !m.is_empty());
+        let data = |p: Part| {
+            src.parts
+                .iter()
+                .find(|(q, _)| *q == p)
+                .map(|(_, d)| *d)
+                .expect("a part of the layer")
+        };
+        let materialise = |refs: Vec<(Part, u32)>| -> Vec<Feature> {
+            refs.into_iter()
+                .map(|(part, row)| {
+                    let g: Vec<Vec<Vec<Coord<f64>>>> = data(part)
+                        .geometry
+                        .parts(row as usize)
+                        .map(|rings| rings.map(<[Coord<f64>]>::to_vec).collect())
+                        .collect();
+                    (part, row, g)
+                })
+                .filter(|f| !f.2.is_empty())
+                .collect()
+        };
+        let run = |z: u8, input: Vec<Feature>| -> Vec<Feature> {
+            let kept = generalize(kind, input.into_iter(), pixel(z));
+            match merge_by {
+                Some(fields) => merge(kept, src.parts, fields),
+                None => kept,
             }
-            let mut level = index(kind, &kept);
-            level.merged_by = merge_by.map(<[usize]>::to_vec);
-            levels[z as usize] = Some(level);
-            source = kept;
+        };
+        let finest = detail_zoom - 1;
+        // Blocks to (re)build at the finest level, with their input rows.
+        let mut todo: Vec<(Block, Vec<(Part, u32)>)> = Vec::new();
+        match old {
+            None => {
+                let mut groups: BTreeMap<Block, Vec<(Part, u32)>> = BTreeMap::new();
+                for (part, d) in src.parts {
+                    for row in 0..d.len() {
+                        if !(src.live)(*part, row) {
+                            continue;
+                        }
+                        if let Some(c) = first_coord(d, row) {
+                            groups
+                                .entry(block_of(c, finest))
+                                .or_default()
+                                .push((*part, row as u32));
+                        }
+                    }
+                }
+                todo.extend(groups);
+            }
+            Some((_, touched, _)) => {
+                let blocks: BTreeSet<Block> =
+                    touched.iter().map(|c| block_of(*c, finest)).collect();
+                for b in blocks {
+                    let mut refs: Vec<(Part, u32)> = (src.candidates)(&block_rect(b, finest))
+                        .into_iter()
+                        .filter(|&(part, row)| {
+                            (src.live)(part, row as usize)
+                                && first_coord(data(part), row as usize)
+                                    .is_some_and(|c| block_of(c, finest) == b)
+                        })
+                        .collect();
+                    refs.sort_unstable();
+                    todo.push((b, refs));
+                }
+            }
         }
-        Pyramid { levels }
+        let mut built: Vec<(Block, Vec<Feature>)> = todo
+            .into_par_iter()
+            .map(|(b, refs)| (b, run(finest, materialise(refs))))
+            .collect();
+        for z in (minzoom..=finest).rev() {
+            // Every block rebuilt here (some may have come out empty).
+            let rebuilt: Vec<Block> = built.iter().map(|(b, _)| *b).collect();
+            let mut level = match old {
+                None => assemble(kind, None, built)?,
+                Some((p, _, remap)) => assemble(kind, Some((p.level(z)?, remap)), built)?,
+            };
+            level.merged_by = merge_by.map(<[usize]>::to_vec);
+            // The next coarser level: the parents of the rebuilt blocks
+            // (all of them in a full build).
+            built = if z > minzoom {
+                let parents: BTreeSet<Block> = rebuilt.into_iter().map(parent).collect();
+                let lv = &level;
+                parents
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .into_par_iter()
+                    .map(|b| (b, run(z - 1, lv.children_of(b))))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            levels[z as usize] = Some(level);
+        }
+        Some(Pyramid { levels })
     }
 }
-
 /// A feature being generalised: where its attributes live, and its parts
 /// as rings of coordinates.
 type Feature = (Part, u32, Vec<Vec<Vec<Coord<f64>>>>);
@@ -225,32 +442,19 @@ fn generalize(kind: GeometryKind, input: impl Iterator<Item = Feature>, px: f64)
     out
 }
 
-/// Groups polygon features by the values of `fields` and the cell (of
-/// side `cell` metres) their first vertex falls in; each group becomes one
-/// multipolygon, its attributes those of its first member.
-fn merge(
-    input: Vec<Feature>,
-    parts: &[(Part, &LayerData)],
-    fields: &[usize],
-    cell: f64,
-) -> Vec<Feature> {
+/// Groups the polygon features of one block by the values of `fields`;
+/// each group becomes one multipolygon, its attributes those of its first
+/// member.
+fn merge(input: Vec<Feature>, parts: &[(Part, &LayerData)], fields: &[usize]) -> Vec<Feature> {
     let data = |p: Part| parts.iter().find(|(q, _)| *q == p).map(|(_, d)| *d);
-    let mut groups: HashMap<(String, i64, i64), usize> = HashMap::new();
+    let mut groups: HashMap<String, usize> = HashMap::new();
     let mut out: Vec<Feature> = Vec::new();
     for (part, row, g) in input {
         let Some(d) = data(part) else { continue };
-        let Some(first) = g.first().and_then(|p| p.first()).and_then(|r| r.first()) else {
-            continue;
-        };
-        let mut key = String::new();
+        let mut k = String::new();
         for &f in fields {
-            key.push_str(&format!("{:?}\u{1f}", d.value(row as usize, f)));
+            k.push_str(&format!("{:?}\u{1f}", d.value(row as usize, f)));
         }
-        let k = (
-            key,
-            (first.x / cell).floor() as i64,
-            (first.y / cell).floor() as i64,
-        );
         match groups.get(&k) {
             Some(&i) => out[i].2.extend(g),
             None => {
@@ -291,33 +495,97 @@ fn merge(
     out
 }
 
-fn index(kind: GeometryKind, features: &[Feature]) -> Level {
+/// Builds a level from rebuilt blocks and, in an update, the blocks of the
+/// previous level that were not rebuilt (their rows moved by `remap`).
+/// Features are stored in block order, so a block's features are
+/// contiguous and the result does not depend on which blocks were rebuilt.
+#[allow(clippy::type_complexity)]
+fn assemble(
+    kind: GeometryKind,
+    prev: Option<(&Level, &dyn Fn(Part, u32) -> Option<(Part, u32)>)>,
+    built: Vec<(Block, Vec<Feature>)>,
+) -> Option<Level> {
+    let mut fresh: BTreeMap<Block, Vec<Feature>> = built.into_iter().collect();
     let mut geometry = FlatGeometry::new(kind);
-    let mut src = Vec::with_capacity(features.len());
-    let mut entries = Vec::with_capacity(features.len());
-    for (i, (part, row, g)) in features.iter().enumerate() {
-        let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
+    let mut src = Vec::new();
+    let mut blocks = Vec::new();
+    let push_feature = |geometry: &mut FlatGeometry, g: &[Vec<Vec<Coord<f64>>>]| {
         for rings in g {
             for r in rings {
                 geometry.push_ring_coords(r);
-                for c in r {
-                    lo = [lo[0].min(c.x), lo[1].min(c.y)];
-                    hi = [hi[0].max(c.x), hi[1].max(c.y)];
-                }
             }
             geometry.close_part();
         }
         geometry.close_feature();
-        src.push((*part, *row));
-        entries.push(GeomWithData::new(Rectangle::from_corners(lo, hi), i as u32));
+    };
+    match prev {
+        None => {
+            for (b, feats) in fresh {
+                for (part, row, g) in feats {
+                    push_feature(&mut geometry, &g);
+                    src.push((part, row));
+                    blocks.push(b);
+                }
+            }
+        }
+        Some((prev, remap)) => {
+            // Walk the previous level's runs of blocks and the rebuilt
+            // blocks together, in block order.
+            let mut i = 0;
+            let n = prev.blocks.len();
+            let emit_fresh_before = |limit: Option<Block>,
+                                         fresh: &mut BTreeMap<Block, Vec<Feature>>,
+                                         geometry: &mut FlatGeometry,
+                                         src: &mut Vec<(Part, u32)>,
+                                         blocks: &mut Vec<Block>| {
+                while let Some(entry) = fresh.first_entry() {
+                    if limit.is_some_and(|l| *entry.key() > l) {
+                        break;
+                    }
+                    let (b, feats) = entry.remove_entry();
+                    for (part, row, g) in feats {
+                        push_feature(geometry, &g);
+                        src.push((part, row));
+                        blocks.push(b);
+                    }
+                }
+            };
+            let rebuilt: BTreeSet<Block> = fresh.keys().copied().collect();
+            while i < n {
+                let b = prev.blocks[i];
+                let end = i + prev.blocks[i..].partition_point(|x| *x == b);
+                emit_fresh_before(Some(b), &mut fresh, &mut geometry, &mut src, &mut blocks);
+                if !rebuilt.contains(&b) {
+                    geometry.extend_from(&prev.geometry, i..end);
+                    for k in i..end {
+                        let (part, row) = prev.src[k];
+                        src.push(remap(part, row)?);
+                        blocks.push(b);
+                    }
+                }
+                i = end;
+            }
+            emit_fresh_before(None, &mut fresh, &mut geometry, &mut src, &mut blocks);
+        }
     }
     geometry.shrink_to_fit();
-    Level {
+    let entries: Vec<Entry> = (0..geometry.len())
+        .filter_map(|i| {
+            geometry.bbox(i).map(|r| {
+                GeomWithData::new(
+                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                    i as u32,
+                )
+            })
+        })
+        .collect();
+    Some(Level {
         geometry,
         src,
+        blocks,
         tree: RTree::bulk_load(entries),
         merged_by: None,
-    }
+    })
 }
 
 fn extent(r: &[Coord<f64>]) -> f64 {

@@ -2,7 +2,7 @@
 //! Mercator, R-tree bulk loaded) plus a small delta of features changed
 //! since, so an edit rebuilds only the delta, not the world.
 
-use super::generalize::Pyramid;
+use super::generalize::{Pyramid, Source};
 use super::EngineError;
 use crate::crs::{self, Crs, WEB_MERCATOR};
 use crate::model::{FeatureRow, FieldDef, GeometryType, LayerData, LayerDataBuilder};
@@ -193,6 +193,7 @@ impl Layer {
             Arc::new(base),
             Arc::new(delta),
             Arc::new(HashSet::new()),
+            None,
         ))
     }
 
@@ -203,6 +204,7 @@ impl Layer {
         base: Arc<Indexed>,
         delta: Arc<Indexed>,
         hidden: Arc<HashSet<i64>>,
+        prev: Option<(&Layer, &[i64])>,
     ) -> Layer {
         let mut layer = Layer {
             id,
@@ -232,16 +234,56 @@ impl Layer {
                 .filter_map(|n| layer.base.data.fields.iter().position(|f| &f.name == n))
                 .collect()
         });
-        layer.pyramid = Arc::new(Pyramid::build(
-            &[
-                (Part::Base, &layer.base.data),
-                (Part::Delta, &layer.delta.data),
-            ],
-            |part, row| part == Part::Delta || layer.base_live(row),
-            layer.meta.minzoom,
-            layer.meta.detail_zoom,
-            merge_fields.as_deref(),
-        ));
+        let parts = [
+            (Part::Base, &layer.base.data),
+            (Part::Delta, &layer.delta.data),
+        ];
+        let src = Source {
+            parts: &parts,
+            live: |part, row| part == Part::Delta || layer.base_live(row),
+            candidates: |r: &Rect<f64>| {
+                let env = AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
+                let mut out: Vec<(Part, u32)> = Vec::new();
+                for (part, t) in [(Part::Base, &layer.base.tree), (Part::Delta, &layer.delta.tree)] {
+                    out.extend(t.locate_in_envelope_intersecting(&env).map(|e| (part, e.data)));
+                }
+                out
+            },
+            minzoom: layer.meta.minzoom,
+            detail_zoom: layer.meta.detail_zoom,
+            merge_by: merge_fields.as_deref(),
+        };
+        // After an edit, rebuild only the blocks the changed features were
+        // and are in (the first vertex of each, before and after).
+        let updated = prev.and_then(|(old, changed)| {
+            let first = |l: &Layer, fid: i64| {
+                let r = l.get(fid)?;
+                l.data(r.part).geometry.coords_of(r.row as usize).first().copied()
+            };
+            let touched: Vec<Coord<f64>> = changed
+                .iter()
+                .flat_map(|&fid| [first(old, fid), first(&layer, fid)])
+                .flatten()
+                .collect();
+            old.pyramid.update(&src, &touched, |part, row| match part {
+                Part::Base => Some((Part::Base, row)),
+                Part::Delta => {
+                    let fid = *old.delta.data.fids.get(row as usize)?;
+                    let new_row = layer.delta.data.row_of(fid)?;
+                    Some((Part::Delta, new_row as u32))
+                }
+            })
+        });
+        let pyramid = updated.unwrap_or_else(|| {
+            Pyramid::build(
+                src.parts,
+                &src.live,
+                src.minzoom,
+                src.detail_zoom,
+                src.merge_by,
+            )
+        });
+        layer.pyramid = Arc::new(pyramid);
         // The extent is a bound: hidden base features may still widen it.
         layer.extent = ext.map(|e| {
             Rect::new(
@@ -274,17 +316,31 @@ impl Layer {
         upserts: Vec<FeatureRow>,
         deleted: &[i64],
     ) -> Result<Layer, EngineError> {
+        let edited: Vec<i64> = deleted
+            .iter()
+            .copied()
+            .chain(upserts.iter().map(|r| r.fid))
+            .collect();
+        // Changed rows in Web Mercator: the current delta rows as they are
+        // (a round trip through the source CRS at every edit would let
+        // their coordinates drift), the new ones reprojected once.
         let mut changed: BTreeMap<i64, Option<FeatureRow>> = BTreeMap::new();
-        // Current delta rows, back in the source CRS so everything goes
-        // through one path.
         let d = &self.delta.data;
         for row in 0..d.len() {
-            changed.insert(d.fids[row], Some(self.row_in_source(Part::Delta, row)?));
+            changed.insert(d.fids[row], Some(d.row(row)));
         }
         for fid in deleted {
             changed.insert(*fid, None);
         }
-        for r in upserts {
+        let from = Crs::Epsg(self.source_srid);
+        for mut r in upserts {
+            if let Some(g) = r.geometry.take() {
+                use geo::MapCoords;
+                r.geometry = Some(
+                    g.try_map_coords(|c| crs::transform_one(from, WEB_MERCATOR, c))
+                        .map_err(|e| EngineError::Crs(self.id.clone(), e.to_string()))?,
+                );
+            }
             changed.insert(r.fid, Some(r));
         }
         let mut hidden: HashSet<i64> = (*self.hidden).clone();
@@ -295,7 +351,7 @@ impl Layer {
         if live + hidden.len() > compaction_threshold(self.base.data.len()) {
             return self.compacted(changed);
         }
-        let mut b = LayerDataBuilder::new(&self.id, self.source_srid, gtype, fields);
+        let mut b = LayerDataBuilder::new(&self.id, 3857, gtype, fields);
         for r in changed.into_values().flatten() {
             b.push_row(r)
                 .map_err(|e| EngineError::Data(e.to_string()))?;
@@ -308,6 +364,7 @@ impl Layer {
             self.base.clone(),
             Arc::new(delta),
             Arc::new(hidden),
+            Some((self, &edited)),
         ))
     }
 
@@ -321,48 +378,15 @@ impl Layer {
                     .map_err(|e| EngineError::Data(e.to_string()))?;
             }
         }
-        let mut fresh = LayerDataBuilder::new(
-            &self.id,
-            self.source_srid,
-            base.geometry_type,
-            base.fields.clone(),
-        );
+        // Changed rows are in Web Mercator already.
         for r in changed.into_values().flatten() {
-            fresh
-                .push_row(r)
-                .map_err(|e| EngineError::Data(e.to_string()))?;
-        }
-        let mut fresh = fresh
-            .finish()
-            .map_err(|e| EngineError::Data(e.to_string()))?;
-        crs::transform(
-            Crs::Epsg(self.source_srid),
-            WEB_MERCATOR,
-            fresh.geometry.coords_mut(),
-        )
-        .map_err(|e| EngineError::Crs(self.id.clone(), e.to_string()))?;
-        for row in 0..fresh.len() {
-            b.push_row(fresh.row(row))
+            b.push_row(r)
                 .map_err(|e| EngineError::Data(e.to_string()))?;
         }
         let data = b.finish().map_err(|e| EngineError::Data(e.to_string()))?;
         let mut l = Layer::new(data, self.meta.clone())?;
         l.source_srid = self.source_srid;
         Ok(l)
-    }
-
-    /// A feature of a part, with geometry back in the store's CRS.
-    fn row_in_source(&self, part: Part, row: usize) -> Result<FeatureRow, EngineError> {
-        let mut r = self.data(part).row(row);
-        if let Some(g) = r.geometry.take() {
-            use geo::MapCoords;
-            let to = Crs::Epsg(self.source_srid);
-            let g = g
-                .try_map_coords(|c| crs::transform_one(WEB_MERCATOR, to, c))
-                .map_err(|e| EngineError::Crs(self.id.clone(), e.to_string()))?;
-            r.geometry = Some(g);
-        }
-        Ok(r)
     }
 
     /// The generalised geometry for zoom `z`, when `z` is below the
