@@ -560,7 +560,9 @@ pub fn openapi(root: &str, cat: &Catalog, config: &Config) -> Value {
                 "limit": {"name": "limit", "in": "query", "required": false, "style": "form", "explode": false,
                     "description": format!("Page size: at most {} features (default {}).", lim.max_limit, lim.default_limit),
                     "schema": {"type": "integer", "minimum": 1, "maximum": lim.max_limit, "default": lim.default_limit}},
-                "offset": {"name": "offset", "in": "query", "required": false, "style": "form", "explode": false,
+                // No style/explode on offset and f: QGIS takes such parameters for
+                // queryable properties.
+                "offset": {"name": "offset", "in": "query", "required": false,
                     "description": "Features to skip, in ascending id order (the `next` links carry it).",
                     "schema": {"type": "integer", "minimum": 0, "default": 0}},
                 "bbox": {"name": "bbox", "in": "query", "required": false, "style": "form", "explode": false,
@@ -583,7 +585,7 @@ pub fn openapi(root: &str, cat: &Catalog, config: &Config) -> Value {
                 "filter-crs": {"name": "filter-crs", "in": "query", "required": false, "style": "form", "explode": false,
                     "description": "CRS of geometry literals in the filter.",
                     "schema": {"type": "string", "format": "uri", "enum": crs_enum, "default": Crs::Crs84.uri()}},
-                "f-geojson": {"name": "f", "in": "query", "required": false, "style": "form", "explode": false,
+                "f-geojson": {"name": "f", "in": "query", "required": false,
                     "description": "Output format (GeoJSON only).",
                     "schema": {"type": "string", "enum": ["json", "geojson"]}},
                 "featureId": {"name": "featureId", "in": "path", "required": true,
