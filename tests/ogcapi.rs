@@ -755,6 +755,25 @@ async fn hostile_and_invalid_input_gets_400_or_404_never_500() {
     expect_problem("/ogcapi/collections?f=xml", bad, "f=xml").await;
     expect_problem("/ogcapi/conformance?x=1", bad, "x").await;
     expect_problem(&format!("{items}/1?limit=1"), bad, "limit").await;
+    // Extreme but well-formed values: an answer, or a 400, never a 5xx.
+    for q in [
+        "bbox=-1e300,-1e300,1e300,1e300&bbox-crs=EPSG:5899",
+        "bbox=-1e300,-1e300,1e300,1e300&bbox-crs=EPSG:3857",
+        "bbox=-180,-90,180,90,0,1",
+        "offset=4611686018427387903",
+        "datetime=0001-01-01T00:00:00Z/9999-12-31T23:59:59Z",
+        "datetime=../..",
+        "filter=address%20LIKE%20%27%25%25%25%25%25%25%25%25%25%25%25%25%25%25x%27",
+        "crs=EPSG:3405&bbox=107,15,109,17&limit=5",
+    ] {
+        let a = get(&format!("{items}?{q}")).await;
+        assert!(
+            a.status == StatusCode::OK || a.status == bad,
+            "{q}: {} {}",
+            a.status,
+            a.json
+        );
+    }
     let nf = StatusCode::NOT_FOUND;
     expect_problem("/ogcapi/collections/nope", nf, "nope").await;
     expect_problem("/ogcapi/collections/nope/items", nf, "nope").await;
@@ -902,4 +921,85 @@ async fn owslib_and_ogrinfo_read_the_collections_completely() {
     assert_eq!(count_features(&all), (total, total));
     let (n, unique) = count_features(&spat);
     assert_eq!((n, unique), (bbox_count, bbox_count), "ogrinfo -spat");
+}
+
+/// GETs with an `Accept` header, as QGIS and GDAL send it.
+async fn get_accept(uri: &str, accept: &str) -> Answer {
+    let path = uri.strip_prefix(PUBLIC).unwrap_or(uri);
+    let res = app(state().await.clone())
+        .oneshot(
+            Request::get(path)
+                .header("accept", accept)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        headers,
+        json: serde_json::from_slice(&body).unwrap_or(Value::Null),
+    }
+}
+
+/// What QGIS 3.22's OAPIF provider does, step by step: the landing page
+/// (links found by rel and type, not by path), the API document (limit
+/// maximum from components/parameters/limit), the collections from the
+/// `data` link, then pages of items over the whole world at the maximum
+/// limit, following `next` until the end.
+#[tokio::test]
+async fn a_qgis_style_session_discovers_everything_from_the_landing_page() {
+    let landing = get_accept("/ogcapi", "application/json").await;
+    assert_eq!(landing.status, StatusCode::OK);
+    let find = |j: &Value, rel: &str, ty: &str| -> String {
+        j["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["rel"] == rel && l["type"] == ty)
+            .unwrap_or_else(|| panic!("no {rel} link of type {ty}"))["href"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let api_url = find(
+        &landing.json,
+        "service-desc",
+        "application/vnd.oai.openapi+json;version=3.0",
+    );
+    let data_url = find(&landing.json, "data", "application/json");
+    let api = get_accept(
+        &api_url,
+        "application/vnd.oai.openapi+json;version=3.0, application/openapi+json;version=3.0, application/json",
+    )
+    .await;
+    assert_eq!(api.status, StatusCode::OK);
+    let max = api.json["components"]["parameters"]["limit"]["schema"]["maximum"]
+        .as_u64()
+        .unwrap();
+    let colls = get_accept(&data_url, "application/json").await.json;
+    let parcels = colls["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "parcels")
+        .unwrap();
+    let items_url = find(parcels, "items", "application/geo+json");
+    let mut url = format!("{items_url}?limit={max}&bbox=-180,-90,180,90");
+    let (mut n, mut pages) = (0, 0);
+    loop {
+        pages += 1;
+        let a = get_accept(&url, "application/geo+json, application/json").await;
+        assert_eq!(a.status, StatusCode::OK, "{url}: {}", a.json);
+        n += a.json["features"].as_array().unwrap().len();
+        match link(&a.json, "next") {
+            Some(l) => url = l["href"].as_str().unwrap().to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(n, engine_count("parcels", None).await);
+    assert!(pages > 1);
 }
