@@ -693,6 +693,21 @@ async fn hostile_and_invalid_input_gets_400_or_404_never_500() {
     expect_problem(&format!("{items}?point=108.3,15.9"), bad, "point").await;
     expect_problem(&format!("{items}?limit={}", MAX_LIMIT + 1), bad, "limit").await;
     expect_problem(&format!("{items}?limit=-5"), bad, "limit").await;
+    expect_problem(&format!("{items}?limit=0"), bad, "limit").await;
+    expect_problem(&format!("{items}?sheet_number=0.5"), bad, "sheet_number").await;
+    expect_problem(&format!("{items}?legal_area=big"), bad, "legal_area").await;
+    expect_problem(
+        "/ogcapi/collections/admin_units/items?valid_to=null",
+        bad,
+        "valid_to",
+    )
+    .await;
+    expect_problem(
+        &format!("{items}?filter-lang=cql2-json"),
+        bad,
+        "filter-lang",
+    )
+    .await;
     expect_problem(&format!("{items}?limit=ten"), bad, "limit").await;
     expect_problem(&format!("{items}?offset=-1"), bad, "offset").await;
     expect_problem(&format!("{items}?bbox=1,2,3"), bad, "bbox").await;
@@ -1002,4 +1017,61 @@ async fn a_qgis_style_session_discovers_everything_from_the_landing_page() {
     }
     assert_eq!(n, engine_count("parcels", None).await);
     assert!(pages > 1);
+}
+
+/// Schemathesis (pinned in tests/clients/requirements.txt) generates
+/// requests from /ogcapi/api and checks every answer against it: no 5xx,
+/// declared status codes, content types and schemas, invalid input
+/// refused. `positive_data_acceptance` is left out: it expects every string
+/// to be a valid CQL2 filter or datetime, which no schema type expresses.
+/// About 20 s on its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_finds_nothing_against_the_openapi_document() {
+    let (addr, _s) = common::serve_sample(Config::default()).await;
+    let st = common::python().parent().unwrap().join("st");
+    assert!(
+        st.exists(),
+        "{} is missing: `make test` installs schemathesis from tests/clients/requirements.txt",
+        st.display()
+    );
+    let url = format!("http://{addr}/ogcapi/api");
+    let out = tokio::task::spawn_blocking(move || {
+        // Schemathesis keeps state in its working directory.
+        let dir = tempfile::tempdir().unwrap();
+        std::process::Command::new(st)
+            .current_dir(dir.path())
+            .args([
+                "run",
+                &url,
+                "--checks",
+                "all",
+                "--exclude-checks",
+                "positive_data_acceptance",
+                "--max-examples",
+                "5",
+                "--seed",
+                "42",
+                "--generation-database",
+                "none",
+                "--no-color",
+                "-w",
+                "2",
+                // The capabilities and three collections that between them
+                // hold every field type and both temporal kinds; the other
+                // six are the same code and would only add time.
+                "--include-path-regex",
+                "^/(api|conformance|collections)?$|^/collections/(parcels|admin_units|plans)",
+            ])
+            .output()
+            .expect("schemathesis runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "schemathesis found problems:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("No issues found"), "{stdout}");
 }

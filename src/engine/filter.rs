@@ -467,7 +467,11 @@ mod tests {
         assert!(!like(&s, &p));
         assert!(like(&s, &like_tokens(&"%a".repeat(50))));
         assert!(!like(&s, &like_tokens(&("%".repeat(30) + "x"))));
-        assert!(t.elapsed() < std::time::Duration::from_secs(2), "{:?}", t.elapsed());
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            t.elapsed()
+        );
     }
 
     #[test]

@@ -249,6 +249,10 @@ pub fn features_request(
                 }
             }
             name if ogcapi::is_published(l, name) => {
+                if let Some(f) = l.fields().iter().find(|f| f.name == name) {
+                    ogcapi::check_property_value(name, f.ty, v)
+                        .map_err(|e| ApiError::bad_request(e.0))?;
+                }
                 exprs.push(Expr::Cmp(name.to_owned(), CmpOp::Eq, Literal::Text(v.clone())));
             }
             other => {
@@ -259,14 +263,14 @@ pub fn features_request(
             }
         }
     }
-    if let Some(f) = get(param::FILTER) {
-        if let Some(lang) = get(param::FILTER_LANG) {
-            if lang != "cql2-text" {
-                return Err(ApiError::bad_request(format!(
-                    "filter-lang={lang}: only cql2-text is supported"
-                )));
-            }
+    if let Some(lang) = get(param::FILTER_LANG) {
+        if lang != "cql2-text" {
+            return Err(ApiError::bad_request(format!(
+                "filter-lang={lang}: only cql2-text is supported"
+            )));
         }
+    }
+    if let Some(f) = get(param::FILTER) {
         if f.len() > lim.max_filter_bytes {
             return Err(ApiError::bad_request(format!(
                 "filter of {} bytes exceeds the limit of {} bytes",
@@ -318,6 +322,10 @@ pub fn features_request(
         .map(|v| parse_count(param::LIMIT, v, lim.max_limit))
         .transpose()?
         .unwrap_or(lim.default_limit);
+    if limit == 0 && api == Api::OgcApi {
+        // OGC API declares `limit` with minimum 1.
+        return Err(ApiError::bad_request("limit=0: the limit is at least 1"));
+    }
     let offset = get(param::OFFSET)
         .map(|v| parse_count(param::OFFSET, v, usize::MAX / 2))
         .transpose()?

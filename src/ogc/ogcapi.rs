@@ -87,6 +87,33 @@ pub fn is_published(l: &Layer, name: &str) -> bool {
         .any(|i| l.fields()[i].name == name)
 }
 
+/// Checks a `property=value` query value against the property's type
+/// (the OpenAPI document declares the same types).
+pub fn check_property_value(name: &str, ty: FieldType, v: &str) -> Result<(), OgcApiError> {
+    let ok = match ty {
+        FieldType::Text => true,
+        FieldType::Integer => v.trim().parse::<i64>().is_ok(),
+        FieldType::Real => v.trim().parse::<f64>().is_ok_and(f64::is_finite),
+        FieldType::Boolean => matches!(v, "true" | "false"),
+        FieldType::Date => {
+            v.len() == 10 && chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok()
+        }
+        FieldType::DateTime => chrono::DateTime::parse_from_rfc3339(v).is_ok(),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(OgcApiError(format!(
+            "{name}={v}: not a valid {} value",
+            match ty {
+                FieldType::Date => "date (YYYY-MM-DD)",
+                FieldType::DateTime => "date-time (RFC 3339)",
+                other => other.json_type(),
+            }
+        )))
+    }
+}
+
 /// Every property name an expression refers to.
 pub fn expr_properties(e: &Expr) -> Vec<&str> {
     let mut out = Vec::new();
@@ -576,10 +603,10 @@ pub fn openapi(root: &str, cat: &Catalog, config: &Config) -> Value {
                     "schema": {"type": "string", "format": "uri", "enum": crs_enum, "default": Crs::Crs84.uri()}},
                 "datetime": {"name": "datetime", "in": "query", "required": false, "style": "form", "explode": false,
                     "description": "An instant or interval (RFC 3339, '..' for an open end). Applies to layers with valid_from/valid_to or approval_date; others ignore it.",
-                    "schema": {"type": "string"}},
+                    "schema": {"type": "string", "minLength": 1}},
                 "filter": {"name": "filter", "in": "query", "required": false, "style": "form", "explode": false,
                     "description": format!("CQL2 text over the queryables (at most {} bytes, {} levels, {} nodes).", lim.max_filter_bytes, lim.max_filter_depth, lim.max_filter_nodes),
-                    "schema": {"type": "string"}},
+                    "schema": {"type": "string", "minLength": 1}},
                 "filter-lang": {"name": "filter-lang", "in": "query", "required": false, "style": "form", "explode": false,
                     "schema": {"type": "string", "enum": ["cql2-text"], "default": "cql2-text"}},
                 "filter-crs": {"name": "filter-crs", "in": "query", "required": false, "style": "form", "explode": false,
