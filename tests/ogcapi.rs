@@ -932,6 +932,35 @@ async fn owslib_and_ogrinfo_read_the_collections_completely() {
         let unique: BTreeSet<&str> = fids.iter().copied().collect();
         (fids.len(), unique.len())
     };
+    // An attribute filter: GDAL sends land_use_code=ODT (a queryable it
+    // found in the OpenAPI document) and evaluates the rest itself.
+    let d = stored("parcels");
+    let (code, area) = (
+        d.field_index("land_use_code").unwrap(),
+        d.field_index("legal_area").unwrap(),
+    );
+    let want_where = (0..d.len())
+        .filter(|&r| {
+            d.value(r, code) == ValueRef::Text("ODT")
+                && d.value(r, area).as_f64().is_some_and(|a| a > 200.0)
+        })
+        .count();
+    let where_so = tokio::task::spawn_blocking(move || {
+        ogr(vec![
+            "-ro".into(),
+            "-so".into(),
+            "-where".into(),
+            "land_use_code='ODT' AND legal_area > 200".into(),
+            format!("OAPIF:{root}"),
+            "parcels".into(),
+        ])
+    })
+    .await
+    .unwrap();
+    assert!(
+        where_so.contains(&format!("Feature Count: {want_where}")),
+        "ogrinfo -where: {where_so}"
+    );
     // GDAL takes the integer ids as FIDs: every parcel once.
     assert_eq!(count_features(&all), (total, total));
     let (n, unique) = count_features(&spat);
