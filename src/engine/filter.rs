@@ -394,32 +394,45 @@ fn like_tokens(p: &str) -> Vec<LikeToken> {
     out
 }
 
-/// Matches a LIKE pattern with backtracking over `%`.
+/// Matches a LIKE pattern in O(len(s) × len(pattern)): the classic
+/// wildcard walk that, on a mismatch, only ever goes back to the last `%`
+/// (recursive backtracking over every `%` is exponential: a filter such as
+/// `LIKE '%%%%%%%%%%%%x'` would pin a core).
 fn like(s: &str, toks: &[LikeToken]) -> bool {
-    match toks.split_first() {
-        None => s.is_empty(),
-        Some((LikeToken::Lit(l), rest)) => {
-            s.strip_prefix(l.as_str()).is_some_and(|r| like(r, rest))
-        }
-        Some((LikeToken::One, rest)) => {
-            let mut cs = s.chars();
-            cs.next().is_some() && like(cs.as_str(), rest)
-        }
-        Some((LikeToken::Any, rest)) => {
-            if rest.is_empty() {
-                return true;
+    let (mut i, mut j) = (0usize, 0usize);
+    // The last `%` seen and the position in `s` it currently stands for.
+    let mut star: Option<(usize, usize)> = None;
+    loop {
+        let rest = &s[i..];
+        let step = match toks.get(j) {
+            Some(LikeToken::Any) => {
+                star = Some((j, i));
+                j += 1;
+                continue;
             }
-            let mut r = s;
-            loop {
-                if like(r, rest) {
-                    return true;
-                }
-                let mut cs = r.chars();
-                if cs.next().is_none() {
-                    return false;
-                }
-                r = cs.as_str();
+            Some(LikeToken::Lit(l)) => rest.starts_with(l.as_str()).then_some(l.len()),
+            Some(LikeToken::One) => rest.chars().next().map(char::len_utf8),
+            None if rest.is_empty() => return true,
+            None => None,
+        };
+        match step {
+            Some(n) => {
+                i += n;
+                j += 1;
             }
+            None => match star {
+                // Let the last `%` take one more character and retry.
+                Some((sj, si)) => match s[si..].chars().next() {
+                    Some(c) => {
+                        let si = si + c.len_utf8();
+                        star = Some((sj, si));
+                        i = si;
+                        j = sj + 1;
+                    }
+                    None => return false,
+                },
+                None => return false,
+            },
         }
     }
 }
@@ -436,6 +449,29 @@ mod tests {
         assert!(like("ODT", &like_tokens("O_T")));
         assert!(!like("ODDT", &like_tokens("O_T")));
         assert!(like("a%b", &like_tokens("a\\%b")));
+        assert!(like("Hội An", &like_tokens("%An")));
+        assert!(like("abc", &like_tokens("%")));
+        assert!(like("", &like_tokens("%")));
+        assert!(!like("", &like_tokens("_")));
+        assert!(like("xaby", &like_tokens("%a_y")));
+        assert!(like("aXbXc", &like_tokens("a%b%c")));
+        assert!(!like("aXbXd", &like_tokens("a%b%c")));
+        assert!(like("mississippi", &like_tokens("m%iss%ppi")));
+    }
+
+    #[test]
+    fn like_with_many_wildcards_takes_linear_time_not_exponential() {
+        let s = "a".repeat(10_000);
+        let p = like_tokens(&("%a".repeat(50) + "b"));
+        let t = std::time::Instant::now();
+        assert!(!like(&s, &p));
+        assert!(like(&s, &like_tokens(&"%a".repeat(50))));
+        assert!(!like(&s, &like_tokens(&("%".repeat(30) + "x"))));
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            t.elapsed()
+        );
     }
 
     #[test]

@@ -6,3 +6,4 @@
 //! work on the blocking pool.
 
 pub mod kvp;
+pub mod ogcapi;

@@ -1,0 +1,472 @@
+//! The feature query pipeline shared by `/layers/{id}/features` and OGC API
+//! – Features `/ogcapi/collections/{id}/items`: parameter parsing and
+//! validation into an engine [`Query`], the GeoJSON FeatureCollection
+//! written on the blocking pool with `numberMatched`/`numberReturned` and
+//! absolute paging links, and the single-feature answer.
+
+use super::error::ApiError;
+use super::geojson;
+use super::state::AppState;
+use crate::crs::{self, Crs, WEB_MERCATOR};
+use crate::engine::filter::{CmpOp, Expr, Filter, FilterLimits, Literal};
+use crate::engine::{cql2, Catalog, Layer, Query, Spatial};
+use crate::ogc::ogcapi;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use geo_types::{Coord, Rect};
+use serde_json::json;
+use std::sync::Arc;
+
+pub use crate::ogc::ogcapi::{extent_crs84, published_fields};
+
+/// Query parameter names (OGC API spelling).
+pub mod param {
+    /// Bounding box.
+    pub const BBOX: &str = "bbox";
+    /// CRS of the bounding box.
+    pub const BBOX_CRS: &str = "bbox-crs";
+    /// Output CRS.
+    pub const CRS: &str = "crs";
+    /// Page size.
+    pub const LIMIT: &str = "limit";
+    /// Rows to skip.
+    pub const OFFSET: &str = "offset";
+    /// CQL2 filter.
+    pub const FILTER: &str = "filter";
+    /// Filter language.
+    pub const FILTER_LANG: &str = "filter-lang";
+    /// CRS of geometry literals in the filter (OGC API).
+    pub const FILTER_CRS: &str = "filter-crs";
+    /// Instant or interval (OGC API).
+    pub const DATETIME: &str = "datetime";
+    /// Point query (`/layers` only).
+    pub const POINT: &str = "point";
+    /// CRS of the point (`/layers` only).
+    pub const POINT_CRS: &str = "point-crs";
+    /// Output format.
+    pub const FORMAT: &str = "f";
+}
+
+/// Which API a features request comes through; they differ only in the
+/// parameters they accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// `/layers/{id}/features`: also `point`/`point-crs`.
+    Layers,
+    /// `/ogcapi/collections/{id}/items`: also `datetime`/`filter-crs`.
+    OgcApi,
+}
+
+/// The base of absolute links: the configured `public_url`, else the
+/// address the client used (its `Host` header), else the listen address.
+pub fn base_url(s: &AppState, headers: &HeaderMap) -> String {
+    if s.config.public_url.is_none() {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        if let Some(h) = host.filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]_".contains(c))
+        }) {
+            return format!("http://{h}");
+        }
+    }
+    s.config.public_url()
+}
+
+/// The layer `id` of a snapshot, or 404 pointing at `/layers`.
+pub fn find_layer(cat: &Catalog, id: &str) -> Result<Arc<Layer>, ApiError> {
+    find_in(cat, id, "/layers")
+}
+
+/// The layer `id` of a snapshot, or 404 pointing at `list`.
+pub fn find_in(cat: &Catalog, id: &str, list: &str) -> Result<Arc<Layer>, ApiError> {
+    cat.layer(id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(format!("no layer '{id}'; see {list}")))
+}
+
+/// Decodes a raw query string into pairs.
+pub fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    raw.map(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .into_owned()
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn parse_numbers(name: &str, v: &str) -> Result<Vec<f64>, ApiError> {
+    v.split(',')
+        .map(|x| {
+            x.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("{name}: '{x}' is not a finite number"))
+                })
+        })
+        .collect()
+}
+
+/// Parses `minx,miny,maxx,maxy` (or 6 numbers with heights) given in `c`'s
+/// axis order and returns it in Web Mercator.
+pub fn parse_bbox(v: &str, c: Crs) -> Result<Rect<f64>, ApiError> {
+    let n = parse_numbers(param::BBOX, v)?;
+    let (a0, a1, b0, b1) = match n.len() {
+        4 => (n[0], n[1], n[2], n[3]),
+        6 => (n[0], n[1], n[3], n[4]),
+        k => {
+            return Err(ApiError::bad_request(format!(
+                "bbox needs 4 numbers (or 6 with heights), got {k}"
+            )))
+        }
+    };
+    // Internally geographic coordinates are (lon, lat).
+    let (min, max) = if c.is_lat_lon() {
+        (Coord { x: a1, y: a0 }, Coord { x: b1, y: b0 })
+    } else {
+        (Coord { x: a0, y: a1 }, Coord { x: b0, y: b1 })
+    };
+    if min.y > max.y {
+        return Err(ApiError::bad_request(
+            "bbox: the lower bound of the second axis is above the upper bound",
+        ));
+    }
+    if min.x > max.x && !c.is_geographic() {
+        return Err(ApiError::bad_request(
+            "bbox: the lower bound of the first axis is above the upper bound",
+        ));
+    }
+    if c.is_geographic() {
+        if min.y < -90.0 || max.y > 90.0 {
+            return Err(ApiError::bad_request(
+                "bbox: latitude must lie within -90..90 (check the axis order of the bbox-crs)",
+            ));
+        }
+        if min.x > max.x {
+            return Err(ApiError::bad_request(
+                "bbox crossing the antimeridian is not supported",
+            ));
+        }
+        if min.x < -180.0 || max.x > 180.0 {
+            return Err(ApiError::bad_request(
+                "bbox: longitude must lie within -180..180",
+            ));
+        }
+    }
+    let (lo, hi) = crs::transform_bbox(c, WEB_MERCATOR, min, max)?;
+    Ok(Rect::new(lo, hi))
+}
+
+fn parse_point(v: &str, c: Crs) -> Result<Coord<f64>, ApiError> {
+    let n = parse_numbers(param::POINT, v)?;
+    if n.len() != 2 {
+        return Err(ApiError::bad_request(format!(
+            "point needs 2 numbers, got {}",
+            n.len()
+        )));
+    }
+    let p = if c.is_lat_lon() {
+        Coord { x: n[1], y: n[0] }
+    } else {
+        Coord { x: n[0], y: n[1] }
+    };
+    if c.is_geographic() && (p.y.abs() > 90.0 || p.x.abs() > 180.0) {
+        return Err(ApiError::bad_request("point: coordinates out of range"));
+    }
+    Ok(crs::transform_one(c, WEB_MERCATOR, p)?)
+}
+
+fn parse_count(name: &str, v: &str, max: usize) -> Result<usize, ApiError> {
+    let n: usize = v.trim().parse().map_err(|_| {
+        ApiError::bad_request(format!("{name}: '{v}' is not a non-negative integer"))
+    })?;
+    if n > max {
+        return Err(ApiError::bad_request(format!(
+            "{name}={n} exceeds the limit of {max}"
+        )));
+    }
+    Ok(n)
+}
+
+/// Parses a CRS parameter, naming it in the error.
+pub fn parse_crs(name: &str, v: &str) -> Result<Crs, ApiError> {
+    Crs::parse(v).map_err(|e| ApiError::bad_request(format!("{name}: {e}")))
+}
+
+/// A validated features request.
+pub struct FeaturesRequest {
+    /// The engine query.
+    pub query: Query,
+    /// Output CRS.
+    pub out_crs: Crs,
+    /// The request's parameters as given (for paging links).
+    pub raw: Vec<(String, String)>,
+}
+
+/// Refuses a property a layer does not publish (filters and
+/// `property=value` see only the published attributes).
+fn check_published(l: &Layer, e: &Expr) -> Result<(), ApiError> {
+    for p in ogcapi::expr_properties(e) {
+        if !ogcapi::is_published(l, p) {
+            return Err(ApiError::bad_request(format!(
+                "filter: unknown property '{p}' (see the queryables of '{}')",
+                l.id
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Parses and validates the query of a features request against layer `l`.
+pub fn features_request(
+    s: &AppState,
+    l: &Layer,
+    raw: Option<&str>,
+    api: Api,
+) -> Result<FeaturesRequest, ApiError> {
+    let raw = query_pairs(raw);
+    let lim = &s.config.limits;
+    let get = |k: &str| {
+        raw.iter()
+            .rev()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+    };
+    let mut exprs = Vec::new();
+    for (k, v) in &raw {
+        match k.as_str() {
+            param::BBOX | param::BBOX_CRS | param::CRS | param::LIMIT | param::OFFSET
+            | param::FILTER | param::FILTER_LANG => {}
+            param::POINT | param::POINT_CRS if api == Api::Layers => {}
+            param::DATETIME | param::FILTER_CRS if api == Api::OgcApi => {}
+            param::FORMAT => {
+                if !matches!(v.as_str(), "json" | "geojson") {
+                    return Err(ApiError::bad_request(format!(
+                        "f={v}: only json/geojson is offered here"
+                    )));
+                }
+            }
+            name if ogcapi::is_published(l, name) => {
+                if let Some(f) = l.fields().iter().find(|f| f.name == name) {
+                    ogcapi::check_property_value(name, f.ty, v)
+                        .map_err(|e| ApiError::bad_request(e.0))?;
+                }
+                exprs.push(Expr::Cmp(name.to_owned(), CmpOp::Eq, Literal::Text(v.clone())));
+            }
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown parameter '{other}': neither a query parameter nor a property of layer '{}'",
+                    l.id
+                )))
+            }
+        }
+    }
+    if let Some(lang) = get(param::FILTER_LANG) {
+        if lang != "cql2-text" {
+            return Err(ApiError::bad_request(format!(
+                "filter-lang={lang}: only cql2-text is supported"
+            )));
+        }
+    }
+    if let Some(f) = get(param::FILTER) {
+        if f.len() > lim.max_filter_bytes {
+            return Err(ApiError::bad_request(format!(
+                "filter of {} bytes exceeds the limit of {} bytes",
+                f.len(),
+                lim.max_filter_bytes
+            )));
+        }
+        let e = cql2::parse(f)?;
+        check_published(l, &e)?;
+        exprs.push(e);
+    }
+    if let Some(c) = get(param::FILTER_CRS) {
+        // Only checked: CQL2 text here has no geometry literals to transform.
+        parse_crs(param::FILTER_CRS, c)?;
+    }
+    if let Some(dt) = get(param::DATETIME) {
+        let r = ogcapi::parse_datetime(dt).map_err(|e| ApiError::bad_request(e.0))?;
+        exprs.extend(ogcapi::datetime_expr(l, &r));
+    }
+    let filter = match exprs.len() {
+        0 => None,
+        _ => Some(Filter::compile(
+            &Expr::And(exprs),
+            l.fields(),
+            &FilterLimits {
+                max_depth: lim.max_filter_depth,
+                max_nodes: lim.max_filter_nodes,
+                max_in_list: lim.max_in_list,
+            },
+        )?),
+    };
+    let bbox_crs = get(param::BBOX_CRS)
+        .map(|v| parse_crs(param::BBOX_CRS, v))
+        .transpose()?
+        .unwrap_or(Crs::Crs84);
+    let point_crs = get(param::POINT_CRS)
+        .map(|v| parse_crs(param::POINT_CRS, v))
+        .transpose()?
+        .unwrap_or(Crs::Crs84);
+    let spatial = match (get(param::BBOX), get(param::POINT)) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request("give either bbox or point, not both"))
+        }
+        (Some(b), None) => Some(Spatial::Bbox(parse_bbox(b, bbox_crs)?)),
+        (None, Some(p)) => Some(Spatial::Point(parse_point(p, point_crs)?)),
+        (None, None) => None,
+    };
+    let limit = get(param::LIMIT)
+        .map(|v| parse_count(param::LIMIT, v, lim.max_limit))
+        .transpose()?
+        .unwrap_or(lim.default_limit);
+    if limit == 0 && api == Api::OgcApi {
+        // OGC API declares `limit` with minimum 1.
+        return Err(ApiError::bad_request("limit=0: the limit is at least 1"));
+    }
+    let offset = get(param::OFFSET)
+        .map(|v| parse_count(param::OFFSET, v, usize::MAX / 2))
+        .transpose()?
+        .unwrap_or(0);
+    let out_crs = get(param::CRS)
+        .map(|v| parse_crs(param::CRS, v))
+        .transpose()?
+        .unwrap_or(Crs::Crs84);
+    Ok(FeaturesRequest {
+        query: Query {
+            spatial,
+            filter,
+            offset,
+            limit,
+        },
+        out_crs,
+        raw,
+    })
+}
+
+fn page_link(base: &str, raw: &[(String, String)], offset: usize) -> String {
+    let mut ser = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in raw.iter().filter(|(k, _)| k != param::OFFSET) {
+        ser.append_pair(k, v);
+    }
+    ser.append_pair(param::OFFSET, &offset.to_string());
+    format!("{base}?{}", ser.finish())
+}
+
+/// A GeoJSON body with its `Content-Crs` header.
+pub fn geojson_response(body: String, c: Crs) -> Response {
+    let mut r = ([(header::CONTENT_TYPE, "application/geo+json")], body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("<{}>", c.uri())) {
+        r.headers_mut().insert("content-crs", v);
+    }
+    r
+}
+
+/// Runs a features request on the blocking pool and answers the GeoJSON
+/// FeatureCollection; `base` is the absolute URL of the resource (paging
+/// links add the query); `time_stamp` adds OGC API's `timeStamp`.
+pub async fn collection_response(
+    l: Arc<Layer>,
+    req: FeaturesRequest,
+    base: String,
+    time_stamp: bool,
+) -> Result<Response, ApiError> {
+    let out_crs = req.out_crs;
+    let body = tokio::task::spawn_blocking(move || -> Result<String, ApiError> {
+        let res = l.query(&req.query);
+        let enc = geojson::Encoder {
+            layer: &l,
+            crs: req.out_crs,
+            lat_lon: req.out_crs.is_lat_lon(),
+            fields: published_fields(&l),
+        };
+        let mut out = String::with_capacity(256 + res.features.len() * 400);
+        out.push_str("{\"type\":\"FeatureCollection\",");
+        if time_stamp {
+            out.push_str("\"timeStamp\":");
+            geojson::push_json_str(&mut out, &ogcapi::time_stamp(std::time::SystemTime::now()));
+            out.push(',');
+        }
+        out.push_str("\"numberMatched\":");
+        out.push_str(&res.matched.to_string());
+        out.push_str(",\"numberReturned\":");
+        out.push_str(&res.features.len().to_string());
+        let mut links = vec![json!({"rel": "self", "type": "application/geo+json",
+            "href": page_link(&base, &req.raw, req.query.offset)})];
+        let next = req.query.offset + res.features.len();
+        if next < res.matched && !res.features.is_empty() {
+            links.push(json!({"rel": "next", "type": "application/geo+json",
+                "href": page_link(&base, &req.raw, next)}));
+        }
+        if req.query.offset > 0 {
+            links.push(json!({"rel": "prev", "type": "application/geo+json",
+                "href": page_link(&base, &req.raw, req.query.offset.saturating_sub(req.query.limit))}));
+        }
+        out.push_str(",\"links\":");
+        out.push_str(&serde_json::Value::Array(links).to_string());
+        out.push_str(",\"features\":[");
+        for (i, r) in res.features.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            enc.feature(&mut out, *r)?;
+        }
+        out.push_str("]}");
+        Ok(out)
+    })
+    .await??;
+    Ok(geojson_response(body, out_crs))
+}
+
+/// One feature as GeoJSON: `fid` as given in the path, the query allowing
+/// only `crs` and `f`; `links` (OGC API's self/collection) are added to the
+/// feature object when given.
+pub fn feature_response(
+    l: &Layer,
+    fid: &str,
+    raw: Option<&str>,
+    links: Option<serde_json::Value>,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::not_found(format!("no feature '{fid}' in layer '{}'", l.id));
+    let r = fid
+        .parse::<i64>()
+        .ok()
+        .and_then(|f| l.get(f))
+        .ok_or_else(not_found)?;
+    let mut out_crs = Crs::Crs84;
+    for (k, v) in query_pairs(raw) {
+        match k.as_str() {
+            param::CRS => out_crs = parse_crs(param::CRS, &v)?,
+            param::FORMAT => {
+                if !matches!(v.as_str(), "json" | "geojson") {
+                    return Err(ApiError::bad_request(format!(
+                        "f={v}: only json/geojson is offered here"
+                    )));
+                }
+            }
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown parameter '{other}'"
+                )))
+            }
+        }
+    }
+    let enc = geojson::Encoder {
+        layer: l,
+        crs: out_crs,
+        lat_lon: out_crs.is_lat_lon(),
+        fields: published_fields(l),
+    };
+    let mut out = String::new();
+    enc.feature(&mut out, r).map_err(ApiError::from)?;
+    if let Some(links) = links {
+        // The encoder closes the object last; reopen it for the links.
+        out.pop();
+        out.push_str(",\"links\":");
+        out.push_str(&links.to_string());
+        out.push('}');
+    }
+    Ok(geojson_response(out, out_crs))
+}

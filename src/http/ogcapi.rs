@@ -1,0 +1,156 @@
+//! OGC API – Features over HTTP, mounted at `/ogcapi` (the landing page
+//! URL given to QGIS, GDAL and OWSLib). Documents come from
+//! [`crate::ogc::ogcapi`]; items share the `/layers` query pipeline in
+//! [`super::features`]. Every answer is JSON; errors are problem details
+//! (400 for an unknown or invalid parameter, 404 for an unknown collection
+//! or feature).
+
+use super::error::ApiError;
+use super::features::{self, base_url, find_in, query_pairs, Api};
+use super::state::AppState;
+use crate::ogc::ogcapi::{self as doc, ROOT};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// The absolute URL of the API root.
+fn root(s: &AppState, headers: &HeaderMap) -> String {
+    format!("{}{ROOT}", base_url(s, headers))
+}
+
+/// Documents other than items take only `f=json`; anything else is 400.
+fn check_query(raw: Option<&str>) -> Result<(), ApiError> {
+    for (k, v) in query_pairs(raw) {
+        match (k.as_str(), v.as_str()) {
+            ("f", "json") => {}
+            ("f", other) => {
+                return Err(ApiError::bad_request(format!(
+                    "f={other}: only f=json is offered"
+                )))
+            }
+            (other, _) => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown parameter '{other}'"
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+fn json_response(ty: &'static str, v: serde_json::Value) -> Response {
+    ([(header::CONTENT_TYPE, ty)], v.to_string()).into_response()
+}
+
+/// `GET /ogcapi`: the landing page (self, service-desc, conformance, data).
+pub async fn landing(
+    State(s): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    check_query(raw.as_deref())?;
+    Ok(json_response(
+        doc::JSON,
+        doc::landing(&root(&s, &headers), &s.config),
+    ))
+}
+
+/// `GET /ogcapi/conformance`.
+pub async fn conformance(
+    State(s): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    check_query(raw.as_deref())?;
+    Ok(json_response(
+        doc::JSON,
+        doc::conformance(&root(&s, &headers)),
+    ))
+}
+
+/// `GET /ogcapi/api`: the OpenAPI 3.0 document of the live catalog.
+pub async fn api(
+    State(s): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    check_query(raw.as_deref())?;
+    let root = root(&s, &headers);
+    let cat = s.engine.snapshot();
+    let v = tokio::task::spawn_blocking(move || doc::openapi(&root, &cat, &s.config)).await?;
+    Ok(json_response(doc::OPENAPI_JSON, v))
+}
+
+/// `GET /ogcapi/collections`.
+pub async fn collections(
+    State(s): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    check_query(raw.as_deref())?;
+    let root = root(&s, &headers);
+    let cat = s.engine.snapshot();
+    // Temporal extents scan the temporal columns: off the async runtime.
+    let v = tokio::task::spawn_blocking(move || doc::collections(&root, &cat)).await?;
+    Ok(json_response(doc::JSON, v))
+}
+
+/// `GET /ogcapi/collections/{id}`.
+pub async fn collection(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let l = find_in(&s.engine.snapshot(), &id, "/ogcapi/collections")?;
+    check_query(raw.as_deref())?;
+    let root = root(&s, &headers);
+    let v = tokio::task::spawn_blocking(move || doc::collection(&root, &l)).await?;
+    Ok(json_response(doc::JSON, v))
+}
+
+/// `GET /ogcapi/collections/{id}/queryables`: a JSON Schema.
+pub async fn queryables(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let l = find_in(&s.engine.snapshot(), &id, "/ogcapi/collections")?;
+    check_query(raw.as_deref())?;
+    Ok(json_response(
+        doc::SCHEMA_JSON,
+        doc::queryables(&root(&s, &headers), &l),
+    ))
+}
+
+/// `GET /ogcapi/collections/{id}/items`: a GeoJSON FeatureCollection.
+pub async fn items(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let l = find_in(&s.engine.snapshot(), &id, "/ogcapi/collections")?;
+    let req = features::features_request(&s, &l, raw.as_deref(), Api::OgcApi)?;
+    let base = format!("{}/collections/{}/items", root(&s, &headers), l.id);
+    features::collection_response(l, req, base, true).await
+}
+
+/// `GET /ogcapi/collections/{id}/items/{fid}`: one GeoJSON feature with
+/// `self` and `collection` links.
+pub async fn item(
+    State(s): State<AppState>,
+    Path((id, fid)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let l = find_in(&s.engine.snapshot(), &id, "/ogcapi/collections")?;
+    let coll = format!("{}/collections/{}", root(&s, &headers), l.id);
+    let links = json!([
+        {"rel": "self", "type": doc::GEOJSON, "href": format!("{coll}/items/{fid}")},
+        {"rel": "collection", "type": doc::JSON, "href": coll},
+    ]);
+    features::feature_response(&l, &fid, raw.as_deref(), Some(links))
+}
