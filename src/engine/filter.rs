@@ -6,6 +6,9 @@
 //! fields and type mismatches are errors naming the field.
 
 use crate::model::{FieldDef, FieldType, LayerData, ValueRef};
+use geo::{BoundingRect, Intersects, Relate};
+use geo_types::{Geometry, Rect};
+use std::sync::Arc;
 
 /// A literal in a filter.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +64,90 @@ pub enum Expr {
     },
     /// `field IS NULL`.
     IsNull(String),
+    /// The feature id is one of these (WFS `ResourceId`, `FeatureId`).
+    Fids(Vec<i64>),
+    /// A spatial relation between the feature's geometry and a geometry
+    /// given in Web Mercator (callers transform request geometry first).
+    Spatial(SpatialOp, Geometry<f64>),
+}
+
+/// Spatial relations a filter can test (OGC Filter Encoding names).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SpatialOp {
+    /// The feature intersects the envelope of the geometry (`BBOX`).
+    BBox,
+    /// Shares at least one point.
+    Intersects,
+    /// Shares no point.
+    Disjoint,
+    /// The feature lies within the geometry.
+    Within,
+    /// The feature contains the geometry.
+    Contains,
+    /// Boundaries touch, interiors do not meet.
+    Touches,
+    /// DE-9IM crosses.
+    Crosses,
+    /// DE-9IM overlaps.
+    Overlaps,
+    /// Topologically equal.
+    Equals,
+    /// Within this many metres on the ground.
+    DWithin(f64),
+    /// Farther than this many metres on the ground.
+    Beyond(f64),
+}
+
+impl Expr {
+    /// A rectangle (Web Mercator) every feature matching the expression
+    /// must intersect, when the expression implies one: a spatial predicate
+    /// other than `Disjoint`/`Beyond`, alone or inside an `And`. Callers
+    /// use it to let the R-tree narrow the scan before the exact filter.
+    pub fn envelope_hint(&self) -> Option<Rect<f64>> {
+        match self {
+            Expr::Spatial(SpatialOp::Disjoint | SpatialOp::Beyond(_), _) => None,
+            Expr::Spatial(op, g) => {
+                let r = g.bounding_rect()?;
+                let pad = match op {
+                    SpatialOp::DWithin(d) => d / ground_scale(&r),
+                    _ => 0.0,
+                };
+                Some(grow(r, pad))
+            }
+            Expr::And(es) => es.iter().find_map(Expr::envelope_hint),
+            _ => None,
+        }
+    }
+}
+
+fn grow(r: Rect<f64>, pad: f64) -> Rect<f64> {
+    Rect::new(
+        geo_types::Coord {
+            x: r.min().x - pad,
+            y: r.min().y - pad,
+        },
+        geo_types::Coord {
+            x: r.max().x + pad,
+            y: r.max().y + pad,
+        },
+    )
+}
+
+/// Metres on the ground per Web Mercator unit at the centre of `r`
+/// (cos of the latitude); a distance filter measures with it, which is
+/// exact to well under 0.1 % over the few kilometres such filters span.
+fn ground_scale(r: &Rect<f64>) -> f64 {
+    let y = r.center().y;
+    let lat = 2.0 * (y / 6_378_137.0).exp().atan() - std::f64::consts::FRAC_PI_2;
+    lat.cos().max(1e-6)
+}
+
+/// A spatial operand compiled once: the geometry and its envelope.
+#[derive(Debug)]
+pub struct SpatialArg {
+    geom: Geometry<f64>,
+    rect: Rect<f64>,
+    scale: f64,
 }
 
 /// A filter could not be compiled against a schema.
@@ -82,6 +169,10 @@ pub enum FilterError {
     /// A limit was exceeded.
     #[error("{0}")]
     TooComplex(String),
+    /// An operand that cannot be evaluated (an empty geometry, a negative
+    /// distance).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// A compiled filter: field indexes and literals typed for their fields.
@@ -107,6 +198,10 @@ pub enum Filter {
     Like(usize, Vec<LikeToken>, bool),
     /// IS NULL.
     IsNull(usize),
+    /// Feature id in a sorted list.
+    Fids(Arc<Vec<i64>>),
+    /// Spatial relation with a geometry in Web Mercator.
+    Spatial(SpatialOp, Arc<SpatialArg>),
 }
 
 /// A piece of a LIKE pattern.
@@ -194,8 +289,59 @@ impl Filter {
                 _ => false,
             },
             Filter::IsNull(c) => data.value(row, *c) == ValueRef::Null,
+            Filter::Fids(fids) => fids.binary_search(&data.fids[row]).is_ok(),
+            Filter::Spatial(op, arg) => spatial_matches(*op, arg, data, row),
         }
     }
+}
+
+fn spatial_matches(op: SpatialOp, arg: &SpatialArg, data: &LayerData, row: usize) -> bool {
+    let g = &data.geometry;
+    let Some(fb) = g.bbox(row) else {
+        // No geometry: only the negative relations hold.
+        return matches!(op, SpatialOp::Disjoint | SpatialOp::Beyond(_));
+    };
+    let pad = match op {
+        SpatialOp::DWithin(d) | SpatialOp::Beyond(d) => d / arg.scale,
+        _ => 0.0,
+    };
+    let near = fb.intersects(&grow(arg.rect, pad));
+    match op {
+        SpatialOp::BBox => near && g.intersects_rect(row, &arg.rect),
+        SpatialOp::Disjoint | SpatialOp::Beyond(_) if !near => true,
+        _ if !near => false,
+        _ => {
+            let Some(fg) = g.to_geo(row, data.geometry_type) else {
+                return false;
+            };
+            match op {
+                SpatialOp::Intersects => fg.intersects(&arg.geom),
+                SpatialOp::Disjoint => !fg.intersects(&arg.geom),
+                SpatialOp::DWithin(d) => distance(&fg, &arg.geom) * arg.scale <= d,
+                SpatialOp::Beyond(d) => distance(&fg, &arg.geom) * arg.scale > d,
+                _ => {
+                    let m = fg.relate(&arg.geom);
+                    match op {
+                        SpatialOp::Within => m.is_within(),
+                        SpatialOp::Contains => m.is_contains(),
+                        SpatialOp::Touches => m.is_touches(),
+                        SpatialOp::Crosses => m.is_crosses(),
+                        SpatialOp::Overlaps => m.is_overlaps(),
+                        SpatialOp::Equals => m.is_equal_topo(),
+                        _ => false,
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn distance(a: &Geometry<f64>, b: &Geometry<f64>) -> f64 {
+    use geo::{Distance, Euclidean};
+    if a.intersects(b) {
+        return 0.0;
+    }
+    Euclidean.distance(a, b)
 }
 
 fn cmp(o: Option<std::cmp::Ordering>, op: CmpOp) -> bool {
@@ -361,6 +507,39 @@ fn compile(
             Filter::Like(i, like_tokens(&p), *case_insensitive)
         }
         Expr::IsNull(name) => Filter::IsNull(field(name)?.0),
+        Expr::Fids(fids) => {
+            if fids.len() > limits.max_in_list {
+                return Err(FilterError::TooComplex(format!(
+                    "{} feature ids exceed the limit of {}",
+                    fids.len(),
+                    limits.max_in_list
+                )));
+            }
+            let mut v = fids.clone();
+            v.sort_unstable();
+            v.dedup();
+            Filter::Fids(Arc::new(v))
+        }
+        Expr::Spatial(op, g) => {
+            let rect = g.bounding_rect().ok_or_else(|| {
+                FilterError::Invalid("a spatial filter has an empty geometry".into())
+            })?;
+            if let SpatialOp::DWithin(d) | SpatialOp::Beyond(d) = op {
+                if !d.is_finite() || *d < 0.0 {
+                    return Err(FilterError::Invalid(format!(
+                        "distance {d} must be a finite non-negative number of metres"
+                    )));
+                }
+            }
+            Filter::Spatial(
+                *op,
+                Arc::new(SpatialArg {
+                    scale: ground_scale(&rect),
+                    geom: g.clone(),
+                    rect,
+                }),
+            )
+        }
     })
 }
 
