@@ -778,6 +778,12 @@ fn parse_bbox(v: &str, default: (Crs, bool), version: Version) -> Result<Rect<f6
                 })
         })
         .collect::<Result<_, _>>()?;
+    if n.iter().any(|v| v.abs() > 1e10) {
+        return Err(WfsError::invalid(
+            param::BBOX,
+            "BBOX: coordinates beyond ±1e10 lie outside every supported CRS",
+        ));
+    }
     let (c, lat_lon) = frame;
     let (min, max) = if lat_lon {
         (Coord { x: n[1], y: n[0] }, Coord { x: n[3], y: n[2] })
@@ -1040,12 +1046,14 @@ fn compile_query(
             .expect("published field");
         sort.push((idx, *desc));
     }
-    let (fields, geometry) = if spec.properties.is_empty() {
+    // `*` (OWSLib's 1.1 default) names every property.
+    let props: Vec<&String> = spec.properties.iter().filter(|p| p.trim() != "*").collect();
+    let (fields, geometry) = if props.is_empty() {
         (published, true)
     } else {
         let mut fs = Vec::new();
         let mut geom = false;
-        for p in &spec.properties {
+        for p in props {
             match fes::property(&ctx, p)
                 .map_err(|e| WfsError::invalid(param::PROPERTYNAME, format!("PROPERTYNAME: {e}")))?
             {

@@ -650,3 +650,72 @@ pub fn describe_stored_queries(
     out.push_str("\"/></wfs:StoredQueryDescription></wfs:DescribeStoredQueriesResponse>");
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Engine, LayerMeta};
+    use crate::model::{FieldDef, GeometryType, LayerDataBuilder};
+
+    fn catalog() -> std::sync::Arc<Catalog> {
+        let e = Engine::new();
+        let layers = ["parcels", "roads"]
+            .iter()
+            .map(|id| {
+                let d = LayerDataBuilder::new(
+                    *id,
+                    5899,
+                    GeometryType::Polygon,
+                    vec![FieldDef::new("code", FieldType::Text)],
+                )
+                .finish()
+                .unwrap();
+                Layer::new(d, LayerMeta::default()).unwrap()
+            })
+            .collect();
+        e.publish_all(layers);
+        e.snapshot()
+    }
+
+    #[test]
+    fn transaction_is_advertised_only_for_editable_layers() {
+        let cat = catalog();
+        let c = Config::default();
+        let none = |_: &str| false;
+        let parcels = |id: &str| id == "parcels";
+        for v in Version::ALL {
+            let s = Service {
+                config: &c,
+                endpoint: "http://x/wfs",
+                editable: &none,
+            };
+            let doc = capabilities(v, &cat, &s);
+            assert!(
+                !doc.contains("Operation name=\"Transaction\"") && !doc.contains("<Transaction>"),
+                "{v:?}"
+            );
+            let s = Service {
+                config: &c,
+                endpoint: "http://x/wfs",
+                editable: &parcels,
+            };
+            let doc = capabilities(v, &cat, &s);
+            match v {
+                Version::V200 => assert!(
+                    doc.contains("<ows:Operation name=\"Transaction\">")
+                        && doc.contains(
+                            "ImplementsTransactionalWFS\"><ows:NoValues/><ows:DefaultValue>TRUE"
+                        )
+                ),
+                Version::V110 => {
+                    assert_eq!(
+                        doc.matches("<wfs:Operation>Insert</wfs:Operation>").count(),
+                        1
+                    );
+                    assert!(doc.contains("<ows:Operation name=\"Transaction\">"));
+                }
+                Version::V100 => assert_eq!(doc.matches("<Insert/>").count(), 1),
+            }
+        }
+    }
+}
