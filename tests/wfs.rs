@@ -1298,3 +1298,47 @@ async fn owslib_reads_wfs_2_0_and_1_1_with_bbox_and_paging() {
         assert_eq!(paged, want, "{v} paged");
     }
 }
+
+#[tokio::test]
+async fn a_large_getfeature_streams_in_bounded_chunks() {
+    state().await;
+    let res = app(state().await.clone())
+        .oneshot(
+            Request::get("/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan:parcels&COUNT=20000")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // A streamed body has no length known up front.
+    assert!(res.headers().get("content-length").is_none());
+    let mut body = res.into_body();
+    let (mut frames, mut largest, mut total) = (0usize, 0usize, Vec::new());
+    while let Some(f) = body.frame().await {
+        let data = f.unwrap().into_data().unwrap();
+        frames += 1;
+        largest = largest.max(data.len());
+        total.extend_from_slice(&data);
+    }
+    // ~18 MB of GML arrives in chunks of about 64 KiB, never as one piece.
+    assert!(total.len() > 5_000_000, "{}", total.len());
+    assert!(frames > 50, "{frames} frames");
+    assert!(largest < 96 * 1024, "largest chunk {largest} bytes");
+    assert_eq!(fids(std::str::from_utf8(&total).unwrap()).len(), 20_000);
+}
+
+#[tokio::test]
+async fn a_form_encoded_post_is_read_as_kvp() {
+    let (s, _, body) = call(
+        Request::post("/wfs")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(
+                "SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan%3Aroads&COUNT=3",
+            ))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(fids(&body), vec![1, 2, 3]);
+}

@@ -659,4 +659,100 @@ mod tests {
             Err(FilterError::TooComplex(_))
         ));
     }
+
+    fn squares() -> LayerData {
+        use crate::model::{GeometryType, LayerDataBuilder};
+        // A row of 10 m squares along x (in any metric frame near the
+        // equator, where the ground scale of Web Mercator is ~1).
+        let mut b = LayerDataBuilder::new("sq", 3857, GeometryType::Polygon, vec![]);
+        for i in 0..10 {
+            let x = i as f64 * 10.0;
+            let r = Rect::new(
+                geo_types::coord! {x: x, y: 0.0},
+                geo_types::coord! {x: x + 10.0, y: 10.0},
+            );
+            b.push(i + 1, Some(&Geometry::Polygon(r.to_polygon())), vec![])
+                .unwrap();
+        }
+        b.finish().unwrap()
+    }
+
+    fn hits(d: &LayerData, e: Expr) -> Vec<i64> {
+        let f = Filter::compile(&e, &[], &FilterLimits::default()).unwrap();
+        (0..d.len())
+            .filter(|&r| f.matches(d, r))
+            .map(|r| d.fids[r])
+            .collect()
+    }
+
+    #[test]
+    fn spatial_relations_follow_de9im_and_distances_are_in_metres() {
+        let d = squares();
+        // A box over squares 3..=5 (x 25..45), inside the row's height.
+        let g = Geometry::Polygon(
+            Rect::new(
+                geo_types::coord! {x: 25.0, y: 2.0},
+                geo_types::coord! {x: 45.0, y: 8.0},
+            )
+            .to_polygon(),
+        );
+        assert_eq!(
+            hits(&d, Expr::Spatial(SpatialOp::Intersects, g.clone())),
+            vec![3, 4, 5]
+        );
+        assert_eq!(
+            hits(&d, Expr::Spatial(SpatialOp::BBox, g.clone())),
+            vec![3, 4, 5]
+        );
+        assert_eq!(
+            hits(&d, Expr::Spatial(SpatialOp::Disjoint, g.clone())),
+            vec![1, 2, 6, 7, 8, 9, 10]
+        );
+        assert_eq!(
+            hits(&d, Expr::Spatial(SpatialOp::Overlaps, g.clone())),
+            vec![3, 4, 5]
+        );
+        assert_eq!(
+            hits(&d, Expr::Spatial(SpatialOp::Contains, g.clone())),
+            Vec::<i64>::new()
+        );
+        let inner = Geometry::Polygon(
+            Rect::new(
+                geo_types::coord! {x: 31.0, y: 1.0},
+                geo_types::coord! {x: 39.0, y: 9.0},
+            )
+            .to_polygon(),
+        );
+        assert_eq!(
+            hits(&d, Expr::Spatial(SpatialOp::Contains, inner.clone())),
+            vec![4]
+        );
+        let big = Geometry::Polygon(
+            Rect::new(
+                geo_types::coord! {x: 19.0, y: -1.0},
+                geo_types::coord! {x: 41.0, y: 11.0},
+            )
+            .to_polygon(),
+        );
+        assert_eq!(hits(&d, Expr::Spatial(SpatialOp::Within, big)), vec![3, 4]);
+        // The shared edge x = 50 touches squares 5 and 6.
+        let edge =
+            Geometry::LineString(geo_types::LineString::from(vec![(50.0, 0.0), (50.0, 10.0)]));
+        assert_eq!(
+            hits(&d, Expr::Spatial(SpatialOp::Touches, edge)),
+            vec![5, 6]
+        );
+        // A point 12 m right of the row: square 10 is 12 m away.
+        let p = Geometry::Point(geo_types::point!(x: 112.0, y: 5.0));
+        assert_eq!(
+            hits(&d, Expr::Spatial(SpatialOp::DWithin(12.5), p.clone())),
+            vec![10]
+        );
+        assert_eq!(
+            hits(&d, Expr::Spatial(SpatialOp::DWithin(11.5), p.clone())),
+            Vec::<i64>::new()
+        );
+        assert_eq!(hits(&d, Expr::Spatial(SpatialOp::Beyond(30.0), p)).len(), 8);
+        assert_eq!(hits(&d, Expr::Fids(vec![7, 2, 99])), vec![2, 7]);
+    }
 }
