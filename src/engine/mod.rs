@@ -320,4 +320,41 @@ mod tests {
             .collect();
         assert_eq!(first, vec![1, 3, 4]);
     }
+
+    #[test]
+    fn a_box_around_the_whole_layer_pages_like_the_r_tree_path() {
+        let engine = Engine::new();
+        engine.publish_all(vec![grid()]);
+        // A delta (a moved and a deleted parcel) and a parcel without geometry.
+        let mut moved = grid_row(5);
+        moved.geometry = None;
+        engine.apply_changes("parcels", vec![moved], &[9]).unwrap();
+        let cat = engine.snapshot();
+        let l = cat.layer("parcels").unwrap();
+        let e = l.extent().unwrap();
+        let world = Rect::new(
+            Coord {
+                x: e.min().x - 1.0,
+                y: e.min().y - 1.0,
+            },
+            Coord {
+                x: e.max().x + 1.0,
+                y: e.max().y + 1.0,
+            },
+        );
+        let mut want = Vec::new();
+        l.for_each_match(Some(&Spatial::Bbox(world)), None, |r| want.push(r.fid));
+        want.sort_unstable();
+        assert_eq!(want.len(), 1598);
+        assert!(!want.contains(&6) && !want.contains(&9));
+        let page = l.query(&Query {
+            spatial: Some(Spatial::Bbox(world)),
+            offset: 3,
+            limit: 5,
+            ..Default::default()
+        });
+        assert_eq!(page.matched, 1598);
+        let got: Vec<i64> = page.features.iter().map(|r| r.fid).collect();
+        assert_eq!(got, want[3..8].to_vec());
+    }
 }

@@ -106,7 +106,10 @@ pub struct Writer<'a> {
     base: &'a str,
     timestamp: &'a str,
     geom: Vec<GeomWriter>,
+    /// Per query: the qualified element name of each written field.
+    tags: Vec<Vec<String>>,
     scratch: Vec<Coord<f64>>,
+    id: String,
     written: usize,
 }
 
@@ -144,6 +147,17 @@ impl<'a> Writer<'a> {
                 lat_lon: lq.out.2,
             })
             .collect();
+        let tags = plan
+            .pages
+            .iter()
+            .map(|(lq, _)| {
+                let fields = lq.layer.fields();
+                lq.fields
+                    .iter()
+                    .map(|&c| format!("{prefix}:{}", fields[c].name))
+                    .collect()
+            })
+            .collect();
         Writer {
             plan,
             prefix,
@@ -151,7 +165,9 @@ impl<'a> Writer<'a> {
             base,
             timestamp,
             geom,
+            tags,
             scratch: Vec::new(),
+            id: String::new(),
             written: 0,
         }
     }
@@ -349,7 +365,9 @@ impl<'a> Writer<'a> {
         if let Some(m) = member {
             let _ = write!(out, "<{m}>");
         }
-        let id = format!("{}.{}", l.id, r.fid);
+        self.id.clear();
+        let _ = write!(self.id, "{}.{}", l.id, r.fid);
+        let id = self.id.as_str();
         let _ = write!(out, "<{pre}:{}", l.id);
         if bare {
             let _ = write!(out, " xmlns:{pre}=\"");
@@ -363,19 +381,27 @@ impl<'a> Writer<'a> {
         }
         if lq.geometry && data.geometry.part_count(row) > 0 {
             let _ = write!(out, "<{pre}:{GEOMETRY_NAME}>");
-            self.geom[q].write(out, data, row, &format!("{id}.geom"), &mut self.scratch)?;
+            self.id.push_str(".geom");
+            self.geom[q].write(out, data, row, &self.id, &mut self.scratch)?;
+            self.id.truncate(self.id.len() - ".geom".len());
             let _ = write!(out, "</{pre}:{GEOMETRY_NAME}>");
         }
-        for &c in &lq.fields {
-            let name = &data.fields[c].name;
-            let tag = format!("{pre}:{name}");
+        let mut num = String::new();
+        for (&c, tag) in lq.fields.iter().zip(&self.tags[q]) {
+            num.clear();
             match data.value(row, c) {
                 ValueRef::Null => {}
-                ValueRef::Bool(b) => leaf(out, &tag, if b { "true" } else { "false" }),
-                ValueRef::Int(i) => leaf(out, &tag, &i.to_string()),
-                ValueRef::Real(v) if v.is_finite() => leaf(out, &tag, &v.to_string()),
+                ValueRef::Bool(b) => leaf(out, tag, if b { "true" } else { "false" }),
+                ValueRef::Int(i) => {
+                    let _ = write!(num, "{i}");
+                    leaf(out, tag, &num)
+                }
+                ValueRef::Real(v) if v.is_finite() => {
+                    let _ = write!(num, "{v}");
+                    leaf(out, tag, &num)
+                }
                 ValueRef::Real(_) => {}
-                ValueRef::Text(s) => leaf(out, &tag, s),
+                ValueRef::Text(s) => leaf(out, tag, s),
             }
         }
         let _ = write!(out, "</{pre}:{}>", l.id);
