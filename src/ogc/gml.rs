@@ -376,8 +376,9 @@ impl GmlReader {
                 let cs = if let (Some(lo), Some(hi)) =
                     (e.child("lowerCorner"), e.child("upperCorner"))
                 {
-                    let mut a = self.pos_text(lo.text(), lat_lon, &name)?;
-                    a.extend(self.pos_text(hi.text(), lat_lon, &name)?);
+                    let dim = dimension(e, lo);
+                    let mut a = self.pos_text(lo.text(), lat_lon, &name, dim)?;
+                    a.extend(self.pos_text(hi.text(), lat_lon, &name, dimension(e, hi))?);
                     a
                 } else {
                     self.positions(e, lat_lon, n)?
@@ -488,7 +489,9 @@ impl GmlReader {
         for c in &e.children {
             let before = out.len();
             match c.local() {
-                "posList" | "pos" => out.extend(self.pos_text(c.text(), lat_lon, name)?),
+                "posList" | "pos" => {
+                    out.extend(self.pos_text(c.text(), lat_lon, name, dimension(e, c))?)
+                }
                 "coordinates" => {
                     let cs = c.attr("cs").unwrap_or(",");
                     let ts = c.attr("ts").unwrap_or(" ");
@@ -528,21 +531,42 @@ impl GmlReader {
         Ok(out)
     }
 
-    fn pos_text(&self, t: &str, lat_lon: bool, name: &str) -> Result<Vec<Coord<f64>>, GmlError> {
+    /// Positions from a `pos`/`posList` text of `dim` ordinates each (only
+    /// the first two are kept: heights play no part in a 2D filter).
+    fn pos_text(
+        &self,
+        t: &str,
+        lat_lon: bool,
+        name: &str,
+        dim: usize,
+    ) -> Result<Vec<Coord<f64>>, GmlError> {
         let v: Vec<f64> = t
             .split_whitespace()
             .map(|x| parse_num(x, name))
             .collect::<Result<_, _>>()?;
-        if v.len() % 2 != 0 {
+        if v.len() % dim != 0 {
             return Err(GmlError::Invalid(
                 name.into(),
-                "an odd number of ordinates (only 2D positions are read)".into(),
+                format!("{} ordinates do not make positions of {dim}", v.len()),
             ));
         }
-        if v.len() / 2 > self.max_vertices {
+        if v.len() / dim > self.max_vertices {
             return Err(GmlError::TooManyVertices(self.max_vertices));
         }
-        Ok(v.chunks(2).map(|p| axis(p[0], p[1], lat_lon)).collect())
+        Ok(v.chunks(dim).map(|p| axis(p[0], p[1], lat_lon)).collect())
+    }
+}
+
+/// `srsDimension` of a position element or its geometry (2 by default;
+/// only 2 and 3 are read).
+fn dimension(geom: &Element, pos: &Element) -> usize {
+    match pos
+        .attr("srsDimension")
+        .or_else(|| geom.attr("srsDimension"))
+        .map(str::trim)
+    {
+        Some("3") => 3,
+        _ => 2,
     }
 }
 
@@ -661,6 +685,18 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(r.read(&e).unwrap(), Geometry::Polygon(_)));
+        let e3 = parse(
+            r#"<gml:LineString srsName="urn:ogc:def:crs:EPSG::3857"><gml:posList srsDimension="3">0 0 5 10 20 5</gml:posList></gml:LineString>"#,
+            L,
+        )
+        .unwrap();
+        let Geometry::LineString(l) = r.read(&e3).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            l.0,
+            vec![Coord { x: 0.0, y: 0.0 }, Coord { x: 10.0, y: 20.0 }]
+        );
         let tiny = GmlReader {
             max_vertices: 3,
             ..r
