@@ -1342,3 +1342,40 @@ async fn a_form_encoded_post_is_read_as_kvp() {
     assert_eq!(s, StatusCode::OK, "{body}");
     assert_eq!(fids(&body), vec![1, 2, 3]);
 }
+
+#[tokio::test]
+async fn the_qgis_request_sequence_pages_through_every_parcel_once() {
+    state().await;
+    let (s, _, _) =
+        wfs("SERVICE=WFS&REQUEST=GetCapabilities&ACCEPTVERSIONS=2.0.0,1.1.0,1.0.0").await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, _) = wfs("SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAME=geoplan:parcels&TYPENAMES=geoplan:parcels&NAMESPACES=xmlns(geoplan,https://geoplan.danang.gov.vn/ns)").await;
+    assert_eq!(s, StatusCode::OK);
+    let world =
+        "SRSNAME=urn:ogc:def:crs:EPSG::4326&BBOX=-90,-180,90,180,urn:ogc:def:crs:EPSG::4326";
+    let gf = "SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan:parcels";
+    let (s, _, body) = wfs(&format!("{gf}&STARTINDEX=0&COUNT=1&{world}")).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let n = layer("parcels").len();
+    assert_eq!(
+        parse(&body).attr("numberMatched"),
+        Some(n.to_string().as_str())
+    );
+    let mut all = Vec::new();
+    let mut firsts = Vec::new();
+    for start in (0..n).step_by(1000) {
+        let (s, _, body) = wfs(&format!("{gf}&STARTINDEX={start}&COUNT=1000&{world}")).await;
+        assert_eq!(s, StatusCode::OK);
+        let page = fids(&body);
+        assert_eq!(page.len(), 1000.min(n - start));
+        firsts.push(page[0]);
+        all.extend(page);
+    }
+    firsts.dedup();
+    assert_eq!(
+        firsts.len(),
+        n.div_ceil(1000),
+        "a page starts where another did"
+    );
+    assert_eq!(all, engine_fids(&layer("parcels"), None, None));
+}
