@@ -573,32 +573,47 @@ fn like_tokens(p: &str) -> Vec<LikeToken> {
     out
 }
 
-/// Matches a LIKE pattern with backtracking over `%`.
+/// Matches a LIKE pattern in one pass with a single backtrack point (the
+/// last `%` seen), so time is at most text length × pattern length: a
+/// hostile pattern such as `%a%a%a%a%…b` cannot take exponential time.
 fn like(s: &str, toks: &[LikeToken]) -> bool {
-    match toks.split_first() {
-        None => s.is_empty(),
-        Some((LikeToken::Lit(l), rest)) => {
-            s.strip_prefix(l.as_str()).is_some_and(|r| like(r, rest))
-        }
-        Some((LikeToken::One, rest)) => {
-            let mut cs = s.chars();
-            cs.next().is_some() && like(cs.as_str(), rest)
-        }
-        Some((LikeToken::Any, rest)) => {
-            if rest.is_empty() {
-                return true;
-            }
-            let mut r = s;
-            loop {
-                if like(r, rest) {
-                    return true;
+    let next_len = |i: usize| s[i..].chars().next().map_or(0, char::len_utf8);
+    let (mut si, mut ti) = (0usize, 0usize);
+    // After a `%`: the token to resume from and the text position it
+    // absorbed up to.
+    let mut back: Option<(usize, usize)> = None;
+    loop {
+        if let Some(t) = toks.get(ti) {
+            match t {
+                LikeToken::Any => {
+                    back = Some((ti + 1, si));
+                    ti += 1;
+                    continue;
                 }
-                let mut cs = r.chars();
-                if cs.next().is_none() {
-                    return false;
+                LikeToken::Lit(l) if s[si..].starts_with(l.as_str()) => {
+                    si += l.len();
+                    ti += 1;
+                    continue;
                 }
-                r = cs.as_str();
+                LikeToken::One if si < s.len() => {
+                    si += next_len(si);
+                    ti += 1;
+                    continue;
+                }
+                _ => {}
             }
+        } else if si == s.len() {
+            return true;
+        }
+        // Mismatch: let the last `%` absorb one more character.
+        match back {
+            Some((bt, bs)) if bs < s.len() => {
+                let nbs = bs + next_len(bs);
+                back = Some((bt, nbs));
+                ti = bt;
+                si = nbs;
+            }
+            _ => return false,
         }
     }
 }
@@ -615,6 +630,23 @@ mod tests {
         assert!(like("ODT", &like_tokens("O_T")));
         assert!(!like("ODDT", &like_tokens("O_T")));
         assert!(like("a%b", &like_tokens("a\\%b")));
+        assert!(like("Đà Nẵng", &like_tokens("%Nẵng")));
+        assert!(like("Đà Nẵng", &like_tokens("_à%")));
+        assert!(like("", &like_tokens("%")));
+        assert!(!like("", &like_tokens("_")));
+        assert!(like("abcabc", &like_tokens("%bc")));
+        assert!(like("xaby", &like_tokens("%a_y")));
+        assert!(!like("xab", &like_tokens("%a_y")));
+    }
+
+    #[test]
+    fn a_hostile_like_pattern_is_matched_in_polynomial_time() {
+        let text = "a".repeat(5000);
+        let pattern = format!("{}b", "%a".repeat(200));
+        let t = std::time::Instant::now();
+        assert!(!like(&text, &like_tokens(&pattern)));
+        assert!(like(&(text.clone() + "b"), &like_tokens(&pattern)));
+        assert!(t.elapsed().as_secs() < 5, "took {:?}", t.elapsed());
     }
 
     #[test]
