@@ -157,7 +157,12 @@ pub async fn handle(
             };
             let mut ls = Vec::new();
             for t in &layers {
-                match wfs::layer_of(&cat, t, wfs::param::TYPENAMES) {
+                let locator = if version == Version::V200 {
+                    wfs::param::TYPENAMES
+                } else {
+                    wfs::param::TYPENAME
+                };
+                match wfs::layer_of(&cat, t, locator) {
                     Ok(l) => ls.push(l.as_ref()),
                     Err(e) => return exception(&e, v),
                 }

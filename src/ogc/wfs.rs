@@ -914,8 +914,13 @@ pub fn plan(g: GetFeature, cat: &Catalog, config: &Config) -> Result<Plan, WfsEr
                 }
             }
         } else {
+            let locator = if g.version == Version::V200 {
+                param::TYPENAMES
+            } else {
+                param::TYPENAME
+            };
             for t in &spec.type_names {
-                layers.push(layer_of(cat, t, param::TYPENAMES)?.clone());
+                layers.push(layer_of(cat, t, locator)?.clone());
             }
         }
         for l in layers {
