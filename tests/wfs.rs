@@ -1379,3 +1379,31 @@ async fn the_qgis_request_sequence_pages_through_every_parcel_once() {
     );
     assert_eq!(all, engine_fids(&layer("parcels"), None, None));
 }
+
+#[tokio::test]
+async fn the_handler_answers_when_called_directly_as_a_combined_ows_endpoint_would() {
+    let s = state().await.clone();
+    let kvp = geoplan::ogc::kvp::Kvp::parse(
+        "service=wfs&request=GetFeature&typeNames=geoplan:pois&count=2",
+    );
+    let res = geoplan::http::wfs::handle(s.clone(), axum::http::HeaderMap::new(), kvp, None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(fids(std::str::from_utf8(&body).unwrap()), vec![1, 2]);
+    // An XML body wins over the (empty) query string.
+    let res = geoplan::http::wfs::handle(
+        s,
+        axum::http::HeaderMap::new(),
+        geoplan::ogc::kvp::Kvp::default(),
+        Some(axum::body::Bytes::from_static(
+            br#"<GetCapabilities service="WFS" xmlns="http://www.opengis.net/wfs/2.0"><AcceptVersions xmlns="http://www.opengis.net/ows/1.1"><Version>1.1.0</Version></AcceptVersions></GetCapabilities>"#,
+        )),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(
+        parse(std::str::from_utf8(&body).unwrap()).attr("version"),
+        Some("1.1.0")
+    );
+}
