@@ -1407,3 +1407,34 @@ async fn the_handler_answers_when_called_directly_as_a_combined_ows_endpoint_wou
         Some("1.1.0")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_let_go_after_the_request_timeout() {
+    let store = Store::Gpkg(GpkgStore::open(SAMPLE).unwrap());
+    let mut cfg = Config::default();
+    cfg.limits.request_timeout_secs = 1;
+    let s = AppState::new(store, cfg);
+    s.load_all().await.unwrap();
+    let res = app(s)
+        .oneshot(
+            Request::get("/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan:parcels&COUNT=20000")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // Read nothing for three timeouts: the writer gives up and the body
+    // ends short (what was queued, then the end), instead of holding a
+    // blocking thread for ever.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let body = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        res.into_body().collect(),
+    )
+    .await
+    .expect("the body ends")
+    .map(|b| b.to_bytes().len())
+    .unwrap_or(0);
+    assert!(body < 1_000_000, "{body} bytes: the writer kept going");
+}

@@ -215,6 +215,15 @@ async fn get_feature(state: AppState, g: wfs::GetFeature, endpoint: String) -> R
         if ptx.send(Ok(plan.format.mime())).is_err() {
             return;
         }
+        // A client that stops reading holds this thread: give up on it
+        // after the request timeout without progress.
+        let rt = tokio::runtime::Handle::current();
+        let stall = std::time::Duration::from_secs(cfg.limits.request_timeout_secs.max(1));
+        let send = |item: Result<Bytes, std::io::Error>| -> bool {
+            rt.block_on(async {
+                matches!(tokio::time::timeout(stall, tx.send(item)).await, Ok(Ok(())))
+            })
+        };
         let ts = iso_now();
         let mut w = wfs_out::Writer::new(
             &plan,
@@ -234,19 +243,20 @@ async fn get_feature(state: AppState, g: wfs::GetFeature, endpoint: String) -> R
                     // Headers are gone: cut the body so the client sees a
                     // broken response, never a silently short one.
                     tracing::error!("WFS GetFeature: {e}");
-                    let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+                    send(Err(std::io::Error::other(e.to_string())));
                     return;
                 }
                 if buf.len() >= CHUNK {
                     let chunk = std::mem::replace(&mut buf, String::with_capacity(CHUNK + 8192));
-                    if tx.blocking_send(Ok(Bytes::from(chunk))).is_err() {
-                        return; // the client went away
+                    if !send(Ok(Bytes::from(chunk))) {
+                        tracing::debug!("WFS GetFeature: the client went away or stopped reading");
+                        return;
                     }
                 }
             }
         }
         w.tail(&mut buf);
-        let _ = tx.blocking_send(Ok(Bytes::from(buf)));
+        send(Ok(Bytes::from(buf)));
     });
     match prx.await {
         Ok(Ok(mime)) => {
