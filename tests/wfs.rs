@@ -1168,6 +1168,7 @@ async fn every_output_format_parses_and_carries_the_same_features() {
             .collect::<Vec<_>>()
     );
     assert_eq!(j["features"][0]["geometry"]["type"], "MultiPolygon");
+    assert_eq!(j["crs"]["properties"]["name"], "urn:ogc:def:crs:EPSG::5899");
 }
 
 // ---- real clients against a server on a loopback port ----

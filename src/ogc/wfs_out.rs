@@ -255,6 +255,13 @@ impl<'a> Writer<'a> {
                     "{{\"type\":\"FeatureCollection\",\"numberMatched\":{},\"numberReturned\":{},\"timeStamp\":\"{}\"",
                     p.matched, returned, self.timestamp
                 );
+                // The CRS as GeoServer and GDAL write and read it (GeoJSON
+                // 2008 `crs` member): coordinates may be in 5899, not CRS84.
+                if let Some(w) = self.geom.first() {
+                    out.push_str(",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":");
+                    json_str(out, &w.crs.urn());
+                    out.push_str("}}");
+                }
                 let (next, prev) = self.next_prev();
                 out.push_str(",\"links\":[");
                 let mut first = true;
