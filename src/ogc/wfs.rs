@@ -542,8 +542,9 @@ pub fn parse_kvp(k: &Kvp, config: &Config) -> Result<Request, WfsError> {
                 kvp: Some(k.pairs().to_vec()),
             }))
         }
-        "transaction" | "lockfeature" | "getfeaturewithlock" | "getpropertyvalue"
-        | "createstoredquery" | "dropstoredquery" => Err(WfsError::not_supported(req)),
+        // Transaction (WFS-T) comes with editing; LockFeature,
+        // GetFeatureWithLock, GetPropertyValue and stored query management
+        // are not offered (capabilities do not list them).
         _ => Err(WfsError::not_supported(req)),
     }
 }
