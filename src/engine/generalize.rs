@@ -534,10 +534,10 @@ fn assemble(
             let mut i = 0;
             let n = prev.blocks.len();
             let emit_fresh_before = |limit: Option<Block>,
-                                         fresh: &mut BTreeMap<Block, Vec<Feature>>,
-                                         geometry: &mut FlatGeometry,
-                                         src: &mut Vec<(Part, u32)>,
-                                         blocks: &mut Vec<Block>| {
+                                     fresh: &mut BTreeMap<Block, Vec<Feature>>,
+                                     geometry: &mut FlatGeometry,
+                                     src: &mut Vec<(Part, u32)>,
+                                     blocks: &mut Vec<Block>| {
                 while let Some(entry) = fresh.first_entry() {
                     if limit.is_some_and(|l| *entry.key() > l) {
                         break;

@@ -244,8 +244,14 @@ impl Layer {
             candidates: |r: &Rect<f64>| {
                 let env = AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
                 let mut out: Vec<(Part, u32)> = Vec::new();
-                for (part, t) in [(Part::Base, &layer.base.tree), (Part::Delta, &layer.delta.tree)] {
-                    out.extend(t.locate_in_envelope_intersecting(&env).map(|e| (part, e.data)));
+                for (part, t) in [
+                    (Part::Base, &layer.base.tree),
+                    (Part::Delta, &layer.delta.tree),
+                ] {
+                    out.extend(
+                        t.locate_in_envelope_intersecting(&env)
+                            .map(|e| (part, e.data)),
+                    );
                 }
                 out
             },
@@ -258,7 +264,11 @@ impl Layer {
         let updated = prev.and_then(|(old, changed)| {
             let first = |l: &Layer, fid: i64| {
                 let r = l.get(fid)?;
-                l.data(r.part).geometry.coords_of(r.row as usize).first().copied()
+                l.data(r.part)
+                    .geometry
+                    .coords_of(r.row as usize)
+                    .first()
+                    .copied()
             };
             let touched: Vec<Coord<f64>> = changed
                 .iter()

@@ -400,8 +400,14 @@ mod tests {
         // Three rounds of edits: a code change, a move across a block
         // edge, a delete, an insert; earlier delta rows get renumbered.
         let rounds: [(Vec<FeatureRow>, Vec<i64>); 3] = [
-            (vec![row(5_000, "TMD", 0.0), row(77, "ODT", 3_000.0)], vec![9_000]),
-            (vec![row(20_000, "SKC", 0.0), row(5_000, "ODT", 0.0)], vec![3]),
+            (
+                vec![row(5_000, "TMD", 0.0), row(77, "ODT", 3_000.0)],
+                vec![9_000],
+            ),
+            (
+                vec![row(20_000, "SKC", 0.0), row(5_000, "ODT", 0.0)],
+                vec![3],
+            ),
             (vec![row(1, "TMD", 0.0), row(14_399, "TMD", 0.0)], vec![77]),
         ];
         for (k, (upserts, deleted)) in rounds.into_iter().enumerate() {
@@ -417,7 +423,11 @@ mod tests {
             let want = fresh(&l);
             for ((z, a), (_, w)) in after.iter().zip(&want) {
                 if a != w {
-                    let i = a.iter().zip(w).position(|(x, y)| x != y).unwrap_or(a.len().min(w.len()));
+                    let i = a
+                        .iter()
+                        .zip(w)
+                        .position(|(x, y)| x != y)
+                        .unwrap_or(a.len().min(w.len()));
                     let show = |v: &Vec<(generalize::Block, i64, Vec<Coord<f64>>)>| {
                         v.get(i).map(|(b, f, c)| (*b, *f, c.len()))
                     };
@@ -430,8 +440,48 @@ mod tests {
                     );
                 }
             }
-            assert_eq!(after, want, "round {k}: the update differs from a fresh build");
+            assert_eq!(
+                after, want,
+                "round {k}: the update differs from a fresh build"
+            );
             assert_ne!(after, before, "round {k}: the edit changed no level");
         }
+    }
+
+    #[test]
+    fn a_box_around_the_whole_layer_pages_like_the_r_tree_path() {
+        let engine = Engine::new();
+        engine.publish_all(vec![grid()]);
+        // A delta (a moved and a deleted parcel) and a parcel without geometry.
+        let mut moved = grid_row(5);
+        moved.geometry = None;
+        engine.apply_changes("parcels", vec![moved], &[9]).unwrap();
+        let cat = engine.snapshot();
+        let l = cat.layer("parcels").unwrap();
+        let e = l.extent().unwrap();
+        let world = Rect::new(
+            Coord {
+                x: e.min().x - 1.0,
+                y: e.min().y - 1.0,
+            },
+            Coord {
+                x: e.max().x + 1.0,
+                y: e.max().y + 1.0,
+            },
+        );
+        let mut want = Vec::new();
+        l.for_each_match(Some(&Spatial::Bbox(world)), None, |r| want.push(r.fid));
+        want.sort_unstable();
+        assert_eq!(want.len(), 1598);
+        assert!(!want.contains(&6) && !want.contains(&9));
+        let page = l.query(&Query {
+            spatial: Some(Spatial::Bbox(world)),
+            offset: 3,
+            limit: 5,
+            ..Default::default()
+        });
+        assert_eq!(page.matched, 1598);
+        let got: Vec<i64> = page.features.iter().map(|r| r.fid).collect();
+        assert_eq!(got, want[3..8].to_vec());
     }
 }

@@ -41,6 +41,14 @@ pub struct QueryResult {
     pub features: Vec<FeatureRef>,
 }
 
+/// True when `outer` contains `inner` (edges included).
+fn covers(outer: &Rect<f64>, inner: &Rect<f64>) -> bool {
+    outer.min().x <= inner.min().x
+        && outer.min().y <= inner.min().y
+        && outer.max().x >= inner.max().x
+        && outer.max().y >= inner.max().y
+}
+
 fn aabb(r: &Rect<f64>) -> AABB<[f64; 2]> {
     AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
 }
@@ -108,8 +116,15 @@ impl Layer {
 
     /// Runs a query: exact count plus one page in ascending fid order.
     pub fn query(&self, q: &Query) -> QueryResult {
-        if q.spatial.is_none() {
-            return self.scan_in_order(q.filter.as_ref(), q.offset, q.limit);
+        match &q.spatial {
+            None => return self.scan_in_order(q.filter.as_ref(), q.offset, q.limit, false),
+            // A box around the whole layer (QGIS sends the world with every
+            // page) selects every feature that has a geometry: scan in fid
+            // order instead of collecting and ordering a million hits.
+            Some(Spatial::Bbox(r)) if self.extent().is_some_and(|e| covers(r, &e)) => {
+                return self.scan_in_order(q.filter.as_ref(), q.offset, q.limit, true)
+            }
+            Some(_) => {}
         }
         let mut hits = Vec::new();
         self.for_each_match(q.spatial.as_ref(), q.filter.as_ref(), |r| hits.push(r));
@@ -139,7 +154,13 @@ impl Layer {
 
     /// Without a spatial predicate, base and delta are both in fid order:
     /// merge them, counting everything and keeping only the page.
-    fn scan_in_order(&self, filter: Option<&Filter>, offset: usize, limit: usize) -> QueryResult {
+    fn scan_in_order(
+        &self,
+        filter: Option<&Filter>,
+        offset: usize,
+        limit: usize,
+        with_geometry: bool,
+    ) -> QueryResult {
         let (b, d) = (&self.base.data, &self.delta.data);
         let (mut i, mut j, mut matched) = (0usize, 0usize, 0usize);
         let mut page = Vec::new();
@@ -166,6 +187,7 @@ impl Layer {
                     (j - 1, true)
                 }
             };
+            let ok = ok && (!with_geometry || self.data(next).geometry.part_count(row) > 0);
             if ok && self.attr_ok(filter, next, row) {
                 if matched >= offset && page.len() < limit {
                     page.push(FeatureRef {

@@ -10,6 +10,7 @@ pub mod ogcapi;
 pub mod state;
 pub mod tiles;
 pub mod web;
+pub mod wfs;
 
 use crate::crs::Crs;
 use crate::engine::Layer;
@@ -51,6 +52,7 @@ pub fn app(state: AppState) -> Router {
         .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::tile))
         .route("/styles/{file}", get(web::style))
         .route("/fonts/{stack}/{file}", get(web::glyphs))
+        .route("/wfs", get(wfs::get).post(wfs::post))
         .route_service(
             "/",
             tower_http::services::ServeFile::new(state.config.web.dir.join("index.html")),

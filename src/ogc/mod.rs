@@ -5,5 +5,11 @@
 //! no IO and never awaits: `http` wires it to the router and runs its CPU
 //! work on the blocking pool.
 
+pub mod fes;
+pub mod gml;
 pub mod kvp;
 pub mod ogcapi;
+pub mod wfs;
+pub mod wfs_doc;
+pub mod wfs_out;
+pub mod xml;

@@ -125,6 +125,8 @@ pub fn expr_properties(e: &Expr) -> Vec<&str> {
                 out.push(n)
             }
             Expr::Like { field, .. } => out.push(field),
+            // Feature ids and geometry predicates name no property.
+            Expr::Fids(_) | Expr::Spatial(..) => {}
         }
     }
     walk(e, &mut out);

@@ -1,0 +1,314 @@
+//! WFS over HTTP: `GET /wfs` (KVP) and `POST /wfs` (XML, or KVP in a form
+//! body). Parsing and documents come from [`crate::ogc::wfs`]; this module
+//! runs GetFeature on the blocking pool and streams its body in chunks
+//! through a bounded channel, so memory stays flat however many features
+//! a page holds, and a client that stops reading stops the writer.
+
+use super::{base_url, AppState};
+use crate::ogc::kvp::Kvp;
+use crate::ogc::wfs::{self, Request, Version, WfsError};
+use crate::ogc::{wfs_doc, wfs_out};
+use axum::body::{Body, Bytes};
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// WFS-T (Transaction) is not built yet: until it is, no layer is
+/// advertised as editable whatever `ogc.editable` says, so QGIS never
+/// turns editing on against a server that would refuse the edits.
+const TRANSACTIONS_IMPLEMENTED: bool = false;
+
+/// Bytes gathered before a chunk is handed to the client.
+const CHUNK: usize = 64 * 1024;
+
+/// `GET /wfs`.
+pub async fn get(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    handle(s, headers, Kvp::parse(raw.as_deref().unwrap_or("")), None).await
+}
+
+/// `POST /wfs`.
+pub async fn post(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Response {
+    handle(
+        s,
+        headers,
+        Kvp::parse(raw.as_deref().unwrap_or("")),
+        Some(body),
+    )
+    .await
+}
+
+fn xml_response(status: StatusCode, mime: &'static str, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, mime)], body).into_response()
+}
+
+fn exception(e: &WfsError, v: Version) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mime = if v == Version::V100 {
+        "text/xml"
+    } else {
+        "application/xml"
+    };
+    xml_response(status, mime, e.report(v))
+}
+
+/// The version to answer an error in before the request is understood.
+fn guess_version(k: &Kvp) -> Version {
+    k.get(wfs::param::VERSION)
+        .and_then(Version::parse)
+        .or_else(|| {
+            k.get(wfs::param::ACCEPT_VERSIONS)
+                .and_then(|a| a.split(',').find_map(Version::parse))
+        })
+        .unwrap_or(Version::V200)
+}
+
+/// Answers one WFS request given as KVP (`kvp`) or as an XML / form body.
+/// The lead's combined `/ows` endpoint dispatches `SERVICE=WFS` here.
+pub async fn handle(
+    state: AppState,
+    headers: HeaderMap,
+    kvp: Kvp,
+    body: Option<Bytes>,
+) -> Response {
+    let lim = &state.config.limits;
+    let mut kvp = kvp;
+    let mut xml_body = None;
+    if let Some(b) = body.filter(|b| !b.iter().all(u8::is_ascii_whitespace)) {
+        if b.len() > lim.max_body_bytes {
+            let e = WfsError::invalid(
+                "body",
+                format!(
+                    "request body of {} bytes exceeds the limit of {} bytes",
+                    b.len(),
+                    lim.max_body_bytes
+                ),
+            );
+            return exception(&e, guess_version(&kvp));
+        }
+        let Ok(text) = std::str::from_utf8(&b) else {
+            return exception(
+                &WfsError::parsing("request body is not UTF-8"),
+                guess_version(&kvp),
+            );
+        };
+        let text = text.trim_start_matches('\u{feff}').trim_start();
+        if text.starts_with('<') {
+            xml_body = Some(text.to_owned());
+        } else {
+            // A form-encoded KVP body adds to the query string.
+            let mut pairs = kvp.pairs().to_vec();
+            pairs.extend(Kvp::parse(text).pairs().iter().cloned());
+            let mut ser = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in &pairs {
+                ser.append_pair(k, v);
+            }
+            kvp = Kvp::parse(&ser.finish());
+        }
+    }
+    let parsed = match &xml_body {
+        Some(x) => wfs::parse_xml(x, &state.config),
+        None => wfs::parse_kvp(&kvp, &state.config),
+    };
+    let req = match parsed {
+        Ok(r) => r,
+        Err(e) => return exception(&e, guess_version(&kvp)),
+    };
+    let v = req.version();
+    let endpoint = format!("{}/wfs", base_url(&state, &headers));
+    let cat = state.engine.snapshot();
+    let cfg = &state.config;
+    match req {
+        Request::GetCapabilities(v) => {
+            let editable =
+                |id: &str| TRANSACTIONS_IMPLEMENTED && cfg.ogc.editable.iter().any(|e| e == id);
+            let doc = wfs_doc::capabilities(
+                v,
+                &cat,
+                &wfs_doc::Service {
+                    config: cfg,
+                    endpoint: &endpoint,
+                    editable: &editable,
+                },
+            );
+            let mime = if v == Version::V200 {
+                "application/xml"
+            } else {
+                "text/xml"
+            };
+            xml_response(StatusCode::OK, mime, doc)
+        }
+        Request::DescribeFeatureType {
+            version,
+            layers,
+            format,
+        } => {
+            let dialect = match wfs_doc::schema_dialect(format.as_deref(), version) {
+                Ok(d) => d,
+                Err(e) => return exception(&e, v),
+            };
+            let mut ls = Vec::new();
+            for t in &layers {
+                let locator = if version == Version::V200 {
+                    wfs::param::TYPENAMES
+                } else {
+                    wfs::param::TYPENAME
+                };
+                match wfs::layer_of(&cat, t, locator) {
+                    Ok(l) => ls.push(l.as_ref()),
+                    Err(e) => return exception(&e, v),
+                }
+            }
+            if layers.is_empty() {
+                ls = cat.layers().map(|l| l.as_ref()).collect();
+            }
+            let mime = match dialect {
+                crate::ogc::gml::GmlVersion::V32 => "application/gml+xml; version=3.2",
+                crate::ogc::gml::GmlVersion::V311 => "text/xml; subtype=gml/3.1.1",
+                crate::ogc::gml::GmlVersion::V2 => "text/xml",
+            };
+            xml_response(
+                StatusCode::OK,
+                mime,
+                wfs_doc::describe_feature_type(&ls, dialect, cfg),
+            )
+        }
+        Request::ListStoredQueries(_) => xml_response(
+            StatusCode::OK,
+            "application/xml",
+            wfs_doc::list_stored_queries(&cat, cfg),
+        ),
+        Request::DescribeStoredQueries { ids, .. } => {
+            match wfs_doc::describe_stored_queries(&ids, &cat, cfg) {
+                Ok(d) => xml_response(StatusCode::OK, "application/xml", d),
+                Err(e) => exception(&e, v),
+            }
+        }
+        Request::GetFeature(g) => get_feature(state.clone(), g, endpoint).await,
+    }
+}
+
+/// Runs the query on the blocking pool; answers an exception report if it
+/// fails to plan, else streams the collection as it is written.
+async fn get_feature(state: AppState, g: wfs::GetFeature, endpoint: String) -> Response {
+    let v = g.version;
+    let (ptx, prx) = tokio::sync::oneshot::channel::<Result<&'static str, WfsError>>();
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    tokio::task::spawn_blocking(move || {
+        let cat = state.engine.snapshot();
+        let cfg = &state.config;
+        let plan = match wfs::plan(g, &cat, cfg) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = ptx.send(Err(e));
+                return;
+            }
+        };
+        if ptx.send(Ok(plan.format.mime())).is_err() {
+            return;
+        }
+        // A client that stops reading holds this thread: give up on it
+        // after the request timeout without progress.
+        let rt = tokio::runtime::Handle::current();
+        let stall = std::time::Duration::from_secs(cfg.limits.request_timeout_secs.max(1));
+        let send = |item: Result<Bytes, std::io::Error>| -> bool {
+            rt.block_on(async {
+                matches!(tokio::time::timeout(stall, tx.send(item)).await, Ok(Ok(())))
+            })
+        };
+        let ts = iso_now();
+        let mut w = wfs_out::Writer::new(
+            &plan,
+            &cfg.ogc.prefix,
+            &cfg.ogc.namespace_uri,
+            &endpoint,
+            &ts,
+        );
+        let mut buf = String::with_capacity(CHUNK + 8192);
+        w.head(&mut buf);
+        for (qi, (_, page)) in plan.pages.iter().enumerate() {
+            if plan.hits {
+                break;
+            }
+            for r in page {
+                if let Err(e) = w.feature(&mut buf, qi, *r) {
+                    // Headers are gone: cut the body so the client sees a
+                    // broken response, never a silently short one.
+                    tracing::error!("WFS GetFeature: {e}");
+                    send(Err(std::io::Error::other(e.to_string())));
+                    return;
+                }
+                if buf.len() >= CHUNK {
+                    let chunk = std::mem::replace(&mut buf, String::with_capacity(CHUNK + 8192));
+                    if !send(Ok(Bytes::from(chunk))) {
+                        tracing::debug!("WFS GetFeature: the client went away or stopped reading");
+                        return;
+                    }
+                }
+            }
+        }
+        w.tail(&mut buf);
+        send(Ok(Bytes::from(buf)));
+    });
+    match prx.await {
+        Ok(Ok(mime)) => {
+            let mut r = Response::new(Body::from_stream(
+                tokio_stream::wrappers::ReceiverStream::new(rx),
+            ));
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+            r
+        }
+        Ok(Err(e)) => exception(&e, v),
+        Err(_) => {
+            tracing::error!("WFS GetFeature: the planning task ended without an answer");
+            exception(&WfsError::internal(), v)
+        }
+    }
+}
+
+/// The current UTC time as ISO 8601 (`2026-12-01T01:47:00Z`).
+pub fn iso_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamps_are_iso_8601_utc() {
+        let t = super::iso_now();
+        assert_eq!(t.len(), 20, "{t}");
+        assert!(
+            t.starts_with("20") && t.ends_with('Z') && &t[10..11] == "T",
+            "{t}"
+        );
+    }
+}

@@ -1,0 +1,597 @@
+//! GetFeature responses: feature collections in GML 3.2, GML 3.1.1, GML 2
+//! and GeoJSON, written feature by feature so that `http` can stream them
+//! in chunks (the head, one feature at a time, the tail): memory stays flat
+//! however many features a page holds.
+
+use super::gml::{num, GeomWriter, GmlVersion};
+use super::wfs::{param, LayerQuery, Plan, Version, WfsError, GEOMETRY_NAME};
+use super::xml::{escape_into, leaf};
+use crate::crs::CrsError;
+use crate::engine::FeatureRef;
+use crate::model::ValueRef;
+use geo_types::Coord;
+use std::fmt::Write;
+
+/// An output format of GetFeature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// GML (of a version).
+    Gml(GmlVersion),
+    /// GeoJSON.
+    Json,
+}
+
+/// MIME types advertised, in order, per WFS version (the first is the
+/// version's default).
+pub fn advertised(v: Version) -> &'static [&'static str] {
+    match v {
+        Version::V200 => &[
+            "application/gml+xml; version=3.2",
+            "text/xml; subtype=gml/3.2",
+            "text/xml; subtype=gml/3.1.1",
+            "text/xml; subtype=gml/2.1.2",
+            "application/json",
+        ],
+        Version::V110 => &[
+            "text/xml; subtype=gml/3.1.1",
+            "application/gml+xml; version=3.2",
+            "text/xml; subtype=gml/2.1.2",
+            "application/json",
+        ],
+        Version::V100 => &["GML2", "GML3", "application/json"],
+    }
+}
+
+impl OutputFormat {
+    /// Parses OUTPUTFORMAT (MIME types and the usual short names); none
+    /// gives the version's default.
+    pub fn parse(s: Option<&str>, v: Version) -> Result<OutputFormat, WfsError> {
+        let Some(s) = s.map(str::trim).filter(|s| !s.is_empty()) else {
+            return Ok(match v {
+                Version::V200 => OutputFormat::Gml(GmlVersion::V32),
+                Version::V110 => OutputFormat::Gml(GmlVersion::V311),
+                Version::V100 => OutputFormat::Gml(GmlVersion::V2),
+            });
+        };
+        let t: String = s
+            .to_ascii_lowercase()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        Ok(match t.as_str() {
+            "application/gml+xml;version=3.2"
+            | "text/xml;subtype=gml/3.2"
+            | "text/xml;subtype=gml/3.2.1"
+            | "application/gml+xml"
+            | "gml32"
+            | "gml3.2" => OutputFormat::Gml(GmlVersion::V32),
+            "text/xml;subtype=gml/3.1.1"
+            | "gml3"
+            | "gml311"
+            | "application/gml+xml;version=3.1" => OutputFormat::Gml(GmlVersion::V311),
+            "text/xml;subtype=gml/2.1.2" | "gml2" | "text/xml;subtype=gml/2" => {
+                OutputFormat::Gml(GmlVersion::V2)
+            }
+            // A bare text/xml is the version's own GML.
+            "text/xml" | "application/xml" => return OutputFormat::parse(None, v),
+            "application/json" | "json" | "geojson" | "application/geo+json" => OutputFormat::Json,
+            _ => {
+                return Err(WfsError::invalid(
+                    param::OUTPUTFORMAT,
+                    format!(
+                        "OUTPUTFORMAT '{s}' is not offered; use one of: {}",
+                        advertised(v).join(", ")
+                    ),
+                ))
+            }
+        })
+    }
+
+    /// Content-Type of the response.
+    pub fn mime(self) -> &'static str {
+        match self {
+            OutputFormat::Gml(GmlVersion::V32) => "application/gml+xml; version=3.2",
+            OutputFormat::Gml(GmlVersion::V311) => "text/xml; subtype=gml/3.1.1",
+            OutputFormat::Gml(GmlVersion::V2) => "text/xml; subtype=gml/2.1.2",
+            OutputFormat::Json => "application/json",
+        }
+    }
+}
+
+/// Writes one response of a [`Plan`].
+pub struct Writer<'a> {
+    plan: &'a Plan,
+    prefix: &'a str,
+    ns: &'a str,
+    base: &'a str,
+    timestamp: &'a str,
+    geom: Vec<GeomWriter>,
+    /// Per query: the qualified element name of each written field.
+    tags: Vec<Vec<String>>,
+    scratch: Vec<Coord<f64>>,
+    id: String,
+    written: usize,
+}
+
+fn link(base: &str, kvp: &[(String, String)], start: usize) -> String {
+    let mut ser = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in kvp.iter().filter(|(k, _)| k != param::STARTINDEX) {
+        ser.append_pair(k, v);
+    }
+    ser.append_pair(param::STARTINDEX, &start.to_string());
+    format!("{base}?{}", ser.finish())
+}
+
+impl<'a> Writer<'a> {
+    /// A writer for `plan`; `base` is the absolute URL of the WFS endpoint
+    /// (for links and schema locations), `prefix`/`ns` the feature type
+    /// namespace, `timestamp` the ISO 8601 time of the response.
+    pub fn new(
+        plan: &'a Plan,
+        prefix: &'a str,
+        ns: &'a str,
+        base: &'a str,
+        timestamp: &'a str,
+    ) -> Writer<'a> {
+        let version = match plan.format {
+            OutputFormat::Gml(v) => v,
+            OutputFormat::Json => GmlVersion::V32,
+        };
+        let geom = plan
+            .pages
+            .iter()
+            .map(|(lq, _)| GeomWriter {
+                version,
+                crs: lq.out.0,
+                srs_name: lq.out.1.clone(),
+                lat_lon: lq.out.2,
+            })
+            .collect();
+        let tags = plan
+            .pages
+            .iter()
+            .map(|(lq, _)| {
+                let fields = lq.layer.fields();
+                lq.fields
+                    .iter()
+                    .map(|&c| format!("{prefix}:{}", fields[c].name))
+                    .collect()
+            })
+            .collect();
+        Writer {
+            plan,
+            prefix,
+            ns,
+            base,
+            timestamp,
+            geom,
+            tags,
+            scratch: Vec::new(),
+            id: String::new(),
+            written: 0,
+        }
+    }
+
+    fn next_prev(&self) -> (Option<String>, Option<String>) {
+        let p = self.plan;
+        let Some(kvp) = &p.kvp else {
+            return (None, None);
+        };
+        if p.hits || p.by_id.is_some() {
+            return (None, None);
+        }
+        let returned = p.returned();
+        let next = (returned > 0 && p.start + returned < p.matched)
+            .then(|| link(self.base, kvp, p.start + returned));
+        let prev = (p.start > 0).then(|| link(self.base, kvp, p.start.saturating_sub(p.count)));
+        (next, prev)
+    }
+
+    fn schema_location(&self) -> String {
+        let p = self.plan;
+        let types: Vec<String> = p
+            .pages
+            .iter()
+            .map(|(lq, _)| format!("{}:{}", self.prefix, lq.layer.id))
+            .collect();
+        let (v, wfs_ns, wfs_xsd) = match p.version {
+            Version::V200 => (
+                "2.0.0",
+                "http://www.opengis.net/wfs/2.0",
+                "http://schemas.opengis.net/wfs/2.0/wfs.xsd",
+            ),
+            Version::V110 => (
+                "1.1.0",
+                "http://www.opengis.net/wfs",
+                "http://schemas.opengis.net/wfs/1.1.0/wfs.xsd",
+            ),
+            Version::V100 => (
+                "1.0.0",
+                "http://www.opengis.net/wfs",
+                "http://schemas.opengis.net/wfs/1.0.0/WFS-basic.xsd",
+            ),
+        };
+        let OutputFormat::Gml(g) = p.format else {
+            return String::new();
+        };
+        let mut dft = url::form_urlencoded::Serializer::new(String::new());
+        dft.append_pair("SERVICE", "WFS")
+            .append_pair("VERSION", v)
+            .append_pair("REQUEST", "DescribeFeatureType")
+            .append_pair(
+                if p.version == Version::V200 {
+                    "TYPENAMES"
+                } else {
+                    "TYPENAME"
+                },
+                &types.join(","),
+            );
+        if p.format != OutputFormat::parse(None, p.version).unwrap_or(p.format) {
+            dft.append_pair("OUTPUTFORMAT", p.format.mime());
+        }
+        let mut s = format!(
+            "{} {}?{} {wfs_ns} {wfs_xsd}",
+            self.ns,
+            self.base,
+            dft.finish()
+        );
+        if g == GmlVersion::V32 {
+            let _ = write!(s, " {} {}", g.namespace(), g.schema_location());
+        }
+        s
+    }
+
+    /// The start of the document.
+    pub fn head(&mut self, out: &mut String) {
+        let p = self.plan;
+        let returned = if p.hits { 0 } else { p.returned() };
+        let g = match p.format {
+            OutputFormat::Json => {
+                if p.by_id.is_some() {
+                    return;
+                }
+                let _ = write!(
+                    out,
+                    "{{\"type\":\"FeatureCollection\",\"numberMatched\":{},\"numberReturned\":{},\"timeStamp\":\"{}\"",
+                    p.matched, returned, self.timestamp
+                );
+                // The CRS as GeoServer and GDAL write and read it (GeoJSON
+                // 2008 `crs` member): coordinates may be in 5899, not CRS84.
+                if let Some(w) = self.geom.first() {
+                    out.push_str(",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":");
+                    json_str(out, &w.crs.urn());
+                    out.push_str("}}");
+                }
+                let (next, prev) = self.next_prev();
+                out.push_str(",\"links\":[");
+                let mut first = true;
+                for (rel, href) in [("next", next), ("previous", prev)] {
+                    if let Some(h) = href {
+                        if !first {
+                            out.push(',');
+                        }
+                        first = false;
+                        let _ = write!(
+                            out,
+                            "{{\"rel\":\"{rel}\",\"type\":\"application/json\",\"href\":"
+                        );
+                        json_str(out, &h);
+                        out.push('}');
+                    }
+                }
+                out.push_str("],\"features\":[");
+                return;
+            }
+            OutputFormat::Gml(g) => g,
+        };
+        out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        if p.by_id.is_some() {
+            // GetFeatureById answers the bare feature; its namespaces are
+            // declared on it by `feature`.
+            return;
+        }
+        let wfs_ns = if p.version == Version::V200 {
+            "http://www.opengis.net/wfs/2.0"
+        } else {
+            "http://www.opengis.net/wfs"
+        };
+        let _ = write!(
+            out,
+            "<wfs:FeatureCollection xmlns:wfs=\"{wfs_ns}\" xmlns:gml=\"{}\" xmlns:{}=\"",
+            g.namespace(),
+            self.prefix
+        );
+        escape_into(out, self.ns);
+        out.push_str(
+            "\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"",
+        );
+        escape_into(out, &self.schema_location());
+        out.push('"');
+        match p.version {
+            Version::V200 => {
+                let _ = write!(
+                    out,
+                    " timeStamp=\"{}\" numberMatched=\"{}\" numberReturned=\"{}\"",
+                    self.timestamp, p.matched, returned
+                );
+                let (next, prev) = self.next_prev();
+                for (k, v) in [("next", next), ("previous", prev)] {
+                    if let Some(v) = v {
+                        let _ = write!(out, " {k}=\"");
+                        escape_into(out, &v);
+                        out.push('"');
+                    }
+                }
+            }
+            _ => {
+                let n = if p.hits { p.matched } else { returned };
+                let _ = write!(
+                    out,
+                    " numberOfFeatures=\"{n}\" timeStamp=\"{}\"",
+                    self.timestamp
+                );
+            }
+        }
+        out.push('>');
+        if g == GmlVersion::V2 {
+            out.push_str("<gml:boundedBy><gml:null>unknown</gml:null></gml:boundedBy>");
+        }
+    }
+
+    /// Writes feature `r` of query `q` (index into the plan's pages).
+    pub fn feature(&mut self, out: &mut String, q: usize, r: FeatureRef) -> Result<(), CrsError> {
+        let plan: &'a Plan = self.plan;
+        let (lq, _) = &plan.pages[q];
+        let first = self.written == 0;
+        self.written += 1;
+        match self.plan.format {
+            OutputFormat::Json => self.json_feature(out, q, lq, r, first),
+            OutputFormat::Gml(g) => self.gml_feature(out, q, lq, r, g),
+        }
+    }
+
+    fn gml_feature(
+        &mut self,
+        out: &mut String,
+        q: usize,
+        lq: &LayerQuery,
+        r: FeatureRef,
+        g: GmlVersion,
+    ) -> Result<(), CrsError> {
+        let p = self.plan;
+        let l = &lq.layer;
+        let data = l.data(r.part);
+        let row = r.row as usize;
+        let pre = self.prefix;
+        let bare = p.by_id.is_some();
+        let member = match (bare, p.version, g) {
+            (true, ..) => None,
+            (_, Version::V200, _) => Some("wfs:member"),
+            _ => Some("gml:featureMember"),
+        };
+        if let Some(m) = member {
+            let _ = write!(out, "<{m}>");
+        }
+        self.id.clear();
+        let _ = write!(self.id, "{}.{}", l.id, r.fid);
+        let id = self.id.as_str();
+        let _ = write!(out, "<{pre}:{}", l.id);
+        if bare {
+            let _ = write!(out, " xmlns:{pre}=\"");
+            escape_into(out, self.ns);
+            let _ = write!(out, "\" xmlns:gml=\"{}\"", g.namespace());
+        }
+        if g == GmlVersion::V2 {
+            let _ = write!(out, " fid=\"{id}\">");
+        } else {
+            let _ = write!(out, " gml:id=\"{id}\">");
+        }
+        if lq.geometry && data.geometry.part_count(row) > 0 {
+            let _ = write!(out, "<{pre}:{GEOMETRY_NAME}>");
+            self.id.push_str(".geom");
+            self.geom[q].write(out, data, row, &self.id, &mut self.scratch)?;
+            self.id.truncate(self.id.len() - ".geom".len());
+            let _ = write!(out, "</{pre}:{GEOMETRY_NAME}>");
+        }
+        let mut num = String::new();
+        for (&c, tag) in lq.fields.iter().zip(&self.tags[q]) {
+            num.clear();
+            match data.value(row, c) {
+                ValueRef::Null => {}
+                ValueRef::Bool(b) => leaf(out, tag, if b { "true" } else { "false" }),
+                ValueRef::Int(i) => {
+                    let _ = write!(num, "{i}");
+                    leaf(out, tag, &num)
+                }
+                ValueRef::Real(v) if v.is_finite() => {
+                    let _ = write!(num, "{v}");
+                    leaf(out, tag, &num)
+                }
+                ValueRef::Real(_) => {}
+                ValueRef::Text(s) => leaf(out, tag, s),
+            }
+        }
+        let _ = write!(out, "</{pre}:{}>", l.id);
+        if let Some(m) = member {
+            let _ = write!(out, "</{m}>");
+        }
+        Ok(())
+    }
+
+    fn json_feature(
+        &mut self,
+        out: &mut String,
+        q: usize,
+        lq: &LayerQuery,
+        r: FeatureRef,
+        first: bool,
+    ) -> Result<(), CrsError> {
+        let l = &lq.layer;
+        let data = l.data(r.part);
+        let row = r.row as usize;
+        if !first {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            "{{\"type\":\"Feature\",\"id\":\"{}.{}\",\"geometry\":",
+            l.id, r.fid
+        );
+        if lq.geometry && data.geometry.part_count(row) > 0 {
+            json_geometry(out, data, row, &self.geom[q], &mut self.scratch)?;
+        } else {
+            out.push_str("null");
+        }
+        out.push_str(",\"properties\":{");
+        for (n, &c) in lq.fields.iter().enumerate() {
+            if n > 0 {
+                out.push(',');
+            }
+            json_str(out, &data.fields[c].name);
+            out.push(':');
+            match data.value(row, c) {
+                ValueRef::Null => out.push_str("null"),
+                ValueRef::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+                ValueRef::Int(i) => {
+                    let _ = write!(out, "{i}");
+                }
+                ValueRef::Real(v) if v.is_finite() => {
+                    let _ = write!(out, "{v}");
+                }
+                ValueRef::Real(_) => out.push_str("null"),
+                ValueRef::Text(s) => json_str(out, s),
+            }
+        }
+        out.push_str("}}");
+        Ok(())
+    }
+
+    /// The end of the document.
+    pub fn tail(&mut self, out: &mut String) {
+        match self.plan.format {
+            OutputFormat::Json if self.plan.by_id.is_none() => out.push_str("]}"),
+            OutputFormat::Json => {}
+            OutputFormat::Gml(_) if self.plan.by_id.is_some() => {}
+            OutputFormat::Gml(_) => out.push_str("</wfs:FeatureCollection>"),
+        }
+    }
+}
+
+/// GeoJSON geometry in the writer's CRS; geographic coordinates stay
+/// longitude first whatever the CRS name (GeoJSON's order).
+fn json_geometry(
+    out: &mut String,
+    data: &crate::model::LayerData,
+    row: usize,
+    w: &GeomWriter,
+    scratch: &mut Vec<Coord<f64>>,
+) -> Result<(), CrsError> {
+    use crate::model::GeometryKind;
+    let g = &data.geometry;
+    scratch.clear();
+    scratch.extend_from_slice(g.coords_of(row));
+    crate::crs::transform(crate::crs::WEB_MERCATOR, w.crs, scratch)?;
+    let d = if w.crs.is_geographic() { 9 } else { 4 };
+    let multi = data.geometry_type.is_multi() || g.part_count(row) > 1;
+    let name = match (g.kind(), multi) {
+        (GeometryKind::Point, false) => "Point",
+        (GeometryKind::Point, true) => "MultiPoint",
+        (GeometryKind::Line, false) => "LineString",
+        (GeometryKind::Line, true) => "MultiLineString",
+        (GeometryKind::Polygon, false) => "Polygon",
+        (GeometryKind::Polygon, true) => "MultiPolygon",
+    };
+    let outer = !matches!(name, "Point" | "LineString");
+    let per_part = name == "MultiPolygon";
+    let per_ring = g.kind() != GeometryKind::Point;
+    let _ = write!(out, "{{\"type\":\"{name}\",\"coordinates\":");
+    let mut k = 0usize;
+    if outer {
+        out.push('[');
+    }
+    for (pi, rings) in g.parts(row).enumerate() {
+        if pi > 0 {
+            out.push(',');
+        }
+        if per_part {
+            out.push('[');
+        }
+        for (ri, ring) in rings.enumerate() {
+            if ri > 0 {
+                out.push(',');
+            }
+            if per_ring {
+                out.push('[');
+            }
+            for ci in 0..ring.len() {
+                if ci > 0 {
+                    out.push(',');
+                }
+                let c = scratch[k];
+                k += 1;
+                out.push('[');
+                num(out, c.x, d);
+                out.push(',');
+                num(out, c.y, d);
+                out.push(']');
+            }
+            if per_ring {
+                out.push(']');
+            }
+        }
+        if per_part {
+            out.push(']');
+        }
+    }
+    if outer {
+        out.push(']');
+    }
+    out.push('}');
+    Ok(())
+}
+
+/// Appends a JSON string literal.
+fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_formats_parse_mime_types_and_short_names() {
+        assert_eq!(
+            OutputFormat::parse(Some("application/gml+xml; version=3.2"), Version::V200).unwrap(),
+            OutputFormat::Gml(GmlVersion::V32)
+        );
+        assert_eq!(
+            OutputFormat::parse(Some("GML2"), Version::V110).unwrap(),
+            OutputFormat::Gml(GmlVersion::V2)
+        );
+        assert_eq!(
+            OutputFormat::parse(None, Version::V110).unwrap(),
+            OutputFormat::Gml(GmlVersion::V311)
+        );
+        assert_eq!(
+            OutputFormat::parse(Some("application/json"), Version::V100).unwrap(),
+            OutputFormat::Json
+        );
+        let e = OutputFormat::parse(Some("shape-zip"), Version::V200).unwrap_err();
+        assert_eq!(e.locator.as_deref(), Some("OUTPUTFORMAT"));
+    }
+}
