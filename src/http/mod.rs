@@ -8,6 +8,7 @@ pub mod geojson;
 pub mod state;
 pub mod tiles;
 pub mod web;
+pub mod wms;
 
 use crate::crs::{self, Crs, WEB_MERCATOR};
 use crate::engine::filter::{CmpOp, Expr, Filter, FilterLimits, Literal};
@@ -52,6 +53,7 @@ pub fn app(state: AppState) -> Router {
         .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::tile))
         .route("/styles/{file}", get(web::style))
         .route("/fonts/{stack}/{file}", get(web::glyphs))
+        .route("/wms", get(wms::get))
         .route_service(
             "/",
             tower_http::services::ServeFile::new(state.config.web.dir.join("index.html")),

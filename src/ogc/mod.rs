@@ -6,3 +6,6 @@
 //! work on the blocking pool.
 
 pub mod kvp;
+pub mod wms;
+pub mod wms_caps;
+pub mod wms_info;

@@ -1,0 +1,213 @@
+//! Text for map labels and legends: TrueType outlines (ab_glyph) turned
+//! into tiny-skia paths, laid out left to right with kerning, filled in the
+//! text colour over a stroked halo.
+//!
+//! Why ab_glyph and not a shaping engine: labels are Vietnamese, and text
+//! is NFC-normalised at ingest (and again here), so every letter with its
+//! diacritics — ạ ầ ử ỹ … — is one precomposed code point that DejaVu has
+//! a glyph for (U+1EA0–U+1EF9, Latin-1, Latin Extended-A/B). No reordering,
+//! ligatures or mark positioning is needed for that, and ab_glyph is
+//! already a dependency (the SDF glyphs use it). A decomposed mark that
+//! survives normalisation is placed over the letter before it.
+
+use ab_glyph::{Font, FontVec, GlyphId, OutlineCurve};
+use std::collections::HashMap;
+use std::path::Path;
+use tiny_skia::{Path as SkPath, PathBuilder, Transform};
+
+/// The fonts labels may use, by name ("DejaVu Sans", "DejaVu Sans Bold").
+pub struct Fonts {
+    faces: Vec<(String, FontVec)>,
+}
+
+impl std::fmt::Debug for Fonts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.faces.iter().map(|(n, _)| n))
+            .finish()
+    }
+}
+
+fn font_name(data: &[u8]) -> Option<String> {
+    let face = ttf_parser::Face::parse(data, 0).ok()?;
+    let name = |ids: &[u16]| {
+        ids.iter().find_map(|id| {
+            face.names()
+                .into_iter()
+                .filter(|n| n.name_id == *id && n.is_unicode())
+                .find_map(|n| n.to_string())
+        })
+    };
+    let family = name(&[16, 1])?;
+    let style = name(&[17, 2]).unwrap_or_default();
+    Some(match style.as_str() {
+        "" | "Regular" | "Book" | "Normal" => family,
+        s => format!("{family} {s}"),
+    })
+}
+
+impl Fonts {
+    /// Loads every `.ttf`/`.otf` of a directory (none: labels are skipped).
+    pub fn load(dir: &Path) -> Fonts {
+        let mut faces: Vec<(String, FontVec)> = Vec::new();
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .map(|rd| rd.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        paths.sort();
+        for p in paths {
+            let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
+            if !matches!(ext.to_ascii_lowercase().as_str(), "ttf" | "otf") {
+                continue;
+            }
+            let Ok(data) = std::fs::read(&p) else {
+                continue;
+            };
+            let Some(name) = font_name(&data) else {
+                continue;
+            };
+            if faces.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
+            if let Ok(f) = FontVec::try_from_vec(data) {
+                faces.push((name, f));
+            }
+        }
+        // "DejaVu Sans" first: the fallback when a stack names nothing
+        // installed.
+        faces.sort_by_key(|(n, _)| (n != "DejaVu Sans", n.clone()));
+        Fonts { faces }
+    }
+
+    /// True when no font is installed.
+    pub fn is_empty(&self) -> bool {
+        self.faces.is_empty()
+    }
+
+    /// Index of the first font of `stack` that is installed, else the
+    /// default font; `None` without fonts.
+    pub fn pick(&self, stack: &[String]) -> Option<usize> {
+        stack
+            .iter()
+            .find_map(|n| self.faces.iter().position(|(f, _)| f == n))
+            .or((!self.faces.is_empty()).then_some(0))
+    }
+}
+
+/// Glyph outlines of one render, cached by font and glyph.
+#[derive(Default)]
+pub struct GlyphCache {
+    paths: HashMap<(usize, GlyphId), Option<SkPath>>,
+}
+
+/// A laid-out line of text: one path in pixels with its origin at the
+/// left end of the baseline, and its advance width and em metrics.
+pub struct TextPath {
+    /// The outline, y down.
+    pub path: SkPath,
+    /// Advance width, pixels.
+    pub width: f32,
+    /// Ascent above the baseline, pixels.
+    pub ascent: f32,
+    /// Descent below the baseline, pixels (positive).
+    pub descent: f32,
+}
+
+fn outline_path(font: &FontVec, id: GlyphId) -> Option<SkPath> {
+    let o = font.outline(id)?;
+    let mut pb = PathBuilder::new();
+    let mut last: Option<ab_glyph::Point> = None;
+    // Font units, y up; flipped to y down here.
+    for c in &o.curves {
+        let (start, end) = match c {
+            OutlineCurve::Line(a, b) => (*a, *b),
+            OutlineCurve::Quad(a, _, b) => (*a, *b),
+            OutlineCurve::Cubic(a, _, _, b) => (*a, *b),
+        };
+        if last != Some(start) {
+            if last.is_some() {
+                pb.close();
+            }
+            pb.move_to(start.x, -start.y);
+        }
+        match c {
+            OutlineCurve::Line(_, b) => pb.line_to(b.x, -b.y),
+            OutlineCurve::Quad(_, c1, b) => pb.quad_to(c1.x, -c1.y, b.x, -b.y),
+            OutlineCurve::Cubic(_, c1, c2, b) => pb.cubic_to(c1.x, -c1.y, c2.x, -c2.y, b.x, -b.y),
+        }
+        last = Some(end);
+    }
+    if last.is_some() {
+        pb.close();
+    }
+    pb.finish()
+}
+
+fn is_mark(c: char) -> bool {
+    matches!(c as u32, 0x0300..=0x036F | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF)
+}
+
+impl Fonts {
+    /// Lays out `text` in font `font` at `size` pixels; `None` for empty
+    /// text or text without any drawable glyph.
+    pub fn layout(
+        &self,
+        cache: &mut GlyphCache,
+        font: usize,
+        text: &str,
+        size: f32,
+    ) -> Option<TextPath> {
+        use unicode_normalization::UnicodeNormalization;
+        let (_, f) = self.faces.get(font)?;
+        let upem = f.units_per_em().unwrap_or(2048.0);
+        let scale = size / upem;
+        let mut pb = PathBuilder::new();
+        let mut x = 0.0f32;
+        let mut prev: Option<GlyphId> = None;
+        let mut prev_x = 0.0f32;
+        let mut prev_adv = 0.0f32;
+        for ch in text.nfc() {
+            if ch.is_control() {
+                continue;
+            }
+            let id = f.glyph_id(ch);
+            let adv = f.h_advance_unscaled(id);
+            // A combining mark is centred over the letter before it.
+            let at = if is_mark(ch) && prev.is_some() {
+                prev_x + (prev_adv - adv) / 2.0
+            } else {
+                if let Some(p) = prev {
+                    x += f.kern_unscaled(p, id);
+                }
+                x
+            };
+            let glyph = cache
+                .paths
+                .entry((font, id))
+                .or_insert_with(|| outline_path(f, id));
+            if let Some(g) = glyph {
+                if let Some(t) = g.clone().transform(Transform::from_row(
+                    scale,
+                    0.0,
+                    0.0,
+                    scale,
+                    at * scale,
+                    0.0,
+                )) {
+                    pb.push_path(&t);
+                }
+            }
+            if !is_mark(ch) || prev.is_none() {
+                prev_x = x;
+                prev_adv = adv;
+                x += adv;
+                prev = Some(id);
+            }
+        }
+        Some(TextPath {
+            path: pb.finish()?,
+            width: x * scale,
+            ascent: f.ascent_unscaled() * scale,
+            descent: -f.descent_unscaled() * scale,
+        })
+    }
+}
