@@ -103,7 +103,7 @@ pub const MAX_FEATURE_COUNT: usize = 1000;
 /// Search radius of GetFeatureInfo around the pixel for points and lines.
 pub const INFO_TOLERANCE_PX: f64 = 5.0;
 /// Longest query string accepted, bytes.
-pub const MAX_QUERY_BYTES: usize = 64 * 1024;
+pub const MAX_QUERY_BYTES: usize = 32 * 1024;
 
 /// Map formats offered by GetMap.
 pub const MAP_FORMATS: &[&str] = &["image/png", "image/jpeg"];
