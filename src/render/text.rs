@@ -211,3 +211,48 @@ impl Fonts {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fonts() -> Fonts {
+        let f = Fonts::load(Path::new("/usr/share/fonts/truetype/dejavu"));
+        assert!(
+            !f.is_empty(),
+            "fonts-dejavu-core is needed (scripts/deps.sh installs it)"
+        );
+        f
+    }
+
+    #[test]
+    fn every_vietnamese_letter_has_a_glyph_in_the_label_font() {
+        let f = fonts();
+        let i = f.pick(&["DejaVu Sans".to_owned()]).unwrap();
+        let font = &f.faces[i].1;
+        let letters = "aàáảãạăằắẳẵặâầấẩẫậeèéẻẽẹêềếểễệiìíỉĩịoòóỏõọôồốổỗộơờớởỡợuùúủũụưừứửữựyỳýỷỹỵđ";
+        for c in letters.chars().chain(letters.to_uppercase().chars()) {
+            assert_ne!(font.glyph_id(c).0, 0, "no glyph for {c}");
+        }
+    }
+
+    #[test]
+    fn diacritics_are_drawn_above_and_below_the_letter() {
+        let f = fonts();
+        let i = f.pick(&["DejaVu Sans".to_owned()]).unwrap();
+        let mut c = GlyphCache::default();
+        let b = |t: &str, c: &mut GlyphCache| f.layout(c, i, t, 20.0).unwrap().path.bounds();
+        let (plain, hat, dot) = (b("A", &mut c), b("Ẫ", &mut c), b("Ạ", &mut c));
+        // y grows downwards: the tilde-circumflex reaches higher, the dot
+        // below lower, and the letter keeps its advance.
+        assert!(hat.top() < plain.top() - 3.0, "{hat:?} vs {plain:?}");
+        assert!(dot.bottom() > plain.bottom() + 2.0, "{dot:?} vs {plain:?}");
+        // Decomposed input (NFD) is drawn like the precomposed letters.
+        let nfc = f.layout(&mut c, i, "Đà Nẵng", 20.0).unwrap();
+        let nfd = f
+            .layout(&mut c, i, "Đa\u{300} Na\u{306}\u{303}ng", 20.0)
+            .unwrap();
+        assert_eq!(nfc.width, nfd.width);
+        assert_eq!(nfc.path.bounds(), nfd.path.bounds());
+    }
+}
