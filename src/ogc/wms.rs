@@ -1014,7 +1014,8 @@ impl Wms {
                 format,
                 width: pm.width(),
                 height: pm.height(),
-                transparent: format == ImageFormat::Png,
+                // PNG keeps the alpha; JPEG is composited over white.
+                transparent: true,
                 bgcolor: Rgba {
                     r: 255,
                     g: 255,

@@ -137,7 +137,15 @@ fn layer_xml(out: &mut String, v: Version, env: &Env<'_>, r: &Renderer, l: &Laye
         xml_escape(&format!("{title} – planning style")),
         online(&legend_url)
     );
-    // Scale range from the style: shown from its lowest minzoom on.
+    // Scale range from the style: shown from its lowest minzoom on, up to
+    // its highest maxzoom.
+    if let (Version::V130, Some(z)) = (v, r.style.maxzoom_of(&l.id)) {
+        let min_scale = (scale_of_zoom(z) * 0.98).round();
+        let _ = writeln!(
+            out,
+            "        <MinScaleDenominator>{min_scale}</MinScaleDenominator>"
+        );
+    }
     if let Some(z) = r.style.minzoom_of(&l.id).filter(|z| *z > 0.0) {
         // A little slack so a client at exactly that scale asks for it.
         let max_scale = (scale_of_zoom(z) * 1.02).round();

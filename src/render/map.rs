@@ -13,7 +13,7 @@
 //! the rasteriser never sees huge coordinates.
 
 use super::style::{Ctx, Kind, Rgba, Style, StyleLayer, SymbolStyle};
-use super::text::{Fonts, GlyphCache};
+use super::text::{blend, Fonts, GlyphCache, MaskCache};
 use crate::crs::{self, Crs, WEB_MERCATOR};
 use crate::engine::{Layer, Part};
 use crate::model::{FlatGeometry, GeometryKind, LayerData};
@@ -186,6 +186,8 @@ pub struct Renderer {
     pub style: Style,
     /// Label fonts.
     pub fonts: Fonts,
+    /// Rasterised glyphs, shared by every render.
+    masks: MaskCache,
 }
 
 /// One feature to draw: its geometry (full or generalised) and where its
@@ -496,7 +498,11 @@ fn ring_centroid(r: &[Coord<f64>]) -> Option<(Coord<f64>, f64)> {
 impl Renderer {
     /// A renderer over a compiled style and fonts.
     pub fn new(style: Style, fonts: Fonts) -> Renderer {
-        Renderer { style, fonts }
+        Renderer {
+            style,
+            fonts,
+            masks: MaskCache::default(),
+        }
     }
 
     /// Renders the groups, bottom first, into a new pixmap.
@@ -785,14 +791,14 @@ impl Renderer {
         if !(anchor.x >= 0.0 && anchor.y >= 0.0 && anchor.x < w && anchor.y < h) {
             return;
         }
-        let Some(tp) = fr.fonts.layout(&mut fr.glyphs, font, text, size) else {
+        let Some(run) = fr.fonts.run(font, text, size) else {
             return;
         };
-        if f64::from(tp.width) > max_len {
+        if run.glyphs.is_empty() || f64::from(run.width) > max_len {
             return;
         }
         // Box of the text relative to the anchor, before rotation.
-        let (tw, asc, desc) = (tp.width, tp.ascent, tp.descent);
+        let (tw, asc, desc) = (run.width, run.ascent, run.descent);
         let th = asc + desc;
         let (mut ox, mut oy) = match sym.anchor.as_str() {
             "top" => (-tw / 2.0, 0.0),
@@ -822,6 +828,11 @@ impl Renderer {
         }
         let pad = halo + 1.0;
         let b = [bx0 - pad, by0 - pad, bx1 + pad, by1 + pad];
+        // No partial labels (as MapServer's PARTIALS FALSE): a label cut at
+        // the image edge reads wrong, and the neighbouring map shows it.
+        if b[0] < 0.0 || b[1] < 0.0 || b[2] > w as f32 || b[3] > h as f32 {
+            return;
+        }
         if fr
             .placed
             .iter()
@@ -830,20 +841,70 @@ impl Renderer {
             return;
         }
         fr.placed.push(b);
+        let color = sym.color.color(cx);
+        let halo_color = sym.halo_color.color(cx).filter(|c| c.a > 0 && halo > 0.0);
+        if angle == 0.0 {
+            // Upright text: cached glyph masks, blended at whole pixels
+            // (quarter-pixel pen positions), halos of all glyphs first.
+            let base_y = (anchor.y as f32 + oy + asc).round() as i32;
+            let x0 = anchor.x as f32 + ox;
+            let h = if halo_color.is_some() { halo } else { 0.0 };
+            let masks: Vec<_> = run
+                .glyphs
+                .iter()
+                .filter_map(|&(id, gx)| {
+                    let pen = x0 + gx;
+                    let whole = pen.floor();
+                    self.masks
+                        .get(fr.fonts, font, id, size, pen - whole, h)
+                        .map(|m| (whole as i32, m))
+                })
+                .collect();
+            if let Some(hc) = halo_color {
+                let c = [hc.r, hc.g, hc.b, hc.a];
+                for (x, m) in &masks {
+                    blend(
+                        pm,
+                        &m.halo,
+                        m.width,
+                        m.height,
+                        x + m.left,
+                        base_y + m.top,
+                        c,
+                    );
+                }
+            }
+            if let Some(tc) = color {
+                let c = [tc.r, tc.g, tc.b, tc.a];
+                for (x, m) in &masks {
+                    blend(
+                        pm,
+                        &m.fill,
+                        m.width,
+                        m.height,
+                        x + m.left,
+                        base_y + m.top,
+                        c,
+                    );
+                }
+            }
+            return;
+        }
+        let Some(tp) = fr.fonts.layout(&mut fr.glyphs, font, text, size) else {
+            return;
+        };
         // Baseline origin: the box top plus the ascent.
         let ts = Transform::from_row(ca, sa, -sa, ca, anchor.x as f32, anchor.y as f32)
             .pre_translate(ox, oy + asc);
-        if halo > 0.0 {
-            if let Some(hc) = sym.halo_color.color(cx).filter(|c| c.a > 0) {
-                let s = Stroke {
-                    width: 2.0 * halo,
-                    line_join: LineJoin::Round,
-                    ..Stroke::default()
-                };
-                pm.stroke_path(&tp.path, &paint(hc), &s, ts, None);
-            }
+        if let Some(hc) = halo_color {
+            let s = Stroke {
+                width: 2.0 * halo,
+                line_join: LineJoin::Round,
+                ..Stroke::default()
+            };
+            pm.stroke_path(&tp.path, &paint(hc), &s, ts, None);
         }
-        if let Some(c) = sym.color.color(cx) {
+        if let Some(c) = color {
             pm.fill_path(&tp.path, &paint(c), FillRule::Winding, ts, None);
         }
     }
@@ -942,21 +1003,24 @@ pub fn encode_png(pm: &Pixmap, alpha: bool) -> Result<Vec<u8>, RenderError> {
 }
 
 fn demultiplied_rgba(pm: &Pixmap) -> Vec<u8> {
-    let mut v = Vec::with_capacity(pm.data().len());
-    for p in pm.pixels() {
-        let c = p.demultiply();
-        v.extend_from_slice(&[c.red(), c.green(), c.blue(), c.alpha()]);
+    let mut v = pm.data().to_vec();
+    for p in v.chunks_exact_mut(4) {
+        let a = u32::from(p[3]);
+        if a != 0 && a != 255 {
+            for c in &mut p[..3] {
+                *c = ((u32::from(*c) * 255 + a / 2) / a).min(255) as u8;
+            }
+        }
     }
     v
 }
 
 /// RGB of an opaque pixmap (transparent pixels would need a background:
-/// callers fill one first).
+/// callers fill one first). Premultiplied equals straight when opaque.
 fn rgb(pm: &Pixmap) -> Vec<u8> {
     let mut v = Vec::with_capacity(pm.pixels().len() * 3);
-    for p in pm.pixels() {
-        let c = p.demultiply();
-        v.extend_from_slice(&[c.red(), c.green(), c.blue()]);
+    for p in pm.data().chunks_exact(4) {
+        v.extend_from_slice(&p[..3]);
     }
     v
 }

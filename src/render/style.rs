@@ -816,6 +816,15 @@ impl Style {
             .filter(move |l| l.source_layer == source_layer)
     }
 
+    /// The zoom from which no style layer of `source_layer` shows any more
+    /// (`None` when some layer shows at every zoom, or none draws it).
+    pub fn maxzoom_of(&self, source_layer: &str) -> Option<f64> {
+        self.layers_of(source_layer)
+            .map(|l| l.maxzoom)
+            .max_by(f64::total_cmp)
+            .filter(|z| *z < 24.0)
+    }
+
     /// The lowest zoom at which any style layer of `source_layer` shows
     /// (`None` when the style does not draw it).
     pub fn minzoom_of(&self, source_layer: &str) -> Option<f64> {
