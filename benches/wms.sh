@@ -195,6 +195,14 @@ open(f"{d}/parcels.map", "w").write(f'''MAP
 END
 ''')
 EOF
+# MapServer 8 reads its own configuration first; the map file is set there.
+cat > "$MS/mapserver.conf" <<EOF
+CONFIG
+  ENV
+    MS_MAPFILE "$MS/parcels.map"
+  END
+END
+EOF
 NPROC=$(nproc)
 cat > "$MS/lighttpd.conf" <<EOF
 server.modules = ("mod_fastcgi")
@@ -208,7 +216,7 @@ fastcgi.server = ("/mapserv" => ((
   "socket" => "$MS/mapserv.sock",
   "check-local" => "disable",
   "min-procs" => $NPROC, "max-procs" => $NPROC,
-  "bin-environment" => ("MS_MAPFILE" => "$MS/parcels.map")
+  "bin-environment" => ("MAPSERVER_CONFIG_FILE" => "$MS/mapserver.conf")
 )))
 EOF
 lighttpd -D -f "$MS/lighttpd.conf" > "$MS/lighttpd.out" 2>&1 &

@@ -1041,3 +1041,29 @@ async fn gdal_lists_the_wms_layers_as_subdatasets() {
     );
     assert!(std::fs::metadata(&png).unwrap().len() > 0);
 }
+
+#[tokio::test]
+async fn parcel_labels_appear_from_zoom_17_in_the_text_colour() {
+    let p = a_parcel().await;
+    let text = [0x3b, 0x2a, 0x1a];
+    let dark = |half: f64| {
+        let bbox = bbox_around(p.at, Crs::Epsg(3857), half, false);
+        async move {
+            let r = wms(&format!(
+                "SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=parcels&STYLES=&CRS=EPSG:3857&BBOX={bbox}&WIDTH=256&HEIGHT=256&FORMAT=image/png&TRANSPARENT=TRUE"
+            ))
+            .await;
+            decode_png(&r.body)
+                .px
+                .iter()
+                .filter(|px| close(**px, text, 20) && px[3] > 200)
+                .count()
+        }
+    };
+    // 0.25 m per pixel (zoom ~18.3): "number/area/code" labels.
+    assert!(dark(32.0).await > 30, "no label pixels at zoom 18.3");
+    // 0.5 m per pixel (zoom ~17.3): still labelled.
+    assert!(dark(64.0).await > 30, "no label pixels at zoom 17.3");
+    // 1 m per pixel (zoom ~16.3): no labels.
+    assert_eq!(dark(128.0).await, 0, "labels below zoom 17");
+}
