@@ -733,14 +733,14 @@ impl Wms {
             pm = bg;
         }
         match frame.format {
-            ImageFormat::Png => map::encode_png(&pm, !opaque),
-            ImageFormat::Jpeg => map::encode_jpeg(&pm),
+            ImageFormat::Png => map::encode_png(pm, !opaque),
+            ImageFormat::Jpeg => map::encode_jpeg(pm),
         }
         .map_err(|e| e.to_string())
     }
 
     fn blank(&self, frame: &Frame) -> tiny_skia::Pixmap {
-        let mut pm = tiny_skia::Pixmap::new(frame.width, frame.height)
+        let mut pm = map::new_pixmap(frame.width, frame.height)
             .unwrap_or_else(|| tiny_skia::Pixmap::new(1, 1).expect("1×1"));
         if !frame.transparent {
             let c = frame.bgcolor;

@@ -508,7 +508,7 @@ impl Renderer {
     /// Renders the groups, bottom first, into a new pixmap.
     pub fn render(&self, groups: &[DrawGroup<'_>], spec: &MapSpec) -> Result<Pixmap, RenderError> {
         let view = View::new(spec)?;
-        let mut pm = Pixmap::new(spec.width, spec.height)
+        let mut pm = new_pixmap(spec.width, spec.height)
             .ok_or(RenderError::Size(spec.width, spec.height))?;
         if let Some(bg) = spec.background {
             pm.fill(tiny_skia::Color::from_rgba8(bg.r, bg.g, bg.b, bg.a));
@@ -974,12 +974,41 @@ pub fn draw_message(pm: &mut Pixmap, fonts: &Fonts, text: &str) {
     }
 }
 
+thread_local! {
+    /// A pixel buffer kept per (blocking pool) thread: a 1024×768 map
+    /// needs 3 MB, and a fresh allocation each time costs page faults.
+    static PIXELS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A transparent pixmap over this thread's recycled pixel buffer.
+pub fn new_pixmap(width: u32, height: u32) -> Option<Pixmap> {
+    let len = (width as usize)
+        .checked_mul(height as usize)?
+        .checked_mul(4)?;
+    let mut v = PIXELS.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    v.clear();
+    v.resize(len, 0);
+    Pixmap::from_vec(v, tiny_skia::IntSize::from_wh(width, height)?)
+}
+
+/// Gives a pixel buffer back for the next [`new_pixmap`] on this thread.
+fn recycle(v: Vec<u8>) {
+    // Buffers of huge maps are not kept.
+    if v.capacity() <= 64 << 20 {
+        PIXELS.with(|b| *b.borrow_mut() = v);
+    }
+}
+
 /// Encodes a pixmap as PNG: RGBA when `alpha`, else RGB (smaller, and
-/// the map is opaque anyway). Fast deflate: maps are made per request.
-pub fn encode_png(pm: &Pixmap, alpha: bool) -> Result<Vec<u8>, RenderError> {
-    let mut out = Vec::with_capacity(pm.data().len() / 4);
-    {
-        let mut enc = png::Encoder::new(&mut out, pm.width(), pm.height());
+/// the map is opaque anyway). Fast deflate and the cheap `Up` filter
+/// (flat fills repeat row to row): maps are made per request. The pixels
+/// are converted in place and the buffer recycled.
+pub fn encode_png(pm: Pixmap, alpha: bool) -> Result<Vec<u8>, RenderError> {
+    let (w, h) = (pm.width(), pm.height());
+    let mut data = pm.take();
+    let mut out = Vec::with_capacity(data.len() / 8);
+    let res = (|| {
+        let mut enc = png::Encoder::new(&mut out, w, h);
         enc.set_color(if alpha {
             png::ColorType::Rgba
         } else {
@@ -987,61 +1016,91 @@ pub fn encode_png(pm: &Pixmap, alpha: bool) -> Result<Vec<u8>, RenderError> {
         });
         enc.set_depth(png::BitDepth::Eight);
         enc.set_compression(png::Compression::Fast);
-        let mut w = enc
-            .write_header()
-            .map_err(|e| RenderError::Encode(e.to_string()))?;
-        let data = if alpha {
-            demultiplied_rgba(pm)
+        enc.set_filter(png::Filter::Up);
+        let mut wr = enc.write_header()?;
+        let px = if alpha {
+            demultiply_in_place(&mut data);
+            &data[..]
         } else {
-            rgb(pm)
+            let n = rgb_in_place(&mut data);
+            &data[..n]
         };
-        w.write_image_data(&data)
-            .map_err(|e| RenderError::Encode(e.to_string()))?;
-        w.finish().map_err(|e| RenderError::Encode(e.to_string()))?;
-    }
+        wr.write_image_data(px)?;
+        wr.finish()
+    })();
+    recycle(data);
+    res.map_err(|e| RenderError::Encode(e.to_string()))?;
     Ok(out)
 }
 
-fn demultiplied_rgba(pm: &Pixmap) -> Vec<u8> {
-    let mut v = pm.data().to_vec();
+/// 255/a in 16.16 fixed point, for demultiplying without a division.
+const RECIP: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut a = 1;
+    while a < 256 {
+        t[a] = ((255u32 << 16) + a as u32 / 2) / a as u32;
+        a += 1;
+    }
+    t
+};
+
+/// Premultiplied RGBA → straight RGBA (semi-transparent fills make most
+/// map pixels partly transparent, so this runs per pixel: no division).
+fn demultiply_in_place(v: &mut [u8]) {
     for p in v.chunks_exact_mut(4) {
-        let a = u32::from(p[3]);
+        let a = p[3];
         if a != 0 && a != 255 {
+            let r = RECIP[a as usize];
             for c in &mut p[..3] {
-                *c = ((u32::from(*c) * 255 + a / 2) / a).min(255) as u8;
+                *c = ((u32::from(*c) * r + (1 << 15)) >> 16).min(255) as u8;
             }
         }
     }
-    v
 }
 
-/// RGB of an opaque pixmap (transparent pixels would need a background:
-/// callers fill one first). Premultiplied equals straight when opaque.
-fn rgb(pm: &Pixmap) -> Vec<u8> {
-    let mut v = Vec::with_capacity(pm.pixels().len() * 3);
-    for p in pm.data().chunks_exact(4) {
-        v.extend_from_slice(&p[..3]);
+/// Opaque RGBA → RGB packed at the front of the buffer; returns its
+/// length. (Premultiplied equals straight when opaque; callers fill a
+/// background first.)
+fn rgb_in_place(v: &mut [u8]) -> usize {
+    let n = v.len() / 4;
+    for i in 0..n {
+        v.copy_within(i * 4..i * 4 + 3, i * 3);
     }
-    v
+    n * 3
 }
 
 /// Encodes an (opaque) pixmap as JPEG at quality 85.
-pub fn encode_jpeg(pm: &Pixmap) -> Result<Vec<u8>, RenderError> {
+pub fn encode_jpeg(pm: Pixmap) -> Result<Vec<u8>, RenderError> {
     let (w, h) = (pm.width(), pm.height());
     let (w16, h16) = (
         u16::try_from(w).map_err(|_| RenderError::Size(w, h))?,
         u16::try_from(h).map_err(|_| RenderError::Size(w, h))?,
     );
+    let mut data = pm.take();
+    let n = rgb_in_place(&mut data);
     let mut out = Vec::new();
     let enc = jpeg_encoder::Encoder::new(&mut out, 85);
-    enc.encode(&rgb(pm), w16, h16, jpeg_encoder::ColorType::Rgb)
-        .map_err(|e| RenderError::Encode(e.to_string()))?;
+    let res = enc.encode(&data[..n], w16, h16, jpeg_encoder::ColorType::Rgb);
+    recycle(data);
+    res.map_err(|e| RenderError::Encode(e.to_string()))?;
     Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn demultiplying_by_table_matches_division() {
+        for a in 1..=255u32 {
+            for c in 0..=a {
+                let mut px = [c as u8, c as u8, c as u8, a as u8];
+                demultiply_in_place(&mut px);
+                let exact = ((c * 255 + a / 2) / a).min(255);
+                assert!((i32::from(px[0]) - exact as i32).abs() <= 1, "c {c} a {a}");
+            }
+        }
+    }
 
     #[test]
     fn a_ring_far_outside_is_clipped_to_the_guard_band() {
