@@ -145,7 +145,7 @@ for colour, codes in by_colour.items():
       STYLE OUTLINECOLOR "#7a5c3e" WIDTH 0.6 MAXSCALEDENOM {scale(15):.0f} END
       LABEL
         TEXT "[parcel_number]/[area]/[land_use_code]"
-        TYPE TRUETYPE FONT "sans" SIZE 7.5 COLOR "#3b2a1a"
+        TYPE TRUETYPE FONT "sans" SIZE 10 COLOR "#3b2a1a"
         OUTLINECOLOR "#ffffff" OUTLINEWIDTH 1
         POSITION CC PARTIALS FALSE MAXSCALEDENOM {scale(17):.0f}
       END

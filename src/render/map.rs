@@ -452,13 +452,33 @@ impl Frame<'_> {
     }
 }
 
-fn path_of(parts: &[Vec<Vec<Coord<f64>>>], close: bool) -> Option<tiny_skia::Path> {
-    let mut pb = PathBuilder::new();
+/// Appends a feature's rings to a path. With `orient`, exterior rings are
+/// written clockwise on screen and holes counter-clockwise whatever the
+/// data's winding, so the nonzero rule fills a batch of features as their
+/// union with holes kept.
+fn push_rings(pb: &mut PathBuilder, parts: &[Vec<Vec<Coord<f64>>>], close: bool, orient: bool) {
     for rings in parts {
-        for ring in rings {
-            let Some(first) = ring.first() else { continue };
-            pb.move_to(first.x as f32, first.y as f32);
-            for c in &ring[1..] {
+        for (k, ring) in rings.iter().enumerate() {
+            if ring.is_empty() {
+                continue;
+            }
+            let reverse = orient && {
+                let mut a = 0.0;
+                for w in ring.windows(2) {
+                    a += w[0].x * w[1].y - w[1].x * w[0].y;
+                }
+                // Positive shoelace in y-down pixels is clockwise on screen.
+                (a > 0.0) != (k == 0)
+            };
+            let mut it: Box<dyn Iterator<Item = &Coord<f64>>> = if reverse {
+                Box::new(ring.iter().rev())
+            } else {
+                Box::new(ring.iter())
+            };
+            if let Some(first) = it.next() {
+                pb.move_to(first.x as f32, first.y as f32);
+            }
+            for c in it {
                 pb.line_to(c.x as f32, c.y as f32);
             }
             if close {
@@ -466,7 +486,25 @@ fn path_of(parts: &[Vec<Vec<Coord<f64>>>], close: bool) -> Option<tiny_skia::Pat
             }
         }
     }
-    pb.finish()
+}
+
+/// A stroke of `width` pixels; below one pixel, a hairline whose colour
+/// fades with the width (as MapLibre and Skia draw thin lines), which is
+/// also much cheaper to rasterise.
+fn thin_stroke(width: f32, c: Rgba) -> (f32, Rgba) {
+    if width < 1.0 {
+        (0.0, c.with_opacity(f64::from(width)))
+    } else {
+        (width, c)
+    }
+}
+
+/// Features of one style layer drawn with identical paint are drawn as
+/// one path: one rasteriser pass instead of one per parcel.
+#[derive(PartialEq)]
+enum BatchKey {
+    Fill(Option<Rgba>, Option<Rgba>),
+    Line(Rgba, u32),
 }
 
 /// Area-weighted centroid of a ring (pixels), and its absolute area.
@@ -493,6 +531,61 @@ fn ring_centroid(r: &[Coord<f64>]) -> Option<(Coord<f64>, f64)> {
         },
         (a / 2.0).abs(),
     ))
+}
+
+/// Dash array, cap and join of a line style layer.
+type LineStyle = (Option<Vec<f32>>, String, String);
+
+/// Draws a batch of features sharing their paint.
+fn flush(pm: &mut Pixmap, batch: Option<(BatchKey, PathBuilder)>, line: Option<&LineStyle>) {
+    let Some((key, pb)) = batch else { return };
+    let Some(path) = pb.finish() else { return };
+    let id = Transform::identity();
+    match key {
+        BatchKey::Fill(fill, outline) => {
+            if let Some(c) = fill {
+                pm.fill_path(&path, &paint(c), FillRule::Winding, id, None);
+            }
+            if let Some(c) = outline {
+                let (w, c) = thin_stroke(1.0, c);
+                let s = Stroke {
+                    width: w,
+                    ..Stroke::default()
+                };
+                pm.stroke_path(&path, &paint(c), &s, id, None);
+            }
+        }
+        BatchKey::Line(c, w) => {
+            let w = f32::from_bits(w);
+            let (dash, cap, join) = line
+                .cloned()
+                .unwrap_or((None, String::new(), String::new()));
+            // Dashes are in line widths and need a real width.
+            let (sw, c) = if dash.is_some() {
+                (w, c)
+            } else {
+                thin_stroke(w, c)
+            };
+            let stroke = Stroke {
+                width: sw,
+                line_cap: match cap.as_str() {
+                    "round" => LineCap::Round,
+                    "square" => LineCap::Square,
+                    _ => LineCap::Butt,
+                },
+                line_join: match join.as_str() {
+                    "round" => LineJoin::Round,
+                    "bevel" => LineJoin::Bevel,
+                    _ => LineJoin::Miter,
+                },
+                dash: dash.as_ref().and_then(|d| {
+                    StrokeDash::new(d.iter().map(|x| (x * w).max(0.1)).collect(), 0.0)
+                }),
+                ..Stroke::default()
+            };
+            pm.stroke_path(&path, &paint(c), &stroke, id, None);
+        }
+    }
 }
 
 impl Renderer {
@@ -576,6 +669,15 @@ impl Renderer {
             _ => return,
         }
         let feats = features(layer, &fr.view);
+        // Cap, join and dashes are per style layer; colour and width are
+        // per feature and key the batches.
+        let line_style = match &sl.kind {
+            Kind::Line {
+                dash, cap, join, ..
+            } => Some((dash.clone(), cap.clone(), join.clone())),
+            _ => None,
+        };
+        let mut batch: Option<(BatchKey, PathBuilder)> = None;
         for f in &feats {
             let cx = Ctx {
                 zoom,
@@ -593,75 +695,39 @@ impl Renderer {
                     outline,
                 } => {
                     let op = opacity.num(&cx, 1.0);
+                    let key = BatchKey::Fill(
+                        color.color(&cx).map(|c| c.with_opacity(op)),
+                        outline
+                            .as_ref()
+                            .and_then(|o| o.color(&cx))
+                            .map(|c| c.with_opacity(op)),
+                    );
+                    if batch.as_ref().is_some_and(|(k, _)| *k != key) {
+                        flush(pm, batch.take(), line_style.as_ref());
+                    }
                     let parts = fr.pixel_parts(f, true);
-                    let Some(path) = path_of(&parts, true) else {
-                        continue;
-                    };
-                    if let Some(c) = color.color(&cx) {
-                        pm.fill_path(
-                            &path,
-                            &paint(c.with_opacity(op)),
-                            FillRule::EvenOdd,
-                            Transform::identity(),
-                            None,
-                        );
-                    }
-                    if let Some(c) = outline.as_ref().and_then(|o| o.color(&cx)) {
-                        let s = Stroke {
-                            width: 1.0,
-                            ..Stroke::default()
-                        };
-                        pm.stroke_path(
-                            &path,
-                            &paint(c.with_opacity(op)),
-                            &s,
-                            Transform::identity(),
-                            None,
-                        );
-                    }
+                    let pb = &mut batch.get_or_insert_with(|| (key, PathBuilder::new())).1;
+                    push_rings(pb, &parts, true, true);
                 }
                 Kind::Line {
                     color,
                     width,
                     opacity,
-                    dash,
-                    cap,
-                    join,
+                    ..
                 } => {
                     let Some(c) = color.color(&cx) else { continue };
                     let w = width.num(&cx, 1.0).clamp(0.0, 256.0) as f32;
                     if w <= 0.0 {
                         continue;
                     }
+                    let key = BatchKey::Line(c.with_opacity(opacity.num(&cx, 1.0)), w.to_bits());
+                    if batch.as_ref().is_some_and(|(k, _)| *k != key) {
+                        flush(pm, batch.take(), line_style.as_ref());
+                    }
                     let closed = kind == GeometryKind::Polygon;
                     let parts = fr.pixel_parts(f, closed);
-                    let Some(path) = path_of(&parts, closed) else {
-                        continue;
-                    };
-                    let stroke = Stroke {
-                        width: w,
-                        line_cap: match cap.as_str() {
-                            "round" => LineCap::Round,
-                            "square" => LineCap::Square,
-                            _ => LineCap::Butt,
-                        },
-                        line_join: match join.as_str() {
-                            "round" => LineJoin::Round,
-                            "bevel" => LineJoin::Bevel,
-                            _ => LineJoin::Miter,
-                        },
-                        dash: dash.as_ref().and_then(|d| {
-                            StrokeDash::new(d.iter().map(|x| (x * w).max(0.1)).collect(), 0.0)
-                        }),
-                        ..Stroke::default()
-                    };
-                    pm.stroke_path(
-                        &path,
-                        &paint(c.with_opacity(opacity.num(&cx, 1.0))),
-                        &stroke,
-                        Transform::identity(),
-                        None,
-                    );
+                    let pb = &mut batch.get_or_insert_with(|| (key, PathBuilder::new())).1;
+                    push_rings(pb, &parts, closed, false);
                 }
                 Kind::Circle {
                     radius,
@@ -706,6 +772,7 @@ impl Renderer {
                 Kind::Symbol(sym) => self.draw_label(pm, fr, f, kind, sym, &cx),
             }
         }
+        flush(pm, batch, line_style.as_ref());
     }
 
     fn draw_label(
