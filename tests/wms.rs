@@ -768,13 +768,32 @@ async fn a_10_mb_query_over_a_socket_gets_a_4xx() {
     use std::io::{Read, Write};
     let (addr, _s) = common::serve_sample(Config::default()).await;
     let resp = tokio::task::spawn_blocking(move || {
+        // Read while writing: the server answers (and closes) long before
+        // the 10 MB are sent, and a reset must not swallow its answer.
         let mut c = std::net::TcpStream::connect(addr).unwrap();
-        c.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
-        let q = format!("GET /wms?SERVICE=WMS&REQUEST=GetMap&junk={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "x".repeat(10 * 1024 * 1024));
-        // The server may stop reading early; a failed write is fine.
-        let _ = c.write_all(q.as_bytes());
+        c.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        let mut w = c.try_clone().unwrap();
+        let writer = std::thread::spawn(move || {
+            let q = format!(
+                "GET /wms?SERVICE=WMS&REQUEST=GetMap&junk={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                "x".repeat(10 * 1024 * 1024)
+            );
+            for chunk in q.as_bytes().chunks(64 * 1024) {
+                if w.write_all(chunk).is_err() {
+                    break;
+                }
+            }
+        });
         let mut buf = Vec::new();
-        let _ = c.read_to_end(&mut buf);
+        let mut chunk = [0u8; 4096];
+        while let Ok(n) = c.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        let _ = writer.join();
         String::from_utf8_lossy(&buf).into_owned()
     })
     .await
