@@ -749,6 +749,22 @@ async fn hostile_or_odd_input_gets_a_4xx_never_a_5xx() {
         "{}",
         r.status
     );
+    // Degenerate and astronomical boxes are answered, never a panic.
+    for bbox in [
+        "12039000,1813300,12039000.000001,1813300.000001",
+        "-1e300,-1e300,1e300,1e300",
+        "-1.7e308,-1.7e308,1.7e308,1.7e308",
+    ] {
+        let r = wms(&format!(
+            "{MAP}&LAYERS=geoplan&CRS=EPSG:3857&BBOX={bbox}&WIDTH=64&HEIGHT=64"
+        ))
+        .await;
+        assert!(
+            r.status == StatusCode::OK || r.status == StatusCode::BAD_REQUEST,
+            "{bbox}: {}",
+            r.status
+        );
+    }
     // A world map in CRS:84 with every layer renders.
     let r = wms(&format!(
         "{MAP}&LAYERS=geoplan&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=256&HEIGHT=128"
