@@ -1081,11 +1081,12 @@ async fn gdal_lists_the_wms_layers_as_subdatasets() {
 async fn parcel_labels_appear_from_zoom_17_in_the_text_colour() {
     let p = a_parcel().await;
     let text = [0x3b, 0x2a, 0x1a];
-    let dark = |half: f64| {
-        let bbox = bbox_around(p.at, Crs::Epsg(3857), half, false);
+    let at = p.at;
+    let dark_at = move |half: f64, size: u32, extra: &'static str| {
+        let bbox = bbox_around(at, Crs::Epsg(3857), half, false);
         async move {
             let r = wms(&format!(
-                "SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=parcels&STYLES=&CRS=EPSG:3857&BBOX={bbox}&WIDTH=256&HEIGHT=256&FORMAT=image/png&TRANSPARENT=TRUE"
+                "SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=parcels&STYLES=&CRS=EPSG:3857&BBOX={bbox}&WIDTH={size}&HEIGHT={size}&FORMAT=image/png&TRANSPARENT=TRUE{extra}"
             ))
             .await;
             decode_png(&r.body)
@@ -1095,10 +1096,17 @@ async fn parcel_labels_appear_from_zoom_17_in_the_text_colour() {
                 .count()
         }
     };
+    let dark = |half: f64| dark_at(half, 256, "");
     // 0.25 m per pixel (zoom ~18.3): "number/area/code" labels.
     assert!(dark(32.0).await > 30, "no label pixels at zoom 18.3");
     // 0.5 m per pixel (zoom ~17.3): still labelled.
     assert!(dark(64.0).await > 30, "no label pixels at zoom 17.3");
     // 1 m per pixel (zoom ~16.3): no labels.
     assert_eq!(dark(128.0).await, 0, "labels below zoom 17");
+    // A print at 192 DPI (as QGIS asks: twice the pixels, DPI=192) of the
+    // 1 m/px map is the same zoom: still no labels, where the same image
+    // without DPI (0.5 m/px) has them.
+    assert_eq!(dark_at(128.0, 512, "&DPI=192&MAP_RESOLUTION=192").await, 0);
+    assert!(dark_at(128.0, 512, "").await > 30);
+    assert_eq!(dark_at(128.0, 512, "&FORMAT_OPTIONS=dpi:192").await, 0);
 }

@@ -761,6 +761,7 @@ impl Wms {
                 width: p.width,
                 height: p.height,
                 background: (!frame.transparent).then_some(frame.bgcolor),
+                pixel_ratio: pixel_ratio(kvp),
             };
             self.renderer
                 .render(&Self::groups(&p.layers), &spec)
@@ -918,6 +919,7 @@ impl Wms {
             width: p.width,
             height: p.height,
             background: None,
+            pixel_ratio: pixel_ratio(kvp),
         })
         .map_err(|e| WmsException::invalid(param::BBOX, e.to_string()))?;
         let at = view
@@ -1033,6 +1035,36 @@ impl Wms {
         };
         run().unwrap_or_else(|e| Reply::exception(v, &e))
     }
+}
+
+/// Device pixels per CSS pixel from the vendor parameters clients send for
+/// print resolution (QGIS sends all three: `DPI`, `MAP_RESOLUTION`,
+/// `FORMAT_OPTIONS=dpi:N`): DPI / 96, clamped to 0.25–8. Unusable values
+/// are ignored (vendor parameters never fail a request).
+pub fn pixel_ratio(kvp: &Kvp) -> f64 {
+    let from_options = kvp.get("FORMAT_OPTIONS").and_then(|o| {
+        o.split(';').find_map(|kv| {
+            let (k, v) = kv.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case("dpi")
+                .then(|| v.trim().to_owned())
+        })
+    });
+    [
+        kvp.get("DPI").map(str::to_owned),
+        kvp.get("MAP_RESOLUTION").map(str::to_owned),
+        from_options,
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|v| {
+        v.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|d| d.is_finite() && *d > 0.0)
+    })
+    .map(|d| (d / 96.0).clamp(0.25, 8.0))
+    .unwrap_or(1.0)
 }
 
 /// Field indexes a layer publishes (configured `attributes`, else all).

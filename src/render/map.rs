@@ -66,6 +66,11 @@ pub struct MapSpec {
     pub height: u32,
     /// Background; `None` leaves the image transparent.
     pub background: Option<Rgba>,
+    /// Device pixels per CSS pixel: the client's DPI / 96 (QGIS sends its
+    /// print DPI). Line widths, symbols and text scale with it, and the
+    /// zoom the style sees is that of the CSS-pixel resolution. 1 for
+    /// screens.
+    pub pixel_ratio: f64,
 }
 
 /// Where the map is: pixel transform and the Web Mercator region to query.
@@ -85,6 +90,8 @@ pub struct View {
     pub zoom: f64,
     /// Web Mercator metres per pixel (horizontal).
     pub merc_per_px: f64,
+    /// Device pixels per CSS pixel (see [`MapSpec::pixel_ratio`]).
+    pub ratio: f32,
 }
 
 impl View {
@@ -118,9 +125,14 @@ impl View {
             )?
         };
         let merc_per_px = ((hi.x - lo.x) / f64::from(spec.width)).max(1e-9);
-        let zoom = (RES_Z0 / merc_per_px).log2().clamp(0.0, 30.0);
+        let ratio = if spec.pixel_ratio.is_finite() {
+            spec.pixel_ratio.clamp(0.25, 8.0)
+        } else {
+            1.0
+        };
+        let zoom = (RES_Z0 / (merc_per_px * ratio)).log2().clamp(0.0, 30.0);
         // Margin: wide strokes, circles and labels reaching in from outside.
-        let m = merc_per_px * 64.0;
+        let m = merc_per_px * 64.0 * ratio;
         Ok(View {
             crs: spec.crs,
             min_x: x0,
@@ -141,6 +153,7 @@ impl View {
             ),
             zoom,
             merc_per_px,
+            ratio: ratio as f32,
         })
     }
 
@@ -537,7 +550,12 @@ fn ring_centroid(r: &[Coord<f64>]) -> Option<(Coord<f64>, f64)> {
 type LineStyle = (Option<Vec<f32>>, String, String);
 
 /// Draws a batch of features sharing their paint.
-fn flush(pm: &mut Pixmap, batch: Option<(BatchKey, PathBuilder)>, line: Option<&LineStyle>) {
+fn flush(
+    pm: &mut Pixmap,
+    batch: Option<(BatchKey, PathBuilder)>,
+    line: Option<&LineStyle>,
+    ratio: f32,
+) {
     let Some((key, pb)) = batch else { return };
     let Some(path) = pb.finish() else { return };
     let id = Transform::identity();
@@ -547,7 +565,7 @@ fn flush(pm: &mut Pixmap, batch: Option<(BatchKey, PathBuilder)>, line: Option<&
                 pm.fill_path(&path, &paint(c), FillRule::Winding, id, None);
             }
             if let Some(c) = outline {
-                let (w, c) = thin_stroke(1.0, c);
+                let (w, c) = thin_stroke(ratio, c);
                 let s = Stroke {
                     width: w,
                     ..Stroke::default()
@@ -703,7 +721,7 @@ impl Renderer {
                             .map(|c| c.with_opacity(op)),
                     );
                     if batch.as_ref().is_some_and(|(k, _)| *k != key) {
-                        flush(pm, batch.take(), line_style.as_ref());
+                        flush(pm, batch.take(), line_style.as_ref(), fr.view.ratio);
                     }
                     let parts = fr.pixel_parts(f, true);
                     let pb = &mut batch.get_or_insert_with(|| (key, PathBuilder::new())).1;
@@ -716,13 +734,13 @@ impl Renderer {
                     ..
                 } => {
                     let Some(c) = color.color(&cx) else { continue };
-                    let w = width.num(&cx, 1.0).clamp(0.0, 256.0) as f32;
+                    let w = width.num(&cx, 1.0).clamp(0.0, 256.0) as f32 * fr.view.ratio;
                     if w <= 0.0 {
                         continue;
                     }
                     let key = BatchKey::Line(c.with_opacity(opacity.num(&cx, 1.0)), w.to_bits());
                     if batch.as_ref().is_some_and(|(k, _)| *k != key) {
-                        flush(pm, batch.take(), line_style.as_ref());
+                        flush(pm, batch.take(), line_style.as_ref(), fr.view.ratio);
                     }
                     let closed = kind == GeometryKind::Polygon;
                     let parts = fr.pixel_parts(f, closed);
@@ -736,8 +754,8 @@ impl Renderer {
                     stroke_color,
                     stroke_width,
                 } => {
-                    let r = radius.num(&cx, 5.0).clamp(0.0, 256.0) as f32;
-                    let sw = stroke_width.num(&cx, 0.0).clamp(0.0, 64.0) as f32;
+                    let r = radius.num(&cx, 5.0).clamp(0.0, 256.0) as f32 * fr.view.ratio;
+                    let sw = stroke_width.num(&cx, 0.0).clamp(0.0, 64.0) as f32 * fr.view.ratio;
                     let op = opacity.num(&cx, 1.0);
                     let parts = fr.pixel_parts(f, false);
                     for p in parts.iter().flatten().flatten() {
@@ -772,7 +790,7 @@ impl Renderer {
                 Kind::Symbol(sym) => self.draw_label(pm, fr, f, kind, sym, &cx),
             }
         }
-        flush(pm, batch, line_style.as_ref());
+        flush(pm, batch, line_style.as_ref(), fr.view.ratio);
     }
 
     fn draw_label(
@@ -793,7 +811,7 @@ impl Renderer {
         let Some(font) = fr.fonts.pick(&sym.font) else {
             return;
         };
-        let size = sym.size.num(cx, 16.0).clamp(1.0, 128.0) as f32;
+        let size = sym.size.num(cx, 16.0).clamp(1.0, 128.0) as f32 * fr.view.ratio;
         let (w, h) = (fr.view.width as f64, fr.view.height as f64);
         // Anchor point and rotation (radians) in pixels.
         let (anchor, angle, max_len) = match kind {
@@ -880,7 +898,7 @@ impl Renderer {
         };
         ox += sym.offset.0 * size;
         oy += sym.offset.1 * size;
-        let halo = sym.halo_width.num(cx, 0.0).clamp(0.0, 16.0) as f32;
+        let halo = sym.halo_width.num(cx, 0.0).clamp(0.0, 16.0) as f32 * fr.view.ratio;
         // Collision box (axis-aligned bound of the rotated box).
         let (ca, sa) = (angle.cos() as f32, angle.sin() as f32);
         let corners = [(ox, oy), (ox + tw, oy), (ox, oy + th), (ox + tw, oy + th)];
@@ -1201,6 +1219,7 @@ mod tests {
             width: 512,
             height: 512,
             background: None,
+            pixel_ratio: 1.0,
         })
         .unwrap();
         assert!((v.zoom - 10.0).abs() < 1e-9, "{}", v.zoom);
