@@ -15,7 +15,8 @@
 //! * [`store`]: all IO: GeoPackage (gdal) and PostGIS (sqlx), change events.
 //! * [`engine`]: in-memory layers, R-tree, queries, snapshots. No IO, no await.
 //! * [`tiles`]: vector tiles (clip, MVT encoding, cache). No IO, no await.
-//! * [`render`]: label glyphs (and later the WMS map renderer).
+//! * [`render`]: label glyphs, and the WMS map renderer (MapLibre style subset,
+//!   tiny-skia, legends). Reads only font files; never awaits.
 //! * [`ogc`]: WMS, WFS and OGC API – Features: request parsing, capabilities,
 //!   GML/XML writing, filters. No IO, no await (http wires them).
 //! * [`seed`]: `geoplan seed`, tiles rendered into PMTiles / MBTiles archives.

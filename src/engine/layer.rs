@@ -287,7 +287,7 @@ impl Layer {
         let pyramid = updated.unwrap_or_else(|| {
             Pyramid::build(
                 src.parts,
-                &src.live,
+                src.live,
                 src.minzoom,
                 src.detail_zoom,
                 src.merge_by,

@@ -321,9 +321,11 @@ mod tests {
         assert_eq!(first, vec![1, 3, 4]);
     }
 
+    type DumpedFeature = (generalize::Block, i64, Vec<Coord<f64>>);
+
     /// Every level of `l`'s pyramid as (block, fid of the attribute row,
     /// coordinates) in storage order.
-    fn pyramid_dump(l: &Layer) -> Vec<(u8, Vec<(generalize::Block, i64, Vec<Coord<f64>>)>)> {
+    fn pyramid_dump(l: &Layer) -> Vec<(u8, Vec<DumpedFeature>)> {
         (0..l.meta.detail_zoom)
             .filter_map(|z| {
                 let lv = l.pyramid.level(z)?;
@@ -428,9 +430,7 @@ mod tests {
                         .zip(w)
                         .position(|(x, y)| x != y)
                         .unwrap_or(a.len().min(w.len()));
-                    let show = |v: &Vec<(generalize::Block, i64, Vec<Coord<f64>>)>| {
-                        v.get(i).map(|(b, f, c)| (*b, *f, c.len()))
-                    };
+                    let show = |v: &Vec<DumpedFeature>| v.get(i).map(|(b, f, c)| (*b, *f, c.len()));
                     panic!(
                         "round {k}: z{z} differs from a fresh build at feature {i} of {}/{}: {:?} vs {:?}",
                         a.len(),

@@ -11,6 +11,7 @@ pub mod state;
 pub mod tiles;
 pub mod web;
 pub mod wfs;
+pub mod wms;
 
 use crate::crs::Crs;
 use crate::engine::Layer;
@@ -53,6 +54,7 @@ pub fn app(state: AppState) -> Router {
         .route("/styles/{file}", get(web::style))
         .route("/fonts/{stack}/{file}", get(web::glyphs))
         .route("/wfs", get(wfs::get).post(wfs::post))
+        .route("/wms", get(wms::get))
         .route_service(
             "/",
             tower_http::services::ServeFile::new(state.config.web.dir.join("index.html")),

@@ -1,0 +1,311 @@
+//! GetFeatureInfo answers: text/plain, text/html (every value escaped),
+//! application/json (GeoJSON, geometry in the request CRS, x/y order) and
+//! application/vnd.ogc.gml (a GML 2 feature collection, as GeoServer and
+//! MapServer answer and QGIS reads). Attribute text is written as stored
+//! (NFC UTF-8), so Vietnamese arrives intact.
+
+use super::wms::{published_fields, xml_escape, Env};
+use crate::crs::{self, Crs, WEB_MERCATOR};
+use crate::engine::{FeatureRef, Layer};
+use crate::model::{GeometryKind, ValueRef};
+use geo_types::Coord;
+use std::fmt::Write;
+use std::sync::Arc;
+
+/// Features found per queried layer.
+pub type Hits = [(Arc<Layer>, Vec<FeatureRef>)];
+
+fn value_text(v: ValueRef<'_>) -> String {
+    match v {
+        ValueRef::Null => String::new(),
+        ValueRef::Bool(b) => b.to_string(),
+        ValueRef::Int(i) => i.to_string(),
+        ValueRef::Real(r) => r.to_string(),
+        ValueRef::Text(t) => t.to_owned(),
+    }
+}
+
+fn value_json(v: ValueRef<'_>) -> serde_json::Value {
+    match v {
+        ValueRef::Null => serde_json::Value::Null,
+        ValueRef::Bool(b) => b.into(),
+        ValueRef::Int(i) => i.into(),
+        ValueRef::Real(r) => serde_json::Number::from_f64(r)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null),
+        ValueRef::Text(t) => t.into(),
+    }
+}
+
+/// Rings of a feature's parts in `crs` (x = east / longitude).
+fn rings_in(l: &Layer, r: FeatureRef, c: Crs) -> Vec<Vec<Vec<Coord<f64>>>> {
+    let data = l.data(r.part);
+    data.geometry
+        .parts(r.row as usize)
+        .map(|rings| {
+            rings
+                .filter_map(|ring| {
+                    let mut v = ring.to_vec();
+                    crs::transform(WEB_MERCATOR, c, &mut v).ok().map(|_| v)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn decimals(c: Crs) -> usize {
+    if c.is_geographic() {
+        8
+    } else {
+        3
+    }
+}
+
+fn geojson_geometry(l: &Layer, r: FeatureRef, c: Crs) -> serde_json::Value {
+    let d = decimals(c);
+    let pos = |p: &Coord<f64>| {
+        let r = |x: f64| {
+            let s = format!("{x:.d$}");
+            serde_json::from_str::<serde_json::Value>(&s).unwrap_or(serde_json::Value::Null)
+        };
+        serde_json::Value::Array(vec![r(p.x), r(p.y)])
+    };
+    let parts = rings_in(l, r, c);
+    let ty = l.geometry_type();
+    let multi = ty.is_multi() || parts.len() > 1;
+    let ring = |rg: &Vec<Coord<f64>>| serde_json::Value::Array(rg.iter().map(pos).collect());
+    let (name, coords) = match ty.kind() {
+        GeometryKind::Point => {
+            let pts: Vec<_> = parts
+                .iter()
+                .filter_map(|p| p.first().and_then(|r| r.first()).map(pos))
+                .collect();
+            if multi {
+                ("MultiPoint", serde_json::Value::Array(pts))
+            } else {
+                (
+                    "Point",
+                    pts.into_iter().next().unwrap_or(serde_json::Value::Null),
+                )
+            }
+        }
+        GeometryKind::Line => {
+            let ls: Vec<_> = parts.iter().filter_map(|p| p.first().map(ring)).collect();
+            if multi {
+                ("MultiLineString", serde_json::Value::Array(ls))
+            } else {
+                (
+                    "LineString",
+                    ls.into_iter().next().unwrap_or(serde_json::Value::Null),
+                )
+            }
+        }
+        GeometryKind::Polygon => {
+            let ps: Vec<_> = parts
+                .iter()
+                .map(|p| serde_json::Value::Array(p.iter().map(ring).collect()))
+                .collect();
+            if multi {
+                ("MultiPolygon", serde_json::Value::Array(ps))
+            } else {
+                (
+                    "Polygon",
+                    ps.into_iter().next().unwrap_or(serde_json::Value::Null),
+                )
+            }
+        }
+    };
+    if parts.is_empty() {
+        return serde_json::Value::Null;
+    }
+    serde_json::json!({"type": name, "coordinates": coords})
+}
+
+fn gml2_geometry(out: &mut String, l: &Layer, r: FeatureRef, c: Crs) {
+    let d = decimals(c);
+    let srs = format!("EPSG:{}", c.epsg());
+    let coords = |ring: &[Coord<f64>]| -> String {
+        let mut s = String::new();
+        for (i, p) in ring.iter().enumerate() {
+            if i > 0 {
+                s.push(' ');
+            }
+            let _ = write!(s, "{:.d$},{:.d$}", p.x, p.y);
+        }
+        format!("<gml:coordinates decimal=\".\" cs=\",\" ts=\" \">{s}</gml:coordinates>")
+    };
+    let parts = rings_in(l, r, c);
+    if parts.is_empty() {
+        return;
+    }
+    let kind = l.geometry_type().kind();
+    let (multi, member, single) = match kind {
+        GeometryKind::Point => ("MultiPoint", "pointMember", "Point"),
+        GeometryKind::Line => ("MultiLineString", "lineStringMember", "LineString"),
+        GeometryKind::Polygon => ("MultiPolygon", "polygonMember", "Polygon"),
+    };
+    let one = |rings: &Vec<Vec<Coord<f64>>>, srs_attr: &str| -> String {
+        match kind {
+            GeometryKind::Point | GeometryKind::Line => format!(
+                "<gml:{single}{srs_attr}>{}</gml:{single}>",
+                rings.first().map(|r| coords(r)).unwrap_or_default()
+            ),
+            GeometryKind::Polygon => {
+                let mut s = format!("<gml:Polygon{srs_attr}>");
+                for (i, ring) in rings.iter().enumerate() {
+                    let tag = if i == 0 {
+                        "outerBoundaryIs"
+                    } else {
+                        "innerBoundaryIs"
+                    };
+                    let _ = write!(
+                        s,
+                        "<gml:{tag}><gml:LinearRing>{}</gml:LinearRing></gml:{tag}>",
+                        coords(ring)
+                    );
+                }
+                s.push_str("</gml:Polygon>");
+                s
+            }
+        }
+    };
+    let srs_attr = format!(" srsName=\"{srs}\"");
+    if parts.len() == 1 && !l.geometry_type().is_multi() {
+        out.push_str(&one(&parts[0], &srs_attr));
+    } else {
+        let _ = write!(out, "<gml:{multi}{srs_attr}>");
+        for p in &parts {
+            let _ = write!(out, "<gml:{member}>{}</gml:{member}>", one(p, ""));
+        }
+        let _ = write!(out, "</gml:{multi}>");
+    }
+}
+
+/// The answer body in `format` (one of the offered info formats).
+pub fn write(format: &str, hits: &Hits, c: Crs, env: &Env<'_>) -> String {
+    let mut o = String::new();
+    match format {
+        "text/html" => {
+            o.push_str("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>GetFeatureInfo</title></head><body>\n");
+            for (l, feats) in hits {
+                let title = if l.meta.title.is_empty() {
+                    &l.id
+                } else {
+                    &l.meta.title
+                };
+                let fields = published_fields(l);
+                let _ = writeln!(
+                    o,
+                    "<table class=\"featureInfo\" data-layer=\"{}\"><caption>{}</caption>",
+                    xml_escape(&l.id),
+                    xml_escape(title)
+                );
+                o.push_str("<tr><th>fid</th>");
+                for &i in &fields {
+                    let _ = write!(o, "<th>{}</th>", xml_escape(&l.fields()[i].name));
+                }
+                o.push_str("</tr>\n");
+                for r in feats {
+                    let data = l.data(r.part);
+                    let _ = write!(o, "<tr><td>{}</td>", r.fid);
+                    for &i in &fields {
+                        let _ = write!(
+                            o,
+                            "<td>{}</td>",
+                            xml_escape(&value_text(data.value(r.row as usize, i)))
+                        );
+                    }
+                    o.push_str("</tr>\n");
+                }
+                o.push_str("</table>\n");
+            }
+            o.push_str("</body></html>\n");
+        }
+        "application/json" => {
+            let mut features = Vec::new();
+            for (l, feats) in hits {
+                let fields = published_fields(l);
+                for r in feats {
+                    let data = l.data(r.part);
+                    let mut props = serde_json::Map::new();
+                    for &i in &fields {
+                        props.insert(
+                            l.fields()[i].name.clone(),
+                            value_json(data.value(r.row as usize, i)),
+                        );
+                    }
+                    features.push(serde_json::json!({
+                        "type": "Feature",
+                        "id": format!("{}.{}", l.id, r.fid),
+                        "layer": l.id,
+                        "properties": props,
+                        "geometry": geojson_geometry(l, *r, c),
+                    }));
+                }
+            }
+            let doc = serde_json::json!({
+                "type": "FeatureCollection",
+                "crs": {"type": "name", "properties": {"name": format!("EPSG:{}", c.epsg())}},
+                "features": features,
+            });
+            o = doc.to_string();
+        }
+        "application/vnd.ogc.gml" => {
+            let ns = &env.config.ogc.namespace_uri;
+            let prefix = &env.config.ogc.prefix;
+            let _ = writeln!(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+            let _ = writeln!(
+                o,
+                "<wfs:FeatureCollection xmlns:wfs=\"http://www.opengis.net/wfs\" xmlns:gml=\"http://www.opengis.net/gml\" xmlns:{prefix}=\"{}\">",
+                xml_escape(ns)
+            );
+            for (l, feats) in hits {
+                let fields = published_fields(l);
+                for r in feats {
+                    let data = l.data(r.part);
+                    let _ = write!(
+                        o,
+                        "  <gml:featureMember><{prefix}:{id} fid=\"{id}.{fid}\">",
+                        id = l.id,
+                        fid = r.fid
+                    );
+                    let _ = write!(o, "<{prefix}:geometry>");
+                    gml2_geometry(&mut o, l, *r, c);
+                    let _ = write!(o, "</{prefix}:geometry>");
+                    for &i in &fields {
+                        let name = &l.fields()[i].name;
+                        let _ = write!(
+                            o,
+                            "<{prefix}:{name}>{}</{prefix}:{name}>",
+                            xml_escape(&value_text(data.value(r.row as usize, i)))
+                        );
+                    }
+                    let _ = writeln!(o, "</{prefix}:{}></gml:featureMember>", l.id);
+                }
+            }
+            o.push_str("</wfs:FeatureCollection>\n");
+        }
+        _ => {
+            for (l, feats) in hits {
+                let fields = published_fields(l);
+                let _ = writeln!(o, "Layer '{}'", l.id);
+                if feats.is_empty() {
+                    o.push_str("  no feature found\n");
+                }
+                for r in feats {
+                    let data = l.data(r.part);
+                    let _ = writeln!(o, "  Feature {}:", r.fid);
+                    for &i in &fields {
+                        let _ = writeln!(
+                            o,
+                            "    {} = '{}'",
+                            l.fields()[i].name,
+                            value_text(data.value(r.row as usize, i))
+                        );
+                    }
+                }
+            }
+        }
+    }
+    o
+}
