@@ -1,9 +1,10 @@
 //! The embedded store: a GeoPackage file read and written through GDAL.
 //!
 //! Every call opens the file afresh (GDAL datasets are not `Sync`), so the
-//! store is a path and can be cloned into blocking tasks. Writes go to a
-//! temporary file beside the target that is renamed over it only once every
-//! layer is written: a failed write leaves the old file untouched.
+//! store is a path and can be cloned into blocking tasks. Whole files are
+//! written to a temporary file beside the target that is renamed over it
+//! only once every layer is written: a failed write leaves the old file
+//! untouched. Edits (WFS-T) go into the file in one SQLite transaction.
 
 use super::StoreError;
 use crate::model::{
