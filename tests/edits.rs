@@ -708,6 +708,7 @@ async fn layers_not_listed_as_editable_are_refused_and_a_failed_commit_changes_n
         matches!(&e, CommitError::NotEditable(l) if l == "pois"),
         "{e}"
     );
+    assert!(e.is_client_error());
     // An unpublished layer is not editable even when listed.
     let mut cfg = editable_config();
     cfg.ogc.editable.push("roads".into());
@@ -735,6 +736,7 @@ async fn layers_not_listed_as_editable_are_refused_and_a_failed_commit_changes_n
         ),
         "{e}"
     );
+    assert!(e.is_client_error());
     assert_eq!(fingerprint(&state.store).await, before);
     assert_eq!(state.engine.snapshot().version, version);
     let (s, _) = get(&state, &format!("/layers/parcels/features/{p}")).await;
@@ -936,6 +938,30 @@ async fn editors_authenticate_with_hashes_from_hash_password_and_every_failure_i
         !body.contains("nguyen") && !body.contains("minh") && !body.contains(password),
         "{body}"
     );
+
+    // As an extractor: a handler taking an Editor runs only for editors.
+    let router = axum::Router::new()
+        .route(
+            "/edit",
+            axum::routing::post(|e: auth::Editor| async move { e.name }),
+        )
+        .with_state(state.clone());
+    let call = |h: Option<String>| {
+        let mut r = Request::post("/edit");
+        if let Some(h) = h {
+            r = r.header(header::AUTHORIZATION, h);
+        }
+        router.clone().oneshot(r.body(Body::empty()).unwrap())
+    };
+    let res = call(Some(format!("Bearer {key}"))).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], b"qgis-sync");
+    for h in [None, Some("Bearer nope".to_owned())] {
+        let res = call(h).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert!(res.headers().contains_key(header::WWW_AUTHENTICATE));
+    }
 
     // No users and no keys: no one edits.
     let nobody = AppState::new(gpkg_copy().1, editable_config());

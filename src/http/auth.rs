@@ -248,6 +248,19 @@ pub async fn require_editor(state: &AppState, headers: &HeaderMap) -> Result<Edi
     r
 }
 
+/// `Editor` as an axum extractor: a handler taking an `Editor` runs only
+/// for authenticated editors; others get the 401 of [`AuthError`].
+impl axum::extract::FromRequestParts<AppState> for Editor {
+    type Rejection = AuthError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        require_editor(state, &parts.headers).await
+    }
+}
+
 enum Credentials {
     Basic { user: String, password: String },
     Bearer(String),

@@ -57,6 +57,17 @@ pub enum CommitError {
     Store(#[from] StoreError),
 }
 
+impl CommitError {
+    /// True when the request caused the error (answer 4xx and show the
+    /// message); false for a store failure (answer 5xx, log the message).
+    pub fn is_client_error(&self) -> bool {
+        match self {
+            CommitError::NotEditable(_) => true,
+            CommitError::Store(e) => e.is_client_error(),
+        }
+    }
+}
+
 impl AppState {
     /// State over a store, with an empty engine.
     pub fn new(store: Store, config: Config) -> AppState {
@@ -128,6 +139,13 @@ impl AppState {
         }
         let _one_at_a_time = self.edits.lock().await;
         let written = self.store.write(edits).await?;
+        tracing::info!(
+            inserted = written.total_inserted(),
+            updated = written.total_updated(),
+            deleted = written.total_deleted(),
+            "edit committed to {}",
+            self.store.describe()
+        );
         let mut by_layer: std::collections::BTreeMap<&str, Vec<i64>> = Default::default();
         for l in &written.layers {
             by_layer.entry(&l.layer).or_default().extend(l.fids());
