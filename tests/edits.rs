@@ -986,3 +986,53 @@ async fn editors_authenticate_with_hashes_from_hash_password_and_every_failure_i
         .to_string()
         .contains("old"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_commits_all_land_in_the_store_and_the_engine() {
+    let (_dir, store) = gpkg_copy();
+    let parcels = store.read_layer("parcels").await.unwrap();
+    let state = AppState::new(store, editable_config());
+    state.load_all().await.unwrap();
+    // Each commit re-reads its fids and swaps in a layer built from the
+    // snapshot it saw: unserialised, a later swap would drop an earlier
+    // edit from the engine.
+    let fids: Vec<i64> = (0..12).map(|i| parcels.fids[100 + 37 * i]).collect();
+    let tasks: Vec<_> = fids
+        .iter()
+        .map(|&fid| {
+            let state = state.clone();
+            tokio::spawn(async move {
+                state
+                    .commit(&one(
+                        "parcels",
+                        Edit {
+                            updates: vec![FeatureUpdate {
+                                fid,
+                                geometry: None,
+                                values: vec![(
+                                    "certificate_number".into(),
+                                    text(&format!("CS-{fid}")),
+                                )],
+                            }],
+                            ..Edit::default()
+                        },
+                    ))
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let stored = state.store.read_features("parcels", &fids).await.unwrap();
+    for (fid, row) in fids.iter().zip(&stored) {
+        let want = format!("CS-{fid}");
+        assert_eq!(value(&parcels, row, "certificate_number"), &text(&want));
+        let (_, j) = get(&state, &format!("/layers/parcels/features/{fid}")).await;
+        assert_eq!(
+            j["properties"]["certificate_number"],
+            want.as_str(),
+            "fid {fid}"
+        );
+    }
+}

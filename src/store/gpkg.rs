@@ -44,6 +44,11 @@ impl GpkgStore {
         }
     }
 
+    /// A GDAL error with GDAL's own last message, which says why.
+    fn gdal_err(&self, e: gdal::errors::GdalError) -> StoreError {
+        self.err(format!("{e}: {}", last_gdal_error()))
+    }
+
     fn dataset(&self) -> Result<Dataset, StoreError> {
         Dataset::open_ex(
             &self.path,
@@ -248,7 +253,7 @@ impl GpkgStore {
             plans.push((e.layer.as_str(), inserts, updates, deletes));
         }
 
-        let txn = ds.start_transaction().map_err(|e| self.err(e))?;
+        let txn = ds.start_transaction().map_err(|e| self.gdal_err(e))?;
         let mut result = WriteResult::default();
         for (name, inserts, updates, deletes) in &plans {
             let layer = txn
@@ -262,7 +267,7 @@ impl GpkgStore {
             for row in inserts {
                 let mut feat = Feature::new(defn).map_err(|e| self.err(e))?;
                 self.set_row(&mut feat, row)?;
-                feat.create(&layer).map_err(|e| self.err(e))?;
+                feat.create(&layer).map_err(|e| self.gdal_err(e))?;
                 let fid = feat
                     .fid()
                     .ok_or_else(|| self.err("GDAL gave the new feature no fid"))?;
@@ -283,7 +288,12 @@ impl GpkgStore {
                 match rv {
                     gdal_sys::OGRErr::OGRERR_NONE => {}
                     gdal_sys::OGRErr::NON_EXISTING_FEATURE => return Err(missing()),
-                    _ => return Err(self.err(format!("cannot update feature {fid} of {name}"))),
+                    _ => {
+                        return Err(self.err(format!(
+                            "cannot update feature {fid} of {name}: {}",
+                            last_gdal_error()
+                        )))
+                    }
                 }
                 written.updated.push(*fid);
             }
@@ -298,13 +308,18 @@ impl GpkgStore {
                             fid: *fid,
                         })
                     }
-                    _ => return Err(self.err(format!("cannot delete feature {fid} of {name}"))),
+                    _ => {
+                        return Err(self.err(format!(
+                            "cannot delete feature {fid} of {name}: {}",
+                            last_gdal_error()
+                        )))
+                    }
                 }
                 written.deleted.push(*fid);
             }
             result.layers.push(written);
         }
-        txn.commit().map_err(|e| self.err(e))?;
+        txn.commit().map_err(|e| self.gdal_err(e))?;
         Ok(result)
     }
 
@@ -443,6 +458,20 @@ impl GpkgStore {
         }
         progress(done);
         Ok(())
+    }
+}
+
+/// GDAL's last error message on this thread (the OGR error codes alone say
+/// little: "failure").
+fn last_gdal_error() -> String {
+    // SAFETY: CPLGetLastErrorMsg returns a thread-local string, valid until
+    // the next GDAL call on this thread; it is copied at once.
+    unsafe {
+        let p = gdal_sys::CPLGetLastErrorMsg();
+        if p.is_null() {
+            return String::new();
+        }
+        std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
     }
 }
 
