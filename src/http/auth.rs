@@ -161,6 +161,11 @@ impl Auth {
             }
             auth.users.push((name.clone(), hash.clone()));
         }
+        if !auth.users.is_empty() {
+            // Made now, so that the first unknown user costs no more than
+            // the next.
+            auth.decoy();
+        }
         for (name, hash) in &ogc.api_keys {
             let digest =
                 parse_key_hash(hash).ok_or_else(|| AuthConfigError::BadKeyHash(name.clone()))?;

@@ -1,7 +1,8 @@
 //! All IO with the systems of record: the embedded GeoPackage (through
 //! `gdal`) and PostGIS (through `sqlx`), plus the change events PostGIS
-//! sends. Stores hand the engine owned [`LayerData`] in the layer's own CRS;
-//! they never hold engine state and never serve requests.
+//! sends. Stores hand the engine owned [`LayerData`] in the layer's own CRS,
+//! and write edits ([`LayerEdit`]) all-or-nothing in one transaction; they
+//! never hold engine state and never serve requests.
 
 pub mod archive;
 pub mod gpkg;
