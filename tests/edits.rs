@@ -365,6 +365,14 @@ async fn a_failing_write_changes_nothing(store: &Store) {
             "owner",
         ),
         (
+            "a field name made to break out of SQL",
+            update(
+                vec![("address\" = 'x', \"land_use_code".into(), text("x"))],
+                None,
+            ),
+            "address",
+        ),
+        (
             "a point in a polygon layer",
             Edit {
                 inserts: vec![NewFeature {
@@ -386,6 +394,15 @@ async fn a_failing_write_changes_nothing(store: &Store) {
         assert!(e.is_client_error(), "{case}: {e}");
         assert!(e.to_string().contains(named), "{case}: {e}");
     }
+    // A layer name is looked up, never put into a statement as given.
+    let hostile = "parcels\"; DELETE FROM geoplan.\"pois";
+    let mut w = write(Edit::default());
+    w[3].layer = hostile.into();
+    let e = store.write(&w).await.unwrap_err();
+    assert!(
+        matches!(&e, StoreError::UnknownLayer(l) if l == hostile),
+        "{e}"
+    );
     assert_eq!(fingerprint(store).await, before);
 }
 
