@@ -1053,3 +1053,40 @@ async fn concurrent_commits_all_land_in_the_store_and_the_engine() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_whose_request_is_dropped_halfway_still_reaches_the_engine() {
+    let (_dir, store) = gpkg_copy();
+    let parcels = store.read_layer("parcels").await.unwrap();
+    let state = AppState::new(store, editable_config());
+    state.load_all().await.unwrap();
+    let fid = parcels.fids[42];
+    let edit = one(
+        "parcels",
+        Edit {
+            updates: vec![FeatureUpdate {
+                fid,
+                geometry: None,
+                values: vec![("land_use_code".into(), text("TON"))],
+            }],
+            ..Edit::default()
+        },
+    );
+    // Polled once, then dropped, as when a client hangs up mid-request.
+    let dropped = tokio::time::timeout(Duration::from_micros(1), state.commit(&edit)).await;
+    assert!(dropped.is_err(), "the commit finished within a microsecond");
+    let t = Instant::now();
+    loop {
+        let (_, j) = get(&state, &format!("/layers/parcels/features/{fid}")).await;
+        if j["properties"]["land_use_code"] == "TON" {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the committed edit never reached the engine"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stored = state.store.read_features("parcels", &[fid]).await.unwrap();
+    assert_eq!(value(&parcels, &stored[0], "land_use_code"), &text("TON"));
+}

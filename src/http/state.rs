@@ -132,11 +132,21 @@ impl AppState {
     /// Every layer must be [`AppState::editable`], else nothing is written.
     /// A store error means nothing was written. Once the store has
     /// committed, the result is `Ok` even if the engine update fails (it
-    /// is logged, and the layer reloaded whole).
+    /// is logged, and the layer reloaded whole). The work runs to its end
+    /// even when the returned future is dropped.
     pub async fn commit(&self, edits: &[LayerEdit]) -> Result<WriteResult, CommitError> {
         if let Some(e) = edits.iter().find(|e| !self.editable(&e.layer)) {
             return Err(CommitError::NotEditable(e.layer.clone()));
         }
+        // On a task of its own: a request dropped halfway (client gone,
+        // timeout) must not leave a committed edit out of the engine.
+        let (state, edits) = (self.clone(), edits.to_vec());
+        tokio::spawn(async move { state.commit_now(&edits).await })
+            .await
+            .map_err(|e| StoreError::Invalid(format!("the commit task failed: {e}")))?
+    }
+
+    async fn commit_now(&self, edits: &[LayerEdit]) -> Result<WriteResult, CommitError> {
         let _one_at_a_time = self.edits.lock().await;
         let written = self.store.write(edits).await?;
         tracing::info!(
