@@ -147,6 +147,7 @@ fn one(layer: &str, edit: Edit) -> Vec<LayerEdit> {
 /// reads everything back.
 async fn insert_update_delete_round_trip(store: &Store) {
     let parcels = store.read_layer("parcels").await.unwrap();
+    let admin = store.read_layer("admin_units").await.unwrap();
     let pois_before = store.read_layer("pois").await.unwrap().len();
     let max_fid = *parcels.fids.last().unwrap();
     let (edited, gone) = (parcels.fids[10], parcels.fids[11]);
@@ -210,9 +211,45 @@ async fn insert_update_delete_round_trip(store: &Store) {
                     ..Edit::default()
                 },
             },
+            LayerEdit {
+                layer: "admin_units".into(),
+                edit: Edit {
+                    updates: vec![FeatureUpdate {
+                        fid: admin.fids[0],
+                        // A Polygon into a MultiPolygon layer.
+                        geometry: Some(Some(square(x, y, 1000.0))),
+                        values: vec![
+                            ("valid_from".into(), text("2025-07-01")),
+                            ("valid_to".into(), Value::Null),
+                            ("name".into(), text("Phường Hội An Tây")),
+                        ],
+                    }],
+                    ..Edit::default()
+                },
+            },
         ];
     let r = store.write(&edits).await.unwrap();
-    assert_eq!(r.layers.len(), 2);
+    assert_eq!(r.layers.len(), 3);
+    let unit = &store
+        .read_features("admin_units", &[admin.fids[0]])
+        .await
+        .unwrap()[0];
+    assert_eq!(
+        unit.geometry,
+        Some(Geometry::MultiPolygon(MultiPolygon(vec![
+            match square(x, y, 1000.0) {
+                Geometry::Polygon(p) => p,
+                _ => unreachable!(),
+            }
+        ])))
+    );
+    assert_eq!(value(&admin, unit, "valid_from"), &text("2025-07-01"));
+    assert_eq!(value(&admin, unit, "valid_to"), &Value::Null);
+    assert_eq!(value(&admin, unit, "name"), &text("Phường Hội An Tây"));
+    assert_eq!(
+        value(&admin, unit, "code"),
+        value(&admin, &admin.row(0), "code")
+    );
     let new = &r.layers[0].inserted;
     assert_eq!(new.len(), 2);
     assert!(new[0] > max_fid && new[1] > new[0], "new fids: {new:?}");
@@ -221,7 +258,7 @@ async fn insert_update_delete_round_trip(store: &Store) {
     assert_eq!(r.layers[1].inserted.len(), 1);
     assert_eq!(
         (r.total_inserted(), r.total_updated(), r.total_deleted()),
-        (3, 1, 1)
+        (3, 2, 1)
     );
 
     let back = store
