@@ -198,16 +198,17 @@ impl Auth {
             },
             Credentials::Basic { user, password } => {
                 let known = self.users.iter().find(|(u, _)| *u == user);
-                let hash = match known {
-                    Some((_, h)) => h.clone(),
-                    None => self.decoy().to_owned(),
-                };
+                let hash = known.map(|(_, h)| h.clone());
+                let decoy = self.decoy.clone();
                 let Ok(_permit) = self.verifying.acquire().await else {
                     return fail(AuthFailure::Rejected);
                 };
-                let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-                    .await
-                    .unwrap_or(false);
+                let ok = tokio::task::spawn_blocking(move || {
+                    let hash = hash.as_deref().unwrap_or_else(|| make_decoy(&decoy));
+                    verify_password(&password, hash)
+                })
+                .await
+                .unwrap_or(false);
                 if ok && known.is_some() {
                     Ok(Editor {
                         name: user,
@@ -234,12 +235,17 @@ impl Auth {
     }
 
     fn decoy(&self) -> &str {
-        self.decoy.get_or_init(|| {
-            let mut pw = [0u8; 16];
-            OsRng.fill_bytes(&mut pw);
-            hash_password(&hex(&pw)).unwrap_or_default()
-        })
+        make_decoy(&self.decoy)
     }
+}
+
+/// The decoy hash, made on first use: of a random password no one knows.
+fn make_decoy(decoy: &OnceLock<String>) -> &str {
+    decoy.get_or_init(|| {
+        let mut pw = [0u8; 16];
+        OsRng.fill_bytes(&mut pw);
+        hash_password(&hex(&pw)).unwrap_or_default()
+    })
 }
 
 /// Checks the `Authorization` header against the server's editors: the
