@@ -57,13 +57,17 @@ pub struct OgcConfig {
     pub namespace_uri: String,
     /// WFS `CountDefault` and the page size when a GetFeature names none.
     pub wfs_count_default: usize,
-    /// Layers that WFS-T may edit (empty: none).
+    /// Layers that WFS-T may edit (empty: none). Reading stays open to
+    /// all; writing needs a user or an API key below.
     pub editable: Vec<String>,
-    /// Users allowed to edit (HTTP Basic): name → hash of the password
-    /// (format decided by `http::auth`; never the password itself).
+    /// Users allowed to edit (HTTP Basic): name → Argon2id hash of the
+    /// password as a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`), never
+    /// the password itself. `geoplan hash-password` makes one.
     pub users: BTreeMap<String, String>,
-    /// Bearer API keys allowed to edit, as hashes (never the keys).
-    pub api_keys: Vec<String>,
+    /// API keys allowed to edit (`Authorization: Bearer <key>`): a name
+    /// for logs → `sha256:<64 hex digits>` of the key, never the key.
+    /// `geoplan hash-password --new-api-key` makes a key and its hash.
+    pub api_keys: BTreeMap<String, String>,
 }
 
 impl Default for OgcConfig {
@@ -76,7 +80,7 @@ impl Default for OgcConfig {
             wfs_count_default: 1000,
             editable: Vec::new(),
             users: BTreeMap::new(),
-            api_keys: Vec::new(),
+            api_keys: BTreeMap::new(),
         }
     }
 }

@@ -79,6 +79,19 @@ enum Cmd {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Print a hash to paste into geoplan.toml: of a password, for
+    /// [ogc.users] (Argon2id), or of an API key, for [ogc.api_keys]
+    /// (sha256:…). The secret is read from standard input (one line), so it
+    /// stays out of the shell history and the process list.
+    HashPassword {
+        /// Hash an API key instead of a password.
+        #[arg(long, conflicts_with = "new_api_key")]
+        api_key: bool,
+        /// Make a new random API key and print it, then its hash (nothing
+        /// is read).
+        #[arg(long)]
+        new_api_key: bool,
+    },
     /// Copy every layer of a GeoPackage into PostGIS, in one transaction.
     Load {
         /// Source GeoPackage.
@@ -228,6 +241,28 @@ async fn main() -> Result<()> {
             );
             Ok(())
         }
+        Cmd::HashPassword {
+            api_key,
+            new_api_key,
+        } => {
+            use geoplan::http::auth;
+            if new_api_key {
+                let key = auth::new_api_key();
+                println!("key:  {key}");
+                println!("hash: {}", auth::hash_api_key(&key));
+                return Ok(());
+            }
+            let secret = read_secret(if api_key { "API key" } else { "Password" })?;
+            if api_key {
+                println!("{}", auth::hash_api_key(&secret));
+            } else {
+                println!(
+                    "{}",
+                    auth::hash_password(&secret).map_err(anyhow::Error::msg)?
+                );
+            }
+            Ok(())
+        }
         Cmd::Migrate { database_url: u } => {
             let pg = PostgisStore::connect(&database_url(&cfg, u)?).await?;
             pg.migrate().await?;
@@ -260,6 +295,24 @@ async fn main() -> Result<()> {
     }
 }
 
+/// One line from standard input, without its line ending; a prompt on
+/// standard error when a person is typing.
+fn read_secret(what: &str) -> Result<String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if std::io::stdin().is_terminal() {
+        eprint!("{what} (shown as typed): ");
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let secret = line.trim_end_matches(['\n', '\r']).to_owned();
+    anyhow::ensure!(
+        !secret.is_empty(),
+        "{what}: nothing was given on standard input"
+    );
+    Ok(secret)
+}
+
 /// The configured store: PostGIS when a database URL is set, else the
 /// GeoPackage.
 async fn open_store(cfg: &Config) -> Result<Store> {
@@ -275,6 +328,13 @@ async fn open_store(cfg: &Config) -> Result<Store> {
 }
 
 async fn serve(cfg: Config) -> Result<()> {
+    // A hash that can never match is a configuration error, not a 401 later.
+    let auth = geoplan::http::auth::Auth::from_config(&cfg.ogc)?;
+    if !cfg.ogc.editable.is_empty() && auth.is_empty() {
+        tracing::warn!(
+            "ogc.editable lists layers but no ogc.users or ogc.api_keys: no one can edit"
+        );
+    }
     let store = open_store(&cfg).await?;
     let listen = cfg.listen.clone();
     let public = cfg.public_url();

@@ -3,6 +3,7 @@
 //! snapshot and do their CPU work on the blocking pool; they never touch
 //! the store except for `/ready`.
 
+pub mod auth;
 pub mod error;
 pub mod features;
 pub mod geojson;
@@ -24,7 +25,7 @@ pub use error::ApiError;
 // Moved to `features` (shared with OGC API – Features); reachable here as before.
 pub(crate) use features::{base_url, extent_crs84, features_request, find_layer, published_fields};
 use serde_json::json;
-pub use state::AppState;
+pub use state::{AppState, CommitError};
 use std::time::Duration;
 
 /// The application router.

@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::engine::{Engine, Layer, LayerMeta};
+use crate::model::{LayerEdit, WriteResult};
 use crate::render::glyphs::Glyphs;
 use crate::store::archive::PmTilesSource;
 use crate::store::tiledisk::DiskTiles;
@@ -37,6 +38,34 @@ pub struct AppState {
     /// The optional disk tile cache (opened, and emptied, by
     /// [`AppState::load_all`]).
     pub disk: Arc<arc_swap::ArcSwapOption<DiskTiles>>,
+    /// Who may edit: the users and API keys of `[ogc]`, hashes parsed.
+    pub auth: Arc<super::auth::Auth>,
+    /// Held while a change reaches the engine (a commit, from its store
+    /// write to its engine update, or a PostGIS change event), so that two
+    /// never interleave their re-reads and engine updates.
+    edits: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Why [`AppState::commit`] wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    /// The layer is not listed in `ogc.editable` (or not published).
+    #[error("layer {0} is not editable")]
+    NotEditable(String),
+    /// The store refused the write; see [`StoreError::is_client_error`].
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl CommitError {
+    /// True when the request caused the error (answer 4xx and show the
+    /// message); false for a store failure (answer 5xx, log the message).
+    pub fn is_client_error(&self) -> bool {
+        match self {
+            CommitError::NotEditable(_) => true,
+            CommitError::Store(e) => e.is_client_error(),
+        }
+    }
 }
 
 impl AppState {
@@ -48,7 +77,15 @@ impl AppState {
         ));
         let styles = Arc::new(super::web::load_styles(&config.web.styles_dir));
         let glyphs = Arc::new(Glyphs::load(&config.web.fonts_dir));
+        let auth = super::auth::Auth::from_config(&config.ogc).unwrap_or_else(|e| {
+            // `serve` checks this before it gets here; elsewhere, refuse
+            // every editor rather than start with a half-read list.
+            tracing::error!("editing is disabled: {e}");
+            super::auth::Auth::default()
+        });
         AppState {
+            auth: Arc::new(auth),
+            edits: Arc::default(),
             styles,
             glyphs,
             archives: Arc::default(),
@@ -76,6 +113,74 @@ impl AppState {
             .get(id)
             .and_then(|c| c.publish)
             .unwrap_or(true)
+    }
+
+    /// True when WFS-T may edit layer `id`: it is listed in `ogc.editable`
+    /// and published.
+    pub fn editable(&self, id: &str) -> bool {
+        self.config.ogc.editable.iter().any(|l| l == id) && self.published(id)
+    }
+
+    /// Writes edits to the store as one transaction, then shows them in
+    /// the engine and drops the tiles they touch (memory and disk) before
+    /// returning: the caller reads its own writes. The engine gets what the
+    /// store holds, re-read by fid as for a PostGIS change event; the
+    /// `NOTIFY` PostGIS sends afterwards re-reads the same rows, which
+    /// changes nothing. Commits and change events are applied one at a
+    /// time.
+    ///
+    /// Every layer must be [`AppState::editable`], else nothing is written.
+    /// A store error means nothing was written. Once the store has
+    /// committed, the result is `Ok` even if the engine update fails (it
+    /// is logged, and the layer reloaded whole). The work runs to its end
+    /// even when the returned future is dropped.
+    pub async fn commit(&self, edits: &[LayerEdit]) -> Result<WriteResult, CommitError> {
+        if let Some(e) = edits.iter().find(|e| !self.editable(&e.layer)) {
+            return Err(CommitError::NotEditable(e.layer.clone()));
+        }
+        // On a task of its own: a request dropped halfway (client gone,
+        // timeout) must not leave a committed edit out of the engine.
+        let (state, edits) = (self.clone(), edits.to_vec());
+        tokio::spawn(async move { state.commit_now(&edits).await })
+            .await
+            .map_err(|e| StoreError::Invalid(format!("the commit task failed: {e}")))?
+    }
+
+    async fn commit_now(&self, edits: &[LayerEdit]) -> Result<WriteResult, CommitError> {
+        let _one_at_a_time = self.edits.lock().await;
+        let written = self.store.write(edits).await?;
+        tracing::info!(
+            inserted = written.total_inserted(),
+            updated = written.total_updated(),
+            deleted = written.total_deleted(),
+            "edit committed to {}",
+            self.store.describe()
+        );
+        let mut by_layer: std::collections::BTreeMap<&str, Vec<i64>> = Default::default();
+        for l in &written.layers {
+            by_layer.entry(&l.layer).or_default().extend(l.fids());
+        }
+        for (layer, mut fids) in by_layer {
+            fids.sort_unstable();
+            fids.dedup();
+            let ev = ChangeEvent::Features {
+                layer: layer.to_owned(),
+                fids,
+            };
+            if let Err(e) = self.apply_now(ev).await {
+                tracing::error!(
+                    layer,
+                    "a committed edit did not reach the engine: {e}; reloading the layer"
+                );
+                let ev = ChangeEvent::Layer {
+                    layer: layer.to_owned(),
+                };
+                if let Err(e) = self.apply_now(ev).await {
+                    tracing::error!(layer, "reloading after an edit failed: {e}");
+                }
+            }
+        }
+        Ok(written)
     }
 
     /// Reads and indexes one layer (CPU work on the blocking pool).
@@ -128,7 +233,15 @@ impl AppState {
 
     /// Applies one change event: re-reads only the changed features (or the
     /// whole layer when the store says so) and swaps in a new snapshot.
+    ///
+    /// Waits for a commit in progress (see [`AppState::commit`]).
     pub async fn apply(&self, ev: ChangeEvent) -> Result<(), StoreError> {
+        let _one_at_a_time = self.edits.lock().await;
+        self.apply_now(ev).await
+    }
+
+    /// [`AppState::apply`] for a caller that holds the edit lock.
+    async fn apply_now(&self, ev: ChangeEvent) -> Result<(), StoreError> {
         match ev {
             ChangeEvent::Features { layer, fids } => {
                 if self.engine.snapshot().layer(&layer).is_none() {

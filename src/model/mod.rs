@@ -4,9 +4,14 @@
 //! It owns no IO and knows nothing about CRSs beyond carrying an EPSG code.
 //! Stores produce [`LayerData`]; the engine indexes it; services read it.
 
+mod edit;
 mod geometry;
 mod layer;
 
+pub use edit::{
+    check_values, conform_geometry, Edit, EditError, FeatureUpdate, LayerEdit, LayerWritten,
+    NewFeature, WriteResult,
+};
 pub use geometry::{FlatGeometry, GeometryKind, GeometryMismatch, GeometryType};
 pub use layer::{BuildError, Column, LayerData, LayerDataBuilder, ValueRef};
 

@@ -1,13 +1,15 @@
 //! The embedded store: a GeoPackage file read and written through GDAL.
 //!
 //! Every call opens the file afresh (GDAL datasets are not `Sync`), so the
-//! store is a path and can be cloned into blocking tasks. Writes go to a
-//! temporary file beside the target that is renamed over it only once every
-//! layer is written: a failed write leaves the old file untouched.
+//! store is a path and can be cloned into blocking tasks. Whole files are
+//! written to a temporary file beside the target that is renamed over it
+//! only once every layer is written: a failed write leaves the old file
+//! untouched. Edits (WFS-T) go into the file in one SQLite transaction.
 
 use super::StoreError;
 use crate::model::{
-    FeatureRow, FieldDef, FieldType, GeometryType, LayerData, LayerDataBuilder, Value, ValueRef,
+    check_values, conform_geometry, FeatureRow, FieldDef, FieldType, GeometryType, LayerData,
+    LayerDataBuilder, LayerEdit, LayerWritten, Value, ValueRef, WriteResult,
 };
 use gdal::vector::{
     Feature, FieldValue, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType, ToGdal,
@@ -40,6 +42,11 @@ impl GpkgStore {
             path: self.path.display().to_string(),
             msg: msg.to_string(),
         }
+    }
+
+    /// A GDAL error with GDAL's own last message, which says why.
+    fn gdal_err(&self, e: gdal::errors::GdalError) -> StoreError {
+        self.err(format!("{e}: {}", last_gdal_error()))
     }
 
     fn dataset(&self) -> Result<Dataset, StoreError> {
@@ -103,6 +110,21 @@ impl GpkgStore {
     }
 
     fn builder(&self, layer: &gdal::vector::Layer<'_>) -> Result<LayerDataBuilder, StoreError> {
+        let gtype = self.geometry_type(layer)?;
+        let srid = layer
+            .spatial_ref()
+            .and_then(|s| s.auth_code().ok())
+            .ok_or_else(|| self.err(format!("layer {} has no EPSG CRS", layer.name())))?;
+        Ok(LayerDataBuilder::new(
+            layer.name(),
+            srid as u32,
+            gtype,
+            schema(layer)?,
+        ))
+    }
+
+    /// The declared geometry type of a layer.
+    fn geometry_type(&self, layer: &gdal::vector::Layer<'_>) -> Result<GeometryType, StoreError> {
         let defn = layer.defn();
         let gf = defn
             .geom_fields()
@@ -117,16 +139,7 @@ impl GpkgStore {
                 layer.name()
             ))
         })?;
-        let srid = layer
-            .spatial_ref()
-            .and_then(|s| s.auth_code().ok())
-            .ok_or_else(|| self.err(format!("layer {} has no EPSG CRS", layer.name())))?;
-        Ok(LayerDataBuilder::new(
-            layer.name(),
-            srid as u32,
-            gtype,
-            schema(layer)?,
-        ))
+        Ok(gtype)
     }
 
     fn feature_row(&self, f: &Feature<'_>, fields: &[FieldDef]) -> Result<FeatureRow, StoreError> {
@@ -158,6 +171,182 @@ impl GpkgStore {
             geometry,
             values,
         })
+    }
+
+    /// Writes a list of edits in one SQLite transaction (GDAL's dataset
+    /// transaction), in list order, and returns the fids written. Every
+    /// value and geometry is checked against the layer before the
+    /// transaction starts; new fids come from the table. An update or
+    /// delete of a missing fid, or any GDAL error, rolls everything back:
+    /// SQLite's journal leaves the file as it was.
+    pub fn write_edits(&self, edits: &[LayerEdit]) -> Result<WriteResult, StoreError> {
+        let mut ds = Dataset::open_ex(
+            &self.path,
+            DatasetOptions {
+                open_flags: GdalOpenFlags::GDAL_OF_VECTOR | GdalOpenFlags::GDAL_OF_UPDATE,
+                allowed_drivers: Some(&["GPKG"]),
+                ..Default::default()
+            },
+        )
+        .map_err(|e| self.err(e))?;
+        let mut plans = Vec::with_capacity(edits.len());
+        for e in edits {
+            let layer = ds
+                .layer_by_name(&e.layer)
+                .map_err(|_| StoreError::UnknownLayer(e.layer.clone()))?;
+            let ty = self.geometry_type(&layer)?;
+            let fields = schema(&layer)?;
+            let int32: Vec<bool> = layer
+                .defn()
+                .fields()
+                .map(|f| f.field_type() == OGRFieldType::OFTInteger)
+                .collect();
+            let check = |what: &str,
+                         g: Option<Option<&geo_types::Geometry<f64>>>,
+                         values: &[(String, Value)]|
+             -> Result<GpkgRow, StoreError> {
+                let geometry = match g {
+                    None => None,
+                    Some(None) => Some(None),
+                    Some(Some(g)) => Some(Some(conform_geometry(&e.layer, what, ty, g)?)),
+                };
+                let values = check_values(&e.layer, what, &fields, values)?;
+                for (i, v) in &values {
+                    if let (true, FieldType::Integer, Value::Int(n)) = (int32[*i], fields[*i].ty, v)
+                    {
+                        if i32::try_from(*n).is_err() {
+                            return Err(StoreError::Invalid(format!(
+                                "layer {}: {what}: field {}: {n} is out of range for a 32-bit integer",
+                                e.layer, fields[*i].name
+                            )));
+                        }
+                    }
+                }
+                Ok(GpkgRow { geometry, values })
+            };
+            let mut inserts = Vec::new();
+            for (n, f) in e.edit.inserts.iter().enumerate() {
+                inserts.push(check(
+                    &format!("insert #{}", n + 1),
+                    Some(f.geometry.as_ref()),
+                    &f.values,
+                )?);
+            }
+            let mut updates = Vec::new();
+            for u in &e.edit.updates {
+                let what = format!("feature {}", u.fid);
+                if u.geometry.is_none() && u.values.is_empty() {
+                    return Err(StoreError::Invalid(format!(
+                        "layer {}: {what}: the update changes nothing",
+                        e.layer
+                    )));
+                }
+                let g = u.geometry.as_ref().map(|g| g.as_ref());
+                updates.push((u.fid, check(&what, g, &u.values)?));
+            }
+            let mut deletes: Vec<i64> = Vec::new();
+            for &f in &e.edit.deletes {
+                if !deletes.contains(&f) {
+                    deletes.push(f);
+                }
+            }
+            plans.push((e.layer.as_str(), inserts, updates, deletes));
+        }
+
+        let txn = ds.start_transaction().map_err(|e| self.gdal_err(e))?;
+        let mut result = WriteResult::default();
+        for (name, inserts, updates, deletes) in &plans {
+            let layer = txn
+                .layer_by_name(name)
+                .map_err(|_| StoreError::UnknownLayer(name.to_string()))?;
+            let mut written = LayerWritten {
+                layer: name.to_string(),
+                ..Default::default()
+            };
+            let defn = layer.defn();
+            for row in inserts {
+                let mut feat = Feature::new(defn).map_err(|e| self.err(e))?;
+                self.set_row(&mut feat, row)?;
+                feat.create(&layer).map_err(|e| self.gdal_err(e))?;
+                let fid = feat
+                    .fid()
+                    .ok_or_else(|| self.err("GDAL gave the new feature no fid"))?;
+                written.inserted.push(fid as i64);
+            }
+            for (fid, row) in updates {
+                let missing = || StoreError::NoSuchFeature {
+                    layer: name.to_string(),
+                    fid: *fid,
+                };
+                let mut feat = u64::try_from(*fid)
+                    .ok()
+                    .and_then(|f| layer.feature(f))
+                    .ok_or_else(missing)?;
+                self.set_row(&mut feat, row)?;
+                // SAFETY: both handles are valid for the duration of the call.
+                let rv = unsafe { gdal_sys::OGR_L_SetFeature(layer.c_layer(), feat.c_feature()) };
+                match rv {
+                    gdal_sys::OGRErr::OGRERR_NONE => {}
+                    gdal_sys::OGRErr::NON_EXISTING_FEATURE => return Err(missing()),
+                    _ => {
+                        return Err(self.err(format!(
+                            "cannot update feature {fid} of {name}: {}",
+                            last_gdal_error()
+                        )))
+                    }
+                }
+                written.updated.push(*fid);
+            }
+            for fid in deletes {
+                // SAFETY: the layer handle is valid for the duration of the call.
+                let rv = unsafe { gdal_sys::OGR_L_DeleteFeature(layer.c_layer(), *fid) };
+                match rv {
+                    gdal_sys::OGRErr::OGRERR_NONE => {}
+                    gdal_sys::OGRErr::NON_EXISTING_FEATURE => {
+                        return Err(StoreError::NoSuchFeature {
+                            layer: name.to_string(),
+                            fid: *fid,
+                        })
+                    }
+                    _ => {
+                        return Err(self.err(format!(
+                            "cannot delete feature {fid} of {name}: {}",
+                            last_gdal_error()
+                        )))
+                    }
+                }
+                written.deleted.push(*fid);
+            }
+            result.layers.push(written);
+        }
+        txn.commit().map_err(|e| self.gdal_err(e))?;
+        Ok(result)
+    }
+
+    /// Sets a checked row's geometry (when given) and values on a feature.
+    fn set_row(&self, feat: &mut Feature<'_>, row: &GpkgRow) -> Result<(), StoreError> {
+        match &row.geometry {
+            None => {}
+            Some(None) => {
+                // SAFETY: a null geometry clears the feature's geometry.
+                unsafe { gdal_sys::OGR_F_SetGeometry(feat.c_feature(), std::ptr::null_mut()) };
+            }
+            Some(Some(g)) => {
+                let g = g.to_gdal().map_err(|e| self.err(e))?;
+                feat.set_geometry(g).map_err(|e| self.err(e))?;
+            }
+        }
+        for (i, v) in &row.values {
+            let r = match v {
+                Value::Null => feat.set_field_null(*i),
+                Value::Bool(b) => feat.set_field_integer(*i, *b as i32),
+                Value::Int(n) => feat.set_field_integer64(*i, *n),
+                Value::Real(r) => feat.set_field_double(*i, *r),
+                Value::Text(s) => feat.set_field_string(*i, s),
+            };
+            r.map_err(|e| self.err(e))?;
+        }
+        Ok(())
     }
 
     /// Writes layers into a new GeoPackage at `path`, replacing any file
@@ -270,6 +459,27 @@ impl GpkgStore {
         progress(done);
         Ok(())
     }
+}
+
+/// GDAL's last error message on this thread (the OGR error codes alone say
+/// little: "failure").
+fn last_gdal_error() -> String {
+    // SAFETY: CPLGetLastErrorMsg returns a thread-local string, valid until
+    // the next GDAL call on this thread; it is copied at once.
+    unsafe {
+        let p = gdal_sys::CPLGetLastErrorMsg();
+        if p.is_null() {
+            return String::new();
+        }
+        std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
+    }
+}
+
+/// One checked row of an edit: geometry in the layer's type (outer `None`:
+/// unchanged), values by field index.
+struct GpkgRow {
+    geometry: Option<Option<geo_types::Geometry<f64>>>,
+    values: Vec<(usize, Value)>,
 }
 
 /// The attribute schema of a GDAL layer.

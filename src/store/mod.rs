@@ -1,14 +1,15 @@
 //! All IO with the systems of record: the embedded GeoPackage (through
 //! `gdal`) and PostGIS (through `sqlx`), plus the change events PostGIS
-//! sends. Stores hand the engine owned [`LayerData`] in the layer's own CRS;
-//! they never hold engine state and never serve requests.
+//! sends. Stores hand the engine owned [`LayerData`] in the layer's own CRS,
+//! and write edits ([`LayerEdit`]) all-or-nothing in one transaction; they
+//! never hold engine state and never serve requests.
 
 pub mod archive;
 pub mod gpkg;
 pub mod postgis;
 pub mod tiledisk;
 
-use crate::model::{FeatureRow, LayerData};
+use crate::model::{FeatureRow, LayerData, LayerEdit, WriteResult};
 
 /// Errors of the stores.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +31,33 @@ pub enum StoreError {
     /// Data that does not fit the model (bad geometry type, wrong value type).
     #[error("invalid data: {0}")]
     Invalid(String),
+    /// A write names a feature that is not in the layer (nothing was
+    /// written).
+    #[error("layer {layer} has no feature {fid}")]
+    NoSuchFeature {
+        /// Layer.
+        layer: String,
+        /// The missing fid.
+        fid: i64,
+    },
+}
+
+impl StoreError {
+    /// True when the client's data caused the error (a 4xx, not a 5xx):
+    /// unknown layer or feature, a value or geometry that does not fit, a
+    /// constraint of the table refusing it.
+    pub fn is_client_error(&self) -> bool {
+        matches!(
+            self,
+            StoreError::UnknownLayer(_) | StoreError::Invalid(_) | StoreError::NoSuchFeature { .. }
+        )
+    }
+}
+
+impl From<crate::model::EditError> for StoreError {
+    fn from(e: crate::model::EditError) -> Self {
+        StoreError::Invalid(e.to_string())
+    }
 }
 
 impl From<crate::model::BuildError> for StoreError {
@@ -105,6 +133,27 @@ impl Store {
                     .map_err(|e| StoreError::Invalid(e.to_string()))?
             }
             Store::Postgis(s) => s.read_features(name, fids).await,
+        }
+    }
+
+    /// Writes a list of edits as one transaction, in list order: either
+    /// everything is written or nothing is. Every value, geometry and fid
+    /// is checked (see [`crate::model::check_values`] and
+    /// [`crate::model::conform_geometry`]); an update or delete of a fid
+    /// that does not exist is [`StoreError::NoSuchFeature`]. Geometries are
+    /// in each layer's storage CRS.
+    ///
+    /// This writes the store only: the engine learns of it through
+    /// `http::AppState::commit` (or, for PostGIS, `NOTIFY`).
+    pub async fn write(&self, edits: &[LayerEdit]) -> Result<WriteResult, StoreError> {
+        match self {
+            Store::Gpkg(s) => {
+                let (s, edits) = (s.clone(), edits.to_vec());
+                tokio::task::spawn_blocking(move || s.write_edits(&edits))
+                    .await
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?
+            }
+            Store::Postgis(s) => s.write(edits).await,
         }
     }
 

@@ -14,8 +14,9 @@
 
 use super::{ChangeEvent, StoreError};
 use crate::model::{
-    nfc, FeatureRow, FieldDef, FieldType, FlatGeometry, GeometryType, LayerData, LayerDataBuilder,
-    Value, ValueRef,
+    check_values, conform_geometry, nfc, FeatureRow, FieldDef, FieldType, FlatGeometry,
+    GeometryType, LayerData, LayerDataBuilder, LayerEdit, LayerWritten, Value, ValueRef,
+    WriteResult,
 };
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
@@ -231,6 +232,86 @@ impl PostgisStore {
         }
         tx.commit().await.map_err(pg)?;
         Ok(done)
+    }
+
+    /// Writes a list of edits in one SQL transaction, in list order, and
+    /// returns the fids written. Every layer is looked up in the catalog
+    /// and every value and geometry checked before the transaction starts;
+    /// statements quote only the catalog's names and carry values as bound
+    /// parameters, geometry as EWKB with the column's SRID. New fids come
+    /// from the table's sequence. An update or delete of a missing fid, a
+    /// constraint of the table (NOT NULL, UNIQUE, a number out of the
+    /// column's range) or any other error rolls everything back.
+    ///
+    /// The change triggers announce the written fids on commit, as for
+    /// any other SQL edit.
+    pub async fn write(&self, edits: &[LayerEdit]) -> Result<WriteResult, StoreError> {
+        let mut tables: Vec<TableInfo> = Vec::new();
+        let mut plans = Vec::with_capacity(edits.len());
+        for e in edits {
+            let t = match tables.iter().position(|t| t.name == e.layer) {
+                Some(i) => i,
+                None => {
+                    tables.push(self.table(&e.layer).await?);
+                    tables.len() - 1
+                }
+            };
+            plans.push((t, WritePlan::new(&tables[t], e)?));
+        }
+        let mut tx = self.pool.begin().await.map_err(pg)?;
+        let mut result = WriteResult::default();
+        for (t, plan) in &plans {
+            let t = &tables[*t];
+            let mut written = LayerWritten {
+                layer: t.name.clone(),
+                ..Default::default()
+            };
+            for row in &plan.inserts {
+                let sql = t.insert_sql(row);
+                let fid: i64 = row
+                    .bind_all(sqlx::query_scalar(&sql), t)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| write_error(&t.name, e))?;
+                written.inserted.push(fid);
+            }
+            for (fid, row) in &plan.updates {
+                let sql = t.update_sql(row);
+                let done = row
+                    .bind_all(sqlx::query(&sql), t)
+                    .bind(fid)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| write_error(&t.name, e))?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NoSuchFeature {
+                        layer: t.name.clone(),
+                        fid: *fid,
+                    });
+                }
+                written.updated.push(*fid);
+            }
+            if !plan.deletes.is_empty() {
+                let gone: Vec<i64> = sqlx::query_scalar(&format!(
+                    "DELETE FROM {} WHERE fid = ANY($1) RETURNING fid::int8",
+                    t.ident
+                ))
+                .bind(&plan.deletes)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(|e| write_error(&t.name, e))?;
+                if let Some(&fid) = plan.deletes.iter().find(|f| !gone.contains(f)) {
+                    return Err(StoreError::NoSuchFeature {
+                        layer: t.name.clone(),
+                        fid,
+                    });
+                }
+                written.deleted = plan.deletes.clone();
+            }
+            result.layers.push(written);
+        }
+        tx.commit().await.map_err(pg)?;
+        Ok(result)
     }
 
     /// Reads a whole layer, ordered by fid, in the table's CRS.
@@ -532,6 +613,215 @@ impl TableInfo {
         sql.push_str(&format!(" FROM {} {filter} ORDER BY fid", self.ident));
         sql
     }
+
+    /// `$n` cast so that it is stored in field `i`'s column: numbers and
+    /// booleans convert by assignment; dates, times and other types held as
+    /// text are cast to the column's type, named from the catalog.
+    fn placeholder(&self, i: usize, n: usize) -> String {
+        match (self.fields[i].ty, self.pg_types[i].as_str()) {
+            (FieldType::Boolean | FieldType::Integer | FieldType::Real, _)
+            | (FieldType::Text, "text" | "varchar" | "bpchar" | "name") => format!("${n}"),
+            (_, typ) => format!("CAST(${n} AS {})", quote_ident(typ)),
+        }
+    }
+
+    /// `INSERT INTO table (geom, fields...) VALUES (...) RETURNING fid`.
+    fn insert_sql(&self, row: &RowWrite) -> String {
+        let mut cols = Vec::new();
+        let mut vals = Vec::new();
+        if row.geometry.is_some() {
+            cols.push(quote_ident(&self.geom));
+            vals.push("ST_GeomFromEWKB($1)".to_owned());
+        }
+        for (i, _) in &row.values {
+            cols.push(quote_ident(&self.fields[*i].name));
+            vals.push(self.placeholder(*i, vals.len() + 1));
+        }
+        if cols.is_empty() {
+            return format!(
+                "INSERT INTO {} DEFAULT VALUES RETURNING fid::int8",
+                self.ident
+            );
+        }
+        format!(
+            "INSERT INTO {} ({}) VALUES ({}) RETURNING fid::int8",
+            self.ident,
+            cols.join(", "),
+            vals.join(", ")
+        )
+    }
+
+    /// `UPDATE table SET geom = ..., field = ... WHERE fid = $last`.
+    fn update_sql(&self, row: &RowWrite) -> String {
+        let mut sets = Vec::new();
+        if row.geometry.is_some() {
+            sets.push(format!("{} = ST_GeomFromEWKB($1)", quote_ident(&self.geom)));
+        }
+        for (i, _) in &row.values {
+            let p = self.placeholder(*i, sets.len() + 1);
+            sets.push(format!("{} = {p}", quote_ident(&self.fields[*i].name)));
+        }
+        format!(
+            "UPDATE {} SET {} WHERE fid = ${}",
+            self.ident,
+            sets.join(", "),
+            sets.len() + 1
+        )
+    }
+}
+
+/// One checked row of a write: geometry as EWKB (outer `None`: not
+/// written), values by field index.
+struct RowWrite {
+    geometry: Option<Option<Vec<u8>>>,
+    values: Vec<(usize, Value)>,
+}
+
+impl RowWrite {
+    fn new(
+        t: &TableInfo,
+        what: &str,
+        geometry: Option<Option<&geo_types::Geometry<f64>>>,
+        values: &[(String, Value)],
+    ) -> Result<RowWrite, StoreError> {
+        let geometry = match geometry {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(g)) => {
+                let g = conform_geometry(&t.name, what, t.geometry_type, g)?;
+                let mut flat = FlatGeometry::new(t.geometry_type.kind());
+                flat.push(Some(&g))
+                    .map_err(|e| StoreError::Invalid(format!("layer {}: {what}: {e}", t.name)))?;
+                let mut buf = Vec::new();
+                ewkb::write(
+                    &flat,
+                    0,
+                    t.geometry_type,
+                    u32::try_from(t.srid).unwrap_or(0),
+                    &mut buf,
+                );
+                Some(Some(buf))
+            }
+        };
+        Ok(RowWrite {
+            geometry,
+            values: check_values(&t.name, what, &t.fields, values)?,
+        })
+    }
+
+    /// Binds the geometry (when written) and then the values, in the order
+    /// [`TableInfo::insert_sql`] and [`TableInfo::update_sql`] number them.
+    fn bind_all<'q, Q: BindValues<'q>>(&'q self, mut q: Q, t: &TableInfo) -> Q {
+        if let Some(g) = &self.geometry {
+            q = q.bind_bytes(g.as_deref());
+        }
+        for (i, v) in &self.values {
+            q = match (t.fields[*i].ty, v) {
+                (FieldType::Boolean, Value::Bool(b)) => q.bind_bool(Some(*b)),
+                (FieldType::Boolean, _) => q.bind_bool(None),
+                (FieldType::Integer, Value::Int(n)) => q.bind_i64(Some(*n)),
+                (FieldType::Integer, _) => q.bind_i64(None),
+                (FieldType::Real, Value::Real(r)) => q.bind_f64(Some(*r)),
+                (FieldType::Real, _) => q.bind_f64(None),
+                (_, Value::Text(s)) => q.bind_str(Some(s)),
+                (_, _) => q.bind_str(None),
+            };
+        }
+        q
+    }
+}
+
+/// The binds [`RowWrite::bind_all`] needs, over both query kinds.
+trait BindValues<'q>: Sized {
+    fn bind_bytes(self, v: Option<&'q [u8]>) -> Self;
+    fn bind_bool(self, v: Option<bool>) -> Self;
+    fn bind_i64(self, v: Option<i64>) -> Self;
+    fn bind_f64(self, v: Option<f64>) -> Self;
+    fn bind_str(self, v: Option<&'q str>) -> Self;
+}
+
+macro_rules! bind_values {
+    ($t:ty) => {
+        impl<'q> BindValues<'q> for $t {
+            fn bind_bytes(self, v: Option<&'q [u8]>) -> Self {
+                self.bind(v)
+            }
+            fn bind_bool(self, v: Option<bool>) -> Self {
+                self.bind(v)
+            }
+            fn bind_i64(self, v: Option<i64>) -> Self {
+                self.bind(v)
+            }
+            fn bind_f64(self, v: Option<f64>) -> Self {
+                self.bind(v)
+            }
+            fn bind_str(self, v: Option<&'q str>) -> Self {
+                self.bind(v)
+            }
+        }
+    };
+}
+bind_values!(sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>);
+bind_values!(sqlx::query::QueryScalar<'q, sqlx::Postgres, i64, sqlx::postgres::PgArguments>);
+
+/// One [`LayerEdit`] checked against its table.
+struct WritePlan {
+    inserts: Vec<RowWrite>,
+    updates: Vec<(i64, RowWrite)>,
+    /// Distinct fids, in the order first given.
+    deletes: Vec<i64>,
+}
+
+impl WritePlan {
+    fn new(t: &TableInfo, e: &LayerEdit) -> Result<WritePlan, StoreError> {
+        let mut inserts = Vec::with_capacity(e.edit.inserts.len());
+        for (n, f) in e.edit.inserts.iter().enumerate() {
+            let what = format!("insert #{}", n + 1);
+            inserts.push(RowWrite::new(
+                t,
+                &what,
+                Some(f.geometry.as_ref()),
+                &f.values,
+            )?);
+        }
+        let mut updates = Vec::with_capacity(e.edit.updates.len());
+        for u in &e.edit.updates {
+            let what = format!("feature {}", u.fid);
+            if u.geometry.is_none() && u.values.is_empty() {
+                return Err(StoreError::Invalid(format!(
+                    "layer {}: {what}: the update changes nothing",
+                    t.name
+                )));
+            }
+            let g = u.geometry.as_ref().map(|g| g.as_ref());
+            updates.push((u.fid, RowWrite::new(t, &what, g, &u.values)?));
+        }
+        let mut deletes = Vec::with_capacity(e.edit.deletes.len());
+        for &f in &e.edit.deletes {
+            if !deletes.contains(&f) {
+                deletes.push(f);
+            }
+        }
+        Ok(WritePlan {
+            inserts,
+            updates,
+            deletes,
+        })
+    }
+}
+
+/// A database error of a write: the client's data when PostgreSQL says so
+/// (class 22, data exception; class 23, integrity constraint violation),
+/// else the database's.
+fn write_error(layer: &str, e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(d) = &e {
+        if d.code()
+            .is_some_and(|c| c.starts_with("22") || c.starts_with("23"))
+        {
+            return StoreError::Invalid(format!("layer {layer}: {}", d.message()));
+        }
+    }
+    pg(e)
 }
 
 /// The model type a PostgreSQL column type reads as.
