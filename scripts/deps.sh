@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 want=(libgdal-dev libclang-dev pkg-config fonts-dejavu-core)
 command -v node >/dev/null && command -v npm >/dev/null || want+=(nodejs npm)
 if [ "${1:-build}" = test ]; then
-  want+=(gdal-bin chromium)
+  want+=(gdal-bin chromium curl)
   # The Python test clients (OWSLib) live in a venv; Debian's python3 needs
   # python3-venv for that (a pyenv/other python brings its own).
   python3 -c 'import ensurepip' 2>/dev/null || want+=(python3-venv)

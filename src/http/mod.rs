@@ -8,6 +8,7 @@ pub mod error;
 pub mod features;
 pub mod geojson;
 pub mod ogcapi;
+pub mod ows;
 pub mod state;
 pub mod tiles;
 pub mod web;
@@ -56,6 +57,7 @@ pub fn app(state: AppState) -> Router {
         .route("/fonts/{stack}/{file}", get(web::glyphs))
         .route("/wfs", get(wfs::get).post(wfs::post))
         .route("/wms", get(wms::get))
+        .route("/ows", get(ows::get).post(ows::post))
         .route_service(
             "/",
             tower_http::services::ServeFile::new(state.config.web.dir.join("index.html")),
