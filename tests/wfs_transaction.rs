@@ -697,3 +697,175 @@ async fn hostile_or_malformed_transactions_get_a_4xx_naming_the_problem() {
     }
     assert_eq!(fingerprint(&state).await, before);
 }
+
+// ------------------------------------------------------------ real client
+
+/// Serves `state` on a loopback port until the test's runtime ends.
+async fn serve(state: &AppState) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = app(state.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+/// Runs a GDAL command line tool with the editor's credentials; returns
+/// stdout and stderr, panicking when it fails.
+fn gdal_cli(tool: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(tool)
+        .args([
+            "--config",
+            "GDAL_HTTP_USERPWD",
+            &format!("{USER}:{PASSWORD}"),
+        ])
+        .args(["--config", "GDAL_HTTP_AUTH", "BASIC"])
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} (gdal-bin) runs: {e}"));
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && !text.contains("ERROR"),
+        "{tool} {args:?} failed:\n{text}"
+    );
+    text
+}
+
+/// GDAL's WFS driver (GDAL 3.6, WFS 1.1.0: its 2.0 transactions do not
+/// read `fes:ResourceId` insert results) as an editor: `ogr2ogr -append`
+/// inserts, the OGR API updates a feature it read (attribute changed,
+/// geometry sent back as read), `ogrinfo -sql DELETE` deletes. Each step
+/// is compared with the store and the engine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gdal_inserts_updates_and_deletes_through_wfs_t_and_the_engine_agrees() {
+    let (dir, state) = editable_state().await;
+    let flds = fields(&state).await;
+    let addr = serve(&state).await;
+    let url = format!("WFS:http://{addr}/wfs?VERSION=1.1.0");
+    let (count0, _, _) = fingerprint(&state).await;
+
+    // Insert with ogr2ogr from a GeoJSON file in EPSG:5899.
+    let near = exterior(some_parcel(&state, 21).await.geometry.as_ref().unwrap())[0];
+    let (x, y) = (near.x.round() + 2.0, near.y.round() + 2.0);
+    let ring: Vec<[f64; 2]> = square(x, y, 6.0).iter().map(|c| [c.x, c.y]).collect();
+    let src = dir.path().join("new.geojson");
+    let gj = serde_json::json!({
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::5899"}},
+        "features": [{
+            "type": "Feature",
+            "properties": {"commune_code": "20194", "sheet_number": 3, "parcel_number": 97531,
+                           "legal_area": 36.0, "land_use_code": "ODT", "address": ADDRESS},
+            "geometry": {"type": "Polygon", "coordinates": [ring]}
+        }]
+    });
+    std::fs::write(&src, gj.to_string()).unwrap();
+    let src_s = src.to_str().unwrap().to_owned();
+    let u = url.clone();
+    tokio::task::spawn_blocking(move || {
+        gdal_cli(
+            "ogr2ogr",
+            &["-update", "-append", &u, &src_s, "-nln", "geoplan:parcels"],
+        )
+    })
+    .await
+    .unwrap();
+    let l = state.engine.snapshot().layer("parcels").unwrap().clone();
+    assert_eq!(l.len(), count0 + 1, "the engine has the new parcel at once");
+    let (_, j) = get_text(
+        &state,
+        "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan:parcels&OUTPUTFORMAT=application/json&FILTER=%3CFilter%3E%3CPropertyIsEqualTo%3E%3CValueReference%3Eparcel_number%3C/ValueReference%3E%3CLiteral%3E97531%3C/Literal%3E%3C/PropertyIsEqualTo%3E%3C/Filter%3E",
+    )
+    .await;
+    let j: serde_json::Value = serde_json::from_str(&j).unwrap();
+    let feats = j["features"].as_array().unwrap();
+    assert_eq!(feats.len(), 1, "{j}");
+    assert_eq!(feats[0]["properties"]["address"], ADDRESS);
+    let gid = feats[0]["id"].as_str().unwrap().to_owned();
+    let fid: i64 = gid.rsplit_once('.').unwrap().1.parse().unwrap();
+    let row = stored(&state, fid).await.unwrap();
+    assert_eq!(field(&flds, &row, "address"), Value::Text(ADDRESS.into()));
+    assert_eq!(
+        exterior(row.geometry.as_ref().unwrap())[0],
+        Coord { x, y },
+        "inserted where GDAL put it"
+    );
+
+    // Update through the OGR API: read the feature, change one attribute,
+    // write it back (GDAL sends every property and the geometry as read).
+    let u = url.clone();
+    tokio::task::spawn_blocking(move || {
+        use gdal::vector::LayerAccess;
+        gdal::config::set_config_option("GDAL_HTTP_USERPWD", &format!("{USER}:{PASSWORD}"))
+            .unwrap();
+        gdal::config::set_config_option("GDAL_HTTP_AUTH", "BASIC").unwrap();
+        let ds = gdal::Dataset::open_ex(
+            &u,
+            gdal::DatasetOptions {
+                open_flags: gdal::GdalOpenFlags::GDAL_OF_UPDATE
+                    | gdal::GdalOpenFlags::GDAL_OF_VECTOR,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let mut layer = ds.layer_by_name("geoplan:parcels").unwrap();
+        layer.set_attribute_filter("parcel_number = 97531").unwrap();
+        // The OGR C API: the crate's iterator borrows the layer, and its
+        // set_feature drops the error code.
+        let h = unsafe { layer.c_layer() };
+        let cs = |s: &str| std::ffi::CString::new(s).unwrap();
+        unsafe {
+            gdal_sys::OGR_L_ResetReading(h);
+            let f = gdal_sys::OGR_L_GetNextFeature(h);
+            assert!(!f.is_null(), "GDAL finds the new parcel");
+            let addr = gdal_sys::OGR_F_GetFieldIndex(f, cs("address").as_ptr());
+            let got = std::ffi::CStr::from_ptr(gdal_sys::OGR_F_GetFieldAsString(f, addr));
+            assert_eq!(got.to_str().unwrap(), ADDRESS);
+            let code = gdal_sys::OGR_F_GetFieldIndex(f, cs("land_use_code").as_ptr());
+            gdal_sys::OGR_F_SetFieldString(f, code, cs("TMD").as_ptr());
+            let err = gdal_sys::OGR_L_SetFeature(h, f);
+            gdal_sys::OGR_F_Destroy(f);
+            assert_eq!(err, gdal_sys::OGRErr::OGRERR_NONE, "GDAL's Update failed");
+        }
+    })
+    .await
+    .unwrap();
+    let after = stored(&state, fid).await.unwrap();
+    assert_eq!(
+        field(&flds, &after, "land_use_code"),
+        Value::Text("TMD".into())
+    );
+    assert_eq!(field(&flds, &after, "address"), Value::Text(ADDRESS.into()));
+    for (a, b) in exterior(after.geometry.as_ref().unwrap())
+        .iter()
+        .zip(exterior(row.geometry.as_ref().unwrap()).iter())
+    {
+        assert!(
+            (a.x - b.x).abs() < 0.001 && (a.y - b.y).abs() < 0.001,
+            "GDAL's round trip moved the parcel: {a:?} vs {b:?}"
+        );
+    }
+    let (_, jf) = feature_json(&state, fid).await;
+    assert_eq!(jf["properties"]["land_use_code"], "TMD");
+
+    // Delete with ogrinfo's SQL.
+    let u = url.clone();
+    tokio::task::spawn_blocking(move || {
+        gdal_cli(
+            "ogrinfo",
+            &[
+                &u,
+                "-sql",
+                "DELETE FROM geoplan:parcels WHERE parcel_number = 97531",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(feature_json(&state, fid).await.0, StatusCode::NOT_FOUND);
+    assert!(stored(&state, fid).await.is_none());
+    assert_eq!(fingerprint(&state).await.0, count0);
+}
