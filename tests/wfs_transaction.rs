@@ -319,6 +319,10 @@ fn delete_doc(v: &str, fid: i64) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn insert_update_delete_round_trip_in_wfs_2_0_and_1_1_shows_in_engine_and_tiles_at_once() {
     let (_dir, state) = editable_state().await;
+    round_trip(state).await;
+}
+
+async fn round_trip(state: AppState) {
     let flds = fields(&state).await;
     let (count0, _, engine0) = fingerprint(&state).await;
     for (k, v) in ["2.0.0", "1.1.0"].into_iter().enumerate() {
@@ -436,6 +440,10 @@ async fn wfs_1_0_inserts_and_deletes_and_an_api_key_authenticates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_parcel_sent_back_in_4326_lat_lon_or_5899_stays_within_a_millimetre() {
     let (_dir, state) = editable_state().await;
+    send_back(state).await;
+}
+
+async fn send_back(state: AppState) {
     let row = some_parcel(&state, 7).await;
     let fid = row.fid;
     let orig = exterior(row.geometry.as_ref().unwrap());
@@ -564,6 +572,10 @@ async fn layers_not_listed_as_editable_are_refused_and_capabilities_say_which_ar
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_failing_at_its_last_action_changes_nothing() {
     let (_dir, state) = editable_state().await;
+    failing_last_action(state).await;
+}
+
+async fn failing_last_action(state: AppState) {
     let before = fingerprint(&state).await;
     let victim = some_parcel(&state, 11).await;
     let near = exterior(victim.geometry.as_ref().unwrap())[0];
@@ -868,4 +880,76 @@ async fn gdal_inserts_updates_and_deletes_through_wfs_t_and_the_engine_agrees() 
     assert_eq!(feature_json(&state, fid).await.0, StatusCode::NOT_FOUND);
     assert!(stored(&state, fid).await.is_none());
     assert_eq!(fingerprint(&state).await.0, count0);
+}
+
+// ---------------------------------------------------------------- PostGIS
+
+fn pg_base_url() -> String {
+    std::env::var("GEOPLAN_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// A fresh database holding the sample's parcels, dropped with the guard.
+struct Db {
+    name: String,
+}
+
+impl Db {
+    async fn new(tag: &str) -> (Db, geoplan::store::postgis::PostgisStore) {
+        let name = format!("geoplan_test_{tag}_{}", std::process::id());
+        let pool = sqlx::PgPool::connect(&format!("{}/postgres", pg_base_url()))
+            .await
+            .expect("PostgreSQL must be reachable (GEOPLAN_TEST_PG); make test starts one");
+        for q in [
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            sqlx::query(&q).execute(&pool).await.unwrap();
+        }
+        let pg =
+            geoplan::store::postgis::PostgisStore::connect(&format!("{}/{name}", pg_base_url()))
+                .await
+                .unwrap();
+        pg.migrate().await.unwrap();
+        let g = GpkgStore::open(SAMPLE).unwrap();
+        let layers: Vec<_> = ["parcels", "roads"]
+            .iter()
+            .map(|n| g.read_layer(n).unwrap())
+            .collect();
+        pg.load(&layers, &|_| {}).await.unwrap();
+        (Db { name }, pg)
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let admin = format!("{}/postgres", pg_base_url());
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&pool)
+                        .await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
+/// The same transactions against PostGIS: round trips, geometry sent
+/// back in 4326 and 5899, and a failing last action that changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgis_transactions_round_trip_keep_geometry_and_roll_back_whole() {
+    let (_db, pg) = Db::new("wfst_xml").await;
+    let state = AppState::new(Store::Postgis(pg), config(&["parcels"]));
+    state.spawn_change_listener().await.unwrap();
+    state.load_all().await.unwrap();
+    round_trip(state.clone()).await;
+    send_back(state.clone()).await;
+    failing_last_action(state).await;
 }
