@@ -953,3 +953,90 @@ async fn postgis_transactions_round_trip_keep_geometry_and_roll_back_whole() {
     send_back(state.clone()).await;
     failing_last_action(state).await;
 }
+
+/// A transaction written the way QGIS's WFS provider writes one (default
+/// namespaces instead of prefixes, `wfs:Name`, `ogc:FeatureId` with
+/// several ids in one filter, the geometry in the layer's CRS as
+/// DescribeFeatureType and GetCapabilities give it, no null values). This
+/// is the document's shape, not QGIS itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_qgis_shaped_edit_session_saves_without_moving_or_mangling_anything() {
+    let (_dir, state) = editable_state().await;
+    let flds = fields(&state).await;
+    let edited = some_parcel(&state, 31).await;
+    let (gone1, gone2) = (
+        some_parcel(&state, 32).await.fid,
+        some_parcel(&state, 33).await.fid,
+    );
+    let ring = exterior(edited.geometry.as_ref().unwrap());
+    let pos: Vec<String> = ring.iter().map(|c| format!("{} {}", c.x, c.y)).collect();
+    let new_ring: Vec<String> = square(ring[0].x + 1.0, ring[0].y + 1.0, 2.5)
+        .iter()
+        .map(|c| format!("{} {}", c.x, c.y))
+        .collect();
+    let body = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Transaction xmlns="http://www.opengis.net/wfs" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" service="WFS" version="1.1.0" xsi:schemaLocation="https://geoplan.danang.gov.vn/ns http://127.0.0.1/wfs?SERVICE=WFS&amp;REQUEST=DescribeFeatureType&amp;VERSION=1.1.0&amp;TYPENAME=geoplan:parcels">
+ <Update xmlns:geoplan="https://geoplan.danang.gov.vn/ns" typeName="geoplan:parcels">
+  <Property>
+   <Name>geom</Name>
+   <Value><gml:Polygon xmlns:gml="http://www.opengis.net/gml" srsName="urn:ogc:def:crs:EPSG::5899"><gml:exterior><gml:LinearRing><gml:posList srsDimension="2">{}</gml:posList></gml:LinearRing></gml:exterior></gml:Polygon></Value>
+  </Property>
+  <Property>
+   <Name>address</Name>
+   <Value>{ADDRESS}</Value>
+  </Property>
+  <Filter xmlns="http://www.opengis.net/ogc"><FeatureId fid="parcels.{}"/></Filter>
+ </Update>
+ <Delete xmlns:geoplan="https://geoplan.danang.gov.vn/ns" typeName="geoplan:parcels">
+  <Filter xmlns="http://www.opengis.net/ogc"><FeatureId fid="parcels.{gone1}"/><FeatureId fid="parcels.{gone2}"/></Filter>
+ </Delete>
+ <Insert>
+  <parcels xmlns="https://geoplan.danang.gov.vn/ns">
+   <commune_code>20194</commune_code>
+   <land_use_code>CLN</land_use_code>
+   <address>{ADDRESS}</address>
+   <geom><gml:Polygon xmlns:gml="http://www.opengis.net/gml" srsName="urn:ogc:def:crs:EPSG::5899"><gml:exterior><gml:LinearRing><gml:posList srsDimension="2">{}</gml:posList></gml:LinearRing></gml:exterior></gml:Polygon></geom>
+  </parcels>
+ </Insert>
+</Transaction>"#,
+        pos.join(" "),
+        edited.fid,
+        new_ring.join(" ")
+    );
+    let (s, _, doc) = post(&state, &body, editor()).await;
+    assert_eq!(s, StatusCode::OK, "{doc}");
+    assert_eq!(
+        (
+            total(&doc, "totalInserted"),
+            total(&doc, "totalUpdated"),
+            total(&doc, "totalDeleted")
+        ),
+        (1, 1, 2),
+        "{doc}"
+    );
+    // The edited parcel: same place to the millimetre, new address, the
+    // rest untouched.
+    let after = stored(&state, edited.fid).await.unwrap();
+    for (a, b) in exterior(after.geometry.as_ref().unwrap()).iter().zip(&ring) {
+        assert!((a.x - b.x).abs() < 0.001 && (a.y - b.y).abs() < 0.001);
+    }
+    assert_eq!(field(&flds, &after, "address"), Value::Text(ADDRESS.into()));
+    for f in [
+        "commune_code",
+        "parcel_number",
+        "legal_area",
+        "land_use_code",
+    ] {
+        assert_eq!(field(&flds, &after, f), field(&flds, &edited, f), "{f}");
+    }
+    for fid in [gone1, gone2] {
+        assert!(stored(&state, fid).await.is_none());
+        assert_eq!(feature_json(&state, fid).await.0, StatusCode::NOT_FOUND);
+    }
+    let new = inserted_fids(&doc)[0];
+    let (_, j) = feature_json(&state, new).await;
+    assert_eq!(j["properties"]["address"], ADDRESS);
+    assert_eq!(j["properties"]["land_use_code"], "CLN");
+    assert_eq!(j["properties"]["legal_area"], serde_json::Value::Null);
+}

@@ -3,6 +3,13 @@
 //! runs GetFeature on the blocking pool and streams its body in chunks
 //! through a bounded channel, so memory stays flat however many features
 //! a page holds, and a client that stops reading stops the writer.
+//!
+//! A `Transaction` body is let in only with editor credentials (checked
+//! before the body is parsed: 401 with the Basic challenge otherwise); it
+//! is compiled against the engine snapshot on the blocking pool and
+//! committed through [`AppState::commit`] as one store transaction. A
+//! layer not in `ogc.editable` answers 403 (`OperationProcessingFailed`),
+//! a bad request 400 naming the problem; either way nothing changes.
 
 use super::{base_url, AppState};
 use crate::ogc::kvp::Kvp;

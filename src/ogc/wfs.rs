@@ -1,7 +1,8 @@
-//! WFS 2.0.0, 1.1.0 and 1.0.0 (read side): requests in KVP and XML
-//! (POST), version negotiation, compiled into engine queries; the
-//! documents are written by [`super::wfs_doc`] and feature collections by
-//! [`super::wfs_out`]. OWS exception reports are here too.
+//! WFS 2.0.0, 1.1.0 and 1.0.0: requests in KVP and XML (POST), version
+//! negotiation, compiled into engine queries; the documents are written by
+//! [`super::wfs_doc`] and feature collections by [`super::wfs_out`]. OWS
+//! exception reports are here too. `Transaction` (WFS-T, XML only) is
+//! parsed here and compiled into store edits by [`super::wfs_t`].
 //!
 //! Type names are prefixed (`geoplan:parcels`) identically in every
 //! version; unprefixed names are accepted. Feature ids are `layer.fid`.
