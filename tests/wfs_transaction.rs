@@ -1040,3 +1040,34 @@ async fn a_qgis_shaped_edit_session_saves_without_moving_or_mangling_anything() 
     assert_eq!(j["properties"]["land_use_code"], "CLN");
     assert_eq!(j["properties"]["legal_area"], serde_json::Value::Null);
 }
+
+/// The combined `/ows` endpoint takes the same Transaction, credentials
+/// and all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_combined_ows_endpoint_takes_transactions_from_editors_only() {
+    let (_dir, state) = editable_state().await;
+    let fid = some_parcel(&state, 41).await.fid;
+    let send = |authz: Option<String>| {
+        let state = state.clone();
+        async move {
+            let mut req = Request::post("/ows").header(header::CONTENT_TYPE, "text/xml");
+            if let Some(a) = authz {
+                req = req.header(header::AUTHORIZATION, a);
+            }
+            let res = app(state)
+                .oneshot(req.body(Body::from(delete_doc("2.0.0", fid))).unwrap())
+                .await
+                .unwrap();
+            let status = res.status();
+            let body = res.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+    let (s, doc) = send(None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{doc}");
+    assert_eq!(feature_json(&state, fid).await.0, StatusCode::OK);
+    let (s, doc) = send(editor()).await;
+    assert_eq!(s, StatusCode::OK, "{doc}");
+    assert_eq!(total(&doc, "totalDeleted"), 1);
+    assert_eq!(feature_json(&state, fid).await.0, StatusCode::NOT_FOUND);
+}

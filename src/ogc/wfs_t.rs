@@ -585,3 +585,89 @@ pub fn response(v: Version, c: &Compiled, r: &WriteResult) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::LayerWritten;
+
+    #[test]
+    fn the_root_is_seen_past_declarations_and_comments_but_not_a_doctype() {
+        use super::super::wfs::{is_transaction, root_name};
+        assert!(is_transaction(
+            "\u{feff}<?xml version=\"1.0\"?>\n<!-- QGIS --><wfs:Transaction service=\"WFS\"/>"
+        ));
+        assert!(is_transaction(
+            "<Transaction xmlns=\"http://www.opengis.net/wfs\">"
+        ));
+        assert_eq!(root_name("<wfs:GetFeature>"), Some("GetFeature"));
+        assert_eq!(root_name("<!DOCTYPE x><wfs:Transaction/>"), None);
+    }
+
+    fn field(name: &str, ty: FieldType) -> FieldDef {
+        FieldDef::new(name, ty)
+    }
+
+    fn el(text: &str) -> Element {
+        Element {
+            name: "geoplan:x".into(),
+            text: text.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn property_text_becomes_a_value_of_the_field_type_or_a_named_error() {
+        let t = |ty, s: &str| typed(&el(s), &field("f", ty), "Insert");
+        assert_eq!(t(FieldType::Integer, " 42 ").unwrap(), Value::Int(42));
+        assert_eq!(t(FieldType::Real, "16.5").unwrap(), Value::Real(16.5));
+        assert_eq!(t(FieldType::Real, "").unwrap(), Value::Null);
+        assert_eq!(t(FieldType::Boolean, "true").unwrap(), Value::Bool(true));
+        assert_eq!(
+            t(FieldType::Text, " Đà Nẵng ").unwrap(),
+            Value::Text(" Đà Nẵng ".into())
+        );
+        let e = t(FieldType::Real, "NaN").unwrap_err();
+        assert!(e.message.contains("property f") && e.message.contains("NaN"));
+        assert!(t(FieldType::Integer, "1.5").is_err());
+        let mut nil = el("7");
+        nil.attrs.push(("xsi:nil".into(), "true".into()));
+        assert_eq!(
+            typed(&nil, &field("f", FieldType::Integer), "x").unwrap(),
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn responses_carry_totals_and_the_new_ids_per_version() {
+        let c = Compiled {
+            edits: vec![],
+            handles: vec![Some("h<1>".into()), None],
+        };
+        let r = WriteResult {
+            layers: vec![
+                LayerWritten {
+                    layer: "parcels".into(),
+                    inserted: vec![7, 8],
+                    ..Default::default()
+                },
+                LayerWritten {
+                    layer: "parcels".into(),
+                    deleted: vec![3],
+                    ..Default::default()
+                },
+            ],
+        };
+        let d = response(Version::V200, &c, &r);
+        assert!(d.contains("<wfs:totalInserted>2</wfs:totalInserted>"));
+        assert!(d.contains("<wfs:totalDeleted>1</wfs:totalDeleted>"));
+        assert!(d.contains(
+            "<wfs:Feature handle=\"h&lt;1&gt;\"><fes:ResourceId rid=\"parcels.8\"/></wfs:Feature>"
+        ));
+        let d = response(Version::V110, &c, &r);
+        assert!(d.contains("<ogc:FeatureId fid=\"parcels.7\"/>") && !d.contains("totalReplaced"));
+        let d = response(Version::V100, &c, &r);
+        assert!(d.contains("<wfs:InsertResult><ogc:FeatureId fid=\"parcels.7\"/>"));
+        assert!(d.contains("<wfs:SUCCESS/>"));
+    }
+}
