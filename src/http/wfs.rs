@@ -3,20 +3,27 @@
 //! runs GetFeature on the blocking pool and streams its body in chunks
 //! through a bounded channel, so memory stays flat however many features
 //! a page holds, and a client that stops reading stops the writer.
+//!
+//! A `Transaction` body is let in only with editor credentials (checked
+//! before the body is parsed: 401 with the Basic challenge otherwise); it
+//! is compiled against the engine snapshot on the blocking pool and
+//! committed through [`AppState::commit`] as one store transaction. A
+//! layer not in `ogc.editable` answers 403 (`OperationProcessingFailed`),
+//! a bad request 400 naming the problem; either way nothing changes.
 
 use super::{base_url, AppState};
 use crate::ogc::kvp::Kvp;
 use crate::ogc::wfs::{self, Request, Version, WfsError};
-use crate::ogc::{wfs_doc, wfs_out};
+use crate::ogc::{wfs_doc, wfs_out, wfs_t};
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-/// WFS-T (Transaction) is not built yet: until it is, no layer is
-/// advertised as editable whatever `ogc.editable` says, so QGIS never
-/// turns editing on against a server that would refuse the edits.
-const TRANSACTIONS_IMPLEMENTED: bool = false;
+/// WFS-T (Transaction) is built: layers that [`AppState::editable`]
+/// accepts are advertised with Transaction (and only those), so QGIS turns
+/// editing on for them.
+const TRANSACTIONS_IMPLEMENTED: bool = true;
 
 /// Bytes gathered before a chunk is handed to the client.
 const CHUNK: usize = 64 * 1024;
@@ -114,6 +121,13 @@ pub async fn handle(
             kvp = Kvp::parse(&ser.finish());
         }
     }
+    // Editing needs an editor before anything of the request is read.
+    if xml_body.as_deref().is_some_and(wfs::is_transaction) {
+        if let Err(e) = super::auth::require_editor(&state, &headers).await {
+            tracing::debug!("WFS Transaction refused: {e}");
+            return unauthorized(guess_version(&kvp));
+        }
+    }
     let parsed = match &xml_body {
         Some(x) => wfs::parse_xml(x, &state.config),
         None => wfs::parse_kvp(&kvp, &state.config),
@@ -128,8 +142,7 @@ pub async fn handle(
     let cfg = &state.config;
     match req {
         Request::GetCapabilities(v) => {
-            let editable =
-                |id: &str| TRANSACTIONS_IMPLEMENTED && cfg.ogc.editable.iter().any(|e| e == id);
+            let editable = |id: &str| TRANSACTIONS_IMPLEMENTED && state.editable(id);
             let doc = wfs_doc::capabilities(
                 v,
                 &cat,
@@ -193,7 +206,72 @@ pub async fn handle(
             }
         }
         Request::GetFeature(g) => get_feature(state.clone(), g, endpoint).await,
+        Request::Transaction(tx) => transaction(state.clone(), tx).await,
     }
+}
+
+/// 401 for a Transaction without valid editor credentials: the Basic
+/// challenge, and an exception report saying what is needed.
+fn unauthorized(v: Version) -> Response {
+    let e = WfsError {
+        code: "OperationProcessingFailed",
+        locator: Some("Transaction".into()),
+        message: "Transaction needs an editor: a user name and password (HTTP Basic) or an API key (Authorization: Bearer)".into(),
+        status: 401,
+    };
+    let mut r = exception(&e, v);
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(super::auth::CHALLENGE),
+    );
+    r
+}
+
+/// Runs a Transaction: compiles it against the engine snapshot on the
+/// blocking pool (filters select the fids there), then commits every
+/// action in one store transaction. Any failure writes nothing.
+async fn transaction(state: AppState, tx: wfs_t::Transaction) -> Response {
+    let v = tx.version;
+    let s = state.clone();
+    let compiled = tokio::task::spawn_blocking(move || {
+        let cat = s.engine.snapshot();
+        wfs_t::compile(&tx, &cat, &s.config, &|id| s.editable(id))
+    })
+    .await;
+    let compiled = match compiled {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => return exception(&e, v),
+        Err(e) => {
+            tracing::error!("WFS Transaction: the compile task failed: {e}");
+            return exception(&WfsError::internal(), v);
+        }
+    };
+    let result = if compiled.edits.is_empty() {
+        Default::default()
+    } else {
+        match state.commit(&compiled.edits).await {
+            Ok(r) => r,
+            Err(e) if e.is_client_error() => {
+                let e = WfsError {
+                    code: "OperationProcessingFailed",
+                    locator: Some("Transaction".into()),
+                    message: format!("the transaction was not applied, nothing changed: {e}"),
+                    status: 400,
+                };
+                return exception(&e, v);
+            }
+            Err(e) => {
+                tracing::error!("WFS Transaction: the commit failed: {e}");
+                return exception(&WfsError::internal(), v);
+            }
+        }
+    };
+    let mime = if v == Version::V200 {
+        "application/xml"
+    } else {
+        "text/xml"
+    };
+    xml_response(StatusCode::OK, mime, wfs_t::response(v, &compiled, &result))
 }
 
 /// Runs the query on the blocking pool; answers an exception report if it

@@ -332,6 +332,15 @@ pub struct GmlReader {
 impl GmlReader {
     /// Reads a GML geometry element and returns it in Web Mercator.
     pub fn read(&self, e: &Element) -> Result<Geometry<f64>, GmlError> {
+        self.read_to(e, WEB_MERCATOR)
+    }
+
+    /// Reads a GML geometry element and returns it in `target` (a layer's
+    /// storage CRS for WFS-T, so that a geometry sent back in that CRS is
+    /// kept as given, with no round trip through Web Mercator). Geographic
+    /// input is clamped to the Mercator domain only when `target` is Web
+    /// Mercator.
+    pub fn read_to(&self, e: &Element, target: Crs) -> Result<Geometry<f64>, GmlError> {
         let frame = match e.attr("srsName") {
             Some(s) if !s.trim().is_empty() => {
                 srs_axis(s, self.epsg_order).map_err(|e| GmlError::Crs(e.to_string()))?
@@ -340,9 +349,12 @@ impl GmlReader {
         };
         let mut count = 0usize;
         let mut g = self.geometry(e, frame.1, &mut count)?;
-        let to_merc = |c: Coord<f64>| crs::transform_one(frame.0, WEB_MERCATOR, c);
         use geo::MapCoords;
-        if frame.0.is_geographic() {
+        if frame.0 == target {
+            return Ok(g);
+        }
+        let to_target = |c: Coord<f64>| crs::transform_one(frame.0, target, c);
+        if frame.0.is_geographic() && target == WEB_MERCATOR {
             // Clamp to the Mercator domain rather than failing at the poles
             // (QGIS probes with the whole world, -90..90).
             g = g.map_coords(|c| Coord {
@@ -350,7 +362,7 @@ impl GmlReader {
                 y: c.y.clamp(-85.06, 85.06),
             });
         }
-        g.try_map_coords(to_merc)
+        g.try_map_coords(to_target)
             .map_err(|e| GmlError::Crs(e.to_string()))
     }
 

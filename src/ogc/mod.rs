@@ -12,6 +12,7 @@ pub mod ogcapi;
 pub mod wfs;
 pub mod wfs_doc;
 pub mod wfs_out;
+pub mod wfs_t;
 pub mod wms;
 pub mod wms_caps;
 pub mod wms_info;

@@ -1,7 +1,8 @@
-//! WFS 2.0.0, 1.1.0 and 1.0.0 (read side): requests in KVP and XML
-//! (POST), version negotiation, compiled into engine queries; the
-//! documents are written by [`super::wfs_doc`] and feature collections by
-//! [`super::wfs_out`]. OWS exception reports are here too.
+//! WFS 2.0.0, 1.1.0 and 1.0.0: requests in KVP and XML (POST), version
+//! negotiation, compiled into engine queries; the documents are written by
+//! [`super::wfs_doc`] and feature collections by [`super::wfs_out`]. OWS
+//! exception reports are here too. `Transaction` (WFS-T, XML only) is
+//! parsed here and compiled into store edits by [`super::wfs_t`].
 //!
 //! Type names are prefixed (`geoplan:parcels`) identically in every
 //! version; unprefixed names are accepted. Feature ids are `layer.fid`.
@@ -267,6 +268,8 @@ pub enum Request {
         /// Requested ids (all when empty).
         ids: Vec<String>,
     },
+    /// Transaction (WFS-T), compiled by [`super::wfs_t::compile`].
+    Transaction(super::wfs_t::Transaction),
 }
 
 impl Request {
@@ -277,6 +280,7 @@ impl Request {
             Request::DescribeFeatureType { version, .. }
             | Request::DescribeStoredQueries { version, .. } => *version,
             Request::GetFeature(g) => g.version,
+            Request::Transaction(t) => t.version,
         }
     }
 }
@@ -542,7 +546,7 @@ pub fn parse_kvp(k: &Kvp, config: &Config) -> Result<Request, WfsError> {
                 kvp: Some(k.pairs().to_vec()),
             }))
         }
-        // Transaction (WFS-T) comes with editing; LockFeature,
+        // Transaction is XML only (POST); LockFeature,
         // GetFeatureWithLock, GetPropertyValue and stored query management
         // are not offered (capabilities do not list them).
         _ => Err(WfsError::not_supported(req)),
@@ -561,12 +565,49 @@ fn result_type(v: Option<&str>) -> Result<bool, WfsError> {
     }
 }
 
+/// The local name of a document's root element, found without parsing
+/// the document (`None` when it cannot be seen at once, e.g. after a
+/// DOCTYPE, which the parser refuses anyway).
+pub fn root_name(body: &str) -> Option<&str> {
+    let mut rest = body.trim_start_matches('\u{feff}').trim_start();
+    loop {
+        if let Some(r) = rest.strip_prefix("<?") {
+            rest = r.split_once("?>")?.1.trim_start();
+        } else if let Some(r) = rest.strip_prefix("<!--") {
+            rest = r.split_once("-->")?.1.trim_start();
+        } else {
+            break;
+        }
+    }
+    let r = rest.strip_prefix('<')?;
+    let end = r
+        .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+        .unwrap_or(r.len());
+    Some(xml::local(&r[..end])).filter(|n| !n.is_empty() && !n.starts_with('!'))
+}
+
+/// True when an XML body is a WFS `Transaction` (its root element), so
+/// the caller can ask for credentials before reading it.
+pub fn is_transaction(body: &str) -> bool {
+    root_name(body) == Some("Transaction")
+}
+
 /// Parses an XML (POST) request body.
 pub fn parse_xml(body: &str, config: &Config) -> Result<Request, WfsError> {
     let lim = &config.limits;
-    let limits = XmlLimits {
-        max_depth: lim.max_filter_depth + 16,
-        max_elements: lim.max_filter_nodes * 16 + lim.max_filter_vertices,
+    let limits = if is_transaction(body) {
+        // Inserts carry whole features: the element cap follows the body
+        // cap (an element takes well over 32 bytes with its content).
+        XmlLimits {
+            max_depth: lim.max_filter_depth + 24,
+            max_elements: (lim.max_body_bytes / 32)
+                .max(lim.max_filter_nodes * 16 + lim.max_filter_vertices),
+        }
+    } else {
+        XmlLimits {
+            max_depth: lim.max_filter_depth + 16,
+            max_elements: lim.max_filter_nodes * 16 + lim.max_filter_vertices,
+        }
     };
     let root =
         xml::parse(body, limits).map_err(|e| WfsError::parsing(format!("request body: {e}")))?;
@@ -578,7 +619,7 @@ pub fn parse_xml(body: &str, config: &Config) -> Result<Request, WfsError> {
             ));
         }
     }
-    let op = root.local();
+    let op = root.local().to_owned();
     if op == "GetCapabilities" {
         let accept = root.child("AcceptVersions").map(|a| {
             a.children_named("Version")
@@ -592,7 +633,7 @@ pub fn parse_xml(body: &str, config: &Config) -> Result<Request, WfsError> {
         )?));
     }
     let version = request_version(root.attr("version"))?;
-    match op {
+    match op.as_str() {
         "DescribeFeatureType" => Ok(Request::DescribeFeatureType {
             version,
             layers: root
@@ -687,6 +728,10 @@ pub fn parse_xml(body: &str, config: &Config) -> Result<Request, WfsError> {
                 kvp: None,
             }))
         }
+        "Transaction" => Ok(Request::Transaction(super::wfs_t::Transaction {
+            version,
+            root,
+        })),
         other => Err(WfsError::not_supported(other)),
     }
 }
