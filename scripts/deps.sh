@@ -10,6 +10,8 @@ want=(libgdal-dev libclang-dev pkg-config fonts-dejavu-core)
 command -v node >/dev/null && command -v npm >/dev/null || want+=(nodejs npm)
 if [ "${1:-build}" = test ]; then
   want+=(gdal-bin chromium curl)
+  # Real QGIS (3.22 on bookworm) for tests/qgis.rs: PyQGIS, headless.
+  want+=(python3-qgis qgis-providers)
   # The Python test clients (OWSLib) live in a venv; Debian's python3 needs
   # python3-venv for that (a pyenv/other python brings its own).
   python3 -c 'import ensurepip' 2>/dev/null || want+=(python3-venv)

@@ -1,0 +1,89 @@
+"""Real QGIS 3.22 (Debian's python3-qgis, headless) against a running geoplan:
+WFS, OGC API - Features and WMS layers added the way the "Add layer" dialogs
+do with default settings; counts and a parcel's coordinates compared with
+the feature API. Then an edit session over WFS-T as an editor: one parcel's
+address changed and its outline moved 1 m east, saved with commitChanges.
+Prints `EDITED <commune> <sheet> <parcel> <address>` for the Rust side to
+check the store and the engine.
+
+    /usr/bin/python3 qgis_check.py BASE_URL USER PASSWORD"""
+import json, os, sys, urllib.request
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from qgis.core import (QgsApplication, QgsVectorLayer, QgsRasterLayer,
+                       QgsFeatureRequest, QgsMapSettings, QgsMapRendererSequentialJob,
+                       QgsCoordinateReferenceSystem, QgsRectangle)
+from qgis.PyQt.QtCore import QSize
+QgsApplication.setPrefixPath("/usr", True)
+app = QgsApplication([], False)
+app.initQgis()
+from qgis.core import QgsMessageLog
+# QGIS's own log (the WFS provider reports server exceptions there).
+QgsApplication.messageLog().messageReceived.connect(
+    lambda msg, tag, level: print(f"[qgis {tag}] {msg}", file=sys.stderr))
+base, user, password = sys.argv[1], sys.argv[2], sys.argv[3]
+want = json.load(urllib.request.urlopen(f"{base}/layers/parcels"))["feature_count"]
+ok = True
+def check(name, cond, detail=""):
+    global ok
+    ok &= bool(cond)
+    print(("PASS " if cond else "FAIL ") + name + (f": {detail}" if detail else ""))
+
+# WFS, as the dialog writes its URI with defaults (version auto, paging on).
+wfs = QgsVectorLayer(f"pagingEnabled='true' restrictToRequestBBOX='0' typename='geoplan:parcels' url='{base}/wfs' version='auto'", "parcels", "WFS")
+check("WFS layer valid", wfs.isValid(), "WFS provider")
+n = sum(1 for _ in wfs.getFeatures())
+check("WFS reads every parcel", n == want, f"{n} of {want}, CRS {wfs.crs().authid()}")
+# One parcel's vertices against the feature API in the layer's CRS.
+f = next(wfs.getFeatures(QgsFeatureRequest().setFilterExpression("\"parcel_number\" IS NOT NULL").setLimit(1)))
+epsg = wfs.crs().authid().split(":")[-1]
+from urllib.parse import urlencode
+q = urlencode({k: str(f[k]) for k in ("commune_code", "sheet_number", "parcel_number")} | {"crs": f"EPSG:{epsg}"})
+api = json.load(urllib.request.urlopen(f"{base}/layers/parcels/features?{q}"))
+check("the parcel key finds one parcel", api["numberMatched"] == 1, q)
+geom = api["features"][0]["geometry"]
+ring = geom["coordinates"][0][0] if geom["type"] == "MultiPolygon" else geom["coordinates"][0]
+pts = [(p.x(), p.y()) for p in f.geometry().vertices()]
+if epsg == "4326":
+    ring = [(c[1], c[0]) for c in ring]
+d = max(abs(a[0] - b[0]) + abs(a[1] - b[1]) for a, b in zip(pts, ring))
+check("WFS parcel lands where the API says", len(pts) >= len(ring) and (d < 1e-6 if epsg == "4326" else d < 0.01), f"{len(pts)} vertices, max deviation {d:.2e} in EPSG:{epsg}")
+
+# OGC API - Features with the landing page URL.
+oapi = QgsVectorLayer(f"url='{base}/ogcapi' typename='parcels'", "parcels", "OAPIF")
+check("OAPIF layer valid", oapi.isValid(), "OAPIF provider")
+n = sum(1 for _ in oapi.getFeatures())
+check("OAPIF reads every parcel", n == want, f"{n} of {want}")
+
+# WMS: the root layer as the dialog adds it, rendered around Hội An.
+wms = QgsRasterLayer(f"contextualWMSLegend=0&crs=EPSG:3857&dpiMode=7&featureCount=10&format=image/png&layers=parcels&styles=&url={base}/wms", "wms", "wms")
+check("WMS layer valid", wms.isValid(), "WMS provider")
+ms = QgsMapSettings()
+ms.setLayers([wms]); ms.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:3857"))
+ms.setOutputSize(QSize(256, 256))
+one = json.load(urllib.request.urlopen(f"{base}/layers/parcels/features?limit=1&crs=EPSG:3857"))["features"][0]
+xs = [c[0] for c in one["geometry"]["coordinates"][0]] if one["geometry"]["type"] == "Polygon" else [c[0] for c in one["geometry"]["coordinates"][0][0]]
+ys = [c[1] for c in one["geometry"]["coordinates"][0]] if one["geometry"]["type"] == "Polygon" else [c[1] for c in one["geometry"]["coordinates"][0][0]]
+cx, cy = sum(xs) / len(xs), sum(ys) / len(ys)
+ms.setExtent(QgsRectangle(cx - 150, cy - 150, cx + 150, cy + 150))
+job = QgsMapRendererSequentialJob(ms); job.start(); job.waitForFinished()
+img = job.renderedImage()
+coloured = sum(1 for x in range(0, 256, 8) for y in range(0, 256, 8) if img.pixelColor(x, y).alpha() > 0)
+check("WMS map renders parcels", coloured > 0, f"{coloured} of 1024 sampled pixels painted")
+# An edit session, as QGIS's Toggle Editing / Save Layer Edits does it.
+ed = QgsVectorLayer(f"pagingEnabled='true' restrictToRequestBBOX='0' typename='geoplan:parcels' url='{base}/wfs' version='auto' username='{user}' password='{password}'", "parcels-edit", "WFS")
+check("WFS-T layer valid", ed.isValid(), "WFS provider with credentials")
+from qgis.core import QgsVectorDataProvider
+caps = ed.dataProvider().capabilities()
+check("QGIS sees the layer as editable", bool(caps & QgsVectorDataProvider.ChangeAttributeValues) and bool(caps & QgsVectorDataProvider.ChangeGeometries))
+target = list(ed.getFeatures(QgsFeatureRequest().setLimit(5)))[3]
+new_address = "Số 7 đường Trần Phú, phường Minh An, Hội An (sửa trong QGIS)"
+ed.startEditing()
+ed.changeAttributeValue(target.id(), ed.fields().indexOf("address"), new_address)
+g = target.geometry()
+g.translate(1.0, 0.0)
+ed.changeGeometry(target.id(), g)
+saved = ed.commitChanges()
+check("QGIS saves the edits", saved, "; ".join(ed.commitErrors()))
+print("EDITED", target["commune_code"], target["sheet_number"], target["parcel_number"], new_address)
+sys.stdout.flush()
+os._exit(0 if ok else 1)  # PyQGIS 3.22 may crash in its own teardown
