@@ -523,6 +523,27 @@ async fn without_valid_credentials_a_transaction_gets_401_and_changes_nothing() 
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "a DOCTYPE hides the root");
+    // Whatever stands before the root, a Transaction never runs without an
+    // editor: it is either refused as XML or asked for credentials.
+    for prefix in [
+        "<![CDATA[]]>",
+        "<?xml version=\"1.0\"?>&#32;",
+        "&#32;",
+        "<!-- a comment -->",
+        "<?xml version=\"1.0\"?>\n<?pi x?>\n",
+        "\u{feff}  ",
+    ] {
+        let (s, _, doc) = post(&state, &format!("{prefix}{body}"), None).await;
+        assert!(
+            s == StatusCode::UNAUTHORIZED || s == StatusCode::BAD_REQUEST,
+            "{prefix:?}: {s} {doc}"
+        );
+        assert_eq!(
+            fingerprint(&state).await,
+            before,
+            "{prefix:?} changed the store"
+        );
+    }
     assert_eq!(fingerprint(&state).await, before);
     assert_eq!(feature_json(&state, fid).await.0, StatusCode::OK);
 }

@@ -136,6 +136,14 @@ pub async fn handle(
         Ok(r) => r,
         Err(e) => return exception(&e, guess_version(&kvp)),
     };
+    // Whatever the early sniff above made of the body, a request that
+    // parsed as a Transaction needs an editor before it is compiled.
+    if matches!(req, Request::Transaction(..)) {
+        if let Err(e) = super::auth::require_editor(&state, &headers).await {
+            tracing::debug!("WFS Transaction refused: {e}");
+            return unauthorized(req.version());
+        }
+    }
     let v = req.version();
     let endpoint = format!("{}/wfs", base_url(&state, &headers));
     let cat = state.engine.snapshot();

@@ -174,11 +174,13 @@ pub fn parse(text: &str, limits: XmlLimits) -> Result<Element, XmlError> {
                     return Err(XmlError::Malformed("text outside the root element".into()));
                 }
             }
-            Event::CData(t) => {
-                if let Some(p) = stack.last_mut() {
-                    p.text.push_str(&t.xml10_content());
-                }
-            }
+            Event::CData(t) => match stack.last_mut() {
+                Some(p) => p.text.push_str(&t.xml10_content()),
+                // Nothing but comments and processing instructions may
+                // stand outside the root (a request sniffed by its root
+                // must be the request parsed).
+                None => return Err(XmlError::Malformed("CDATA outside the root element".into())),
+            },
             Event::GeneralRef(g) => {
                 let name = g.to_string();
                 let resolved = match g.resolve_char_ref() {
@@ -188,8 +190,13 @@ pub fn parse(text: &str, limits: XmlLimits) -> Result<Element, XmlError> {
                         .to_owned(),
                     Err(_) => return Err(XmlError::Entity(name)),
                 };
-                if let Some(p) = stack.last_mut() {
-                    p.text.push_str(&resolved);
+                match stack.last_mut() {
+                    Some(p) => p.text.push_str(&resolved),
+                    None => {
+                        return Err(XmlError::Malformed(
+                            "a character or entity reference outside the root element".into(),
+                        ))
+                    }
                 }
             }
             Event::Eof => break,
