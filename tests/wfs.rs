@@ -1439,3 +1439,45 @@ async fn a_client_that_stops_reading_is_let_go_after_the_request_timeout() {
     .unwrap_or(0);
     assert!(body < 1_000_000, "{body} bytes: the writer kept going");
 }
+
+#[tokio::test]
+async fn a_flood_of_type_names_or_queries_is_refused_and_repeats_collapse() {
+    let (_addr, s) = common::serve_sample(geoplan::config::Config::default()).await;
+    let router = geoplan::http::app(s);
+    let get = |uri: String| {
+        let r = router.clone();
+        async move {
+            use tower::ServiceExt;
+            let res = r
+                .oneshot(
+                    axum::http::Request::get(uri)
+                        .body(axum::body::Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let st = res.status();
+            let b = http_body_util::BodyExt::collect(res.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            (st, String::from_utf8_lossy(&b).into_owned())
+        }
+    };
+    let many = vec!["geoplan:parcels"; 2000].join(",");
+    // Repeats of one name are one type.
+    let (st, doc) = get(format!(
+        "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAMES={many}"
+    ))
+    .await;
+    assert_eq!(st, 200, "{doc}");
+    assert_eq!(doc.matches("complexType name=").count(), 1, "{doc}");
+    let distinct: Vec<String> = (0..100).map(|i| format!("geoplan:t{i}")).collect();
+    let (st, doc) = get(format!(
+        "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES={}",
+        distinct.join(",")
+    ))
+    .await;
+    assert_eq!(st, 400, "{doc}");
+    assert!(doc.contains("limit of 64"), "{doc}");
+}

@@ -309,7 +309,22 @@ impl Pyramid {
                 let blocks: BTreeSet<Block> =
                     touched.iter().map(|c| block_of(*c, finest)).collect();
                 for b in blocks {
-                    let mut refs: Vec<(Part, u32)> = (src.candidates)(&block_rect(b, finest))
+                    // The rectangle grows by a pixel: `block_of` and
+                    // `block_rect` round differently at the edge, and the
+                    // `block_of` test below drops the extras.
+                    let r = block_rect(b, finest);
+                    let px = pixel(finest);
+                    let grown = Rect::new(
+                        Coord {
+                            x: r.min().x - px,
+                            y: r.min().y - px,
+                        },
+                        Coord {
+                            x: r.max().x + px,
+                            y: r.max().y + px,
+                        },
+                    );
+                    let mut refs: Vec<(Part, u32)> = (src.candidates)(&grown)
                         .into_iter()
                         .filter(|&(part, row)| {
                             (src.live)(part, row as usize)

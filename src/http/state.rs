@@ -143,7 +143,12 @@ impl AppState {
         let (state, edits) = (self.clone(), edits.to_vec());
         tokio::spawn(async move { state.commit_now(&edits).await })
             .await
-            .map_err(|e| StoreError::Invalid(format!("the commit task failed: {e}")))?
+            // A failed task is the server's fault, not the client's (and
+            // its text stays in the log).
+            .map_err(|e| {
+                tracing::error!("the commit task failed: {e}");
+                StoreError::Internal("the commit task failed; see the server log".into())
+            })?
     }
 
     async fn commit_now(&self, edits: &[LayerEdit]) -> Result<WriteResult, CommitError> {

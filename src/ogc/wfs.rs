@@ -354,6 +354,10 @@ pub fn layer_of<'c>(
     })
 }
 
+/// Most type names (or `wfs:Query` elements) in one request: each costs a
+/// schema or a whole-layer query, and the catalog has a handful of layers.
+pub const MAX_TYPE_NAMES: usize = 64;
+
 fn split_list(s: &str) -> Vec<String> {
     s.split(',')
         .map(|x| {
@@ -446,10 +450,23 @@ pub fn parse_kvp(k: &Kvp, config: &Config) -> Result<Request, WfsError> {
         )?));
     }
     let version = request_version(k.get(param::VERSION))?;
-    let types = k
+    let mut types = k
         .get_any(&[param::TYPENAMES, param::TYPENAME])
         .map(split_list)
         .unwrap_or_default();
+    // Each type name costs a schema or a whole-layer query: repeats go,
+    // and the list is capped.
+    let mut seen = std::collections::HashSet::new();
+    types.retain(|t| seen.insert(t.clone()));
+    if types.len() > MAX_TYPE_NAMES {
+        return Err(WfsError::invalid(
+            param::TYPENAMES,
+            format!(
+                "{} type names exceed the limit of {MAX_TYPE_NAMES} per request",
+                types.len()
+            ),
+        ));
+    }
     match req.to_ascii_lowercase().as_str() {
         "describefeaturetype" => Ok(Request::DescribeFeatureType {
             version,
@@ -707,6 +724,15 @@ pub fn parse_xml(body: &str, config: &Config) -> Result<Request, WfsError> {
             }
             if queries.is_empty() {
                 return Err(WfsError::missing("Query"));
+            }
+            if queries.len() > MAX_TYPE_NAMES {
+                return Err(WfsError::invalid(
+                    "Query",
+                    format!(
+                        "{} queries exceed the limit of {MAX_TYPE_NAMES} per request",
+                        queries.len()
+                    ),
+                ));
             }
             let count = root
                 .attr("count")

@@ -244,12 +244,15 @@ impl GpkgStore {
                 let g = u.geometry.as_ref().map(|g| g.as_ref());
                 updates.push((u.fid, check(&what, g, &u.values)?));
             }
-            let mut deletes: Vec<i64> = Vec::new();
-            for &f in &e.edit.deletes {
-                if !deletes.contains(&f) {
-                    deletes.push(f);
-                }
-            }
+            // Unique fids in first-seen order, in linear time.
+            let mut seen = std::collections::HashSet::with_capacity(e.edit.deletes.len());
+            let deletes: Vec<i64> = e
+                .edit
+                .deletes
+                .iter()
+                .copied()
+                .filter(|f| seen.insert(*f))
+                .collect();
             plans.push((e.layer.as_str(), inserts, updates, deletes));
         }
 

@@ -25,6 +25,10 @@ pub enum StoreError {
     /// PostgreSQL / PostGIS failed.
     #[error("PostGIS: {0}")]
     Postgis(String),
+    /// The server failed around the store (a task died); not the client's
+    /// fault, and the cause is in the log.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The store has no such layer.
     #[error("no layer named '{0}' in the store")]
     UnknownLayer(String),

@@ -300,6 +300,7 @@ impl PostgisStore {
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(|e| write_error(&t.name, e))?;
+                let gone: std::collections::HashSet<i64> = gone.into_iter().collect();
                 if let Some(&fid) = plan.deletes.iter().find(|f| !gone.contains(f)) {
                     return Err(StoreError::NoSuchFeature {
                         layer: t.name.clone(),
@@ -796,12 +797,16 @@ impl WritePlan {
             let g = u.geometry.as_ref().map(|g| g.as_ref());
             updates.push((u.fid, RowWrite::new(t, &what, g, &u.values)?));
         }
-        let mut deletes = Vec::with_capacity(e.edit.deletes.len());
-        for &f in &e.edit.deletes {
-            if !deletes.contains(&f) {
-                deletes.push(f);
-            }
-        }
+        // Unique fids in first-seen order (a linear `contains` here was
+        // quadratic for a Delete whose filter matches a whole layer).
+        let mut seen = std::collections::HashSet::with_capacity(e.edit.deletes.len());
+        let deletes: Vec<i64> = e
+            .edit
+            .deletes
+            .iter()
+            .copied()
+            .filter(|f| seen.insert(*f))
+            .collect();
         Ok(WritePlan {
             inserts,
             updates,
