@@ -1481,3 +1481,54 @@ async fn a_flood_of_type_names_or_queries_is_refused_and_repeats_collapse() {
     assert_eq!(st, 400, "{doc}");
     assert!(doc.contains("limit of 64"), "{doc}");
 }
+
+/// A layer stored in a geographic CRS (EPSG:4326) is served, without
+/// SRSNAME, under the URN of that CRS; in WFS 2.0 and 1.1 the URN means
+/// lat,lon, so that is the order written (and read back from a BBOX).
+#[tokio::test]
+async fn a_layer_stored_in_4326_is_written_lat_lon_under_its_urn() {
+    use geoplan::model::{GeometryType, LayerDataBuilder};
+    let state = AppState::new(
+        Store::Gpkg(GpkgStore::open(SAMPLE).unwrap()),
+        Config::default(),
+    );
+    let mut b = LayerDataBuilder::new("wells", 4326, GeometryType::Point, vec![]);
+    b.push(
+        1,
+        Some(&Geometry::Point(geo_types::Point::new(108.2, 16.05))),
+        vec![],
+    )
+    .unwrap();
+    let layer = Layer::new(b.finish().unwrap(), Default::default()).unwrap();
+    state.engine.publish_all(vec![layer]);
+    let router = app(state);
+    for (v, want_first) in [("2.0.0", 16.05), ("1.1.0", 16.05), ("1.0.0", 108.2)] {
+        let res = router
+            .clone()
+            .oneshot(
+                Request::get(format!(
+                    "/wfs?SERVICE=WFS&VERSION={v}&REQUEST=GetFeature&TYPENAME=geoplan:wells"
+                ))
+                .body(Body::empty())
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let doc = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec())
+            .unwrap();
+        let pos = doc
+            .split("<gml:pos")
+            .nth(1)
+            .or_else(|| doc.split("<gml:coordinates").nth(1))
+            .unwrap_or_else(|| panic!("{v}: no position in {doc}"));
+        let text = &pos[pos.find('>').unwrap() + 1..];
+        let first: f64 = text
+            .split(|c: char| c == ' ' || c == ',' || c == '<')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((first - want_first).abs() < 1e-6, "{v}: {text:.40}");
+    }
+}

@@ -1054,7 +1054,9 @@ fn compile_query(
                 Version::V100 => format!("EPSG:{}", def_crs.epsg()),
                 _ => def_crs.urn(),
             },
-            false,
+            // The URN of a geographic storage CRS (4326, 4756) is lat,lon
+            // in WFS 1.1/2.0; projected ones (5899, 3857) are x,y.
+            g.version.epsg_order() && def_crs.is_lat_lon(),
         ),
     };
     let ctx = FesContext {

@@ -104,7 +104,12 @@ impl Geoms {
         let default = match srs.filter(|s| !s.trim().is_empty()) {
             Some(s) => srs_axis(s, v.epsg_order())
                 .map_err(|e| WfsError::invalid("srsName", format!("srsName: {e}")))?,
-            None => (default_crs(l), false),
+            // Geometry without srsName is in the default CRS, named by its
+            // URN in 1.1/2.0: lat,lon when that CRS is geographic.
+            None => (
+                default_crs(l),
+                v.epsg_order() && default_crs(l).is_lat_lon(),
+            ),
         };
         let lim = &config.limits;
         Ok(Geoms {
