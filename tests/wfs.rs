@@ -1523,12 +1523,7 @@ async fn a_layer_stored_in_4326_is_written_lat_lon_under_its_urn() {
             .or_else(|| doc.split("<gml:coordinates").nth(1))
             .unwrap_or_else(|| panic!("{v}: no position in {doc}"));
         let text = &pos[pos.find('>').unwrap() + 1..];
-        let first: f64 = text
-            .split(|c: char| c == ' ' || c == ',' || c == '<')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let first: f64 = text.split([' ', ',', '<']).next().unwrap().parse().unwrap();
         assert!((first - want_first).abs() < 1e-6, "{v}: {text:.40}");
     }
 }
