@@ -3,7 +3,8 @@
 
 use crate::crs::{self, Crs, CrsError, WEB_MERCATOR};
 use crate::engine::{FeatureRef, Layer};
-use crate::model::{GeometryKind, ValueRef};
+pub use crate::model::push_json_str;
+use crate::model::GeometryKind;
 use geo_types::Coord;
 use std::fmt::Write;
 
@@ -51,18 +52,7 @@ impl Encoder<'_> {
             }
             push_json_str(out, &data.fields[c].name);
             out.push(':');
-            match data.value(row, c) {
-                ValueRef::Null => out.push_str("null"),
-                ValueRef::Bool(b) => out.push_str(if b { "true" } else { "false" }),
-                ValueRef::Int(i) => {
-                    let _ = write!(out, "{i}");
-                }
-                ValueRef::Real(v) if v.is_finite() => {
-                    let _ = write!(out, "{v}");
-                }
-                ValueRef::Real(_) => out.push_str("null"),
-                ValueRef::Text(s) => push_json_str(out, s),
-            }
+            data.value(row, c).push_json(out);
         }
         out.push_str("}}");
         Ok(())
@@ -140,25 +130,6 @@ impl Encoder<'_> {
         out.push('}');
         Ok(())
     }
-}
-
-/// Appends a JSON string literal.
-pub fn push_json_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]

@@ -21,7 +21,44 @@ pub enum ValueRef<'a> {
     Text(&'a str),
 }
 
+/// Appends `s` as a JSON string literal (controls escaped, UTF-8 kept).
+pub fn push_json_str(out: &mut String, s: &str) {
+    use std::fmt::Write;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 impl ValueRef<'_> {
+    /// Appends the value as JSON (a non-finite number is `null`).
+    pub fn push_json(self, out: &mut String) {
+        use std::fmt::Write;
+        match self {
+            ValueRef::Null => out.push_str("null"),
+            ValueRef::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+            ValueRef::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            ValueRef::Real(v) if v.is_finite() => {
+                let _ = write!(out, "{v}");
+            }
+            ValueRef::Real(_) => out.push_str("null"),
+            ValueRef::Text(s) => push_json_str(out, s),
+        }
+    }
+
     /// An owned copy.
     pub fn to_value(self) -> Value {
         match self {

@@ -13,7 +13,7 @@ pub use edit::{
     NewFeature, WriteResult,
 };
 pub use geometry::{FlatGeometry, GeometryKind, GeometryMismatch, GeometryType};
-pub use layer::{BuildError, Column, LayerData, LayerDataBuilder, ValueRef};
+pub use layer::{push_json_str, BuildError, Column, LayerData, LayerDataBuilder, ValueRef};
 
 use serde::Serialize;
 use std::fmt;

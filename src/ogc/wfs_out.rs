@@ -8,6 +8,7 @@ use super::wfs::{param, LayerQuery, Plan, Version, WfsError, GEOMETRY_NAME};
 use super::xml::{escape_into, leaf};
 use crate::crs::CrsError;
 use crate::engine::FeatureRef;
+use crate::model::push_json_str;
 use crate::model::ValueRef;
 use geo_types::Coord;
 use std::fmt::Write;
@@ -259,7 +260,7 @@ impl<'a> Writer<'a> {
                 // 2008 `crs` member): coordinates may be in 5899, not CRS84.
                 if let Some(w) = self.geom.first() {
                     out.push_str(",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":");
-                    json_str(out, &w.crs.urn());
+                    push_json_str(out, &w.crs.urn());
                     out.push_str("}}");
                 }
                 let (next, prev) = self.next_prev();
@@ -275,7 +276,7 @@ impl<'a> Writer<'a> {
                             out,
                             "{{\"rel\":\"{rel}\",\"type\":\"application/json\",\"href\":"
                         );
-                        json_str(out, &h);
+                        push_json_str(out, &h);
                         out.push('}');
                     }
                 }
@@ -447,20 +448,9 @@ impl<'a> Writer<'a> {
             if n > 0 {
                 out.push(',');
             }
-            json_str(out, &data.fields[c].name);
+            push_json_str(out, &data.fields[c].name);
             out.push(':');
-            match data.value(row, c) {
-                ValueRef::Null => out.push_str("null"),
-                ValueRef::Bool(b) => out.push_str(if b { "true" } else { "false" }),
-                ValueRef::Int(i) => {
-                    let _ = write!(out, "{i}");
-                }
-                ValueRef::Real(v) if v.is_finite() => {
-                    let _ = write!(out, "{v}");
-                }
-                ValueRef::Real(_) => out.push_str("null"),
-                ValueRef::Text(s) => json_str(out, s),
-            }
+            data.value(row, c).push_json(out);
         }
         out.push_str("}}");
         Ok(())
@@ -548,25 +538,6 @@ fn json_geometry(
     }
     out.push('}');
     Ok(())
-}
-
-/// Appends a JSON string literal.
-fn json_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]

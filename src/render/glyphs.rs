@@ -45,7 +45,9 @@ pub struct Glyphs {
     cache: Mutex<HashMap<RangeKey, Arc<Vec<u8>>>>,
 }
 
-fn font_name(data: &[u8]) -> Option<String> {
+/// A font's display name ("DejaVu Sans Bold"): family plus a
+/// non-regular style, from the name table.
+pub(crate) fn font_name(data: &[u8]) -> Option<String> {
     let face = ttf_parser::Face::parse(data, 0).ok()?;
     let name = |ids: &[u16]| {
         ids.iter().find_map(|id| {

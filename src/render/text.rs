@@ -10,6 +10,7 @@
 //! already a dependency (the SDF glyphs use it). A decomposed mark that
 //! survives normalisation is placed over the letter before it.
 
+use super::glyphs::font_name;
 use ab_glyph::{Font, FontVec, GlyphId, OutlineCurve};
 use std::collections::HashMap;
 use std::path::Path;
@@ -26,24 +27,6 @@ impl std::fmt::Debug for Fonts {
             .entries(self.faces.iter().map(|(n, _)| n))
             .finish()
     }
-}
-
-fn font_name(data: &[u8]) -> Option<String> {
-    let face = ttf_parser::Face::parse(data, 0).ok()?;
-    let name = |ids: &[u16]| {
-        ids.iter().find_map(|id| {
-            face.names()
-                .into_iter()
-                .filter(|n| n.name_id == *id && n.is_unicode())
-                .find_map(|n| n.to_string())
-        })
-    };
-    let family = name(&[16, 1])?;
-    let style = name(&[17, 2]).unwrap_or_default();
-    Some(match style.as_str() {
-        "" | "Regular" | "Book" | "Normal" => family,
-        s => format!("{family} {s}"),
-    })
 }
 
 impl Fonts {
