@@ -1,6 +1,7 @@
 //! The small layers: administrative units (real province outlines,
-//! Voronoi districts), plans and zoning lots, roads, water, industrial
-//! zones, points of interest and investment projects.
+//! Voronoi districts and communes, 2025 units as unions of their old
+//! communes) and their lineage, plans and zoning lots, roads, water,
+//! industrial zones, points of interest and investment projects.
 
 use super::geom::{c, clip_closer, dist, mm_c, polygon, rect_ring, ring_centroid, stream, C};
 use super::names::{CommuneKind, INVESTOR_A, INVESTOR_B};
@@ -15,8 +16,12 @@ use rand_chacha::ChaCha8Rng;
 
 /// Start of validity of the pre-2025 units in this dataset.
 const SINCE: &str = "1997-01-01";
-/// Last day of the provinces and districts before the 2025 reform.
+/// Last day of the provinces, districts and communes before the 2025 reform.
 const UNTIL: &str = "2025-06-30";
+/// First day of the 2025 units.
+const REFORM: &str = "2025-07-01";
+/// Code of Đặc khu Hoàng Sa, the one 2025 unit without old communes.
+const HOANG_SA_2025: &str = "20333";
 
 fn text(s: impl Into<String>) -> Value {
     Value::Text(s.into())
@@ -101,6 +106,52 @@ pub(crate) fn district_cells(world: &World) -> Vec<MultiPolygon<f64>> {
     out
 }
 
+/// Voronoi cells of the communes' seeds inside their district's cell: one
+/// multipolygon per commune of [`World::communes`] (the rule of
+/// [`World::locate`], so every parcel lies in its commune's cell).
+pub(crate) fn commune_cells(
+    world: &World,
+    districts: &[MultiPolygon<f64>],
+) -> Result<Vec<MultiPolygon<f64>>, SampleError> {
+    use rayon::prelude::*;
+    (0..world.communes.len())
+        .into_par_iter()
+        .map(|ci| {
+            let cm = &world.communes[ci];
+            let shape = &districts[cm.district];
+            let none =
+                || SampleError::Source(format!("commune {} {} has no land", cm.code, cm.name));
+            let bb = shape.bounding_rect().ok_or_else(none)?;
+            let mut ring = vec![
+                c(bb.min().x - 5000.0, bb.min().y - 5000.0),
+                c(bb.max().x + 5000.0, bb.min().y - 5000.0),
+                c(bb.max().x + 5000.0, bb.max().y + 5000.0),
+                c(bb.min().x - 5000.0, bb.max().y + 5000.0),
+            ];
+            for &j in &world.districts[cm.district].communes {
+                if j != ci {
+                    ring = clip_closer(&ring, cm.seed, world.communes[j].seed);
+                }
+            }
+            if ring.len() < 3 {
+                return Err(none());
+            }
+            let cell = mm_multi(polygon(ring).intersection(shape));
+            if cell.0.is_empty() {
+                return Err(none());
+            }
+            Ok(cell)
+        })
+        .collect()
+}
+
+/// Indexes of [`World::communes`] in code order.
+fn communes_by_code(world: &World) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..world.communes.len()).collect();
+    v.sort_by(|&a, &b| world.communes[a].code.cmp(&world.communes[b].code));
+    v
+}
+
 /// Small synthetic islets standing for the Hoàng Sa archipelago.
 fn hoang_sa_islets(world: &World, at: C) -> MultiPolygon<f64> {
     let mut rng = stream(world.seed, &[0x4A5A]);
@@ -132,8 +183,23 @@ fn hoang_sa_islets(world: &World, at: C) -> MultiPolygon<f64> {
     MultiPolygon(polys)
 }
 
-/// The `admin_units` layer.
-pub(crate) fn admin_units(world: &World) -> Result<LayerData, SampleError> {
+/// The `admin_units` layer and the `admin_lineage` layer.
+pub(crate) fn admin_layers(world: &World) -> Result<(LayerData, LayerData), SampleError> {
+    let cells = district_cells(world);
+    let communes = commune_cells(world, &cells)?;
+    Ok((
+        admin_units(world, &cells, &communes)?,
+        admin_lineage(world, &communes)?,
+    ))
+}
+
+/// The `admin_units` layer: provinces, districts, communes before the
+/// reform, and the 2025 units.
+fn admin_units(
+    world: &World,
+    cells: &[MultiPolygon<f64>],
+    communes: &[MultiPolygon<f64>],
+) -> Result<LayerData, SampleError> {
     let mut l = Layer::new(
         "admin_units",
         GeometryType::MultiPolygon,
@@ -191,12 +257,11 @@ pub(crate) fn admin_units(world: &World) -> Result<LayerData, SampleError> {
             "province",
             "thành phố",
             None,
-            "2025-07-01",
+            REFORM,
             None,
             false,
         ),
     )?;
-    let cells = district_cells(world);
     let idx = |code: &str| world.districts.iter().position(|d| d.code == code);
     for (i, d) in world.districts.iter().enumerate() {
         let parent = world.provinces[d.province].code;
@@ -245,6 +310,93 @@ pub(crate) fn admin_units(world: &World) -> Result<LayerData, SampleError> {
                 )?;
             }
         }
+    }
+    // Communes before the reform. Nông Sơn's keep their district as
+    // parent for their whole life (see data/README.md).
+    for ci in communes_by_code(world) {
+        let cm = &world.communes[ci];
+        l.push(
+            Geometry::MultiPolygon(communes[ci].clone()),
+            row(
+                &cm.code,
+                &cm.name,
+                "commune",
+                cm.kind.unit_type(),
+                Some(&world.districts[cm.district].code),
+                SINCE,
+                Some(UNTIL),
+                true,
+            ),
+        )?;
+    }
+    // The 2025 units: the union of their old communes.
+    for u in &world.units_2025 {
+        let geom = if !u.members.is_empty() {
+            // Not rounded again: the union's few new vertices (where
+            // neighbouring cells' borders cross) could fold onto others.
+            geo::unary_union(u.members.iter().map(|&i| &communes[i]))
+        } else if u.code == HOANG_SA_2025 {
+            let hs = world
+                .districts
+                .iter()
+                .find(|d| !is_mainland(d))
+                .ok_or_else(|| SampleError::Source("no Hoàng Sa district".into()))?;
+            hoang_sa_islets(world, hs.site)
+        } else {
+            return Err(SampleError::Source(format!(
+                "2025 unit {} {} has no old commune",
+                u.code, u.name
+            )));
+        };
+        l.push(
+            Geometry::MultiPolygon(geom),
+            row(
+                &u.code,
+                &u.name,
+                "commune",
+                &u.unit_type,
+                Some("48"),
+                REFORM,
+                None,
+                true,
+            ),
+        )?;
+    }
+    l.finish()
+}
+
+/// The `admin_lineage` layer: each old commune once, in code order, with
+/// the 2025 unit it went into (synthesised, see `World::make_units_2025`).
+fn admin_lineage(world: &World, communes: &[MultiPolygon<f64>]) -> Result<LayerData, SampleError> {
+    let mut l = Layer::new(
+        "admin_lineage",
+        GeometryType::MultiPolygon,
+        &[
+            ("old_code", FieldType::Text),
+            ("old_name", FieldType::Text),
+            ("new_code", FieldType::Text),
+            ("new_name", FieldType::Text),
+            ("valid_from", FieldType::Date),
+            ("relation", FieldType::Text),
+            ("synthetic", FieldType::Boolean),
+        ],
+    );
+    for ci in communes_by_code(world) {
+        let cm = &world.communes[ci];
+        let (u, relation) = world.lineage[ci];
+        let unit = &world.units_2025[u];
+        l.push(
+            Geometry::MultiPolygon(communes[ci].clone()),
+            vec![
+                text(&cm.code),
+                text(&cm.name),
+                text(&unit.code),
+                text(&unit.name),
+                text(REFORM),
+                text(relation.as_str()),
+                Value::Bool(true),
+            ],
+        )?;
     }
     l.finish()
 }
@@ -504,7 +656,7 @@ fn plans(world: &World, cells: &[MultiPolygon<f64>]) -> Vec<Plan> {
             continue;
         };
         let d = &world.districts[cm.district];
-        let short = cm.name.trim_start_matches("Xã ");
+        let short = &cm.short;
         let year = rng.gen_range(2020..=2024);
         out.push(Plan {
             code: format!("QHNT-{}-{}", cm.code, year),
@@ -931,14 +1083,7 @@ fn overlaps_any(shape: &Polygon<f64>, placed: &[Polygon<f64>]) -> bool {
 fn place_name(world: &World, p: C) -> String {
     world
         .locate(p)
-        .map(|i| {
-            let n = &world.communes[i].name;
-            ["Phường ", "Thị trấn ", "Xã "]
-                .iter()
-                .find_map(|pre| n.strip_prefix(pre))
-                .unwrap_or(n)
-                .to_owned()
-        })
+        .map(|i| world.communes[i].short.clone())
         .unwrap_or_else(|| "Quảng Nam".to_owned())
 }
 

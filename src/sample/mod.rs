@@ -7,10 +7,15 @@
 //! Everything else is synthesised and carries `synthetic = true`:
 //!
 //! * `admin_units`: provinces before and after the 2025 merger, districts
-//!   as Voronoi cells of their centroids clipped to the province outline.
+//!   as Voronoi cells of their centroids clipped to the province outline,
+//!   the 297 real communes before 1 July 2025 (GSO codes and names) as
+//!   Voronoi cells inside their district, and the 94 real units from that
+//!   day as unions of their old communes.
+//! * `admin_lineage`: each old commune once, with the 2025 unit it went
+//!   into (synthesised: the unit that reuses its code, else the nearest).
 //! * `parcels`: any number of cadastral parcels, narrow urban lots along
 //!   street grids and irregular rural lots in field patches, keyed by
-//!   (commune code, sheet number, parcel number).
+//!   (pre-2025 commune code, sheet number, parcel number).
 //! * `zoning_lots`, `plans`, `roads`, `water`, `industrial_zones`, `pois`,
 //!   `investment_projects`.
 //!
@@ -73,8 +78,9 @@ pub enum SampleError {
 /// Generates every layer, coordinates in EPSG:5899 (VN-2000 / TM-3 107°45′, metres).
 /// `progress(done_parcels)` is called now and then while parcels are generated.
 ///
-/// Layers, in order: `admin_units`, `parcels`, `zoning_lots`, `plans`,
-/// `roads`, `water`, `industrial_zones`, `pois`, `investment_projects`.
+/// Layers, in order: `admin_units`, `admin_lineage`, `parcels`,
+/// `zoning_lots`, `plans`, `roads`, `water`, `industrial_zones`, `pois`,
+/// `investment_projects`.
 /// Parcels come in key order (commune code, sheet, parcel number) with fids
 /// 1..=n. Generation runs on the rayon thread pool.
 pub fn generate(
@@ -82,12 +88,13 @@ pub fn generate(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Vec<LayerData>, SampleError> {
     let world = world::World::build(opts.seed)?;
-    let admin = layers::admin_units(&world)?;
+    let (admin, lineage) = layers::admin_layers(&world)?;
     let parcels = parcels::generate(&world, opts.parcels, progress)?;
     let (plans, zoning) = layers::plans_and_zoning(&world)?;
     let roads = layers::roads(&world, &parcels.streets)?;
     Ok(vec![
         admin,
+        lineage,
         parcels.layer,
         zoning,
         plans,

@@ -1,6 +1,7 @@
 //! Tests of the sample generator. They run in debug mode, so they use a
 //! small dataset, generated once and shared.
 
+use super::geom;
 use super::world::World;
 use super::*;
 use crate::model::{FieldType, LayerData, ValueRef};
@@ -108,7 +109,7 @@ fn another_seed_gives_other_parcels() {
         &|_| {},
     )
     .unwrap();
-    let p = &other[1];
+    let p = other.iter().find(|l| l.name == "parcels").unwrap();
     assert_eq!(p.len(), 300);
     let mine = layer("parcels");
     assert_ne!(p.geometry_of(0), mine.geometry_of(0));
@@ -157,6 +158,7 @@ fn layers_come_in_order_with_the_documented_schemas() {
         names,
         [
             "admin_units",
+            "admin_lineage",
             "parcels",
             "zoning_lots",
             "plans",
@@ -178,6 +180,18 @@ fn layers_come_in_order_with_the_documented_schemas() {
                 ("parent_code", Text),
                 ("valid_from", Date),
                 ("valid_to", Date),
+                ("synthetic", Boolean),
+            ],
+        ),
+        (
+            "admin_lineage",
+            &[
+                ("old_code", Text),
+                ("old_name", Text),
+                ("new_code", Text),
+                ("new_name", Text),
+                ("valid_from", Date),
+                ("relation", Text),
                 ("synthetic", Boolean),
             ],
         ),
@@ -526,8 +540,13 @@ fn districts_tile_their_province_and_que_son_absorbs_nong_son() {
     let mut sum = [0.0, 0.0];
     let mut que_son = Vec::new();
     let mut nong_son = None;
-    for row in 3..a.len() {
-        assert_eq!(text(a, row, "level"), Some("district"));
+    let districts: Vec<usize> = (0..a.len())
+        .filter(|&r| text(a, r, "level") == Some("district"))
+        .collect();
+    assert_eq!(districts, (3..3 + districts.len()).collect::<Vec<_>>());
+    // 26 districts of the CSV, and Quế Sơn once more from 2025-01-01.
+    assert_eq!(districts.len(), 27);
+    for row in districts {
         let code = text(a, row, "code").unwrap();
         let m = multipolygon(a, row);
         assert!(m.is_valid(), "{code}: {:?}", m.validation_errors());
@@ -731,6 +750,328 @@ fn every_polygon_layer_is_valid() {
     }
     let p = layer("pois");
     assert!(matches!(p.geometry_of(0), Some(Geometry::Point(Point(_)))));
+}
+
+/// Rows of `communes_pre2025.csv`: code, name (white space collapsed),
+/// type, district code, province code.
+fn communes_csv() -> Vec<[String; 5]> {
+    include_str!("../../data/sources/communes_pre2025.csv")
+        .lines()
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            assert_eq!(f.len(), 6, "{l}");
+            let name = f[1].split_whitespace().collect::<Vec<_>>().join(" ");
+            [f[0], &name, f[2], f[3], f[5]].map(str::to_owned)
+        })
+        .collect()
+}
+
+/// Rows of `units_2025.csv`: code, name, type, predecessor text.
+fn units_csv() -> Vec<[String; 4]> {
+    include_str!("../../data/sources/units_2025.csv")
+        .lines()
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.splitn(4, ',').collect();
+            [f[0], f[1], f[2], f[3].trim_matches('"')].map(str::to_owned)
+        })
+        .collect()
+}
+
+/// Rows of `admin_units` of a level whose `valid_from` is `from`, by code.
+fn units_of(level: &str, from: &str) -> std::collections::BTreeMap<&'static str, usize> {
+    let a = layer("admin_units");
+    let mut out = std::collections::BTreeMap::new();
+    for r in 0..a.len() {
+        if text(a, r, "level") == Some(level) && text(a, r, "valid_from") == Some(from) {
+            let code = text(a, r, "code").unwrap();
+            assert!(out.insert(code, r).is_none(), "{code} from {from} twice");
+        }
+    }
+    out
+}
+
+#[test]
+fn the_297_communes_before_2025_carry_the_gso_codes_and_names() {
+    let a = layer("admin_units");
+    let csv = communes_csv();
+    assert_eq!(csv.len(), 297);
+    let got = units_of("commune", "1997-01-01");
+    assert_eq!(got.len(), 297);
+    for [code, name, ty, district, _] in &csv {
+        let r = *got
+            .get(code.as_str())
+            .unwrap_or_else(|| panic!("no {code}"));
+        assert_eq!(text(a, r, "name"), Some(name.as_str()), "{code}");
+        let unit_type = match ty.as_str() {
+            "phuong" => "phường",
+            "thi-tran" => "thị trấn",
+            _ => "xã",
+        };
+        assert_eq!(text(a, r, "unit_type"), Some(unit_type), "{code}");
+        assert_eq!(text(a, r, "parent_code"), Some(district.as_str()), "{code}");
+        assert_eq!(text(a, r, "valid_to"), Some("2025-06-30"), "{code}");
+        let m = multipolygon(a, r);
+        assert!(m.is_valid(), "{code}: {:?}", m.validation_errors());
+        assert!(
+            m.unsigned_area() > 1.0e5,
+            "{code} {name}: {} m²",
+            m.unsigned_area()
+        );
+    }
+    let minh_an = got["20398"];
+    assert_eq!(text(a, minh_an, "name"), Some("Phường Minh An"));
+    assert_eq!(text(a, minh_an, "parent_code"), Some("503"));
+}
+
+#[test]
+fn the_94_units_of_2025_carry_the_gso_codes_and_names() {
+    let a = layer("admin_units");
+    let csv = units_csv();
+    assert_eq!(csv.len(), 94);
+    let got = units_of("commune", "2025-07-01");
+    assert_eq!(got.len(), 94);
+    for [code, name, ty, _] in &csv {
+        let r = *got
+            .get(code.as_str())
+            .unwrap_or_else(|| panic!("no {code}"));
+        assert_eq!(text(a, r, "name"), Some(name.as_str()), "{code}");
+        assert_eq!(text(a, r, "unit_type"), Some(ty.as_str()), "{code}");
+        assert_eq!(text(a, r, "parent_code"), Some("48"), "{code}");
+        assert_eq!(text(a, r, "valid_to"), None, "{code}");
+        let m = multipolygon(a, r);
+        assert!(m.is_valid(), "{code}: {:?}", m.validation_errors());
+        assert!(m.unsigned_area() > 0.0, "{code}");
+    }
+    // A code alone is not unique, (code, valid_from) is.
+    let mut keys = HashSet::new();
+    for r in 0..a.len() {
+        assert!(keys.insert((text(a, r, "code"), text(a, r, "valid_from"))));
+    }
+    assert!(units_of("commune", "1997-01-01").contains_key("20410"));
+}
+
+/// The lineage rows by old code: (row, new code, relation).
+fn lineage() -> std::collections::BTreeMap<&'static str, (usize, &'static str, &'static str)> {
+    let l = layer("admin_lineage");
+    let mut out = std::collections::BTreeMap::new();
+    for r in 0..l.len() {
+        let old = text(l, r, "old_code").unwrap();
+        let row = (
+            r,
+            text(l, r, "new_code").unwrap(),
+            text(l, r, "relation").unwrap(),
+        );
+        assert!(out.insert(old, row).is_none(), "{old} twice in the lineage");
+    }
+    out
+}
+
+#[test]
+fn every_old_commune_is_in_exactly_one_lineage_row() {
+    let l = layer("admin_lineage");
+    let lin = lineage();
+    assert_eq!(l.len(), 297);
+    let olds = units_of("commune", "1997-01-01");
+    let news = units_of("commune", "2025-07-01");
+    let a = layer("admin_units");
+    assert_eq!(
+        lin.keys().collect::<Vec<_>>(),
+        olds.keys().collect::<Vec<_>>()
+    );
+    for (old, &(r, new, relation)) in &lin {
+        let unit = news[new];
+        assert_eq!(text(l, r, "old_name"), text(a, olds[old], "name"));
+        assert_eq!(text(l, r, "new_name"), text(a, unit, "name"));
+        assert_eq!(text(l, r, "valid_from"), Some("2025-07-01"));
+        assert!(["same_code", "merged"].contains(&relation), "{relation}");
+        assert_eq!(relation == "same_code", *old == new, "{old} → {new}");
+        // The row's geometry is the old commune's.
+        assert_eq!(l.geometry_of(r), a.geometry_of(olds[old]), "{old}");
+    }
+}
+
+#[test]
+fn every_2025_unit_but_hoang_sa_keeps_the_code_of_the_predecessor_the_table_names() {
+    let lin = lineage();
+    let names: std::collections::BTreeMap<String, String> = communes_csv()
+        .into_iter()
+        .map(|[code, name, ..]| (code, name))
+        .collect();
+    let mut heirs: std::collections::BTreeMap<&str, usize> = Default::default();
+    for &(_, new, _) in lin.values() {
+        *heirs.entry(new).or_default() += 1;
+    }
+    for [code, name, _, pred] in units_csv() {
+        if code == "20333" {
+            assert_eq!(name, "Đặc khu Hoàng Sa");
+            assert!(pred.is_empty());
+            assert!(
+                !heirs.contains_key(code.as_str()),
+                "Hoàng Sa had no communes"
+            );
+            continue;
+        }
+        // "Phường Phước Ninh, Quận Hải Châu"
+        let (pred_name, _) = pred.rsplit_once(',').unwrap();
+        assert_eq!(
+            names[&code].to_lowercase(),
+            pred_name.to_lowercase(),
+            "{code}"
+        );
+        assert_eq!(lin[code.as_str()].1, code, "{code} {name}");
+        assert_eq!(lin[code.as_str()].2, "same_code");
+        assert!(heirs[code.as_str()] >= 1);
+    }
+    assert_eq!(heirs.len(), 93);
+}
+
+#[test]
+fn merged_communes_join_the_nearest_unit_of_their_former_province() {
+    let world = World::build(SEED).unwrap();
+    let province: std::collections::BTreeMap<String, String> = communes_csv()
+        .into_iter()
+        .map(|[code, _, _, _, prov]| (code, prov))
+        .collect();
+    let seed_of = |code: &str| {
+        world
+            .communes
+            .iter()
+            .find(|c| c.code == code)
+            .map(|c| c.seed)
+            .unwrap()
+    };
+    let lin = lineage();
+    let anchors: Vec<&str> = lin
+        .iter()
+        .filter(|(_, r)| r.2 == "same_code")
+        .map(|(old, _)| *old)
+        .collect();
+    let mut merged = 0;
+    for (old, &(_, new, relation)) in &lin {
+        if relation != "merged" {
+            continue;
+        }
+        merged += 1;
+        assert_eq!(province[*old], province[new], "{old} → {new}");
+        let d = geom::dist(seed_of(old), seed_of(new));
+        for other in anchors.iter().filter(|a| province[**a] == province[*old]) {
+            assert!(
+                geom::dist(seed_of(old), seed_of(other)) >= d,
+                "{old} → {new}, but {other} is nearer"
+            );
+        }
+    }
+    assert_eq!(merged, 297 - 93);
+}
+
+#[test]
+fn communes_tile_their_district_and_2025_units_are_unions_of_their_old_communes() {
+    let a = layer("admin_units");
+    let districts = units_of("district", "1997-01-01");
+    let mut sums: std::collections::BTreeMap<&str, f64> = Default::default();
+    for &r in units_of("commune", "1997-01-01").values() {
+        *sums.entry(text(a, r, "parent_code").unwrap()).or_default() +=
+            multipolygon(a, r).unsigned_area();
+    }
+    assert_eq!(sums.len(), 25, "every district but Hoàng Sa has communes");
+    for (code, sum) in &sums {
+        let area = multipolygon(a, districts[code]).unsigned_area();
+        assert!((sum - area).abs() / area < 1e-4, "{code}: {sum} vs {area}");
+    }
+    let olds = units_of("commune", "1997-01-01");
+    let mut members: std::collections::BTreeMap<&str, f64> = Default::default();
+    for (old, &(_, new, _)) in &lineage() {
+        *members.entry(new).or_default() += multipolygon(a, olds[old]).unsigned_area();
+    }
+    let mut total = 0.0;
+    for (code, &r) in &units_of("commune", "2025-07-01") {
+        let area = multipolygon(a, r).unsigned_area();
+        if *code == "20333" {
+            assert!(area < 1.0e7, "Hoàng Sa is a few islets");
+            continue;
+        }
+        total += area;
+        let sum = members[code];
+        assert!((sum - area).abs() / area < 1e-4, "{code}: {sum} vs {area}");
+    }
+    // Together they cover the merged city.
+    let city = multipolygon(a, 2).unsigned_area();
+    assert!((total - city).abs() / city < 1e-4, "{total} vs {city}");
+}
+
+#[test]
+fn every_parcel_lies_in_the_pre_2025_commune_its_key_names() {
+    use geo::Distance;
+    let a = layer("admin_units");
+    let olds = units_of("commune", "1997-01-01");
+    let shapes: std::collections::BTreeMap<&str, MultiPolygon<f64>> = olds
+        .iter()
+        .map(|(code, &r)| (*code, multipolygon(a, r)))
+        .collect();
+    let p = layer("parcels");
+    let mut communes = HashSet::new();
+    for row in (0..p.len()).step_by(5) {
+        let code = text(p, row, "commune_code").unwrap();
+        let r = *olds
+            .get(code)
+            .unwrap_or_else(|| panic!("{code} is no old commune"));
+        assert_eq!(text(p, row, "commune_name"), text(a, r, "name"));
+        let c = polygon(p, row).centroid().unwrap();
+        let shape = &shapes[code];
+        // Rounding to the millimetre may put a centroid on a border a hair
+        // outside.
+        let near = shape
+            .0
+            .iter()
+            .map(|poly| geo::Euclidean.distance(&c, poly))
+            .fold(f64::MAX, f64::min);
+        assert!(
+            shape.contains(&c) || near < 0.01,
+            "row {row} {code}: {near} m out"
+        );
+        communes.insert(code);
+    }
+    assert!(
+        communes.len() >= 5,
+        "parcels in {} communes",
+        communes.len()
+    );
+}
+
+#[test]
+fn minh_an_holds_parcels_wholly_under_a_hoi_an_zoning_lot() {
+    let p = layer("parcels");
+    let z = layer("zoning_lots");
+    let lots: Vec<Polygon<f64>> = (0..z.len())
+        .filter(|&r| text(z, r, "plan_code") == Some("QHPK-HA-2023"))
+        .map(|r| polygon(z, r))
+        .collect();
+    let mut inside = 0;
+    let mut total = 0;
+    for row in 0..p.len() {
+        if text(p, row, "commune_code") != Some("20398") {
+            continue;
+        }
+        assert_eq!(text(p, row, "commune_name"), Some("Phường Minh An"));
+        assert_eq!(text(p, row, "district_name"), Some("Hội An"));
+        total += 1;
+        let parcel = polygon(p, row);
+        let a = parcel.unsigned_area();
+        let covered: f64 = lots
+            .iter()
+            .map(|l| l.intersection(&parcel).unsigned_area())
+            .sum();
+        inside += ((covered - a).abs() < 1e-3 * a) as usize;
+    }
+    assert!(total >= 10, "{total} parcels in Minh An");
+    assert!(
+        inside >= 5,
+        "{inside} of {total} Minh An parcels under one lot"
+    );
 }
 
 /// Timing of the large dataset (release mode):

@@ -1,10 +1,12 @@
 //! The fixed geography every layer is generated from: the real province
 //! outlines and coast (Natural Earth), district sites (shared CSV), and the
-//! synthetic but plausible rest: communes, rivers, roads, zones, urban
-//! street grids, terrain classes. All in EPSG:5899 metres.
+//! synthetic but plausible rest: commune extents (the real communes and
+//! 2025 units of the shared tables, placed as Voronoi cells inside their
+//! district), the synthesised lineage of the 2025 units, rivers, roads,
+//! zones, urban street grids, terrain classes. All in EPSG:5899 metres.
 
 use super::geom::{c, dist, hash, polygon, rect_ring, stream, wiggle, LineIndex, PolyIndex, C};
-use super::names::{communes_of, hamlet_name, parse_communes, CommuneKind, AVENUES, STREETS};
+use super::names::{hamlet_name, CommuneKind, AVENUES, STREETS};
 use super::SampleError;
 use crate::crs::{transform, VN2000_TM3_10745, WGS84};
 use geo::{Area, BooleanOps, BoundingRect};
@@ -17,6 +19,11 @@ use rand::Rng;
 pub(crate) const PROVINCES_GEOJSON: &str = include_str!("../../data/sources/provinces_ne.geojson");
 /// District-level units before 2025 with approximate centroids and seats.
 pub(crate) const UNITS_CSV: &str = include_str!("../../data/sources/qn_dn_units_pre2025.csv");
+/// The 297 commune-level units before 1 July 2025, real GSO codes and names.
+pub(crate) const COMMUNES_CSV: &str = include_str!("../../data/sources/communes_pre2025.csv");
+/// The 94 commune-level units of Thành phố Đà Nẵng from 1 July 2025, real
+/// GSO codes and names, and the predecessor whose code each one reuses.
+pub(crate) const UNITS_2025_CSV: &str = include_str!("../../data/sources/units_2025.csv");
 /// Economic and industrial zones, airports, ports, heritage sites.
 pub(crate) const ZONES_CSV: &str = include_str!("../../data/sources/zones_approx.csv");
 
@@ -60,12 +67,15 @@ pub(crate) struct District {
     pub communes: Vec<usize>,
 }
 
-/// A commune-level unit before 2025 (synthetic extent, plausible name).
+/// A commune-level unit before 2025: real GSO code and name
+/// (`communes_pre2025.csv`), synthetic extent.
 pub(crate) struct Commune {
-    /// Synthetic 5-digit code: district code × 100 + rank.
+    /// GSO code, 5 digits ("20398").
     pub code: String,
     /// Full name with prefix ("Phường Minh An").
     pub name: String,
+    /// Name without its prefix ("Minh An").
+    pub short: String,
     /// Ward, town or rural commune.
     pub kind: CommuneKind,
     /// Index into [`World::districts`].
@@ -76,6 +86,42 @@ pub(crate) struct Commune {
     pub hamlets: Vec<String>,
     /// 500 m sample points of the land the commune covers.
     pub points: Vec<C>,
+}
+
+/// How an old commune came into its 2025 unit (synthesised, see
+/// `data/README.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Relation {
+    /// The 2025 unit reuses this commune's code.
+    SameCode,
+    /// Merged into the 2025 unit whose code-giving predecessor lies nearest.
+    Merged,
+}
+
+impl Relation {
+    /// The `relation` value of `admin_lineage`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Relation::SameCode => "same_code",
+            Relation::Merged => "merged",
+        }
+    }
+}
+
+/// A commune-level unit of Thành phố Đà Nẵng from 1 July 2025: real GSO
+/// code and name (`units_2025.csv`), extent the union of its old communes.
+pub(crate) struct Unit2025 {
+    /// GSO code, 5 digits ("20410").
+    pub code: String,
+    /// Full name with prefix ("Phường Hội An").
+    pub name: String,
+    /// Unit type ("phường", "xã", "đặc khu").
+    pub unit_type: String,
+    /// The old commune whose code it reuses (none for Đặc khu Hoàng Sa,
+    /// whose islands had no commune-level units).
+    pub predecessor: Option<usize>,
+    /// Its old communes, indexes into [`World::communes`], in index order.
+    pub members: Vec<usize>,
 }
 
 /// A river, canal or lake shore.
@@ -383,8 +429,13 @@ pub(crate) struct World {
     pub coast: Vec<Vec<C>>,
     /// District-level units (CSV order).
     pub districts: Vec<District>,
-    /// Commune-level units.
+    /// Commune-level units before 2025.
     pub communes: Vec<Commune>,
+    /// Commune-level units from 1 July 2025 (CSV order).
+    pub units_2025: Vec<Unit2025>,
+    /// Per old commune: its 2025 unit (index into `units_2025`) and how it
+    /// came into it.
+    pub lineage: Vec<(usize, Relation)>,
     /// Rivers, canals and lakes.
     pub water: Vec<Waterway>,
     /// Roads outside the urban grids.
@@ -1169,6 +1220,8 @@ impl World {
             coast,
             districts,
             communes: Vec::new(),
+            units_2025: Vec::new(),
+            lineage: Vec::new(),
             water: Vec::new(),
             roads: Vec::new(),
             zones: Vec::new(),
@@ -1182,6 +1235,7 @@ impl World {
             no_parcels: Vec::new(),
         };
         world.make_communes()?;
+        world.make_units_2025()?;
         world.make_water()?;
         world.make_roads()?;
         world.make_zones_and_pois()?;
@@ -1251,13 +1305,23 @@ impl World {
                 }
             }
         }
+        let rows = read_communes(&self.districts)?;
         for (di, pts) in cand.iter().enumerate() {
-            let list = parse_communes(communes_of(&self.districts[di].code));
-            if list.is_empty() || pts.is_empty() {
+            // Wards and towns first (they gather around the seat, the
+            // first one on it), each group in code order.
+            let mut list: Vec<&CommuneRow> = rows.iter().filter(|r| r.district == di).collect();
+            list.sort_by_key(|r| !r.kind.is_urban());
+            if list.is_empty() {
                 continue;
             }
+            if pts.is_empty() {
+                return Err(src_err(format!(
+                    "communes_pre2025.csv: district {} has communes but no land",
+                    self.districts[di].code
+                )));
+            }
             let seat = self.districts[di].seat;
-            let n_urban = list.iter().filter(|(k, _)| k.is_urban()).count();
+            let n_urban = list.iter().filter(|r| r.kind.is_urban()).count();
             let mixed = n_urban > 0 && n_urban < list.len();
             let mut seeds: Vec<C> = Vec::with_capacity(list.len());
             // Wards and towns gather around the seat; rural communes share
@@ -1299,22 +1363,22 @@ impl World {
                 members[nearest(&seeds, p)].push(p);
             }
             let dcode: u32 = self.districts[di].code.parse().unwrap_or(0);
-            for (k, ((kind, name), seed_pt)) in list.iter().zip(&seeds).enumerate() {
-                let code = format!("{:05}", dcode * 100 + k as u32 + 1);
+            for (k, (row, seed_pt)) in list.iter().zip(&seeds).enumerate() {
                 let h = hash(&[self.seed, 0x4A31, dcode as u64, k as u64]);
                 let n_hamlets = 4 + (h % 9) as usize;
                 let mut hamlets: Vec<String> = Vec::new();
                 for m in 0..n_hamlets as u64 {
-                    let name = hamlet_name(*kind, hash(&[h, m]));
+                    let name = hamlet_name(row.kind, hash(&[h, m]));
                     if !hamlets.contains(&name) {
                         hamlets.push(name);
                     }
                 }
                 let idx = self.communes.len();
                 self.communes.push(Commune {
-                    code,
-                    name: format!("{} {}", kind.prefix(), name),
-                    kind: *kind,
+                    code: row.code.clone(),
+                    name: row.name.clone(),
+                    short: row.short.clone(),
+                    kind: row.kind,
                     district: di,
                     seed: *seed_pt,
                     hamlets,
@@ -1323,6 +1387,94 @@ impl World {
                 self.districts[di].communes.push(idx);
             }
         }
+        Ok(())
+    }
+
+    /// Reads the 2025 units and synthesises the lineage: each old commune
+    /// goes to the unit that reuses its code, else to the unit whose
+    /// code-giving predecessor has the nearest seed in the same former
+    /// province.
+    fn make_units_2025(&mut self) -> Result<(), SampleError> {
+        let mut codes = std::collections::HashSet::new();
+        for row in UNITS_2025_CSV
+            .lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+        {
+            let f = csv_fields(row);
+            if f.len() != 4 {
+                return Err(src_err(format!("units_2025.csv: bad row {row}")));
+            }
+            let code = f[0].trim().to_owned();
+            let name = collapse_spaces(&f[1]);
+            if !is_gso_commune_code(&code) || !codes.insert(code.clone()) {
+                return Err(src_err(format!(
+                    "units_2025.csv: bad or repeated code {code}"
+                )));
+            }
+            let predecessor = if f[3].trim().is_empty() {
+                None
+            } else {
+                // "Phường Phước Ninh, Quận Hải Châu": the commune whose code
+                // the unit reuses, and its district; check that they agree.
+                let i = self
+                    .communes
+                    .iter()
+                    .position(|cm| cm.code == code)
+                    .ok_or_else(|| {
+                        src_err(format!(
+                            "units_2025.csv: {code} {name}: no pre-2025 commune has its code"
+                        ))
+                    })?;
+                let cm = &self.communes[i];
+                let (pn, dn) = f[3].rsplit_once(',').unwrap_or((&f[3], ""));
+                let same = collapse_spaces(pn).to_lowercase() == cm.name.to_lowercase()
+                    && dn.trim().ends_with(&self.districts[cm.district].name);
+                if !same {
+                    return Err(src_err(format!(
+                        "units_2025.csv: {code} {name}: predecessor {:?} is not {} of {}",
+                        f[3], cm.name, self.districts[cm.district].name
+                    )));
+                }
+                Some(i)
+            };
+            self.units_2025.push(Unit2025 {
+                code,
+                name,
+                unit_type: f[2].trim().to_owned(),
+                predecessor,
+                members: Vec::new(),
+            });
+        }
+        let anchors: Vec<(usize, usize)> = self
+            .units_2025
+            .iter()
+            .enumerate()
+            .filter_map(|(u, unit)| unit.predecessor.map(|c| (u, c)))
+            .collect();
+        let province = |ci: usize| self.districts[self.communes[ci].district].province;
+        let mut lineage = Vec::with_capacity(self.communes.len());
+        for ci in 0..self.communes.len() {
+            if let Some(&(u, _)) = anchors.iter().find(|a| a.1 == ci) {
+                lineage.push((u, Relation::SameCode));
+                continue;
+            }
+            let seed = self.communes[ci].seed;
+            let same_province = anchors.iter().any(|a| province(a.1) == province(ci));
+            let nearest = anchors
+                .iter()
+                .filter(|a| !same_province || province(a.1) == province(ci))
+                .min_by(|a, b| {
+                    dist(self.communes[a.1].seed, seed)
+                        .total_cmp(&dist(self.communes[b.1].seed, seed))
+                })
+                .ok_or_else(|| src_err("units_2025.csv: no unit reuses a commune code"))?;
+            lineage.push((nearest.0, Relation::Merged));
+        }
+        for (ci, &(u, _)) in lineage.iter().enumerate() {
+            self.units_2025[u].members.push(ci);
+        }
+        self.lineage = lineage;
         Ok(())
     }
 
@@ -1426,12 +1578,7 @@ impl World {
                     continue;
                 }
                 n += 1;
-                let short = |i: usize| {
-                    let s = &self.communes[ids[i]].name;
-                    s.split_once(' ')
-                        .map(|(_, r)| r.trim_start_matches("trấn ").to_owned())
-                        .unwrap_or_else(|| s.clone())
-                };
+                let short = |i: usize| self.communes[ids[i]].short.clone();
                 let line = wiggle(
                     &[pts[a], pts[b]],
                     200.0,
@@ -1817,6 +1964,99 @@ fn read_districts() -> Result<Vec<District>, SampleError> {
             site,
             seat,
             communes: Vec::new(),
+        });
+    }
+    Ok(out)
+}
+
+/// A row of `communes_pre2025.csv`.
+struct CommuneRow {
+    code: String,
+    name: String,
+    short: String,
+    kind: CommuneKind,
+    district: usize,
+}
+
+/// True for a 5-digit GSO commune code.
+fn is_gso_commune_code(code: &str) -> bool {
+    code.len() == 5 && code.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Trims and collapses runs of white space ("Phường Hải Châu  I" in the
+/// source table).
+fn collapse_spaces(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The fields of a CSV line; `"..."` may hold commas and `""`.
+fn csv_fields(row: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = row.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(ch),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// Reads the embedded commune CSV, checking codes, kinds, districts and
+/// provinces against the district table.
+fn read_communes(districts: &[District]) -> Result<Vec<CommuneRow>, SampleError> {
+    let mut out: Vec<CommuneRow> = Vec::new();
+    let mut codes = std::collections::HashSet::new();
+    for row in COMMUNES_CSV
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+    {
+        let bad = |what: &str| src_err(format!("communes_pre2025.csv: {what}: {row}"));
+        let f = csv_fields(row);
+        if f.len() != 6 {
+            return Err(bad("not 6 fields"));
+        }
+        let code = f[0].trim().to_owned();
+        if !is_gso_commune_code(&code) || !codes.insert(code.clone()) {
+            return Err(bad("bad or repeated code"));
+        }
+        let name = collapse_spaces(&f[1]);
+        let kind = CommuneKind::from_csv(f[2].trim()).ok_or_else(|| bad("unknown type"))?;
+        let district = districts
+            .iter()
+            .position(|d| d.code == f[3].trim())
+            .ok_or_else(|| bad("unknown district"))?;
+        let province = match districts[district].province {
+            QN => "49",
+            _ => "48",
+        };
+        if f[5].trim() != province {
+            return Err(bad("district of another province"));
+        }
+        // The name starts with the prefix of its kind ("Thị Trấn Ái Nghĩa"
+        // is capitalised so in the table).
+        let words = kind.prefix().split(' ').count();
+        let mut parts = name.splitn(words + 1, ' ');
+        let prefix: Vec<&str> = parts.by_ref().take(words).collect();
+        let short = parts.next().unwrap_or("").to_owned();
+        if prefix.join(" ").to_lowercase() != kind.prefix().to_lowercase() || short.is_empty() {
+            return Err(bad("name without the prefix of its type"));
+        }
+        out.push(CommuneRow {
+            code,
+            name,
+            short,
+            kind,
+            district,
         });
     }
     Ok(out)
