@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-const LAYERS: [&str; 9] = [
+const LAYERS: [&str; 10] = [
+    "admin_lineage",
     "admin_units",
     "industrial_zones",
     "investment_projects",
@@ -339,6 +340,45 @@ async fn a_loaded_layer_reads_back_with_the_same_fids_values_and_geometries() {
     let units = db.store.read_layer("admin_units").await.unwrap();
     assert_eq!(units.row(0).values[5], text("2008-01-29"));
     assert_eq!(units.row(1).values[6], Value::Null);
+}
+
+#[tokio::test]
+async fn the_sample_admin_units_and_lineage_load_and_join_on_code_and_date() {
+    let db = TestDb::new().await;
+    let opts = geoplan::sample::SampleOptions {
+        seed: 42,
+        parcels: 0,
+    };
+    let layers: Vec<LayerData> = geoplan::sample::generate(&opts, &|_| {})
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.name.starts_with("admin_"))
+        .collect();
+    assert_eq!(layers.len(), 2);
+    db.store.load(&layers, &no_progress).await.unwrap();
+    for want in &layers {
+        let got = db.store.read_layer(&want.name).await.unwrap();
+        assert_same_layer(&got, want);
+    }
+    // Every old commune once, each going into a 2025 unit found by
+    // (code, valid_from): a code alone is reused.
+    let (rows, joined): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(u.fid) FROM geoplan.admin_lineage l \
+         LEFT JOIN geoplan.admin_units u ON u.code = l.new_code AND u.valid_from = l.valid_from \
+         AND u.level = 'commune'",
+    )
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!((rows, joined), (297, 297));
+    let olds: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM geoplan.admin_units u JOIN geoplan.admin_lineage l \
+         ON l.old_code = u.code AND u.valid_to = DATE '2025-06-30' AND u.level = 'commune'",
+    )
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(olds, 297);
 }
 
 #[tokio::test]
