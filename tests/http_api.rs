@@ -77,6 +77,7 @@ async fn layers_list_every_sample_layer_with_counts_extents_and_schema() {
     let ids: Vec<&str> = layers.iter().map(|l| l["id"].as_str().unwrap()).collect();
     for want in [
         "admin_units",
+        "admin_lineage",
         "parcels",
         "zoning_lots",
         "plans",

@@ -579,19 +579,31 @@ async fn datetime_selects_admin_units_before_and_after_the_2025_reorganisation()
         admin_units_valid(Some("2024-06-01"), Some("2024-06-01"))
     );
     assert!(before.len() > 20);
-    // After 1 July 2025: only the merged Đà Nẵng city.
+    // After 1 July 2025: the merged Đà Nẵng city and its 94 communes.
     let after = ids(&format!("{base}&datetime=2025-08-01T00:00:00Z")).await;
     assert_eq!(
         after,
         admin_units_valid(Some("2025-08-01"), Some("2025-08-01"))
     );
-    assert_eq!(after.len(), 1);
+    assert_eq!(after.len(), 1 + 94);
     let d = stored("admin_units");
-    let row = d.row_of(*after.iter().next().unwrap()).unwrap();
+    let level = |fid: &i64| {
+        let row = d.row_of(*fid).unwrap();
+        match d.value(row, d.field_index("level").unwrap()) {
+            ValueRef::Text(t) => t.to_owned(),
+            v => panic!("level {v:?}"),
+        }
+    };
+    let provinces: Vec<&i64> = after.iter().filter(|f| level(f) == "province").collect();
+    assert_eq!(provinces.len(), 1);
+    let row = d.row_of(*provinces[0]).unwrap();
     assert_eq!(
         d.value(row, d.field_index("code").unwrap()),
         ValueRef::Text("48")
     );
+    assert!(after
+        .iter()
+        .all(|f| level(f) == "province" || level(f) == "commune"));
     assert!(before.is_disjoint(&after));
     // Early 2025: Nông Sơn merged into Quế Sơn, provinces not yet merged.
     let early = ids(&format!("{base}&datetime=2025-03-01")).await;
