@@ -677,12 +677,23 @@ async fn a_record_put_into_postgis_reads_back_exactly_and_its_hash_recomputes() 
     let db = TestDb::new().await;
     let r = sample_record();
     assert_eq!(db.store.put_record(&r).await.unwrap(), r.id);
-    let back = db.store.get_record(&r.id).await.unwrap().expect("found by id");
+    let back = db
+        .store
+        .get_record(&r.id)
+        .await
+        .unwrap()
+        .expect("found by id");
     assert_eq!(back, r);
     assert!(back.is_intact());
     assert_eq!(back.content_hash(), r.sha256);
-    assert_eq!(db.store.get_record_by_code(&r.code).await.unwrap().unwrap(), r);
-    assert_eq!(db.store.get_record(&RecordId::random()).await.unwrap(), None);
+    assert_eq!(
+        db.store.get_record_by_code(&r.code).await.unwrap().unwrap(),
+        r
+    );
+    assert_eq!(
+        db.store.get_record(&RecordId::random()).await.unwrap(),
+        None
+    );
     assert_eq!(
         db.store
             .get_record_by_code(&VerificationCode::random())
@@ -696,7 +707,10 @@ async fn a_record_put_into_postgis_reads_back_exactly_and_its_hash_recomputes() 
 async fn the_record_table_is_not_a_layer_and_leaves_the_layers_as_they_were() {
     let db = TestDb::new().await;
     let layer = parcels(1, 5);
-    db.store.load(&[layer.clone()], &no_progress).await.unwrap();
+    db.store
+        .load(std::slice::from_ref(&layer), &no_progress)
+        .await
+        .unwrap();
     for _ in 0..3 {
         db.store.put_record(&sample_record()).await.unwrap();
     }
@@ -731,7 +745,10 @@ async fn a_taken_record_id_is_refused_and_the_first_record_is_kept() {
     let e = db.store.put_record(&same_code).await.unwrap_err();
     assert!(matches!(e, StoreError::Duplicate(_)), "{e}");
     assert_eq!(db.store.get_record(&same_code.id).await.unwrap(), None);
-    assert_eq!(db.store.get_record(&first.id).await.unwrap().unwrap(), first);
+    assert_eq!(
+        db.store.get_record(&first.id).await.unwrap().unwrap(),
+        first
+    );
     assert_eq!(db.exec("SELECT 1 FROM geoplan.planning_records").await, 1);
 }
 
