@@ -3,13 +3,15 @@
 #   scripts/deps.sh build   - to build and run: GDAL, PROJ, libclang, the
 #                             label font, and MapLibre GL JS (npm, in web/)
 #   scripts/deps.sh test    - also what the tests need: PostGIS, gdal-bin,
-#                             Chromium (Debian) and Playwright (npm)
+#                             Chromium (Debian), poppler-utils and Playwright (npm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want=(libgdal-dev libclang-dev pkg-config fonts-dejavu-core)
 command -v node >/dev/null && command -v npm >/dev/null || want+=(nodejs npm)
 if [ "${1:-build}" = test ]; then
   want+=(gdal-bin chromium curl)
+  # poppler-utils: tests/report.rs reads the PDFs back (pdftotext, pdffonts, pdftoppm).
+  want+=(poppler-utils)
   # Real QGIS (3.22 on bookworm) for tests/qgis.rs: PyQGIS, headless.
   want+=(python3-qgis qgis-providers)
   # The Python test clients (OWSLib) live in a venv; Debian's python3 needs

@@ -4,7 +4,7 @@
 //! Quảng Nam. Data flows one way, and the `mod` lines below follow it:
 //!
 //! ```text
-//! model, config, crs → store → engine → {tiles, render, ogc} → http
+//! model, config, crs → store → engine → {tiles, render, ogc} → report → http
 //!                         ↑
 //!                       sample (writes the synthetic dataset through store)
 //! ```
@@ -19,6 +19,10 @@
 //!   tiny-skia, legends). Reads only font files; never awaits.
 //! * [`ogc`]: WMS, WFS and OGC API – Features: request parsing, capabilities,
 //!   GML/XML writing, filters. No IO, no await (http wires them).
+//! * [`report`]: documents composed from planning answers and rendered maps:
+//!   a document model as an A4 PDF (krilla, fonts embedded) or HTML, and map
+//!   extracts with grid ticks, scale bar and north arrow. Reads only font
+//!   files; never awaits.
 //! * [`seed`]: `geoplan seed`, tiles rendered into PMTiles / MBTiles archives.
 //! * [`http`]: the axum router, errors as RFC 9457 problem details.
 //! * [`sample`]: the deterministic synthetic dataset generator.
@@ -37,6 +41,8 @@ pub mod tiles;
 pub mod render;
 
 pub mod ogc;
+
+pub mod report;
 
 pub mod seed;
 

@@ -1,5 +1,5 @@
 //! The one-way data flow of design.md, as a test: a module may use only the
-//! modules below it. `model, config, crs → store → engine → {tiles, render, ogc} → http`, with
+//! modules below it. `model, config, crs → store → engine → {tiles, render, ogc} → report → http`, with
 //! `sample` beside the store (it writes through it).
 
 use std::collections::BTreeMap;
@@ -16,6 +16,14 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("tiles", &["model", "crs", "config", "engine"][..]),
         ("render", &["model", "crs", "config", "engine"][..]),
         ("ogc", &["model", "crs", "config", "engine", "render"][..]),
+        // Documents compose planning answers and rendered maps, so they
+        // sit above both peers (and above store, whose records they print).
+        (
+            "report",
+            &[
+                "model", "crs", "config", "store", "engine", "render", "planning",
+            ][..],
+        ),
         (
             "seed",
             &["model", "crs", "config", "store", "engine", "tiles"][..],
@@ -23,7 +31,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         (
             "http",
             &[
-                "model", "crs", "config", "store", "engine", "tiles", "render", "ogc",
+                "model", "crs", "config", "store", "engine", "tiles", "render", "ogc", "report",
             ][..],
         ),
     ])

@@ -303,7 +303,8 @@ async fn migrating_twice_changes_nothing() {
     let triggers: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = 'geoplan' AND NOT t.tgisinternal",
+         WHERE n.nspname = 'geoplan' AND NOT t.tgisinternal \
+         AND t.tgname LIKE 'geoplan\\_notify\\_%'",
     )
     .fetch_one(db.store.pool())
     .await
@@ -687,4 +688,129 @@ async fn a_million_parcels_load_and_read_back() {
     let got = db.store.read_layer("parcels").await.unwrap();
     println!("read_layer of {N} parcels: {:.1?}", t.elapsed());
     assert_same_layer(&got, &layers[0]);
+}
+
+fn sample_record() -> geoplan::store::records::Record {
+    use geoplan::store::records::{Record, RecordKind};
+    Record::new(
+        RecordKind::Check,
+        Some("nguyễn.lan"),
+        serde_json::json!({
+            "site": {"type": "Polygon", "coordinates": [[[561000.0, 1756000.0], [561050.5, 1756000.0], [561000.0, 1756040.25], [561000.0, 1756000.0]]]},
+            "crs": "EPSG:5899",
+            "proposal": {"use": "TMD", "floors": 12, "density_pct": 60, "far": 5.0},
+        }),
+        serde_json::json!({
+            "rules": [{"pass": false, "vi": "Khu đất nằm trên mặt nước sông Thu Bồn", "en": "The site lies on the Thu Bồn river"}],
+            // Numbers jsonb would rewrite: a float with an integer value
+            // beyond 2^53 and a tiny one.
+            "big": 1e18,
+            "tiny": 1e-9,
+            "none": null,
+        }),
+    )
+}
+
+#[tokio::test]
+async fn a_record_put_into_postgis_reads_back_exactly_and_its_hash_recomputes() {
+    use geoplan::store::records::{RecordId, VerificationCode};
+    let db = TestDb::new().await;
+    let r = sample_record();
+    assert_eq!(db.store.put_record(&r).await.unwrap(), r.id);
+    let back = db
+        .store
+        .get_record(&r.id)
+        .await
+        .unwrap()
+        .expect("found by id");
+    assert_eq!(back, r);
+    assert!(back.is_intact());
+    assert_eq!(back.content_hash(), r.sha256);
+    assert_eq!(
+        db.store.get_record_by_code(&r.code).await.unwrap().unwrap(),
+        r
+    );
+    assert_eq!(
+        db.store.get_record(&RecordId::random()).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        db.store
+            .get_record_by_code(&VerificationCode::random())
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn the_record_table_is_not_a_layer_and_leaves_the_layers_as_they_were() {
+    let db = TestDb::new().await;
+    let layer = parcels(1, 5);
+    db.store
+        .load(std::slice::from_ref(&layer), &no_progress)
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        db.store.put_record(&sample_record()).await.unwrap();
+    }
+    assert_eq!(db.store.layer_names().await.unwrap(), LAYERS);
+    assert_same_layer(&db.store.read_layer("parcels").await.unwrap(), &layer);
+    let err = db.store.read_layer("planning_records").await.unwrap_err();
+    assert!(matches!(err, StoreError::UnknownLayer(_)), "{err}");
+}
+
+#[tokio::test]
+async fn a_taken_record_id_is_refused_and_the_first_record_is_kept() {
+    use geoplan::store::records::{Record, RecordKind};
+    let db = TestDb::new().await;
+    let first = sample_record();
+    db.store.put_record(&first).await.unwrap();
+    let mut again = Record::new(
+        RecordKind::Sheet,
+        None,
+        serde_json::json!(1),
+        serde_json::json!(2),
+    );
+    again.id = first.id.clone();
+    let e = db.store.put_record(&again).await.unwrap_err();
+    assert!(matches!(e, StoreError::Duplicate(_)), "{e}");
+    let mut same_code = Record::new(
+        RecordKind::Sheet,
+        None,
+        serde_json::json!(1),
+        serde_json::json!(2),
+    );
+    same_code.code = first.code.clone();
+    let e = db.store.put_record(&same_code).await.unwrap_err();
+    assert!(matches!(e, StoreError::Duplicate(_)), "{e}");
+    assert_eq!(db.store.get_record(&same_code.id).await.unwrap(), None);
+    assert_eq!(
+        db.store.get_record(&first.id).await.unwrap().unwrap(),
+        first
+    );
+    assert_eq!(db.exec("SELECT 1 FROM geoplan.planning_records").await, 1);
+}
+
+#[tokio::test]
+async fn a_record_whose_hash_does_not_match_is_refused_and_nothing_is_written() {
+    let db = TestDb::new().await;
+    let mut r = sample_record();
+    r.request = serde_json::json!({"edited": true});
+    let e = db.store.put_record(&r).await.unwrap_err();
+    assert!(matches!(e, StoreError::Invalid(_)), "{e}");
+    assert_eq!(db.exec("SELECT 1 FROM geoplan.planning_records").await, 0);
+}
+
+#[tokio::test]
+async fn a_stored_record_cannot_be_updated_in_postgis() {
+    let db = TestDb::new().await;
+    let r = sample_record();
+    db.store.put_record(&r).await.unwrap();
+    let e = sqlx::query("UPDATE geoplan.planning_records SET user_name = 'x'")
+        .execute(db.store.pool())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("immutable"), "{e}");
+    assert_eq!(db.store.get_record(&r.id).await.unwrap().unwrap(), r);
 }

@@ -2,14 +2,18 @@
 //! `gdal`) and PostGIS (through `sqlx`), plus the change events PostGIS
 //! sends. Stores hand the engine owned [`LayerData`] in the layer's own CRS,
 //! and write edits ([`LayerEdit`]) all-or-nothing in one transaction; they
-//! never hold engine state and never serve requests.
+//! never hold engine state and never serve requests. Planning records
+//! (stored checks and issued sheets, [`records`]) live beside the layers
+//! in both stores but are never layers.
 
 pub mod archive;
 pub mod gpkg;
 pub mod postgis;
+pub mod records;
 pub mod tiledisk;
 
 use crate::model::{FeatureRow, LayerData, LayerEdit, WriteResult};
+use records::{Record, RecordId, RecordKind, VerificationCode};
 
 /// Errors of the stores.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +39,11 @@ pub enum StoreError {
     /// Data that does not fit the model (bad geometry type, wrong value type).
     #[error("invalid data: {0}")]
     Invalid(String),
+    /// A planning record's id or verification code is already taken
+    /// (nothing was written). Ids and codes are random, so this is the
+    /// server's problem, not the client's.
+    #[error("{0}")]
+    Duplicate(String),
     /// A write names a feature that is not in the layer (nothing was
     /// written).
     #[error("layer {layer} has no feature {fid}")]
@@ -158,6 +167,74 @@ impl Store {
                     .map_err(|e| StoreError::Invalid(e.to_string()))?
             }
             Store::Postgis(s) => s.write(edits).await,
+        }
+    }
+
+    /// Stores a planning record (see [`records`]): one transaction,
+    /// nothing else changed, never overwriting; a record whose hash does
+    /// not match its content is refused.
+    pub async fn put_record(&self, record: &Record) -> Result<RecordId, StoreError> {
+        match self {
+            Store::Gpkg(s) => {
+                let (s, r) = (s.clone(), record.clone());
+                tokio::task::spawn_blocking(move || s.put_record(&r))
+                    .await
+                    .map_err(|e| StoreError::Internal(e.to_string()))?
+            }
+            Store::Postgis(s) => s.put_record(record).await,
+        }
+    }
+
+    /// Makes and stores a new record of what was asked and answered, now,
+    /// and returns it as stored. A random id or code that happens to be
+    /// taken is drawn again (a few times) rather than failing.
+    pub async fn issue_record(
+        &self,
+        kind: RecordKind,
+        user: Option<&str>,
+        request: serde_json::Value,
+        answer: serde_json::Value,
+    ) -> Result<Record, StoreError> {
+        let mut record = Record::new(kind, user, request, answer);
+        let mut tries = 0;
+        loop {
+            match self.put_record(&record).await {
+                Ok(_) => return Ok(record),
+                Err(StoreError::Duplicate(_)) if tries < 3 => {
+                    tries += 1;
+                    record = record.with_new_keys();
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Reads a planning record by id; `None` when there is none.
+    pub async fn get_record(&self, id: &RecordId) -> Result<Option<Record>, StoreError> {
+        match self {
+            Store::Gpkg(s) => {
+                let (s, id) = (s.clone(), id.clone());
+                tokio::task::spawn_blocking(move || s.get_record(&id))
+                    .await
+                    .map_err(|e| StoreError::Internal(e.to_string()))?
+            }
+            Store::Postgis(s) => s.get_record(id).await,
+        }
+    }
+
+    /// Reads a planning record by the verification code printed on it.
+    pub async fn get_record_by_code(
+        &self,
+        code: &VerificationCode,
+    ) -> Result<Option<Record>, StoreError> {
+        match self {
+            Store::Gpkg(s) => {
+                let (s, code) = (s.clone(), code.clone());
+                tokio::task::spawn_blocking(move || s.get_record_by_code(&code))
+                    .await
+                    .map_err(|e| StoreError::Internal(e.to_string()))?
+            }
+            Store::Postgis(s) => s.get_record_by_code(code).await,
         }
     }
 
