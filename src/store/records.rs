@@ -4,7 +4,7 @@
 //! It owns the record type, its identifiers and hash, and the record table
 //! of both stores (`planning_records`: a plain SQLite table inside the
 //! GeoPackage, `geoplan.planning_records` in PostGIS from
-//! `migrations/0003_planning_records.sql`). It does not build answers and
+//! `migrations/0004_planning_records.sql`). It does not build answers and
 //! is not a layer: the table has no geometry, is not registered in
 //! `gpkg_contents`, and never reaches the engine, tiles or WFS.
 //!
@@ -552,7 +552,7 @@ impl super::gpkg::GpkgStore {
 
 impl super::postgis::PostgisStore {
     /// Writes a record (one `INSERT`, its own transaction). The table is
-    /// made by `migrations/0003_planning_records.sql`.
+    /// made by `migrations/0004_planning_records.sql`.
     pub async fn put_record(&self, r: &Record) -> Result<RecordId, StoreError> {
         check_before_put(r)?;
         let sql = format!(
