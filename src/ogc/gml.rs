@@ -556,7 +556,7 @@ impl GmlReader {
             .split_whitespace()
             .map(|x| parse_num(x, name))
             .collect::<Result<_, _>>()?;
-        if v.len() % dim != 0 {
+        if !v.len().is_multiple_of(dim) {
             return Err(GmlError::Invalid(
                 name.into(),
                 format!("{} ordinates do not make positions of {dim}", v.len()),

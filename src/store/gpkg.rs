@@ -453,7 +453,7 @@ impl GpkgStore {
                 }
                 feat.create(&layer).map_err(|e| self.err(e))?;
                 done += 1;
-                if done % 10_000 == 0 {
+                if done.is_multiple_of(10_000) {
                     progress(done);
                 }
             }
