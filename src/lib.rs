@@ -23,6 +23,8 @@
 //!   a document model as an A4 PDF (krilla, fonts embedded) or HTML, and map
 //!   extracts with grid ticks, scale bar and north arrow. Reads only font
 //!   files; never awaits.
+//! * [`planning`]: parcel lookup by cadastral key or free text over the
+//!   pre- and post-2025 administrative geography. No IO, no await.
 //! * [`seed`]: `geoplan seed`, tiles rendered into PMTiles / MBTiles archives.
 //! * [`http`]: the axum router, errors as RFC 9457 problem details.
 //! * [`sample`]: the deterministic synthetic dataset generator.
@@ -41,6 +43,8 @@ pub mod tiles;
 pub mod render;
 
 pub mod ogc;
+
+pub mod planning;
 
 pub mod report;
 

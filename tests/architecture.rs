@@ -16,6 +16,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("tiles", &["model", "crs", "config", "engine"][..]),
         ("render", &["model", "crs", "config", "engine"][..]),
         ("ogc", &["model", "crs", "config", "engine", "render"][..]),
+        ("planning", &["model", "crs", "config", "engine"][..]),
         // Documents compose planning answers and rendered maps, so they
         // sit above both peers (and above store, whose records they print).
         (
@@ -31,7 +32,8 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         (
             "http",
             &[
-                "model", "crs", "config", "store", "engine", "tiles", "render", "ogc", "report",
+                "model", "crs", "config", "store", "engine", "tiles", "render", "ogc", "planning",
+                "report",
             ][..],
         ),
     ])

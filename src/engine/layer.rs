@@ -172,6 +172,9 @@ pub struct Layer {
     pub(crate) pyramid: Arc<Pyramid>,
     extent: Option<Rect<f64>>,
     count: usize,
+    /// Keyed lookups built on first use (see [`Layer::keyed`]); a new
+    /// snapshot starts without them, so they never go stale.
+    pub(crate) keys: super::keyed::KeyCache,
 }
 
 /// Delta size beyond which a change rebuilds the base instead.
@@ -216,6 +219,7 @@ impl Layer {
             pyramid: Arc::default(),
             extent: None,
             count: 0,
+            keys: Default::default(),
         };
         layer.count = layer.base.data.len() - layer.hidden_in_base() + layer.delta.data.len();
         let mut ext: Option<AABB<[f64; 2]>> = None;
@@ -505,6 +509,7 @@ impl Layer {
             pyramid: self.pyramid.clone(),
             extent: self.extent,
             count: self.count,
+            keys: Default::default(),
         }
     }
 }

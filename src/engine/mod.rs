@@ -9,6 +9,7 @@
 pub mod cql2;
 pub mod filter;
 pub mod generalize;
+pub mod keyed;
 mod layer;
 mod query;
 

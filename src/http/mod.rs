@@ -9,6 +9,7 @@ pub mod features;
 pub mod geojson;
 pub mod ogcapi;
 pub mod ows;
+pub mod parcels;
 pub mod state;
 pub mod tiles;
 pub mod web;
@@ -36,6 +37,7 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/layers", get(layers))
+        .route("/parcels", get(parcels::get))
         .route("/layers/{id}", get(layer_info))
         .route("/layers/{id}/features", get(features))
         .route("/layers/{id}/features/{fid}", get(feature))
