@@ -41,6 +41,28 @@ pub struct Config {
     pub web: WebConfig,
     /// OGC services (WMS, WFS, OGC API – Features).
     pub ogc: OgcConfig,
+    /// Planning answers.
+    pub planning: PlanningConfig,
+}
+
+/// Planning answers: what counts as an overlap, and how large a site may be.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlanningConfig {
+    /// Overlap pieces thinner than this (metres, mean width) are slivers of
+    /// digitising, not overlaps.
+    pub sliver_tolerance_m: f64,
+    /// Most vertices in a proposed site.
+    pub max_site_vertices: usize,
+}
+
+impl Default for PlanningConfig {
+    fn default() -> Self {
+        PlanningConfig {
+            sliver_tolerance_m: 0.5,
+            max_site_vertices: 10_000,
+        }
+    }
 }
 
 /// OGC service metadata and editing.
@@ -181,6 +203,7 @@ impl Default for Config {
             tiles: TilesConfig::default(),
             web: WebConfig::default(),
             ogc: OgcConfig::default(),
+            planning: PlanningConfig::default(),
         }
     }
 }

@@ -165,6 +165,9 @@ pub struct Layer {
     pub meta: LayerMeta,
     /// EPSG code of the store's geometry (e.g. 5899).
     pub source_srid: u32,
+    /// When this version of the layer was built: its load, or the change
+    /// that made it (what answers cite as the data's time).
+    pub published_at: chrono::DateTime<chrono::Utc>,
     pub(crate) base: Arc<Indexed>,
     pub(crate) delta: Arc<Indexed>,
     /// Base fids hidden by the delta (updated or deleted).
@@ -213,6 +216,7 @@ impl Layer {
             id,
             meta,
             source_srid,
+            published_at: chrono::Utc::now(),
             base,
             delta,
             hidden,
@@ -503,6 +507,7 @@ impl Layer {
             id: self.id.clone(),
             meta: self.meta.clone(),
             source_srid: self.source_srid,
+            published_at: self.published_at,
             base: self.base.clone(),
             delta: self.delta.clone(),
             hidden: self.hidden.clone(),

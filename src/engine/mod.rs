@@ -12,6 +12,7 @@ pub mod generalize;
 pub mod keyed;
 mod layer;
 mod query;
+pub mod temporal;
 
 pub use layer::{Entry, FeatureRef, Layer, LayerMeta, Part};
 pub use query::{Query, QueryResult, Spatial};

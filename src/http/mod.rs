@@ -10,6 +10,7 @@ pub mod geojson;
 pub mod ogcapi;
 pub mod ows;
 pub mod parcels;
+pub mod planning_info;
 pub mod state;
 pub mod tiles;
 pub mod web;
@@ -38,6 +39,10 @@ pub fn app(state: AppState) -> Router {
         .route("/ready", get(ready))
         .route("/layers", get(layers))
         .route("/parcels", get(parcels::get))
+        .route(
+            "/planning",
+            get(planning_info::get).post(planning_info::post),
+        )
         .route("/layers/{id}", get(layer_info))
         .route("/layers/{id}/features", get(features))
         .route("/layers/{id}/features/{fid}", get(feature))

@@ -19,8 +19,9 @@
 use crate::config::Config;
 use crate::crs::{self, Crs, SUPPORTED_EPSG};
 use crate::engine::filter::{CmpOp, Expr, Literal};
+use crate::engine::temporal::{temporal_extent, temporal_of, Temporal};
 use crate::engine::{Catalog, Layer};
-use crate::model::{FieldType, ValueRef};
+use crate::model::FieldType;
 use serde_json::{json, Value};
 
 /// Where the API is mounted, relative to the public base URL.
@@ -172,92 +173,6 @@ pub fn conformance(root: &str) -> Value {
         "conformsTo": CONFORMANCE,
         "links": [link(format!("{root}/conformance"), "self", JSON, "this document")],
     })
-}
-
-/// The temporal property of a layer (see the module documentation).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Temporal {
-    /// Valid from `start` to `end` (inclusive days; null end = still valid).
-    Interval {
-        /// Field index of the start.
-        start: usize,
-        /// Field index of the end, when the layer has one.
-        end: Option<usize>,
-    },
-    /// One instant (a date).
-    Instant(usize),
-}
-
-fn date_field(l: &Layer, name: &str) -> Option<usize> {
-    l.fields()
-        .iter()
-        .position(|f| f.name == name && matches!(f.ty, FieldType::Date | FieldType::DateTime))
-}
-
-/// The temporal property of `l`, if it has one.
-pub fn temporal_of(l: &Layer) -> Option<Temporal> {
-    if let Some(start) = date_field(l, "valid_from") {
-        return Some(Temporal::Interval {
-            start,
-            end: date_field(l, "valid_to"),
-        });
-    }
-    date_field(l, "approval_date").map(Temporal::Instant)
-}
-
-/// The time span of a layer's features: `[first, last]`, `None` for an
-/// open end (a feature still valid, or a null start).
-pub fn temporal_extent(l: &Layer, t: &Temporal) -> [Option<String>; 2] {
-    let (s, e) = match *t {
-        Temporal::Interval { start, end } => (start, end),
-        Temporal::Instant(i) => (i, Some(i)),
-    };
-    let mut lo: Option<String> = None;
-    let mut hi: Option<String> = None;
-    let (mut open_lo, mut open_hi) = (false, e.is_none());
-    let mut any = false;
-    l.for_each_match(None, None, |r| {
-        any = true;
-        let data = l.data(r.part);
-        match data.value(r.row as usize, s) {
-            ValueRef::Text(v) => {
-                if lo.as_deref().is_none_or(|x| v < x) {
-                    lo = Some(v.to_owned());
-                }
-            }
-            _ => open_lo |= matches!(t, Temporal::Interval { .. }),
-        }
-        if let Some(e) = e {
-            match data.value(r.row as usize, e) {
-                ValueRef::Text(v) => {
-                    if hi.as_deref().is_none_or(|x| v > x) {
-                        hi = Some(v.to_owned());
-                    }
-                }
-                _ => open_hi |= matches!(t, Temporal::Interval { .. }),
-            }
-        }
-    });
-    if !any {
-        return [None, None];
-    }
-    let to_rfc3339 = |d: String| {
-        if d.len() == 10 {
-            format!("{d}T00:00:00Z")
-        } else {
-            d
-        }
-    };
-    [
-        lo.filter(|_| !open_lo).map(to_rfc3339),
-        hi.filter(|_| !open_hi).map(|d| {
-            if d.len() == 10 {
-                format!("{d}T23:59:59Z")
-            } else {
-                d
-            }
-        }),
-    ]
 }
 
 /// One end of a `datetime` value, normalised to UTC.

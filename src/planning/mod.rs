@@ -1,11 +1,19 @@
 //! Planning answers for planners and investment officers: parcel lookup by
 //! cadastral key or free text over the pre- and post-2025 administrative
-//! geography. Reads engine snapshots only: no IO, never awaits (http wires
-//! it, on the blocking pool).
+//! geography, and what the plans say on a parcel, a point or a proposed
+//! site. Reads engine snapshots only: no IO, never awaits (http wires it,
+//! on the blocking pool).
 
 pub mod admin;
+pub mod info;
+pub mod landuse;
+pub mod overlay;
 pub mod parcels;
+pub mod site;
 pub mod text;
+
+use crate::engine::{FeatureRef, Layer};
+use crate::model::ValueRef;
 
 /// Why a planning question has no answer.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -24,4 +32,32 @@ pub enum PlanningError {
     /// A layer the answer needs is not loaded (a 503).
     #[error("layer {0} is not loaded")]
     MissingLayer(&'static str),
+}
+
+/// The value of field `name` of feature `f` (null when the layer lacks it).
+pub(crate) fn value_of<'a>(l: &'a Layer, f: FeatureRef, name: &str) -> ValueRef<'a> {
+    let d = l.data(f.part);
+    d.field_index(name)
+        .map_or(ValueRef::Null, |c| d.value(f.row as usize, c))
+}
+
+/// A text field of a feature.
+pub(crate) fn text_of<'a>(l: &'a Layer, f: FeatureRef, name: &str) -> Option<&'a str> {
+    match value_of(l, f, name) {
+        ValueRef::Text(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// An integer field of a feature.
+pub(crate) fn int_of(l: &Layer, f: FeatureRef, name: &str) -> Option<i64> {
+    match value_of(l, f, name) {
+        ValueRef::Int(i) => Some(i),
+        _ => None,
+    }
+}
+
+/// A numeric field of a feature.
+pub(crate) fn num_of(l: &Layer, f: FeatureRef, name: &str) -> Option<f64> {
+    value_of(l, f, name).as_f64()
 }

@@ -6,9 +6,8 @@
 
 use super::admin::{Gazetteer, MatchKind, Unit};
 use super::text::fold;
-use super::PlanningError;
+use super::{int_of, num_of, text_of, PlanningError};
 use crate::engine::{Catalog, Layer};
-use crate::model::ValueRef;
 
 /// The parcels layer and the fields of its key.
 pub const LAYER: &str = "parcels";
@@ -65,8 +64,9 @@ pub struct ParcelHit {
     pub land_use_code: Option<String>,
     /// Address.
     pub address: Option<String>,
-    /// Why it matched.
-    pub matched_by: MatchKind,
+    /// Why it matched (in lookups).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched_by: Option<MatchKind>,
 }
 
 /// The answer.
@@ -151,30 +151,24 @@ pub fn interpret(q: &str, gaz: &Gazetteer) -> Interpretation {
 }
 
 fn int(l: &Layer, fid: i64, field: &str) -> Option<i64> {
-    let r = l.get(fid)?;
-    let d = l.data(r.part);
-    match d.value(r.row as usize, d.field_index(field)?) {
-        ValueRef::Int(i) => Some(i),
-        _ => None,
-    }
+    int_of(l, l.get(fid)?, field)
 }
 
 fn txt<'a>(l: &'a Layer, fid: i64, field: &str) -> Option<&'a str> {
-    let r = l.get(fid)?;
-    let d = l.data(r.part);
-    match d.value(r.row as usize, d.field_index(field)?) {
-        ValueRef::Text(s) => Some(s),
-        _ => None,
-    }
+    text_of(l, l.get(fid)?, field)
 }
 
 fn real(l: &Layer, fid: i64, field: &str) -> Option<f64> {
-    let r = l.get(fid)?;
-    let d = l.data(r.part);
-    d.value(r.row as usize, d.field_index(field)?).as_f64()
+    num_of(l, l.get(fid)?, field)
 }
 
-fn hit(l: &Layer, gaz: &Gazetteer, fid: i64, matched_by: MatchKind) -> ParcelHit {
+/// A parcel as answers name it; `matched_by` says why a lookup found it.
+pub(crate) fn hit(
+    l: &Layer,
+    gaz: &Gazetteer,
+    fid: i64,
+    matched_by: Option<MatchKind>,
+) -> ParcelHit {
     let code = txt(l, fid, "commune_code").unwrap_or_default().to_owned();
     let (sheet, parcel) = (int(l, fid, "sheet_number"), int(l, fid, "parcel_number"));
     let commune = gaz.commune(&code).cloned().unwrap_or_else(|| Unit {
@@ -348,7 +342,7 @@ pub fn find(cat: &Catalog, q: &ParcelQuery) -> Result<ParcelAnswer, PlanningErro
     let parcels = fids
         .into_iter()
         .take(q.limit.max(1))
-        .map(|(f, k)| hit(layer, &gaz, f, k))
+        .map(|(f, k)| hit(layer, &gaz, f, Some(k)))
         .collect();
     Ok(ParcelAnswer {
         interpreted_as: interp,

@@ -1,0 +1,131 @@
+//! A proposed site as a user draws or uploads it: checked (a polygon, not
+//! empty, valid, not too large, in range of its CRS) and brought into the
+//! engine's plane. Every problem is a 400 naming it.
+
+use super::PlanningError;
+use crate::crs::{self, Crs, WEB_MERCATOR};
+use geo::Validation;
+use geo_types::{Geometry, LineString, MultiPolygon, Polygon};
+
+fn bad(m: impl Into<String>) -> PlanningError {
+    PlanningError::BadRequest(m.into())
+}
+
+fn kind(g: &Geometry<f64>) -> &'static str {
+    match g {
+        Geometry::Point(_) => "Point",
+        Geometry::Line(_) | Geometry::LineString(_) => "LineString",
+        Geometry::MultiPoint(_) => "MultiPoint",
+        Geometry::MultiLineString(_) => "MultiLineString",
+        Geometry::GeometryCollection(_) => "GeometryCollection",
+        Geometry::Polygon(_) | Geometry::Rect(_) | Geometry::Triangle(_) => "Polygon",
+        Geometry::MultiPolygon(_) => "MultiPolygon",
+    }
+}
+
+/// Checks a site given in `from` and returns it in Web Mercator.
+pub fn site_from(
+    g: Geometry<f64>,
+    from: Crs,
+    max_vertices: usize,
+) -> Result<MultiPolygon<f64>, PlanningError> {
+    let mp = match g {
+        Geometry::Polygon(p) => MultiPolygon(vec![p]),
+        Geometry::MultiPolygon(mp) => mp,
+        other => {
+            return Err(bad(format!(
+                "a site is a Polygon or MultiPolygon, not a {}",
+                kind(&other)
+            )))
+        }
+    };
+    if mp.0.is_empty() || mp.0.iter().any(|p| p.exterior().0.len() < 4) {
+        return Err(bad(
+            "the site polygon is empty (a ring needs at least four positions, the last equal to the first)",
+        ));
+    }
+    let n: usize =
+        mp.0.iter()
+            .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
+            .sum();
+    if n > max_vertices {
+        return Err(bad(format!(
+            "the site has {n} vertices, more than the limit of {max_vertices}"
+        )));
+    }
+    let coords = || {
+        mp.0.iter()
+            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            .flat_map(|r| r.0.iter())
+    };
+    if coords().any(|c| !c.x.is_finite() || !c.y.is_finite()) {
+        return Err(bad("site coordinates must be finite numbers"));
+    }
+    if from.is_geographic() && coords().any(|c| c.x.abs() > 180.0 || c.y.abs() > 90.0) {
+        return Err(bad(format!(
+            "site coordinates are out of range for {}: longitude, latitude in degrees (did you mean a projected CRS such as EPSG:5899?)",
+            from.urn()
+        )));
+    }
+    if let Err(e) = mp.check_validation() {
+        return Err(bad(format!("the site polygon is not valid: {e}")));
+    }
+    let to_merc = |r: &LineString<f64>| -> Result<LineString<f64>, PlanningError> {
+        let mut c = r.0.clone();
+        crs::transform(from, WEB_MERCATOR, &mut c)
+            .map_err(|e| bad(format!("the site cannot be read in {}: {e}", from.urn())))?;
+        Ok(LineString(c))
+    };
+    let mut out = Vec::with_capacity(mp.0.len());
+    for p in &mp.0 {
+        let ints = p
+            .interiors()
+            .iter()
+            .map(to_merc)
+            .collect::<Result<Vec<_>, _>>()?;
+        out.push(Polygon::new(to_merc(p.exterior())?, ints));
+    }
+    Ok(MultiPolygon(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo_types::{line_string, point, polygon};
+
+    fn err(g: Geometry<f64>, c: Crs) -> String {
+        match site_from(g, c, 100) {
+            Err(PlanningError::BadRequest(m)) => m,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_sites_are_refused_naming_the_problem() {
+        let bowtie = polygon![(x: 108.20, y: 16.05), (x: 108.21, y: 16.06), (x: 108.21, y: 16.05), (x: 108.20, y: 16.06)];
+        assert!(err(bowtie.into(), crs::WGS84).contains("not valid"));
+        let line = line_string![(x: 108.2, y: 16.0), (x: 108.3, y: 16.1)];
+        assert!(err(line.into(), crs::WGS84).contains("not a LineString"));
+        assert!(err(point!(x: 1.0, y: 2.0).into(), crs::WGS84).contains("not a Point"));
+        let empty = Polygon::new(LineString(vec![]), vec![]);
+        assert!(err(empty.into(), crs::WGS84).contains("empty"));
+        // VN-2000 metres sent as degrees.
+        let metres = polygon![(x: 550000.0, y: 1760000.0), (x: 550100.0, y: 1760000.0), (x: 550100.0, y: 1760100.0)];
+        assert!(err(metres.into(), crs::WGS84).contains("out of range"));
+        let many: Vec<(f64, f64)> = (0..200)
+            .map(|i| {
+                let a = i as f64 / 200.0 * std::f64::consts::TAU;
+                (108.2 + 0.01 * a.cos(), 16.0 + 0.01 * a.sin())
+            })
+            .collect();
+        assert!(err(Polygon::new(many.into(), vec![]).into(), crs::WGS84).contains("limit of 100"));
+    }
+
+    #[test]
+    fn a_good_site_reaches_the_engine_plane() {
+        let p = polygon![(x: 550000.0, y: 1760000.0), (x: 550100.0, y: 1760000.0), (x: 550100.0, y: 1760100.0), (x: 550000.0, y: 1760100.0)];
+        let m = site_from(p.into(), crs::VN2000_TM3_10745, 100).unwrap();
+        let a = super::super::overlay::area_m2(&m).unwrap();
+        assert!((a - 10_000.0).abs() < 0.01, "{a}");
+    }
+}

@@ -1,0 +1,439 @@
+//! `GET /planning` and `POST /planning` over the committed sample, through
+//! the router as a client calls it: a Minh An parcel found as a user types
+//! it, its answer (governing plan, lot shares summing to 100 %, indicators,
+//! both geographies by date), points, drawn sites, and clear 400/404s.
+//! Areas are checked against an independent computation on the store's own
+//! EPSG:5899 geometry; expectations are read from the data.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use geo::{Area, BooleanOps, InteriorPoint};
+use geo_types::{Geometry, MultiPolygon};
+use geoplan::config::Config;
+use geoplan::crs;
+use geoplan::http::{app, AppState};
+use geoplan::model::LayerData;
+use geoplan::planning::info::level_rank;
+use geoplan::store::{gpkg::GpkgStore, Store};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tokio::sync::OnceCell;
+use tower::ServiceExt;
+
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample.gpkg");
+static STATE: OnceCell<AppState> = OnceCell::const_new();
+
+async fn state() -> &'static AppState {
+    STATE
+        .get_or_init(|| async {
+            let store = Store::Gpkg(GpkgStore::open(SAMPLE).unwrap());
+            let s = AppState::new(store, Config::default());
+            s.load_all().await.unwrap();
+            s
+        })
+        .await
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+async fn call(req: Request<Body>) -> (StatusCode, Value) {
+    let res = app(state().await.clone()).oneshot(req).await.unwrap();
+    let status = res.status();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+async fn get(uri: &str) -> (StatusCode, Value) {
+    call(Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+async fn post(uri: &str, body: &Value) -> (StatusCode, Value) {
+    call(
+        Request::post(uri)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
+/// The store's own layer, in EPSG:5899 as stored.
+fn stored(name: &str) -> LayerData {
+    GpkgStore::open(SAMPLE).unwrap().read_layer(name).unwrap()
+}
+
+fn polygons_of(d: &LayerData, fid: i64) -> MultiPolygon<f64> {
+    match d.geometry_of(d.row_of(fid).unwrap()).unwrap() {
+        Geometry::Polygon(p) => MultiPolygon(vec![p]),
+        Geometry::MultiPolygon(mp) => mp,
+        g => panic!("{g:?}"),
+    }
+}
+
+/// A Minh An parcel found by "tờ N thửa M Minh An", as a user finds it.
+async fn minh_an_parcel() -> i64 {
+    let (st, v) = get("/parcels?commune=20398&sheet=1&limit=1000").await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let list = v["parcels"].as_array().unwrap();
+    let p = &list[list.len() / 2];
+    let q = format!(
+        "tờ {} thửa {} Minh An",
+        p["sheet_number"], p["parcel_number"]
+    );
+    let (st, v) = get(&format!("/parcels?q={}", enc(&q))).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["parcels"][0]["fid"], p["fid"], "{q}: {v}");
+    p["fid"].as_i64().unwrap()
+}
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol
+}
+
+#[tokio::test]
+async fn a_minh_an_parcel_gets_its_governing_plan_and_lot_shares_summing_to_100() {
+    let fid = minh_an_parcel().await;
+    let (st, v) = get(&format!("/planning?parcel={fid}")).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["subject"]["kind"], "parcel");
+    assert_eq!(v["subject"]["parcel"]["fid"], fid);
+    assert_eq!(v["cadastre"]["commune"]["name"], "Phường Minh An");
+    assert_eq!(v["cadastre"]["district"]["name"], "Hội An");
+
+    // The governing plan: in force, and no plan in force is more detailed.
+    let plans = v["plans"].as_array().unwrap();
+    assert!(
+        plans.len() >= 2,
+        "a general and a zoning plan cover Minh An: {v}"
+    );
+    let gov: Vec<&Value> = plans.iter().filter(|p| p["governs"] == true).collect();
+    assert_eq!(gov.len(), 1, "{v}");
+    let g = gov[0];
+    assert_eq!(v["governing_plan"], g["code"]);
+    assert_eq!(g["in_force"], true);
+    let rank = |p: &Value| level_rank(p["level"].as_str().unwrap());
+    for p in plans.iter().filter(|p| p["in_force"] == true) {
+        assert!(
+            rank(p) <= rank(g),
+            "{} is more detailed than {}",
+            p["code"],
+            g["code"]
+        );
+    }
+    for p in plans {
+        for k in [
+            "approval_decision",
+            "approval_date",
+            "approving_authority",
+            "status",
+        ] {
+            assert!(p[k].is_string(), "{k} of {p}");
+        }
+        assert_eq!(p["source"]["layer"], "plans");
+    }
+    // Expired plans are listed, never governing.
+    assert!(plans
+        .iter()
+        .filter(|p| p["status"] == "hết hiệu lực")
+        .all(|p| p["in_force"] == false));
+
+    // Lot shares of the governing plan sum to 100 %.
+    let lots = v["zoning_lots"].as_array().unwrap();
+    let in_gov: Vec<&Value> = lots
+        .iter()
+        .filter(|l| l["in_governing_plan"] == true)
+        .collect();
+    assert!(!in_gov.is_empty(), "{v}");
+    let sum: f64 = in_gov
+        .iter()
+        .map(|l| l["share_pct"].as_f64().unwrap())
+        .sum();
+    assert!(close(sum, 100.0, 0.1), "shares sum to {sum}: {v}");
+    assert!(close(
+        v["lot_coverage"]["in_lots_pct"].as_f64().unwrap(),
+        sum,
+        0.05
+    ));
+    for l in lots {
+        let (far, area) = (
+            l["far"].as_f64().unwrap(),
+            l["lot_area_m2"].as_f64().unwrap(),
+        );
+        assert!(
+            close(l["max_gfa_m2"].as_f64().unwrap(), far * area, 0.2),
+            "{l}"
+        );
+        assert!(
+            l["function"].is_string() && l["lot_symbol"].is_string(),
+            "{l}"
+        );
+    }
+
+    // Land use with its name.
+    let lu = &v["land_use"][0];
+    assert_eq!(lu["code"], v["subject"]["parcel"]["land_use_code"]);
+    assert!(lu["name"].as_str().unwrap().starts_with("Đất"), "{lu}");
+
+    // Areas: the store's own EPSG:5899 geometry, measured independently.
+    let parcels = stored("parcels");
+    let lots_data = stored("zoning_lots");
+    let parcel = polygons_of(&parcels, fid);
+    let a = parcel.unsigned_area();
+    assert!(
+        close(v["subject"]["area_m2"].as_f64().unwrap(), a, 0.01),
+        "{a}"
+    );
+    for l in lots {
+        let lot = polygons_of(&lots_data, l["source"]["fid"].as_i64().unwrap());
+        let o = parcel.intersection(&lot).unsigned_area();
+        assert!(
+            close(l["overlap_m2"].as_f64().unwrap(), o, 0.01),
+            "{o} vs {l}"
+        );
+        assert!(close(
+            l["lot_area_m2"].as_f64().unwrap(),
+            lot.unsigned_area(),
+            0.01
+        ));
+    }
+    // Not Web Mercator: there the parcel is ~8 % larger.
+    let mut merc = parcel.clone();
+    for p in &mut merc.0 {
+        p.exterior_mut(|r| {
+            crs::transform(crs::VN2000_TM3_10745, crs::WEB_MERCATOR, &mut r.0).unwrap()
+        });
+    }
+    assert!(merc.unsigned_area() / a > 1.05);
+
+    // Sources name the layers and when they were loaded.
+    let sources = v["sources"].as_array().unwrap();
+    for id in ["parcels", "admin_units", "plans", "zoning_lots"] {
+        let s = sources.iter().find(|s| s["layer"] == id).unwrap();
+        assert!(s["published_at"].as_str().unwrap().ends_with('Z'), "{s}");
+        assert_eq!(s["store_srid"], 5899);
+    }
+}
+
+#[tokio::test]
+async fn the_administrative_units_are_those_of_the_day_asked() {
+    let fid = minh_an_parcel().await;
+    let units = |v: &Value| -> Vec<(String, String)> {
+        v["admin_units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| {
+                (
+                    u["level"].as_str().unwrap().to_owned(),
+                    u["code"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let (st, before) = get(&format!("/planning?parcel={fid}&as_of=2025-06-30")).await;
+    assert_eq!(st, StatusCode::OK, "{before}");
+    let b = units(&before);
+    assert!(b.contains(&("commune".into(), "20398".into())), "{b:?}");
+    assert!(b.contains(&("district".into(), "503".into())), "{b:?}");
+    assert!(b.contains(&("province".into(), "49".into())), "{b:?}");
+    let (_, after) = get(&format!("/planning?parcel={fid}&as_of=2025-07-01")).await;
+    let a = units(&after);
+    let successor = after["cadastre"]["unit_2025"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(a.contains(&("commune".into(), successor)), "{a:?}");
+    assert!(a.contains(&("province".into(), "48".into())), "{a:?}");
+    assert!(!a.iter().any(|(_, c)| c == "20398" || c == "503"), "{a:?}");
+    for u in after["admin_units"].as_array().unwrap() {
+        assert!(u["valid_from"].as_str().unwrap() <= "2025-07-01", "{u}");
+    }
+}
+
+#[tokio::test]
+async fn a_plan_approved_after_the_day_is_not_part_of_the_answer() {
+    let fid = minh_an_parcel().await;
+    let (_, now) = get(&format!("/planning?parcel={fid}")).await;
+    let gov = now["governing_plan"].as_str().unwrap().to_owned();
+    let approved = now["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == gov.as_str())
+        .unwrap()["approval_date"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let day_before = chrono::NaiveDate::parse_from_str(&approved, "%Y-%m-%d")
+        .unwrap()
+        .pred_opt()
+        .unwrap()
+        .format("%Y-%m-%d")
+        .to_string();
+    let (st, then) = get(&format!("/planning?parcel={fid}&as_of={day_before}")).await;
+    assert_eq!(st, StatusCode::OK, "{then}");
+    assert_eq!(then["as_of"], day_before.as_str());
+    assert!(then["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["code"] != gov.as_str()));
+    assert_ne!(then["governing_plan"], gov.as_str());
+    assert!(then["zoning_lots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["plan_code"] != gov.as_str()));
+}
+
+#[tokio::test]
+async fn a_point_answers_for_the_parcel_there_or_for_itself() {
+    let fid = minh_an_parcel().await;
+    let inner = polygons_of(&stored("parcels"), fid)
+        .interior_point()
+        .unwrap();
+    let ll = crs::transform_one(crs::VN2000_TM3_10745, crs::WGS84, inner.0).unwrap();
+    for q in [
+        format!("point={},{}", ll.x, ll.y),
+        format!("point={},{}&point-crs=EPSG:5899", inner.x(), inner.y()),
+    ] {
+        let (st, v) = get(&format!("/planning?{q}")).await;
+        assert_eq!(st, StatusCode::OK, "{q}: {v}");
+        assert_eq!(v["subject"]["parcel"]["fid"], fid, "{q}");
+        assert!(v["governing_plan"].is_string());
+    }
+    // Out at sea east of Đà Nẵng: no parcel, no plan.
+    let (st, v) = get("/planning?point=108.75,16.10").await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["subject"]["kind"], "point");
+    assert!(v["plans"].as_array().unwrap().is_empty(), "{v}");
+    assert!(v["governing_plan"].is_null());
+}
+
+#[tokio::test]
+async fn a_drawn_site_gets_the_lots_it_covers_and_not_those_it_only_touches() {
+    let lots = stored("zoning_lots");
+    let row = lots.len() / 2;
+    let fid = lots.fids[row];
+    let lot = polygons_of(&lots, fid);
+    let area = lot.unsigned_area();
+    let ring: Vec<[f64; 2]> = lot.0[0].exterior().0.iter().map(|c| [c.x, c.y]).collect();
+    let site = json!({"type": "Polygon", "coordinates": [ring]});
+    let (st, v) = post("/planning", &json!({"site": site, "crs": "EPSG:5899"})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["subject"]["kind"], "site");
+    assert!(close(v["subject"]["area_m2"].as_f64().unwrap(), area, 0.01));
+    let touched = v["zoning_lots"].as_array().unwrap();
+    // The lot itself at 100 %; its neighbours share only edges.
+    assert_eq!(touched.len(), 1, "{v}");
+    assert_eq!(touched[0]["source"]["fid"], fid);
+    assert!(close(
+        touched[0]["share_pct"].as_f64().unwrap(),
+        100.0,
+        0.01
+    ));
+
+    // The same site in WGS 84 as a GeoJSON Feature, via ?crs default.
+    let ll: Vec<[f64; 2]> = lot.0[0]
+        .exterior()
+        .0
+        .iter()
+        .map(|c| {
+            let p = crs::transform_one(crs::VN2000_TM3_10745, crs::WGS84, *c).unwrap();
+            [p.x, p.y]
+        })
+        .collect();
+    let feature = json!({"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ll]}});
+    let (st, w) = post("/planning?as_of=2026-01-01", &feature).await;
+    assert_eq!(st, StatusCode::OK, "{w}");
+    assert_eq!(w["as_of"], "2026-01-01");
+    assert!(close(w["subject"]["area_m2"].as_f64().unwrap(), area, 0.05));
+    assert_eq!(w["zoning_lots"][0]["source"]["fid"], fid);
+}
+
+#[tokio::test]
+async fn bad_questions_get_a_4xx_naming_the_problem() {
+    let fid = minh_an_parcel().await;
+    for (uri, status, says) in [
+        ("/planning".to_owned(), 400, "parcel={fid} or point"),
+        ("/planning?parcel=abc".into(), 400, "not a feature id"),
+        (
+            "/planning?parcel=999999999".into(),
+            404,
+            "no parcel with fid",
+        ),
+        (
+            format!("/planning?parcel={fid}&point=108.3,15.9"),
+            400,
+            "not both",
+        ),
+        (
+            format!("/planning?parcel={fid}&as_of=2025-13-01"),
+            400,
+            "as_of",
+        ),
+        (
+            format!("/planning?parcel={fid}&as_of=yesterday"),
+            400,
+            "as_of",
+        ),
+        (
+            format!("/planning?parcel={fid}&colour=red"),
+            400,
+            "unknown parameter 'colour'",
+        ),
+        ("/planning?point=108.3".into(), 400, "not 'x,y'"),
+        ("/planning?point=561000,1760000".into(), 400, "point-crs"),
+        (
+            "/planning?point=1,2&point-crs=EPSG:9999".into(),
+            400,
+            "point-crs",
+        ),
+    ] {
+        let (st, v) = get(&uri).await;
+        assert_eq!(st.as_u16(), status, "{uri}: {v}");
+        let detail = v.to_string();
+        assert!(detail.contains(says), "{uri}: {detail}");
+    }
+    let square = |x: f64, y: f64| json!({"type": "Polygon", "coordinates": [[[x, y], [x + 0.001, y], [x + 0.001, y + 0.001], [x, y + 0.001], [x, y]]]});
+    let bowtie = json!({"type": "Polygon", "coordinates": [[[108.2, 16.05], [108.21, 16.06], [108.21, 16.05], [108.2, 16.06], [108.2, 16.05]]]});
+    for (body, says) in [
+        (json!("a string"), "GeoJSON Polygon"),
+        (
+            json!({"type": "LineString", "coordinates": [[108.2, 16.0], [108.3, 16.1]]}),
+            "not a LineString",
+        ),
+        (bowtie, "not valid"),
+        (json!({"type": "Polygon", "coordinates": []}), "empty"),
+        (
+            json!({"type": "FeatureCollection", "features": []}),
+            "not a FeatureCollection",
+        ),
+        (
+            json!({"type": "Polygon", "coordinates": [[[1, 2], [3]]]}),
+            "GeoJSON",
+        ),
+        (
+            json!({"site": square(108.2, 16.0), "crs": "EPSG:1234"}),
+            "crs",
+        ),
+        (json!({"site": square(561000.0, 1760000.0)}), "out of range"),
+        // Hà Nội: outside the province.
+        (square(105.85, 21.02), "outside Thành phố Đà Nẵng"),
+    ] {
+        let (st, v) = post("/planning", &body).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{body}: {v}");
+        assert!(v.to_string().contains(says), "{body}: {v}");
+    }
+    let res = app(state().await.clone())
+        .oneshot(
+            Request::post("/planning")
+                .body(Body::from("{not json"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
