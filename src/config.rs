@@ -381,6 +381,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_planning_section_has_defaults_and_reads_its_keys() {
+        let d = Config::parse("", |_| None).unwrap();
+        assert_eq!(d.planning.sliver_tolerance_m, 0.5);
+        let c = Config::parse(
+            "[planning]\nsliver_tolerance_m = 0.2\nmax_site_vertices = 500\n",
+            |_| None,
+        )
+        .unwrap();
+        assert_eq!(
+            (c.planning.sliver_tolerance_m, c.planning.max_site_vertices),
+            (0.2, 500)
+        );
+        assert!(Config::parse("[planning]\nsliver = 1\n", |_| None).is_err());
+    }
+
+    #[test]
     fn env_variables_are_substituted_and_missing_ones_named() {
         let text = "listen = \"0.0.0.0:${PORT}\"\n[store]\ndatabase_url = \"${DB}\"\n";
         let c = Config::parse(text, |k| match k {

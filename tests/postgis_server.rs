@@ -378,3 +378,94 @@ async fn cached_tiles_in_memory_and_on_disk_follow_sql_edits_and_only_the_touche
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// The planning answer served from PostGIS is the GeoPackage's answer, and
+/// its overlaps are PostGIS's own `ST_Area(ST_Intersection(…))` in
+/// EPSG:5899; an edit to a zoning lot in SQL reaches the next answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn planning_answers_from_postgis_match_the_geopackage_and_postgis_areas() {
+    let db = Db::new("planning").await;
+    let pg = PostgisStore::connect(&db.url).await.unwrap();
+    pg.migrate().await.unwrap();
+    let gpkg = GpkgStore::open(SAMPLE).unwrap();
+    let names = [
+        "parcels",
+        "admin_units",
+        "admin_lineage",
+        "plans",
+        "zoning_lots",
+        "industrial_zones",
+        "investment_projects",
+    ];
+    let layers: Vec<_> = names.iter().map(|n| gpkg.read_layer(n).unwrap()).collect();
+    pg.load(&layers, &|_| {}).await.unwrap();
+    let served = AppState::new(Store::Postgis(pg.clone()), Config::default());
+    served.spawn_change_listener().await.unwrap();
+    served.load_all().await.unwrap();
+    let local = AppState::new(
+        Store::Gpkg(GpkgStore::open(SAMPLE).unwrap()),
+        Config::default(),
+    );
+    local.load_all().await.unwrap();
+
+    let (st, v) = get(&served, "/parcels?commune=20398&sheet=1&limit=1000").await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let list = v["parcels"].as_array().unwrap();
+    let fid = list[list.len() / 2]["fid"].as_i64().unwrap();
+    let uri = format!("/planning?parcel={fid}&as_of=2026-06-01");
+    let (st, mut from_pg) = get(&served, &uri).await;
+    assert_eq!(st, StatusCode::OK, "{from_pg}");
+    let (_, mut from_gpkg) = get(&local, &uri).await;
+    for v in [&mut from_pg, &mut from_gpkg] {
+        for s in v["sources"].as_array_mut().unwrap() {
+            s.as_object_mut().unwrap().remove("published_at");
+        }
+    }
+    assert_eq!(from_pg, from_gpkg, "the two stores answer alike");
+
+    let pool = pg.pool();
+    let lots = from_pg["zoning_lots"].as_array().unwrap();
+    assert!(!lots.is_empty(), "{from_pg}");
+    for l in lots {
+        let lot = l["source"]["fid"].as_i64().unwrap();
+        let (overlap, area): (f64, f64) = sqlx::query_as(
+            "SELECT ST_Area(ST_Intersection(p.geom, z.geom)), ST_Area(z.geom) \
+             FROM geoplan.parcels p, geoplan.zoning_lots z WHERE p.fid = $1 AND z.fid = $2",
+        )
+        .bind(fid)
+        .bind(lot)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert!(
+            (l["overlap_m2"].as_f64().unwrap() - overlap).abs() < 0.01,
+            "{overlap} vs {l}"
+        );
+        assert!(
+            (l["lot_area_m2"].as_f64().unwrap() - area).abs() < 0.01,
+            "{area} vs {l}"
+        );
+    }
+    let (parcel_area,): (f64,) =
+        sqlx::query_as("SELECT ST_Area(geom) FROM geoplan.parcels WHERE fid = $1")
+            .bind(fid)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert!((from_pg["subject"]["area_m2"].as_f64().unwrap() - parcel_area).abs() < 0.01);
+
+    // Raise the lot's FAR in SQL: the next answer carries it.
+    let lot = lots[0]["source"]["fid"].as_i64().unwrap();
+    sqlx::query("UPDATE geoplan.zoning_lots SET far = 9.5 WHERE fid = $1")
+        .bind(lot)
+        .execute(pool)
+        .await
+        .unwrap();
+    eventually(&served, &uri, |_, v| {
+        v["zoning_lots"].as_array().is_some_and(|ls| {
+            ls.iter()
+                .any(|l| l["source"]["fid"] == lot && l["far"] == 9.5)
+        })
+    })
+    .await;
+}

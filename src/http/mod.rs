@@ -3,6 +3,7 @@
 //! snapshot and do their CPU work on the blocking pool; they never touch
 //! the store except for `/ready`.
 
+pub mod api;
 pub mod auth;
 pub mod error;
 pub mod features;
@@ -38,6 +39,7 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/layers", get(layers))
+        .route("/api", get(api::get))
         .route("/parcels", get(parcels::get))
         .route(
             "/planning",

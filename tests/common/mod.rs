@@ -112,3 +112,53 @@ pub fn run_client(script: &str, base: &str, args: &[&str]) -> String {
     );
     stdout
 }
+
+/// Runs Schemathesis (pinned in tests/clients/requirements.txt) against the
+/// OpenAPI document at `url`: every check but `positive_data_acceptance`
+/// (it expects every schema-valid string to be a meaningful value, which
+/// no schema type expresses), 5 examples per operation, fixed seed, plus
+/// `extra` arguments. Panics with its report unless it finds nothing.
+pub async fn schemathesis(url: String, extra: &[&str]) {
+    let st = python().parent().unwrap().join("st");
+    assert!(
+        st.exists(),
+        "{} is missing: `make test` installs schemathesis from tests/clients/requirements.txt",
+        st.display()
+    );
+    let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+    let out = tokio::task::spawn_blocking(move || {
+        // Schemathesis keeps state in its working directory.
+        let dir = tempfile::tempdir().unwrap();
+        std::process::Command::new(st)
+            .current_dir(dir.path())
+            .args([
+                "run",
+                &url,
+                "--checks",
+                "all",
+                "--exclude-checks",
+                "positive_data_acceptance",
+                "--max-examples",
+                "5",
+                "--seed",
+                "42",
+                "--generation-database",
+                "none",
+                "--no-color",
+                "-w",
+                "2",
+            ])
+            .args(&extra)
+            .output()
+            .expect("schemathesis runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "schemathesis found problems:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("No issues found"), "{stdout}");
+}

@@ -1,0 +1,199 @@
+//! `GET /api`: the OpenAPI 3.0 document of the planning REST endpoints
+//! (parcel lookup and planning answers). OGC API – Features has its own at
+//! `/ogcapi/api`.
+
+use super::{base_url, AppState};
+use crate::config::Config;
+use crate::engine::Catalog;
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+/// Media type of the document.
+pub const OPENAPI_JSON: &str = "application/vnd.oai.openapi+json;version=3.0";
+
+fn problem(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    })
+}
+
+fn answer_ok() -> Value {
+    json!({
+        "description": "The planning answer.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PlanningInfo"}}},
+    })
+}
+
+/// Real values for the examples: the first parcel's fid, key, a point
+/// inside it (lon/lat) and a small square around that point.
+struct Examples {
+    fid: i64,
+    commune: String,
+    sheet: i64,
+    parcel: i64,
+    point: [f64; 2],
+}
+
+fn examples(cat: &Catalog) -> Option<Examples> {
+    use crate::model::ValueRef;
+    use geo::InteriorPoint;
+    let l = cat.layer("parcels")?;
+    let mut first = None;
+    l.for_each_match(None, None, |f| {
+        if first.is_none_or(|x: crate::engine::FeatureRef| f.fid < x.fid) {
+            first = Some(f);
+        }
+    });
+    let f = first?;
+    let d = l.data(f.part);
+    let row = f.row as usize;
+    let v = |n: &str| d.field_index(n).map_or(ValueRef::Null, |c| d.value(row, c));
+    let (ValueRef::Text(commune), ValueRef::Int(sheet), ValueRef::Int(parcel)) =
+        (v("commune_code"), v("sheet_number"), v("parcel_number"))
+    else {
+        return None;
+    };
+    let p = crate::crs::mercator_to_lonlat(d.geometry_of(row)?.interior_point()?.0);
+    Some(Examples {
+        fid: f.fid,
+        commune: commune.to_owned(),
+        sheet,
+        parcel,
+        point: [p.x, p.y],
+    })
+}
+
+/// The document, with limits from `config` and examples from `cat`.
+pub fn document(base: &str, config: &Config, cat: &Catalog) -> Value {
+    let ex = examples(cat);
+    let ex_or = |f: &dyn Fn(&Examples) -> Value| ex.as_ref().map_or(Value::Null, f);
+    let square = ex_or(&|e| {
+        let [x, y] = e.point;
+        let d = 0.0002;
+        json!({"type": "Polygon", "coordinates": [[[x - d, y - d], [x + d, y - d], [x + d, y + d], [x - d, y + d], [x - d, y - d]]]})
+    });
+    let as_of = json!({
+        "name": "as_of", "in": "query", "required": false,
+        "description": "The day the answer holds for (default: today in Việt Nam, UTC+7).",
+        "schema": {"type": "string", "format": "date"},
+        "example": "2026-06-01",
+    });
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "geoplan planning API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Parcel lookup by cadastral key or free text, and what the plans say on a parcel, a point or a proposed site. Areas in EPSG:5899 (VN-2000 / TM-3 107°45′).",
+        },
+        "servers": [{"url": base}],
+        "paths": {
+            "/parcels": {"get": {
+                "summary": "Find parcels by cadastral key (commune, sheet, parcel) or free text",
+                "operationId": "findParcels",
+                "parameters": [
+                    {"name": "commune", "in": "query", "schema": {"type": "string", "minLength": 1}, "example": ex_or(&|e| e.commune.clone().into()),
+                     "description": "A pre-2025 GSO code, a 2025 code, or a unit name (diacritics optional)."},
+                    {"name": "sheet", "in": "query", "schema": {"type": "integer", "minimum": 1}, "example": ex_or(&|e| e.sheet.into())},
+                    {"name": "parcel", "in": "query", "schema": {"type": "integer", "minimum": 1}, "example": ex_or(&|e| e.parcel.into())},
+                    {"name": "q", "in": "query", "schema": {"type": "string", "minLength": 1},
+                     "description": "Free text: \"tờ 12 thửa 345 Minh An\", an address fragment."},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 20}},
+                ],
+                "responses": {
+                    "200": {"description": "Parcels found, best first.",
+                            "content": {"application/json": {"schema": {"type": "object", "required": ["matched", "parcels"],
+                                "properties": {"matched": {"type": "integer"}, "parcels": {"type": "array", "items": {"type": "object"}}}}}}},
+                    "400": problem("A parameter could not be read."),
+                    "404": problem("Nothing matched; suggestions in the detail."),
+                    "503": problem("A layer the lookup needs is not loaded."),
+                },
+            }},
+            "/planning": {
+                "get": {
+                    "summary": "What the plans say on a parcel or at a point",
+                    "operationId": "planningInfo",
+                    "parameters": [
+                        {"name": "parcel", "in": "query", "schema": {"type": "integer", "format": "int64"}, "example": ex_or(&|e| e.fid.into()),
+                         "description": "Feature id in the parcels layer (one of parcel or point)."},
+                        {"name": "point", "in": "query", "schema": {"type": "string"}, "example": ex_or(&|e| format!("{:.6},{:.6}", e.point[0], e.point[1]).into()),
+                         "description": "x,y: longitude,latitude, or easting,northing in point-crs."},
+                        {"name": "point-crs", "in": "query", "schema": {"type": "string"},
+                         "description": "CRS of point (EPSG:5899, urn:ogc:def:crs:EPSG::5899 …); WGS 84 by default."},
+                        as_of,
+                    ],
+                    "responses": {
+                        "200": answer_ok(),
+                        "400": problem("A parameter could not be read."),
+                        "404": problem("No such parcel."),
+                        "503": problem("The parcels layer is not loaded."),
+                    },
+                },
+                "post": {
+                    "summary": "What the plans say on a proposed site",
+                    "operationId": "planningInfoForSite",
+                    "parameters": [
+                        {"name": "crs", "in": "query", "schema": {"type": "string"},
+                         "description": "CRS of the site's coordinates (x,y); WGS 84 by default."},
+                        as_of,
+                    ],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                        "description": "A GeoJSON Polygon, MultiPolygon or Feature, or {site, crs, as_of}.",
+                        "type": "object",
+                    }, "example": square}}},
+                    "responses": {
+                        "200": answer_ok(),
+                        "400": problem(&format!(
+                            "The site could not be read: not a polygon, empty, not valid, more than {} vertices, out of range for its CRS, or outside the province.",
+                            config.planning.max_site_vertices
+                        )),
+                        "413": {"description": "The body is larger than the limit."},
+                    },
+                },
+            },
+        },
+        "components": {"schemas": {
+            "Problem": {"type": "object", "required": ["status", "detail"], "properties": {
+                "type": {"type": "string"}, "title": {"type": "string"},
+                "status": {"type": "integer"}, "detail": {"type": "string"}}},
+            "Source": {"type": "object", "required": ["layer", "fid"], "properties": {
+                "layer": {"type": "string"}, "fid": {"type": "integer"},
+                "decision": {"type": "string"}, "synthetic": {"type": "boolean"}}},
+            "PlanningInfo": {"type": "object",
+                "required": ["as_of", "subject", "admin_units", "land_use", "plans", "governing_plan",
+                             "zoning_lots", "zones", "projects", "sources", "sliver_tolerance_m", "notes"],
+                "properties": {
+                    "as_of": {"type": "string", "format": "date"},
+                    "subject": {"type": "object", "required": ["kind"], "properties": {
+                        "kind": {"type": "string", "enum": ["parcel", "point", "site"]},
+                        "area_m2": {"type": "number"}}},
+                    "admin_units": {"type": "array", "items": {"type": "object",
+                        "required": ["code", "name", "level", "source"]}},
+                    "land_use": {"type": "array", "items": {"type": "object", "required": ["code", "name"]}},
+                    "plans": {"type": "array", "items": {"type": "object",
+                        "required": ["code", "name", "level", "status", "in_force", "governs", "source"],
+                        "properties": {"in_force": {"type": "boolean"}, "governs": {"type": "boolean"},
+                                       "share_pct": {"type": "number"}, "source": {"$ref": "#/components/schemas/Source"}}}},
+                    "governing_plan": {"type": "string", "nullable": true},
+                    "zoning_lots": {"type": "array", "items": {"type": "object",
+                        "required": ["in_governing_plan", "lot_area_m2", "source"],
+                        "properties": {"share_pct": {"type": "number"}, "max_gfa_m2": {"type": "number", "nullable": true},
+                                       "source": {"$ref": "#/components/schemas/Source"}}}},
+                    "zones": {"type": "array", "items": {"type": "object"}},
+                    "projects": {"type": "array", "items": {"type": "object"}},
+                    "sources": {"type": "array", "items": {"type": "object",
+                        "required": ["layer", "published_at", "store_srid"]}},
+                    "sliver_tolerance_m": {"type": "number"},
+                    "notes": {"type": "array", "items": {"type": "string"}},
+                }},
+        }},
+    })
+}
+
+/// `GET /api`.
+pub async fn get(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let doc = document(&base_url(&s, &headers), &s.config, &s.engine.snapshot());
+    ([(header::CONTENT_TYPE, OPENAPI_JSON)], doc.to_string()).into_response()
+}
