@@ -15,9 +15,16 @@ deps-test:
 build: deps
 	$(CARGO) build --release
 
-## Serve the bundled sample (data/sample.gpkg) at http://localhost:$(PORT)
-run: build
-	./target/release/geoplan serve --gpkg data/sample.gpkg --listen 0.0.0.0:$(PORT)
+## Serve the bundled sample at http://localhost:$(PORT). It serves a copy
+## (target/run/sample.gpkg, refreshed when data/sample.gpkg changes): edits
+## and issued planning sheets are written into the served file, and the
+## committed sample stays as it is.
+run: build target/run/sample.gpkg
+	./target/release/geoplan serve --gpkg target/run/sample.gpkg --listen 0.0.0.0:$(PORT)
+
+target/run/sample.gpkg: data/sample.gpkg
+	mkdir -p target/run
+	cp data/sample.gpkg $@
 
 ## Regenerate the committed sample (deterministic)
 sample: build

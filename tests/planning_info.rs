@@ -471,7 +471,8 @@ async fn the_api_document_describes_the_planning_endpoints() {
 /// schema-violating input refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_nothing_against_the_planning_api() {
-    let (addr, _s) = common::serve_sample(Config::default()).await;
+    // A copy: every sheet issued is recorded in the GeoPackage.
+    let (addr, _s, _dir) = common::serve_copy(Config::default()).await;
     // Most generated values are refused (a free-form `point` string, a body
     // that is "an object"): the warning that says so is expected; the
     // others stay on.

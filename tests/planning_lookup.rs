@@ -204,3 +204,27 @@ async fn what_does_not_exist_gets_a_404_with_suggestions() {
         "{d}"
     );
 }
+
+/// A commune whose name begins with a type word once its type is gone
+/// (Thị trấn P Rao, 20467) is found by its name in free text and as a
+/// commune parameter (the benchmark over 1M parcels found this).
+#[tokio::test]
+async fn a_name_that_looks_like_a_type_word_still_matches() {
+    for q in [
+        format!("commune={}", enc("Thị trấn P Rao")),
+        format!("commune={}", enc("P Rao")),
+        format!("q={}", enc("tờ 1 thửa 1 Thị trấn P Rao")),
+    ] {
+        let (st, v) = get(&format!("/parcels?{q}")).await;
+        assert!(
+            !v.to_string()
+                .contains("no commune, ward, town or district matches"),
+            "{q}: {st} {v}"
+        );
+        if st == StatusCode::OK {
+            for p in v["parcels"].as_array().unwrap() {
+                assert_eq!(p["commune"]["code"], "20467", "{q}: {p}");
+            }
+        }
+    }
+}

@@ -454,6 +454,34 @@ async fn planning_answers_from_postgis_match_the_geopackage_and_postgis_areas() 
             .unwrap();
     assert!((from_pg["subject"]["area_m2"].as_f64().unwrap() - parcel_area).abs() < 0.01);
 
+    // A sheet issued from PostGIS is recorded there and its code resolves.
+    let res = app(served.clone())
+        .oneshot(
+            Request::get(format!("/planning/sheet?parcel={fid}&as_of=2026-06-01"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    let code = res.headers()["x-verification-code"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let pdf = res.into_body().collect().await.unwrap().to_bytes();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM geoplan.planning_records WHERE kind = 'sheet'")
+            .fetch_one(pg.pool())
+            .await
+            .unwrap();
+    assert_eq!(n, 1);
+    let (st, v) = get(&served, &format!("/planning/sheet/verify/{code}")).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["intact"], true);
+    assert_eq!(v["answer"]["zoning_lots"], from_pg["zoning_lots"]);
+
     // Raise the lot's FAR in SQL: the next answer carries it.
     let lot = lots[0]["source"]["fid"].as_i64().unwrap();
     sqlx::query("UPDATE geoplan.zoning_lots SET far = 9.5 WHERE fid = $1")

@@ -432,3 +432,188 @@ fn the_sample_sheet_as_html_carries_the_same_text_and_the_map() {
     assert!(html.contains("data:image/png;base64,"));
     assert!(html.contains("7K3QZ-M9X2D"));
 }
+
+/// The server over a copy of the sample (issued sheets are recorded in the
+/// GeoPackage; the committed file stays as it is).
+async fn served_copy() -> (tempfile::TempDir, geoplan::http::AppState) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sample.gpkg");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample.gpkg"),
+        &path,
+    )
+    .unwrap();
+    let store = geoplan::store::Store::Gpkg(GpkgStore::open(&path).unwrap());
+    let s = geoplan::http::AppState::new(store, geoplan::config::Config::default());
+    s.load_all().await.unwrap();
+    (dir, s)
+}
+
+async fn call(
+    s: &geoplan::http::AppState,
+    uri: &str,
+    accept: &str,
+) -> (axum::http::StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let res = geoplan::http::app(s.clone())
+        .oneshot(
+            axum::http::Request::get(uri)
+                .header("accept", accept)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let (st, h) = (res.status(), res.headers().clone());
+    (
+        st,
+        h,
+        res.into_body().collect().await.unwrap().to_bytes().to_vec(),
+    )
+}
+
+/// Share of pixels with ink in a PNG.
+fn ink(p: &Path) -> f64 {
+    let (_, _, rgb) = decode_rgb(p);
+    let px = rgb.len() / 3;
+    let inked = rgb.chunks(3).filter(|c| c.iter().any(|&v| v < 235)).count();
+    inked as f64 / px as f64
+}
+
+/// `GET /planning/sheet` as a user asks for it: the PDF of a Minh An
+/// parcel reads back (pdftotext) with the parcel's key, the governing plan,
+/// the lots and the disclaimer; its map (pdfimages) is not blank; the code
+/// it prints resolves to what was issued; HTML carries the same; bad input
+/// gets a 4xx.
+#[tokio::test]
+async fn an_issued_sheet_reads_back_and_its_code_resolves_to_what_was_issued() {
+    let (_dir, s) = served_copy().await;
+    let (st, _, body) = call(&s, "/parcels?commune=20398&sheet=1&limit=1000", "*/*").await;
+    assert_eq!(st, 200);
+    let list: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let p = &list["parcels"][list["parcels"].as_array().unwrap().len() / 2];
+    let fid = p["fid"].as_i64().unwrap();
+    let (_, _, body) = call(
+        &s,
+        &format!("/planning?parcel={fid}&as_of=2026-06-01"),
+        "*/*",
+    )
+    .await;
+    let info: serde_json::Value = serde_json::from_slice(&body).unwrap();
+
+    let (st, h, pdf) = call(
+        &s,
+        &format!("/planning/sheet?parcel={fid}&as_of=2026-06-01"),
+        "application/pdf",
+    )
+    .await;
+    assert_eq!(st, 200, "{}", String::from_utf8_lossy(&pdf));
+    assert_eq!(h["content-type"], "application/pdf");
+    let code = h["x-verification-code"].to_str().unwrap().to_owned();
+    let dir = out_dir();
+    let path = dir.join("issued-sheet.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let text = squash(&run(Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")));
+    let grouped = format!("{}-{}", &code[..5], &code[5..]);
+    let governing = info["governing_plan"].as_str().unwrap();
+    let lot = info["zoning_lots"][0]["lot_symbol"].as_str().unwrap();
+    for want in [
+        "Phiếu thông tin quy hoạch",
+        &format!(
+            "Thửa đất số {}, tờ bản đồ số {}, Phường Minh An",
+            p["parcel_number"], p["sheet_number"]
+        ),
+        p["cadastral_key"].as_str().unwrap(),
+        p["address"].as_str().unwrap(),
+        governing,
+        lot,
+        "01/06/2026",
+        "không phải là chứng chỉ quy hoạch",
+        grouped.as_str(),
+        "EPSG:5899",
+    ] {
+        assert!(
+            text.contains(&squash(want)),
+            "'{want}' not in the PDF's text:\n{text}"
+        );
+    }
+    // The map, as an independent reader extracts it: drawn, not blank.
+    let prefix = dir.join("issued-img");
+    run(Command::new("pdfimages")
+        .args(["-png"])
+        .arg(&path)
+        .arg(&prefix));
+    let img = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("issued-img")
+        })
+        .expect("the sheet carries the map image");
+    assert!(ink(&img) > 0.2, "the map is blank: {}", ink(&img));
+    run(Command::new("pdftoppm")
+        .args(["-r", "60", "-png"])
+        .arg(&path)
+        .arg(dir.join("issued-page")));
+
+    // The code resolves, as printed or typed, to the answer issued.
+    for typed in [code.clone(), grouped.to_lowercase()] {
+        let (st, _, body) = call(&s, &format!("/planning/sheet/verify/{typed}"), "*/*").await;
+        assert_eq!(st, 200, "{typed}: {}", String::from_utf8_lossy(&body));
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["intact"], true);
+        assert_eq!(v["code"], grouped.as_str());
+        assert_eq!(v["request"]["parcel"], fid);
+        assert_eq!(v["answer"]["governing_plan"], info["governing_plan"]);
+        assert_eq!(v["answer"]["zoning_lots"], info["zoning_lots"]);
+    }
+
+    // HTML for the browser, recorded under its own code.
+    let (st, h, html) = call(
+        &s,
+        &format!("/planning/sheet?parcel={fid}"),
+        "text/html,application/xhtml+xml",
+    )
+    .await;
+    assert_eq!(st, 200);
+    assert!(h["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = String::from_utf8(html).unwrap();
+    assert!(
+        html.contains("Phiếu thông tin quy hoạch")
+            && html.contains(governing)
+            && html.contains("<img")
+    );
+    assert_ne!(h["x-verification-code"].to_str().unwrap(), code);
+
+    // A point's sheet names the parcel there.
+    let (st, _, _) = call(&s, "/planning/sheet?point=108.3277,15.8801&f=pdf", "*/*").await;
+    assert_eq!(st, 200);
+
+    for (uri, status) in [
+        ("/planning/sheet".to_owned(), 400),
+        ("/planning/sheet?parcel=999999999".into(), 404),
+        (format!("/planning/sheet?parcel={fid}&f=docx"), 400),
+        (
+            format!("/planning/sheet?parcel={fid}&as_of=2026-02-30"),
+            400,
+        ),
+        ("/planning/sheet/verify/not-a-code".into(), 400),
+        ("/planning/sheet/verify/0000000000".into(), 404),
+    ] {
+        let (st, _, body) = call(&s, &uri, "*/*").await;
+        assert_eq!(
+            st.as_u16(),
+            status,
+            "{uri}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+}

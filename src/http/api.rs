@@ -122,7 +122,7 @@ pub fn document(base: &str, config: &Config, cat: &Catalog) -> Value {
                          "description": "x,y: longitude,latitude, or easting,northing in point-crs."},
                         {"name": "point-crs", "in": "query", "schema": {"type": "string"},
                          "description": "CRS of point (EPSG:5899, urn:ogc:def:crs:EPSG::5899 …); WGS 84 by default."},
-                        as_of,
+                        as_of.clone(),
                     ],
                     "responses": {
                         "200": answer_ok(),
@@ -137,7 +137,7 @@ pub fn document(base: &str, config: &Config, cat: &Catalog) -> Value {
                     "parameters": [
                         {"name": "crs", "in": "query", "schema": {"type": "string"},
                          "description": "CRS of the site's coordinates (x,y); WGS 84 by default."},
-                        as_of,
+                        as_of.clone(),
                     ],
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {
                         "description": "A GeoJSON Polygon, MultiPolygon or Feature, or {site, crs, as_of}.",
@@ -153,6 +153,40 @@ pub fn document(base: &str, config: &Config, cat: &Catalog) -> Value {
                     },
                 },
             },
+            "/planning/sheet": {"get": {
+                "summary": "The planning information sheet of a parcel or point (PDF or HTML); each one issued is recorded",
+                "operationId": "planningSheet",
+                "parameters": [
+                    {"name": "parcel", "in": "query", "schema": {"type": "integer", "format": "int64"}, "example": ex_or(&|e| e.fid.into())},
+                    {"name": "point", "in": "query", "schema": {"type": "string"}},
+                    {"name": "point-crs", "in": "query", "schema": {"type": "string"}},
+                    as_of.clone(),
+                    {"name": "f", "in": "query", "schema": {"type": "string", "enum": ["pdf", "html"]},
+                     "description": "Format; else by Accept, PDF by default."},
+                ],
+                "responses": {
+                    "200": {"description": "The sheet; its verification code also in X-Verification-Code.",
+                            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                                        "text/html": {"schema": {"type": "string"}}}},
+                    "400": problem("A parameter could not be read."),
+                    "404": problem("No such parcel."),
+                    "503": problem("The sheet cannot be printed or recorded (fonts, store)."),
+                },
+            }},
+            "/planning/sheet/verify/{code}": {"get": {
+                "summary": "What a sheet's verification code was issued for",
+                "operationId": "verifySheet",
+                "parameters": [{"name": "code", "in": "path", "required": true,
+                                "schema": {"type": "string"}, "description": "As printed (A2ZS0-5PPA8) or typed."}],
+                "responses": {
+                    "200": {"description": "The record as issued.", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["code", "issued_at", "intact", "sha256", "request", "answer"],
+                        "properties": {"intact": {"type": "boolean"}, "answer": {"$ref": "#/components/schemas/PlanningInfo"}}}}}},
+                    "400": problem("Not a verification code."),
+                    "404": problem("No sheet was issued with that code."),
+                    "503": problem("Records cannot be read."),
+                },
+            }},
         },
         "components": {"schemas": {
             "Problem": {"type": "object", "required": ["status", "detail"], "properties": {

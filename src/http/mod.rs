@@ -12,6 +12,7 @@ pub mod ogcapi;
 pub mod ows;
 pub mod parcels;
 pub mod planning_info;
+pub mod sheet;
 pub mod state;
 pub mod tiles;
 pub mod web;
@@ -45,6 +46,8 @@ pub fn app(state: AppState) -> Router {
             "/planning",
             get(planning_info::get).post(planning_info::post),
         )
+        .route("/planning/sheet", get(sheet::get))
+        .route("/planning/sheet/verify/{code}", get(sheet::verify))
         .route("/layers/{id}", get(layer_info))
         .route("/layers/{id}/features", get(features))
         .route("/layers/{id}/features/{fid}", get(feature))

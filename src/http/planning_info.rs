@@ -50,20 +50,31 @@ fn parse_crs(name: &str, v: &str) -> Result<Crs, ApiError> {
     Crs::parse(v).map_err(|e| ApiError::bad_request(format!("{name}: {e}")))
 }
 
-/// What a request asks, before the subject is in the engine's plane.
-struct Asked {
-    subject: Option<Subject>,
-    as_of: Option<String>,
+/// What a request asks.
+pub(crate) struct Asked {
+    /// The parcel or point (GET); none for a POST, whose body has the site.
+    pub subject: Option<Subject>,
+    /// `as_of=`.
+    pub as_of: Option<String>,
     /// `crs=` of a POSTed site.
-    crs: Option<Crs>,
+    pub crs: Option<Crs>,
+    /// `f=` (`json`, or for the sheet `pdf`/`html`).
+    pub format: Option<String>,
 }
 
-fn read_query(raw: Option<&str>, allow_subject: bool) -> Result<Asked, ApiError> {
+/// Reads the parameters of `/planning` (`allow_subject`: a GET naming a
+/// parcel or point) or of a POST; `formats` are the `f=` values accepted.
+pub(crate) fn read_query(
+    raw: Option<&str>,
+    allow_subject: bool,
+    formats: &[&str],
+) -> Result<Asked, ApiError> {
     let mut parcel = None;
     let mut pt: Option<String> = None;
     let mut pt_crs = crs::WGS84;
     let mut as_of = None;
     let mut site_crs = None;
+    let mut format = None;
     for (k, v) in query_pairs(raw) {
         match k.as_str() {
             "parcel" if allow_subject => {
@@ -75,7 +86,13 @@ fn read_query(raw: Option<&str>, allow_subject: bool) -> Result<Asked, ApiError>
             "point-crs" if allow_subject => pt_crs = parse_crs("point-crs", &v)?,
             "as_of" => as_of = Some(v),
             "crs" if !allow_subject => site_crs = Some(parse_crs("crs", &v)?),
-            "f" if v == "json" => {}
+            "f" if formats.contains(&v.as_str()) => format = Some(v),
+            "f" => {
+                return Err(ApiError::bad_request(format!(
+                    "f='{v}' is not one of {}",
+                    formats.join(", ")
+                )))
+            }
             other => {
                 return Err(ApiError::bad_request(if allow_subject {
                     format!("unknown parameter '{other}'; /planning takes parcel or point (with point-crs), and as_of")
@@ -100,7 +117,17 @@ fn read_query(raw: Option<&str>, allow_subject: bool) -> Result<Asked, ApiError>
         subject,
         as_of,
         crs: site_crs,
+        format,
     })
+}
+
+/// The question of a request, with the configured tolerance.
+pub(crate) fn info_query(s: &AppState, subject: Subject, as_of: Option<String>) -> InfoQuery {
+    InfoQuery {
+        subject,
+        as_of: as_of.unwrap_or_else(today_vn),
+        tolerance_m: s.config.planning.sliver_tolerance_m,
+    }
 }
 
 async fn respond(
@@ -109,11 +136,7 @@ async fn respond(
     as_of: Option<String>,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let q = InfoQuery {
-        subject,
-        as_of: as_of.unwrap_or_else(today_vn),
-        tolerance_m: s.config.planning.sliver_tolerance_m,
-    };
+    let q = info_query(&s, subject, as_of);
     let cat = s.engine.snapshot();
     let base = base_url(&s, headers);
     let a = tokio::task::spawn_blocking(move || answer(&cat, &q)).await??;
@@ -134,7 +157,7 @@ pub async fn get(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let asked = read_query(raw.as_deref(), true)?;
+    let asked = read_query(raw.as_deref(), true, &["json"])?;
     let subject = asked
         .subject
         .ok_or_else(|| ApiError::bad_request("no subject"))?;
@@ -198,7 +221,7 @@ pub async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let asked = read_query(raw.as_deref(), false)?;
+    let asked = read_query(raw.as_deref(), false, &["json"])?;
     let (g, c, as_of) = read_site(&body, asked.crs)?;
     let site = site_from(g, c, s.config.planning.max_site_vertices)?;
     respond(s, Subject::Site(site), as_of.or(asked.as_of), &headers).await

@@ -40,6 +40,8 @@ pub struct AppState {
     pub disk: Arc<arc_swap::ArcSwapOption<DiskTiles>>,
     /// Who may edit: the users and API keys of `[ogc]`, hashes parsed.
     pub auth: Arc<super::auth::Auth>,
+    /// What printed documents are drawn with (built on first use).
+    pub print_kit: Arc<tokio::sync::OnceCell<Arc<crate::report::sheet::PrintKit>>>,
     /// Held while a change reaches the engine (a commit, from its store
     /// write to its engine update, or a PostGIS change event), so that two
     /// never interleave their re-reads and engine updates.
@@ -85,6 +87,7 @@ impl AppState {
         });
         AppState {
             auth: Arc::new(auth),
+            print_kit: Arc::default(),
             edits: Arc::default(),
             styles,
             glyphs,

@@ -182,13 +182,16 @@ impl Gazetteer {
         if name.is_empty() {
             return out;
         }
+        // A name may itself begin with a type word once its type is gone
+        // ("Thị trấn P Rao" is "p rao"): the text as given matches too.
+        let named = |n: &str| n == name || n == f;
         for (c, cm) in &self.communes {
-            if cm.folded == name {
+            if named(&cm.folded) {
                 add(c, MatchKind::OldName, &mut out);
             }
         }
         for (code, (_, n)) in &self.units_2025 {
-            if n == name {
+            if named(n) {
                 for (old, new) in &self.successor {
                     if new == code {
                         add(old, MatchKind::NewUnit, &mut out);
@@ -197,7 +200,7 @@ impl Gazetteer {
             }
         }
         for (dcode, (_, n)) in &self.districts {
-            if n == name {
+            if named(n) {
                 for (c, cm) in &self.communes {
                     if cm.district.as_deref() == Some(dcode.as_str()) {
                         add(c, MatchKind::District, &mut out);

@@ -30,6 +30,7 @@ pub mod fonts;
 pub mod html;
 pub mod map;
 pub mod pdf;
+pub mod sheet;
 
 /// Errors of composing a document.
 #[derive(Debug, thiserror::Error)]

@@ -78,6 +78,33 @@ pub async fn serve_sample(
     (addr, s)
 }
 
+/// As [`serve_sample`], over a copy of the sample in a temporary
+/// directory (kept alive by the returned guard): for tests that write
+/// (edits, issued sheets), so the committed file stays as it is.
+pub async fn serve_copy(
+    config: geoplan::config::Config,
+) -> (
+    std::net::SocketAddr,
+    geoplan::http::AppState,
+    tempfile::TempDir,
+) {
+    use geoplan::store::{gpkg::GpkgStore, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sample.gpkg");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample.gpkg"),
+        &path,
+    )
+    .unwrap();
+    let s = geoplan::http::AppState::new(Store::Gpkg(GpkgStore::open(&path).unwrap()), config);
+    s.load_all().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = geoplan::http::app(s.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, s, dir)
+}
+
 /// The Python with the pinned test clients (OWSLib): `GEOPLAN_TEST_PYTHON`
 /// (set by `make test`), else `.venv/bin/python`. Panics, never skips, when
 /// neither exists.
