@@ -54,6 +54,9 @@ pub struct PlanningConfig {
     pub sliver_tolerance_m: f64,
     /// Most vertices in a proposed site.
     pub max_site_vertices: usize,
+    /// A compliance check fails a site closer than this to a heritage
+    /// place (metres).
+    pub heritage_buffer_m: f64,
 }
 
 impl Default for PlanningConfig {
@@ -61,6 +64,7 @@ impl Default for PlanningConfig {
         PlanningConfig {
             sliver_tolerance_m: 0.5,
             max_site_vertices: 10_000,
+            heritage_buffer_m: 100.0,
         }
     }
 }

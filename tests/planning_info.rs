@@ -454,13 +454,17 @@ async fn the_api_document_describes_the_planning_endpoints() {
     let body = res.into_body().collect().await.unwrap().to_bytes();
     let doc: Value = serde_json::from_slice(&body).unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.0"));
-    for (path, method) in [
-        ("/parcels", "get"),
-        ("/planning", "get"),
-        ("/planning", "post"),
+    for (path, method, ok) in [
+        ("/parcels", "get", "200"),
+        ("/planning", "get", "200"),
+        ("/planning", "post", "200"),
+        ("/planning/check", "post", "201"),
+        ("/planning/check/{id}", "get", "200"),
+        ("/planning/sheet", "get", "200"),
+        ("/planning/sheet/verify/{code}", "get", "200"),
     ] {
         assert!(
-            doc["paths"][path][method]["responses"]["200"].is_object(),
+            doc["paths"][path][method]["responses"][ok].is_object(),
             "{path} {method}"
         );
     }

@@ -153,6 +153,50 @@ pub fn document(base: &str, config: &Config, cat: &Catalog) -> Value {
                     },
                 },
             },
+            "/planning/check": {"post": {
+                "summary": "Check a proposed site and proposal against the plan; the check is stored",
+                "operationId": "checkSite",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["site", "proposal"],
+                    "properties": {
+                        "site": {"type": "object", "description": "GeoJSON Polygon, MultiPolygon or Feature (x,y in crs)."},
+                        "crs": {"type": "string", "description": "CRS of the site; WGS 84 by default."},
+                        "as_of": {"type": "string", "format": "date"},
+                        "proposal": {"type": "object", "required": ["use"], "additionalProperties": false, "properties": {
+                            "use": {"type": "string", "description": "Land-use code (TT 08/2024), e.g. TMD."},
+                            "floors": {"type": "integer", "minimum": 1, "maximum": 200},
+                            "density_pct": {"type": "number", "exclusiveMinimum": true, "minimum": 0, "maximum": 100},
+                            "far": {"type": "number", "exclusiveMinimum": true, "minimum": 0, "maximum": 100},
+                            "gfa_m2": {"type": "number", "exclusiveMinimum": true, "minimum": 0},
+                        }},
+                    },
+                    "additionalProperties": false,
+                }, "example": {"site": square, "proposal": {"use": "TMD", "floors": 5, "density_pct": 50, "far": 2.5}}}}},
+                "responses": {
+                    "201": {"description": "The check, stored: id, code, result with every rule's sentence (vi, en).",
+                            "content": {"application/json": {"schema": {"type": "object",
+                                "required": ["id", "code", "created_at", "sha256", "request", "result"]}}}},
+                    "400": problem("The site or proposal could not be read: not a polygon, empty, not valid, too many vertices, out of range, outside the province, an unknown use code, floors out of range."),
+                    "413": {"description": "The body is larger than the limit."},
+                    "503": problem("The check could not be stored."),
+                },
+            }},
+            "/planning/check/{id}": {"get": {
+                "summary": "A stored check (JSON), or its printable report (f=pdf or Accept: application/pdf)",
+                "operationId": "getCheck",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                    {"name": "f", "in": "query", "schema": {"type": "string", "enum": ["json", "pdf"]}},
+                ],
+                "responses": {
+                    "200": {"description": "The stored check.", "content": {
+                        "application/json": {"schema": {"type": "object", "required": ["id", "intact", "request", "result"]}},
+                        "application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+                    "400": problem("Not a check id."),
+                    "404": problem("No check has that id."),
+                    "503": problem("Records cannot be read, or documents cannot be printed."),
+                },
+            }},
             "/planning/sheet": {"get": {
                 "summary": "The planning information sheet of a parcel or point (PDF or HTML); each one issued is recorded",
                 "operationId": "planningSheet",

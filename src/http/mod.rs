@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod check;
 pub mod error;
 pub mod features;
 pub mod geojson;
@@ -24,7 +25,7 @@ use crate::engine::Layer;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 pub use error::ApiError;
 // Moved to `features` (shared with OGC API – Features); reachable here as before.
@@ -46,6 +47,8 @@ pub fn app(state: AppState) -> Router {
             "/planning",
             get(planning_info::get).post(planning_info::post),
         )
+        .route("/planning/check", post(check::post))
+        .route("/planning/check/{id}", get(check::get))
         .route("/planning/sheet", get(sheet::get))
         .route("/planning/sheet/verify/{code}", get(sheet::verify))
         .route("/layers/{id}", get(layer_info))

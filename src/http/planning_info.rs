@@ -180,7 +180,7 @@ pub fn read_site(
     };
     let text = |k: &str| -> Result<Option<String>, ApiError> {
         match obj.get(k) {
-            None | Some(Value::Null) => Ok(None),
+            None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(_) => Err(ApiError::bad_request(format!("'{k}' must be a string"))),
         }

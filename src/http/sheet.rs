@@ -19,7 +19,7 @@ use axum::Json;
 use std::sync::Arc;
 
 /// The print kit of a server state, built on first use off the runtime.
-async fn kit(s: &AppState) -> Result<Arc<PrintKit>, ApiError> {
+pub(crate) async fn kit(s: &AppState) -> Result<Arc<PrintKit>, ApiError> {
     s.print_kit
         .get_or_try_init(|| async {
             let (style, dir) = (

@@ -5,6 +5,7 @@
 //! on the blocking pool).
 
 pub mod admin;
+pub mod check;
 pub mod info;
 pub mod landuse;
 pub mod overlay;

@@ -25,6 +25,7 @@
 //! # Ok::<(), geoplan::report::ReportError>(())
 //! ```
 
+pub mod check;
 pub mod doc;
 pub mod fonts;
 pub mod html;

@@ -162,7 +162,7 @@ pub fn vn_number(v: f64, places: usize) -> String {
 }
 
 /// "2025-07-01" as "01/07/2025".
-fn vn_date(d: &str) -> String {
+pub fn vn_date(d: &str) -> String {
     match (d.get(0..4), d.get(5..7), d.get(8..10)) {
         (Some(y), Some(m), Some(dd)) if d.len() >= 10 => format!("{dd}/{m}/{y}"),
         _ => d.to_owned(),
