@@ -1,7 +1,9 @@
 //! Planning benchmarks on the 1,000,000-parcel set: parcel lookup by
-//! cadastral key and by free text (issue target p99 ≤ 5 ms), and the
-//! planning answer for a parcel (target ≤ 20 ms). Prints p50/p99 over a
-//! fixed sample of parcels, then criterion's means.
+//! cadastral key and by free text (issue target p99 ≤ 5 ms), the planning
+//! answer for a parcel (≤ 20 ms), the information sheet (answer, map
+//! extract, composition and PDF; ≤ 1 s) and the compliance check of a
+//! site (the parcel as a drawn site). Prints p50/p99 over a fixed sample
+//! of parcels, then criterion's means.
 //!
 //! ```sh
 //! geoplan sample --seed 7 --parcels 1000000 --out target/bench-data/parcels-1000000.gpkg
@@ -11,8 +13,12 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use geoplan::config::Config;
 use geoplan::engine::{Catalog, Engine, Layer, LayerMeta, Part};
+use geoplan::planning::check::{check, CheckLimits, Proposal};
 use geoplan::planning::info::{answer, InfoQuery, Subject};
+use geoplan::planning::overlay::polygons;
 use geoplan::planning::parcels::{find, ParcelQuery};
+use geoplan::report::pdf::render_pdf;
+use geoplan::report::sheet::{information_sheet, sheet_map, subject_plane, Issue, PrintKit};
 use geoplan::store::gpkg::GpkgStore;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -26,6 +32,9 @@ const LAYERS: &[&str] = &[
     "zoning_lots",
     "industrial_zones",
     "investment_projects",
+    "water",
+    "roads",
+    "pois",
 ];
 
 fn catalog() -> Arc<Catalog> {
@@ -148,6 +157,53 @@ fn bench(c: &mut Criterion) {
             .collect(),
     );
 
+    // The sheet: answer, map extract, composition, PDF.
+    let root = env!("CARGO_MANIFEST_DIR");
+    let style: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(format!("{root}/styles/planning.json")).unwrap())
+            .unwrap();
+    let kit = PrintKit::new(Some(&style), "/usr/share/fonts/truetype/dejavu".as_ref()).unwrap();
+    let issue = Issue {
+        code: "7K3QZ-M9X2D".into(),
+        verify_url: "http://localhost:8080/planning/sheet/verify/7K3QZM9X2D".into(),
+        issued_at: "2026-12-03 08:00 UTC".into(),
+    };
+    let sheet = |fid: i64| {
+        let info = answer(&cat, &info(fid)).unwrap();
+        let plane = subject_plane(&cat, &info, None);
+        let map = sheet_map(&kit, &cat, plane.as_ref(), None).unwrap();
+        render_pdf(&information_sheet(&info, Some(&map), &issue), &kit.fonts).unwrap()
+    };
+    percentiles(
+        "information sheet (answer + map + PDF)",
+        sample[..60].iter().map(|k| time(|| sheet(k.0))).collect(),
+    );
+    // The check: each parcel drawn as a site, a commercial proposal.
+    let parcels = cat.layer("parcels").unwrap();
+    let site_of = |fid: i64| {
+        let f = parcels.get(fid).unwrap();
+        polygons(&parcels.data(f.part).geometry_of(f.row as usize).unwrap())
+    };
+    let proposal = Proposal {
+        use_code: "TMD".into(),
+        floors: Some(12),
+        density_pct: Some(60.0),
+        far: Some(5.0),
+        gfa_m2: None,
+    };
+    let limits = CheckLimits {
+        tolerance_m: 0.5,
+        heritage_buffer_m: 100.0,
+    };
+    let sites: Vec<_> = sample[..500].iter().map(|k| site_of(k.0)).collect();
+    percentiles(
+        "compliance check of a parcel-sized site",
+        sites
+            .iter()
+            .map(|s| time(|| check(&cat, s, &proposal, "2026-06-01", limits).unwrap()))
+            .collect(),
+    );
+
     let mut i = 0;
     c.bench_function("planning: parcel lookup by key, 1M parcels", |b| {
         b.iter(|| {
@@ -165,6 +221,12 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 1) % 500;
             answer(&cat, &info(sample[i].0)).unwrap()
+        })
+    });
+    c.bench_function("planning: compliance check of a site, 1M parcels", |b| {
+        b.iter(|| {
+            i = (i + 1) % sites.len();
+            check(&cat, &sites[i], &proposal, "2026-06-01", limits).unwrap()
         })
     });
 }

@@ -129,7 +129,8 @@ pub async fn seed(
     let vector_layers: Vec<serde_json::Value> = layers
         .iter()
         .map(|l| {
-            let fields: serde_json::Map<String, serde_json::Value> = tiles::published_fields(l)
+            let fields: serde_json::Map<String, serde_json::Value> = l
+                .tile_fields()
                 .into_iter()
                 .map(|i| {
                     let f = &l.fields()[i];

@@ -14,11 +14,13 @@ use geoplan::config::Config;
 use geoplan::crs;
 use geoplan::http::{app, AppState};
 use geoplan::model::LayerData;
-use geoplan::store::{gpkg::GpkgStore, Store};
+use geoplan::store::gpkg::GpkgStore;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tokio::sync::OnceCell;
 use tower::ServiceExt;
+
+mod common;
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample.gpkg");
 static STATE: OnceCell<(AppState, tempfile::TempDir)> = OnceCell::const_new();
@@ -27,14 +29,7 @@ static STATE: OnceCell<(AppState, tempfile::TempDir)> = OnceCell::const_new();
 async fn state() -> &'static AppState {
     &STATE
         .get_or_init(|| async {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("sample.gpkg");
-            std::fs::copy(SAMPLE, &path).unwrap();
-            let s = AppState::new(
-                Store::Gpkg(GpkgStore::open(&path).unwrap()),
-                Config::default(),
-            );
-            s.load_all().await.unwrap();
+            let (dir, s) = common::sample_copy(Config::default()).await;
             (s, dir)
         })
         .await

@@ -25,6 +25,8 @@ use geoplan::store::gpkg::GpkgStore;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
 const FONTS: &str = "/usr/share/fonts/truetype/dejavu";
 const TITLE: &str = "Phiếu thông tin quy hoạch — Thửa đất số 345, tờ bản đồ số 12, Phường Minh An";
 /// The plan under the parcel: zoning lots, water, roads, places; the
@@ -433,22 +435,6 @@ fn the_sample_sheet_as_html_carries_the_same_text_and_the_map() {
     assert!(html.contains("7K3QZ-M9X2D"));
 }
 
-/// The server over a copy of the sample (issued sheets are recorded in the
-/// GeoPackage; the committed file stays as it is).
-async fn served_copy() -> (tempfile::TempDir, geoplan::http::AppState) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("sample.gpkg");
-    std::fs::copy(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample.gpkg"),
-        &path,
-    )
-    .unwrap();
-    let store = geoplan::store::Store::Gpkg(GpkgStore::open(&path).unwrap());
-    let s = geoplan::http::AppState::new(store, geoplan::config::Config::default());
-    s.load_all().await.unwrap();
-    (dir, s)
-}
-
 async fn call(
     s: &geoplan::http::AppState,
     uri: &str,
@@ -488,7 +474,7 @@ fn ink(p: &Path) -> f64 {
 /// gets a 4xx.
 #[tokio::test]
 async fn an_issued_sheet_reads_back_and_its_code_resolves_to_what_was_issued() {
-    let (_dir, s) = served_copy().await;
+    let (_dir, s) = common::sample_copy(geoplan::config::Config::default()).await;
     let (st, _, body) = call(&s, "/parcels?commune=20398&sheet=1&limit=1000", "*/*").await;
     assert_eq!(st, 200);
     let list: serde_json::Value = serde_json::from_slice(&body).unwrap();

@@ -475,6 +475,33 @@ impl Layer {
         self.base.data.geometry.coord_count() + self.delta.data.geometry.coord_count()
     }
 
+    /// Indexes of the fields the layer publishes to services: the
+    /// configured `attributes`, in that order, else all.
+    pub fn published_fields(&self) -> Vec<usize> {
+        self.fields_named(self.meta.attributes.as_deref())
+    }
+
+    /// Indexes of the fields its vector tiles carry: `tile_attributes`,
+    /// else `attributes`, else all.
+    pub fn tile_fields(&self) -> Vec<usize> {
+        self.fields_named(
+            self.meta
+                .tile_attributes
+                .as_deref()
+                .or(self.meta.attributes.as_deref()),
+        )
+    }
+
+    fn fields_named(&self, names: Option<&[String]>) -> Vec<usize> {
+        match names {
+            None => (0..self.fields().len()).collect(),
+            Some(names) => names
+                .iter()
+                .filter_map(|n| self.fields().iter().position(|f| &f.name == n))
+                .collect(),
+        }
+    }
+
     /// Looks a feature up by fid.
     pub fn get(&self, fid: i64) -> Option<FeatureRef> {
         if let Some(row) = self.delta.data.row_of(fid) {

@@ -17,7 +17,7 @@ use geo_types::{Coord, Rect};
 use serde_json::json;
 use std::sync::Arc;
 
-pub use crate::ogc::ogcapi::{extent_crs84, published_fields};
+pub use crate::ogc::ogcapi::extent_crs84;
 
 /// Query parameter names (OGC API spelling).
 pub mod param {
@@ -380,7 +380,7 @@ pub async fn collection_response(
             layer: &l,
             crs: req.out_crs,
             lat_lon: req.out_crs.is_lat_lon(),
-            fields: published_fields(&l),
+            fields: l.published_fields(),
         };
         let mut out = String::with_capacity(256 + res.features.len() * 400);
         out.push_str("{\"type\":\"FeatureCollection\",");
@@ -457,7 +457,7 @@ pub fn feature_response(
         layer: l,
         crs: out_crs,
         lat_lon: out_crs.is_lat_lon(),
-        fields: published_fields(l),
+        fields: l.published_fields(),
     };
     let mut out = String::new();
     enc.feature(&mut out, r).map_err(ApiError::from)?;

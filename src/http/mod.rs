@@ -29,7 +29,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 pub use error::ApiError;
 // Moved to `features` (shared with OGC API – Features); reachable here as before.
-pub(crate) use features::{base_url, extent_crs84, features_request, find_layer, published_fields};
+pub(crate) use features::{base_url, extent_crs84, features_request, find_layer};
 use serde_json::json;
 pub use state::{AppState, CommitError};
 use std::time::Duration;
@@ -123,7 +123,8 @@ async fn ready(State(s): State<AppState>) -> Result<Json<serde_json::Value>, Api
 }
 
 fn layer_json(base: &str, l: &Layer) -> serde_json::Value {
-    let fields: Vec<_> = published_fields(l)
+    let fields: Vec<_> = l
+        .published_fields()
         .into_iter()
         .map(|i| {
             let f = &l.fields()[i];

@@ -70,20 +70,9 @@ pub const ITEMS_PARAMS: &[&str] = &[
 #[error("{0}")]
 pub struct OgcApiError(pub String);
 
-/// Indexes of the fields a layer publishes (config `attributes`, else all).
-pub fn published_fields(l: &Layer) -> Vec<usize> {
-    match &l.meta.attributes {
-        None => (0..l.fields().len()).collect(),
-        Some(names) => names
-            .iter()
-            .filter_map(|n| l.fields().iter().position(|f| &f.name == n))
-            .collect(),
-    }
-}
-
 /// True when `name` is a published field of `l`.
 pub fn is_published(l: &Layer, name: &str) -> bool {
-    published_fields(l)
+    l.published_fields()
         .into_iter()
         .any(|i| l.fields()[i].name == name)
 }
@@ -358,7 +347,7 @@ fn field_schema(ty: FieldType) -> Value {
 /// Schema (filters and `property=value` may name these, nothing else).
 pub fn queryables(root: &str, l: &Layer) -> Value {
     let mut props = serde_json::Map::new();
-    for i in published_fields(l) {
+    for i in l.published_fields() {
         let f = &l.fields()[i];
         let mut s = field_schema(f.ty);
         s["title"] = json!(f.name);
@@ -444,7 +433,7 @@ pub fn openapi(root: &str, cat: &Catalog, config: &Config) -> Value {
         .iter()
         .map(|p| param_ref(p))
         .collect();
-        for i in published_fields(l) {
+        for i in l.published_fields() {
             let f = &l.fields()[i];
             items_params.push(json!({
                 "name": f.name, "in": "query", "required": false, "style": "form", "explode": false,

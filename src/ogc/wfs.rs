@@ -807,17 +807,6 @@ impl Plan {
     }
 }
 
-/// Fields a layer publishes (config `attributes`, else all), as indexes.
-pub fn published_fields(l: &Layer) -> Vec<usize> {
-    match &l.meta.attributes {
-        None => (0..l.fields().len()).collect(),
-        Some(names) => names
-            .iter()
-            .filter_map(|n| l.fields().iter().position(|f| &f.name == n))
-            .collect(),
-    }
-}
-
 /// The CRS a layer offers by default: its storage CRS.
 pub fn default_crs(l: &Layer) -> Crs {
     Crs::Epsg(l.source_srid)
@@ -1039,7 +1028,7 @@ fn compile_query(
 ) -> Result<LayerQuery, WfsError> {
     let lim = &config.limits;
     let type_name = format!("{}:{}", config.ogc.prefix, l.id);
-    let published = published_fields(&l);
+    let published = l.published_fields();
     let pub_defs: Vec<FieldDef> = published.iter().map(|&i| l.fields()[i].clone()).collect();
     let def_crs = default_crs(&l);
     let out = match &spec.srs_name {

@@ -10,7 +10,7 @@
 //! other VN-2000 zones are offered besides.
 
 use super::gml::GmlVersion;
-use super::wfs::{default_crs, published_fields, Version, GEOMETRY_NAME, GET_FEATURE_BY_ID};
+use super::wfs::{default_crs, Version, GEOMETRY_NAME, GET_FEATURE_BY_ID};
 use super::wfs_out::advertised;
 use super::xml::{escape, escape_into, leaf};
 use crate::config::Config;
@@ -585,7 +585,7 @@ pub fn describe_feature_type(layers: &[&Layer], g: GmlVersion, c: &Config) -> St
             "<xsd:element name=\"{GEOMETRY_NAME}\" type=\"{}\" minOccurs=\"0\" maxOccurs=\"1\" nillable=\"true\"/>",
             g.property_type(l.geometry_type())
         );
-        for i in published_fields(l) {
+        for i in l.published_fields() {
             let f = &l.fields()[i];
             let _ = write!(
                 out,

@@ -19,7 +19,7 @@
 
 use super::fes::{self, FesContext};
 use super::gml::{srs_axis, GmlReader};
-use super::wfs::{default_crs, layer_of, published_fields, Version, WfsError, GEOMETRY_NAME};
+use super::wfs::{default_crs, layer_of, Version, WfsError, GEOMETRY_NAME};
 use super::xml::{self, Element};
 use crate::config::Config;
 use crate::crs::Crs;
@@ -193,7 +193,7 @@ fn typed(e: &Element, f: &FieldDef, what: &str) -> Result<Value, WfsError> {
 
 /// Published field definitions of a layer.
 fn published(l: &Layer) -> Vec<FieldDef> {
-    published_fields(l)
+    l.published_fields()
         .into_iter()
         .map(|i| l.fields()[i].clone())
         .collect()

@@ -1067,17 +1067,6 @@ pub fn pixel_ratio(kvp: &Kvp) -> f64 {
     .unwrap_or(1.0)
 }
 
-/// Field indexes a layer publishes (configured `attributes`, else all).
-pub fn published_fields(l: &Layer) -> Vec<usize> {
-    match &l.meta.attributes {
-        None => (0..l.fields().len()).collect(),
-        Some(names) => names
-            .iter()
-            .filter_map(|n| l.fields().iter().position(|f| &f.name == n))
-            .collect(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

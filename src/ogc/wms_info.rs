@@ -4,7 +4,7 @@
 //! MapServer answer and QGIS reads). Attribute text is written as stored
 //! (NFC UTF-8), so Vietnamese arrives intact.
 
-use super::wms::{published_fields, xml_escape, Env};
+use super::wms::{xml_escape, Env};
 use crate::crs::{self, Crs, WEB_MERCATOR};
 use crate::engine::{FeatureRef, Layer};
 use crate::model::{GeometryKind, ValueRef};
@@ -193,7 +193,7 @@ pub fn write(format: &str, hits: &Hits, c: Crs, env: &Env<'_>) -> String {
                 } else {
                     &l.meta.title
                 };
-                let fields = published_fields(l);
+                let fields = l.published_fields();
                 let _ = writeln!(
                     o,
                     "<table class=\"featureInfo\" data-layer=\"{}\"><caption>{}</caption>",
@@ -224,7 +224,7 @@ pub fn write(format: &str, hits: &Hits, c: Crs, env: &Env<'_>) -> String {
         "application/json" => {
             let mut features = Vec::new();
             for (l, feats) in hits {
-                let fields = published_fields(l);
+                let fields = l.published_fields();
                 for r in feats {
                     let data = l.data(r.part);
                     let mut props = serde_json::Map::new();
@@ -260,7 +260,7 @@ pub fn write(format: &str, hits: &Hits, c: Crs, env: &Env<'_>) -> String {
                 xml_escape(ns)
             );
             for (l, feats) in hits {
-                let fields = published_fields(l);
+                let fields = l.published_fields();
                 for r in feats {
                     let data = l.data(r.part);
                     let _ = write!(
@@ -287,7 +287,7 @@ pub fn write(format: &str, hits: &Hits, c: Crs, env: &Env<'_>) -> String {
         }
         _ => {
             for (l, feats) in hits {
-                let fields = published_fields(l);
+                let fields = l.published_fields();
                 let _ = writeln!(o, "Layer '{}'", l.id);
                 if feats.is_empty() {
                     o.push_str("  no feature found\n");

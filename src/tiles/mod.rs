@@ -135,23 +135,6 @@ pub fn shows_at(l: &Layer, z: u8) -> bool {
     (l.meta.minzoom..=l.meta.maxzoom).contains(&z)
 }
 
-/// Field indexes a layer carries in tiles (its tile attributes, else its
-/// published attributes, else all).
-pub fn published_fields(l: &Layer) -> Vec<usize> {
-    match l
-        .meta
-        .tile_attributes
-        .as_ref()
-        .or(l.meta.attributes.as_ref())
-    {
-        None => (0..l.fields().len()).collect(),
-        Some(names) => names
-            .iter()
-            .filter_map(|n| l.fields().iter().position(|f| &f.name == n))
-            .collect(),
-    }
-}
-
 /// Renders one tile of the given layers (one MVT layer each, in order).
 /// Returns the encoded tile and its feature count; an empty tile is empty
 /// bytes.
@@ -200,7 +183,7 @@ fn render_layer(l: &Layer, c: TileCoord, opts: &TileOptions, s: &mut Scratch) ->
     let level = l.generalized(c.z);
     // Merged features carry only the fields they were merged by, no id.
     let merged = level.and_then(|lv| lv.merged_by.clone());
-    let fields = merged.clone().unwrap_or_else(|| published_fields(l));
+    let fields = merged.clone().unwrap_or_else(|| l.tile_fields());
     let kind = l.geometry_type().kind();
     let ty = match kind {
         GeometryKind::Point => GeomType::Point,

@@ -78,16 +78,11 @@ pub async fn serve_sample(
     (addr, s)
 }
 
-/// As [`serve_sample`], over a copy of the sample in a temporary
-/// directory (kept alive by the returned guard): for tests that write
-/// (edits, issued sheets), so the committed file stays as it is.
-pub async fn serve_copy(
+/// Server state over a copy of the sample in a temporary directory (kept
+/// alive by the returned guard), loaded; for tests that write.
+pub async fn sample_copy(
     config: geoplan::config::Config,
-) -> (
-    std::net::SocketAddr,
-    geoplan::http::AppState,
-    tempfile::TempDir,
-) {
+) -> (tempfile::TempDir, geoplan::http::AppState) {
     use geoplan::store::{gpkg::GpkgStore, Store};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sample.gpkg");
@@ -98,6 +93,20 @@ pub async fn serve_copy(
     .unwrap();
     let s = geoplan::http::AppState::new(Store::Gpkg(GpkgStore::open(&path).unwrap()), config);
     s.load_all().await.unwrap();
+    (dir, s)
+}
+
+/// As [`serve_sample`], over a copy of the sample in a temporary
+/// directory (kept alive by the returned guard): for tests that write
+/// (edits, issued sheets), so the committed file stays as it is.
+pub async fn serve_copy(
+    config: geoplan::config::Config,
+) -> (
+    std::net::SocketAddr,
+    geoplan::http::AppState,
+    tempfile::TempDir,
+) {
+    let (dir, s) = sample_copy(config).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = geoplan::http::app(s.clone());
