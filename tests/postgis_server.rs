@@ -482,6 +482,62 @@ async fn planning_answers_from_postgis_match_the_geopackage_and_postgis_areas() 
     assert_eq!(v["intact"], true);
     assert_eq!(v["answer"]["zoning_lots"], from_pg["zoning_lots"]);
 
+    // A check of the parcel drawn as a site, stored in PostGIS and read back.
+    let ring: Vec<[f64; 2]> = layers[0]
+        .geometry_of(layers[0].row_of(fid).unwrap())
+        .and_then(|g| match g {
+            geo_types::Geometry::Polygon(p) => Some(p),
+            _ => None,
+        })
+        .unwrap()
+        .exterior()
+        .0
+        .iter()
+        .map(|c| [c.x, c.y])
+        .collect();
+    let body = serde_json::json!({
+        "site": {"type": "Polygon", "coordinates": [ring]},
+        "crs": "EPSG:5899",
+        "as_of": "2026-06-01",
+        "proposal": {"use": "TMD", "floors": 3},
+    });
+    let res = app(served.clone())
+        .oneshot(
+            Request::post("/planning/check")
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let made: Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let lot_rules = made["result"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["rule"] == "lot.use")
+        .count();
+    assert_eq!(
+        lot_rules,
+        from_pg["zoning_lots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["in_governing_plan"] == true)
+            .count(),
+        "{made}"
+    );
+    let (st, back) = get(
+        &served,
+        &format!("/planning/check/{}", made["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{back}");
+    assert_eq!(back["result"], made["result"]);
+    assert_eq!(back["intact"], true);
+
     // Raise the lot's FAR in SQL: the next answer carries it.
     let lot = lots[0]["source"]["fid"].as_i64().unwrap();
     sqlx::query("UPDATE geoplan.zoning_lots SET far = 9.5 WHERE fid = $1")
