@@ -2,7 +2,8 @@
 //! cadastral key and by free text (issue target p99 ≤ 5 ms), the planning
 //! answer for a parcel (≤ 20 ms), the information sheet (answer, map
 //! extract, composition and PDF; ≤ 1 s) and the compliance check of a
-//! site (the parcel as a drawn site). Prints p50/p99 over a fixed sample
+//! site (the parcel as a drawn site), and statistics by unit over every
+//! parcel (≤ 200 ms). Prints p50/p99 over a fixed sample
 //! of parcels, then criterion's means.
 //!
 //! ```sh
@@ -17,6 +18,7 @@ use geoplan::planning::check::{check, CheckLimits, Proposal};
 use geoplan::planning::info::{answer, InfoQuery, Subject};
 use geoplan::planning::overlay::polygons;
 use geoplan::planning::parcels::{find, ParcelQuery};
+use geoplan::planning::stats::{landuse, projects, Grouping, LanduseQuery, Level, ProjectsBy};
 use geoplan::report::pdf::render_pdf;
 use geoplan::report::sheet::{information_sheet, sheet_map, subject_plane, Issue, PrintKit};
 use geoplan::store::gpkg::GpkgStore;
@@ -146,7 +148,14 @@ fn bench(c: &mut Criterion) {
         "lookup by free text (\"tờ N thửa M <commune>\")",
         sample
             .iter()
-            .map(|k| time(|| find(&cat, &by_text(k)).unwrap()))
+            .map(|k| {
+                let q = by_text(k);
+                let t = time(|| find(&cat, &q).unwrap());
+                if t > Duration::from_millis(20) {
+                    println!("slow: {:.1} ms for {:?}", t.as_secs_f64() * 1e3, q.q);
+                }
+                t
+            })
             .collect(),
     );
     percentiles(
@@ -201,6 +210,41 @@ fn bench(c: &mut Criterion) {
         sites
             .iter()
             .map(|s| time(|| check(&cat, s, &proposal, "2026-06-01", limits).unwrap()))
+            .collect(),
+    );
+
+    // Statistics over the whole parcel layer.
+    for (label, level, day) in [
+        (
+            "statistics by new unit, 2025-07-01",
+            Level::Commune,
+            "2025-07-01",
+        ),
+        (
+            "statistics by old district, 2025-06-30",
+            Level::District,
+            "2025-06-30",
+        ),
+    ] {
+        let q = LanduseQuery {
+            level,
+            as_of: day.into(),
+            unit: None,
+            group: Grouping::Code,
+        };
+        let s = landuse(&cat, &q).unwrap();
+        assert_eq!(s.reconciles, Some(true));
+        percentiles(
+            label,
+            (0..20)
+                .map(|_| time(|| landuse(&cat, &q).unwrap()))
+                .collect(),
+        );
+    }
+    percentiles(
+        "project statistics by unit",
+        (0..20)
+            .map(|_| time(|| projects(&cat, ProjectsBy::Unit, "2025-07-01").unwrap()))
             .collect(),
     );
 

@@ -462,6 +462,8 @@ async fn the_api_document_describes_the_planning_endpoints() {
         ("/planning/check/{id}", "get", "200"),
         ("/planning/sheet", "get", "200"),
         ("/planning/sheet/verify/{code}", "get", "200"),
+        ("/stats/landuse", "get", "200"),
+        ("/stats/projects", "get", "200"),
     ] {
         assert!(
             doc["paths"][path][method]["responses"][ok].is_object(),
@@ -485,4 +487,182 @@ async fn schemathesis_finds_nothing_against_the_planning_api() {
         &["--warnings", "missing_auth,missing_test_data"],
     )
     .await;
+}
+
+/// Per-district parcel counts and legal areas read straight from the
+/// GeoPackage's own `district_name` column.
+fn districts_in_store() -> std::collections::BTreeMap<String, (u64, f64)> {
+    let d = stored("parcels");
+    let (dn, la) = (
+        d.field_index("district_name").unwrap(),
+        d.field_index("legal_area").unwrap(),
+    );
+    let mut m = std::collections::BTreeMap::new();
+    for r in 0..d.len() {
+        let e = m
+            .entry(d.value(r, dn).to_value().to_string())
+            .or_insert((0u64, 0.0f64));
+        e.0 += 1;
+        e.1 += d.value(r, la).as_f64().unwrap_or(0.0);
+    }
+    m
+}
+
+#[tokio::test]
+async fn land_statistics_by_old_district_and_by_new_unit_reconcile_with_the_parcel_layer() {
+    let store = districts_in_store();
+    let (n, area): (u64, f64) = store.values().fold((0, 0.0), |a, v| (a.0 + v.0, a.1 + v.1));
+
+    // 30 June 2025, by district: each district as the store counts it.
+    let (st, v) = get("/stats/landuse?level=district&as_of=2025-06-30").await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["geography"], "pre_2025");
+    assert_eq!(v["reconciles"], true, "{}", v["notes"]);
+    assert_eq!(v["layer_total"]["parcels"], n);
+    assert!(close(
+        v["layer_total"]["area_m2"].as_f64().unwrap(),
+        area,
+        0.5
+    ));
+    let units = v["units"].as_array().unwrap();
+    for u in units {
+        let (sn, sa) = store[u["unit_name"].as_str().unwrap()];
+        assert_eq!(u["parcels"], sn, "{u}");
+        assert!(close(u["area_m2"].as_f64().unwrap(), sa, 0.5), "{u}");
+    }
+    assert_eq!(units.len(), store.len());
+    let rows_sum: f64 = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["area_m2"].as_f64().unwrap())
+        .sum();
+    assert!(close(rows_sum, area, 1.0), "{rows_sum} vs {area}");
+
+    // 1 July 2025, by the new units through the lineage: the same total.
+    let (st, w) = get("/stats/landuse?level=commune&as_of=2025-07-01").await;
+    assert_eq!(st, StatusCode::OK, "{w}");
+    assert_eq!(w["geography"], "from_2025");
+    assert_eq!(w["reconciles"], true);
+    assert_eq!(w["total"]["parcels"], n);
+    assert!(close(w["total"]["area_m2"].as_f64().unwrap(), area, 0.5));
+    let new_units = w["units"].as_array().unwrap();
+    assert!(
+        new_units.len() > 20 && new_units.len() <= 94,
+        "{}",
+        new_units.len()
+    );
+    assert!(new_units.iter().any(|u| u["unit_name"] == "Phường Hội An"));
+    // The province level of each geography holds everything too.
+    for day in ["2025-06-30", "2025-07-01"] {
+        let (_, p) = get(&format!(
+            "/stats/landuse?level=province&as_of={day}&group=group"
+        ))
+        .await;
+        assert_eq!(p["total"]["parcels"], n, "{day}");
+        for r in p["rows"].as_array().unwrap() {
+            assert!(
+                ["NNP", "PNN", "CSD"].contains(&r["land_use"].as_str().unwrap()),
+                "{r}"
+            );
+        }
+    }
+    // One unit, by name without type or diacritics.
+    let (st, one) = get("/stats/landuse?level=district&as_of=2025-06-30&unit=hoi%20an").await;
+    assert_eq!(st, StatusCode::OK, "{one}");
+    assert_eq!(one["units"].as_array().unwrap().len(), 1);
+    assert_eq!(one["total"]["parcels"], store["Hội An"].0);
+    assert!(one["reconciles"].is_null());
+}
+
+#[tokio::test]
+async fn land_statistics_export_to_csv_and_xlsx_that_other_readers_open() {
+    let res = app(state().await.clone())
+        .oneshot(
+            Request::get("/stats/landuse?level=district&as_of=2025-06-30&f=csv")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let csv =
+        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(
+        csv.starts_with("\u{feff}Mã đơn vị (Unit code),Đơn vị hành chính (Unit)"),
+        "{}",
+        &csv[..80]
+    );
+    assert!(csv.contains("Hội An"));
+    let res = app(state().await.clone())
+        .oneshot(
+            Request::get("/stats/landuse?level=district&as_of=2025-06-30&f=xlsx")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let xlsx = res.into_body().collect().await.unwrap().to_bytes();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stats.xlsx");
+    std::fs::write(&path, &xlsx).unwrap();
+    // GDAL's XLSX driver, an independent reader: one row per data row.
+    let out = std::process::Command::new("ogrinfo")
+        .args(["-ro", "-al", "-so"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&out.stdout);
+    let (_, v) = get("/stats/landuse?level=district&as_of=2025-06-30").await;
+    let rows = v["rows"].as_array().unwrap().len() + 1;
+    assert!(info.contains(&format!("Feature Count: {rows}")), "{info}");
+    assert!(info.contains("Số thửa"), "{info}");
+}
+
+#[tokio::test]
+async fn project_statistics_count_every_project_once() {
+    let projects = stored("investment_projects");
+    for by in ["status", "unit", "function"] {
+        let (st, v) = get(&format!("/stats/projects?by={by}&as_of=2025-07-01")).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let sum: u64 = v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["projects"].as_u64().unwrap())
+            .sum();
+        assert_eq!(sum, projects.len() as u64, "{by}");
+        assert_eq!(v["total"]["projects"], projects.len() as u64);
+    }
+}
+
+#[tokio::test]
+async fn bad_statistics_questions_get_a_4xx() {
+    for (uri, status, says) in [
+        (
+            "/stats/landuse?level=district&as_of=2025-07-01",
+            400,
+            "no districts",
+        ),
+        ("/stats/landuse?level=ward", 400, "level='ward'"),
+        ("/stats/landuse?as_of=2025-02-30", 400, "as_of"),
+        ("/stats/landuse?group=colour", 400, "group='colour'"),
+        ("/stats/landuse?f=docx", 400, "f='docx'"),
+        (
+            "/stats/landuse?level=district&as_of=2025-06-30&unit=Atlantis",
+            404,
+            "no district",
+        ),
+        ("/stats/landuse?colour=red", 400, "unknown parameter"),
+        ("/stats/projects?by=investor", 400, "by='investor'"),
+    ] {
+        let (st, v) = get(uri).await;
+        assert_eq!(st.as_u16(), status, "{uri}: {v}");
+        assert!(v.to_string().contains(says), "{uri}: {v}");
+    }
 }

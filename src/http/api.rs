@@ -197,6 +197,44 @@ pub fn document(base: &str, config: &Config, cat: &Catalog) -> Value {
                     "503": problem("Records cannot be read, or documents cannot be printed."),
                 },
             }},
+            "/stats/landuse": {"get": {
+                "summary": "Parcels and legal area by administrative unit of a day and land-use code or group",
+                "operationId": "landuseStats",
+                "parameters": [
+                    {"name": "level", "in": "query", "schema": {"type": "string", "enum": ["commune", "district", "province"], "default": "commune"}},
+                    as_of.clone(),
+                    {"name": "unit", "in": "query", "schema": {"type": "string"}, "description": "One unit, by code or name."},
+                    {"name": "group", "in": "query", "schema": {"type": "string", "enum": ["code", "group"], "default": "code"}},
+                    {"name": "f", "in": "query", "schema": {"type": "string", "enum": ["json", "csv", "xlsx"]}},
+                ],
+                "responses": {
+                    "200": {"description": "Rows per unit and land use, unit totals, the total and whether it reconciles with the parcel layer.",
+                            "content": {
+                                "application/json": {"schema": {"type": "object", "required": ["as_of", "rows", "units", "total", "layer_total"]}},
+                                "text/csv": {"schema": {"type": "string"}},
+                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}},
+                    "400": problem("A parameter could not be read, or there are no districts on that day."),
+                    "404": problem("No unit of that level has that name."),
+                    "503": problem("The parcels or admin_units layer is not loaded."),
+                },
+            }},
+            "/stats/projects": {"get": {
+                "summary": "Investment projects by status, unit or function: count, capital, area",
+                "operationId": "projectStats",
+                "parameters": [
+                    {"name": "by", "in": "query", "schema": {"type": "string", "enum": ["status", "unit", "function"], "default": "status"}},
+                    as_of.clone(),
+                    {"name": "f", "in": "query", "schema": {"type": "string", "enum": ["json", "csv", "xlsx"]}},
+                ],
+                "responses": {
+                    "200": {"description": "Rows and the total.", "content": {
+                        "application/json": {"schema": {"type": "object", "required": ["rows", "total"]}},
+                        "text/csv": {"schema": {"type": "string"}},
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}},
+                    "400": problem("A parameter could not be read."),
+                    "503": problem("The investment_projects layer is not loaded."),
+                },
+            }},
             "/planning/sheet": {"get": {
                 "summary": "The planning information sheet of a parcel or point (PDF or HTML); each one issued is recorded",
                 "operationId": "planningSheet",

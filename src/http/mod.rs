@@ -15,6 +15,7 @@ pub mod parcels;
 pub mod planning_info;
 pub mod sheet;
 pub mod state;
+pub mod stats;
 pub mod tiles;
 pub mod web;
 pub mod wfs;
@@ -49,6 +50,8 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/planning/check", post(check::post))
         .route("/planning/check/{id}", get(check::get))
+        .route("/stats/landuse", get(stats::landuse_stats))
+        .route("/stats/projects", get(stats::project_stats))
         .route("/planning/sheet", get(sheet::get))
         .route("/planning/sheet/verify/{code}", get(sheet::verify))
         .route("/layers/{id}", get(layer_info))

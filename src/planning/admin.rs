@@ -51,6 +51,12 @@ pub struct Gazetteer {
     units_2025: BTreeMap<String, (Unit, String)>,
     /// Old commune code → its 2025 unit code.
     successor: BTreeMap<String, String>,
+    /// Pre-2025 provinces by code.
+    provinces: BTreeMap<String, Unit>,
+    /// District code → its pre-2025 province code.
+    district_province: BTreeMap<String, String>,
+    /// The province from 1 July 2025.
+    province_2025: Option<Unit>,
 }
 
 fn text(l: &Layer, part: Part, row: usize, col: Option<usize>) -> Option<&str> {
@@ -93,7 +99,14 @@ impl Gazetteer {
             let folded = strip_unit_type(&fold(n)).to_owned();
             let since_2025 = text(units, p, r, from).is_some_and(|d| d >= "2025-07-01");
             match text(units, p, r, level) {
+                Some("province") if since_2025 => g.province_2025 = Some(unit),
+                Some("province") => {
+                    g.provinces.insert(c.to_owned(), unit);
+                }
                 Some("district") => {
+                    if let Some(pc) = text(units, p, r, parent) {
+                        g.district_province.insert(c.to_owned(), pc.to_owned());
+                    }
                     g.districts.entry(c.to_owned()).or_insert((unit, folded));
                 }
                 Some("commune") if since_2025 => {
@@ -139,6 +152,36 @@ impl Gazetteer {
     pub fn unit_2025_of(&self, old_code: &str) -> Option<&Unit> {
         let n = self.successor.get(old_code)?;
         self.units_2025.get(n).map(|(u, _)| u)
+    }
+
+    /// The pre-2025 province a district belonged to.
+    pub fn province_of_district(&self, district: &str) -> Option<&Unit> {
+        self.provinces.get(self.district_province.get(district)?)
+    }
+
+    /// The province from 1 July 2025 (Thành phố Đà Nẵng).
+    pub fn province_2025(&self) -> Option<&Unit> {
+        self.province_2025.as_ref()
+    }
+
+    /// Every pre-2025 commune, by code.
+    pub fn communes(&self) -> impl Iterator<Item = &Unit> {
+        self.communes.values().map(|c| &c.unit)
+    }
+
+    /// Every pre-2025 district, by code.
+    pub fn districts(&self) -> impl Iterator<Item = &Unit> {
+        self.districts.values().map(|(u, _)| u)
+    }
+
+    /// Every pre-2025 province, by code.
+    pub fn provinces(&self) -> impl Iterator<Item = &Unit> {
+        self.provinces.values()
+    }
+
+    /// Every 2025 unit, by code.
+    pub fn units_2025(&self) -> impl Iterator<Item = &Unit> {
+        self.units_2025.values().map(|(u, _)| u)
     }
 
     /// True when the snapshot has commune-level units.

@@ -11,6 +11,7 @@ pub mod landuse;
 pub mod overlay;
 pub mod parcels;
 pub mod site;
+pub mod stats;
 pub mod text;
 
 use crate::engine::{FeatureRef, Layer};

@@ -84,9 +84,27 @@ pub struct ParcelAnswer {
 /// Reads free text into key parts and leftover words.
 pub fn interpret(q: &str, gaz: &Gazetteer) -> Interpretation {
     // "12/345" is tờ/thửa: the slash reads as a separator.
-    let f = fold(q);
-    let words: Vec<&str> = f.split(' ').filter(|w| !w.is_empty()).collect();
+    let mut f = fold(q);
     let mut it = Interpretation::default();
+    // A name with a number in it ("Quế Xuân 1") is taken out whole first,
+    // or its number would be read as a sheet and the name not found.
+    for name in gaz.folded_names() {
+        if !name.bytes().any(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let padded = format!(" {f} ");
+        let spelled = super::text::UNIT_TYPES
+            .iter()
+            .map(|t| format!(" {t} {name} "))
+            .chain([format!(" {name} ")])
+            .find(|p| padded.contains(p.as_str()));
+        if let Some(spelled) = spelled {
+            it.commune = Some(name.clone());
+            f = padded.replacen(&spelled, " ", 1).trim().to_owned();
+            break;
+        }
+    }
+    let words: Vec<&str> = f.split(' ').filter(|w| !w.is_empty()).collect();
     let mut rest: Vec<&str> = Vec::new();
     let mut bare: Vec<i64> = Vec::new();
     let mut i = 0;

@@ -32,6 +32,7 @@ pub mod html;
 pub mod map;
 pub mod pdf;
 pub mod sheet;
+pub mod table;
 
 /// Errors of composing a document.
 #[derive(Debug, thiserror::Error)]
@@ -59,4 +60,7 @@ pub enum ReportError {
     /// krilla could not write the PDF.
     #[error("PDF: {0}")]
     Pdf(String),
+    /// A spreadsheet could not be written.
+    #[error("spreadsheet: {0}")]
+    Table(String),
 }
