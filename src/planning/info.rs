@@ -156,6 +156,8 @@ pub struct PlanInfo {
     pub approval_date: Option<String>,
     /// Approving authority.
     pub approving_authority: Option<String>,
+    /// Who commissioned the plan (chủ đầu tư), when the data says.
+    pub client: Option<String>,
     /// Overlap with the subject, m² (none for a point).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overlap_m2: Option<f64>,
@@ -187,6 +189,12 @@ pub struct LotInfo {
     pub floors_max: Option<i64>,
     /// Maximum floor area ratio.
     pub far: Option<f64>,
+    /// Front setback (khoảng lùi trước), m, when the data says.
+    pub setback_front_m: Option<f64>,
+    /// Side setback (khoảng lùi bên), m, when the data says.
+    pub setback_side_m: Option<f64>,
+    /// Plan phase (giai đoạn), when the data says.
+    pub phase: Option<String>,
     /// Lot area measured in EPSG:5899, m².
     pub lot_area_m2: f64,
     /// Maximum gross floor area of the lot: FAR × lot area, m².
@@ -592,6 +600,7 @@ pub fn answer(cat: &Catalog, q: &InfoQuery) -> Result<PlanningInfo, PlanningErro
                     approval_decision: owned(decision),
                     approval_date: owned(text_of(l, h.f, "approval_date")),
                     approving_authority: owned(text_of(l, h.f, "approving_authority")),
+                    client: owned(text_of(l, h.f, "client")),
                     overlap_m2: h.overlap.map(|o| round(o, 2)),
                     share_pct: pct(h.overlap),
                     source: source(l, h.f, decision),
@@ -661,6 +670,9 @@ pub fn answer(cat: &Catalog, q: &InfoQuery) -> Result<PlanningInfo, PlanningErro
                 floors_min: super::int_of(l, h.f, "floors_min"),
                 floors_max: super::int_of(l, h.f, "floors_max"),
                 far,
+                setback_front_m: num_of(l, h.f, "setback_front_m"),
+                setback_side_m: num_of(l, h.f, "setback_side_m"),
+                phase: owned(text_of(l, h.f, "phase")),
                 lot_area_m2: round(lot_area, 2),
                 max_gfa_m2: far.map(|f| round(f * lot_area, 1)),
                 overlap_m2: h.overlap.map(|o| round(o, 2)),

@@ -328,6 +328,16 @@ pub fn information_sheet(info: &PlanningInfo, map: Option<&MapExtract>, issue: &
                 })
                 .collect(),
         }));
+        let not_in_data = || "không có trong dữ liệu quy hoạch / not in the plan data".to_owned();
+        if let Some(g) = info.plans.iter().find(|p| p.governs) {
+            b.push(Block::Fields(vec![Field::new(
+                Text::bi(
+                    "Chủ đầu tư (quy hoạch áp dụng)",
+                    "Client of the governing plan",
+                ),
+                g.client.clone().unwrap_or_else(not_in_data),
+            )]));
+        }
         b.push(Block::Paragraph(match &info.governing_plan {
             Some(code) => format!(
                 "★ Quy hoạch áp dụng (chi tiết nhất, đang có hiệu lực ngày {}): {code}. · ★ The governing plan: the most detailed in force on that day.",
@@ -394,6 +404,30 @@ pub fn information_sheet(info: &PlanningInfo, map: Option<&MapExtract>, issue: &
                 })
                 .collect(),
         }));
+        let not_in_data = || "không có trong dữ liệu quy hoạch / not in the plan data".to_owned();
+        if let Some(main) = info.zoning_lots.iter().find(|l| l.in_governing_plan) {
+            let setbacks = match (main.setback_front_m, main.setback_side_m) {
+                (None, None) => not_in_data(),
+                (f, s) => format!(
+                    "trước {} · bên {}",
+                    f.map_or("—".into(), |v| format!("{} m", vn_number(v, 1))),
+                    s.map_or("—".into(), |v| format!("{} m", vn_number(v, 1)))
+                ),
+            };
+            c.push(Block::Fields(vec![
+                Field::new(
+                    Text::bi(
+                        format!("Khoảng lùi, lô {}", dash(main.lot_symbol.clone())),
+                        "Setbacks (front, side)",
+                    ),
+                    setbacks,
+                ),
+                Field::new(
+                    Text::bi("Giai đoạn quy hoạch", "Plan phase"),
+                    main.phase.clone().unwrap_or_else(not_in_data),
+                ),
+            ]));
+        }
         let mut note = String::from(
             "Sàn tối đa = hệ số sử dụng đất × diện tích lô; diện tích và tỷ lệ tính trên mặt phẳng VN-2000 (EPSG:5899) trên hình học gốc",
         );
