@@ -16,7 +16,7 @@ use super::landuse::lookup;
 use super::text::fold;
 use super::{num_of, text_of, PlanningError};
 use crate::engine::temporal::{is_day, temporal_of};
-use crate::engine::{Catalog, Layer, Spatial};
+use crate::engine::{Catalog, Spatial};
 use geo::InteriorPoint;
 use std::collections::{BTreeMap, HashMap};
 
@@ -214,56 +214,83 @@ pub fn landuse(cat: &Catalog, q: &LanduseQuery) -> Result<LanduseStats, Planning
 
     // One pass over the parcels: commune code → unit index, counted by
     // (unit, land use). Codes repeat: a small cache avoids the gazetteer.
-    let d_cols = |l: &Layer, n: &str| l.data(crate::engine::Part::Base).field_index(n);
-    let (cc, lc) = (
-        d_cols(parcels, "commune_code"),
-        d_cols(parcels, "land_use_code"),
-    );
-    if cc.is_none() {
+    if parcels
+        .data(crate::engine::Part::Base)
+        .field_index("commune_code")
+        .is_none()
+    {
         return Err(PlanningError::BadRequest(
             "the parcels layer has no commune_code".into(),
         ));
     }
-    let mut cache: HashMap<String, Option<(String, String)>> = HashMap::new();
-    let mut acc: BTreeMap<(String, String), (String, u64, f64)> = BTreeMap::new();
+    // Each distinct commune code and land-use value is resolved once, to
+    // an index; the pass over a million parcels then only adds numbers.
+    let mut unit_ix: HashMap<&str, usize> = HashMap::new();
+    let mut unit_list: Vec<Option<(String, String)>> = Vec::new();
+    let mut lu_ix: HashMap<&str, usize> = HashMap::new();
+    let mut lu_list: Vec<String> = Vec::new();
+    let mut counts: HashMap<(usize, usize), (u64, f64)> = HashMap::new();
     let mut layer_total = (0u64, 0.0f64);
     let mut unassigned = 0u64;
-    parcels.for_each_match(None, None, |f| {
-        let area = num_of(parcels, f, "legal_area").unwrap_or(0.0);
-        layer_total.0 += 1;
-        layer_total.1 += area;
-        let commune = text_of(parcels, f, "commune_code").unwrap_or_default();
-        let unit = cache
-            .entry(commune.to_owned())
-            .or_insert_with(|| {
-                unit_of(&g, commune, q.level, after).map(|u| (u.code.clone(), u.name.clone()))
-            })
-            .clone();
-        let (code, name) = match unit {
-            Some(u) => u,
-            None => {
-                unassigned += 1;
-                (
-                    String::new(),
-                    "(chưa xác định đơn vị / unassigned)".to_owned(),
-                )
+    for part in [crate::engine::Part::Base, crate::engine::Part::Delta] {
+        let d = parcels.data(part);
+        let col = |n: &str| d.field_index(n);
+        let (cc, lc, ac) = (col("commune_code"), col("land_use_code"), col("legal_area"));
+        for row in 0..d.len() {
+            if !parcels.is_live(part, row) {
+                continue;
             }
-        };
-        if wanted.as_ref().is_some_and(|w| !w.contains(&code.as_str())) {
-            return;
+            let text = |c: Option<usize>| match c.map(|c| d.value(row, c)) {
+                Some(crate::model::ValueRef::Text(s)) => s,
+                _ => "",
+            };
+            let area = ac.and_then(|c| d.value(row, c).as_f64()).unwrap_or(0.0);
+            layer_total.0 += 1;
+            layer_total.1 += area;
+            let commune = text(cc);
+            let u = *unit_ix.entry(commune).or_insert_with(|| {
+                unit_list.push(
+                    unit_of(&g, commune, q.level, after).map(|u| (u.code.clone(), u.name.clone())),
+                );
+                unit_list.len() - 1
+            });
+            if unit_list[u].is_none() {
+                unassigned += 1;
+            }
+            let code = unit_list[u].as_ref().map_or("", |(c, _)| c.as_str());
+            if wanted.as_ref().is_some_and(|w| !w.contains(&code)) {
+                continue;
+            }
+            let value = text(lc);
+            let k = *lu_ix.entry(value).or_insert_with(|| {
+                let lu = value.to_ascii_uppercase();
+                lu_list.push(match q.group {
+                    Grouping::Code => lu,
+                    Grouping::Group => lookup(&lu).map_or("?".to_owned(), |l| l.group.clone()),
+                });
+                lu_list.len() - 1
+            });
+            let e = counts.entry((u, k)).or_insert((0, 0.0));
+            e.0 += 1;
+            e.1 += area;
         }
-        let lu = lc
-            .and_then(|_| text_of(parcels, f, "land_use_code"))
-            .unwrap_or("")
-            .to_ascii_uppercase();
-        let key = match q.group {
-            Grouping::Code => lu,
-            Grouping::Group => lookup(&lu).map_or("?".to_owned(), |l| l.group.clone()),
-        };
-        let e = acc.entry((code, key)).or_insert((name, 0, 0.0));
-        e.1 += 1;
-        e.2 += area;
-    });
+    }
+    // Rows by unit code, then land use; several values may share a key
+    // (case, or codes of one group).
+    let mut acc: BTreeMap<(String, String), (String, u64, f64)> = BTreeMap::new();
+    for ((u, k), (n, a)) in counts {
+        let (code, name) = unit_list[u].clone().unwrap_or_else(|| {
+            (
+                String::new(),
+                "(chưa xác định đơn vị / unassigned)".to_owned(),
+            )
+        });
+        let e = acc
+            .entry((code, lu_list[k].clone()))
+            .or_insert((name, 0, 0.0));
+        e.1 += n;
+        e.2 += a;
+    }
 
     let group_name = |k: &str| -> String {
         match q.group {
