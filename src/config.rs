@@ -54,6 +54,9 @@ pub struct PlanningConfig {
     pub sliver_tolerance_m: f64,
     /// Most vertices in a proposed site.
     pub max_site_vertices: usize,
+    /// Largest proposed site, hectares (answers and checks over larger
+    /// areas are statistics, not site questions).
+    pub max_site_area_ha: f64,
     /// A compliance check fails a site closer than this to a heritage
     /// place (metres).
     pub heritage_buffer_m: f64,
@@ -64,6 +67,7 @@ impl Default for PlanningConfig {
         PlanningConfig {
             sliver_tolerance_m: 0.5,
             max_site_vertices: 10_000,
+            max_site_area_ha: 5_000.0,
             heritage_buffer_m: 100.0,
         }
     }

@@ -47,7 +47,7 @@ fn read_check(
         })?)
         .map_err(|e| ApiError::bad_request(format!("proposal: {e}")))?;
     let (g, c, as_of) = read_site(body, None)?;
-    let site = site_from(g, c, s.config.planning.max_site_vertices)?;
+    let site = site_from(g, c, (&s.config.planning).into())?;
     Ok((site, proposal, as_of))
 }
 
@@ -145,11 +145,11 @@ pub async fn get(
         issued_at: r.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
     };
     let site_bytes = serde_json::to_vec(&r.request).map_err(ApiError::internal)?;
-    let max_vertices = s.config.planning.max_site_vertices;
+    let limits: crate::planning::site::SiteLimits = (&s.config.planning).into();
     let body = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
         let plane = read_site(&site_bytes, None)
             .ok()
-            .and_then(|(g, c, _)| site_from(g, c, max_vertices).ok())
+            .and_then(|(g, c, _)| site_from(g, c, limits).ok())
             .and_then(|m| crate::planning::overlay::to_plane(&m).ok());
         let map = plane
             .as_ref()

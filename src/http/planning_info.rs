@@ -223,6 +223,6 @@ pub async fn post(
 ) -> Result<Response, ApiError> {
     let asked = read_query(raw.as_deref(), false, &["json"])?;
     let (g, c, as_of) = read_site(&body, asked.crs)?;
-    let site = site_from(g, c, s.config.planning.max_site_vertices)?;
+    let site = site_from(g, c, (&s.config.planning).into())?;
     respond(s, Subject::Site(site), as_of.or(asked.as_of), &headers).await
 }

@@ -605,13 +605,20 @@ pub fn check(
     // Defence and security land, heritage land: parcels by land-use code.
     let mut defence: Vec<(String, String, f64)> = Vec::new();
     let mut heritage_land: Vec<(String, f64)> = Vec::new();
-    if let Some(l) = cat.layer(PARCELS) {
+    if let (Some(l), Some(r)) = (cat.layer(PARCELS), grown(site, 0.0)) {
+        // Candidates by box, then by code (cheap), and only then geometry:
+        // a large site over dense parcels tests few of them exactly.
         let mut cands = Vec::new();
-        l.for_each_match(
-            Some(&Spatial::Intersects(Geometry::MultiPolygon(site.clone()))),
-            None,
-            |f| cands.push(f),
-        );
+        l.for_each_match(Some(&Spatial::Bbox(r)), None, |f| {
+            let code = text_of(l, f, "land_use_code").unwrap_or_default();
+            if DEFENCE_CODES
+                .iter()
+                .chain(HERITAGE_CODES)
+                .any(|c| code.eq_ignore_ascii_case(c))
+            {
+                cands.push(f);
+            }
+        });
         cands.sort_by_key(|f| f.fid);
         for f in cands {
             let code = text_of(l, f, "land_use_code")

@@ -23,12 +23,31 @@ fn kind(g: &Geometry<f64>) -> &'static str {
     }
 }
 
+/// How large a site may be.
+#[derive(Debug, Clone, Copy)]
+pub struct SiteLimits {
+    /// Most vertices.
+    pub max_vertices: usize,
+    /// Largest area, hectares (EPSG:5899).
+    pub max_area_ha: f64,
+}
+
+impl From<&crate::config::PlanningConfig> for SiteLimits {
+    fn from(c: &crate::config::PlanningConfig) -> SiteLimits {
+        SiteLimits {
+            max_vertices: c.max_site_vertices,
+            max_area_ha: c.max_site_area_ha,
+        }
+    }
+}
+
 /// Checks a site given in `from` and returns it in Web Mercator.
 pub fn site_from(
     g: Geometry<f64>,
     from: Crs,
-    max_vertices: usize,
+    limits: SiteLimits,
 ) -> Result<MultiPolygon<f64>, PlanningError> {
+    let max_vertices = limits.max_vertices;
     let mp = match g {
         Geometry::Polygon(p) => MultiPolygon(vec![p]),
         Geometry::MultiPolygon(mp) => mp,
@@ -85,7 +104,15 @@ pub fn site_from(
             .collect::<Result<Vec<_>, _>>()?;
         out.push(Polygon::new(to_merc(p.exterior())?, ints));
     }
-    Ok(MultiPolygon(out))
+    let merc = MultiPolygon(out);
+    let ha = super::overlay::area_m2(&merc)? / 10_000.0;
+    if ha > limits.max_area_ha {
+        return Err(bad(format!(
+            "the site covers {ha:.0} ha, more than the limit of {:.0} ha for one site",
+            limits.max_area_ha
+        )));
+    }
+    Ok(merc)
 }
 
 #[cfg(test)]
@@ -93,8 +120,13 @@ mod tests {
     use super::*;
     use geo_types::{line_string, point, polygon};
 
+    const LIMITS: SiteLimits = SiteLimits {
+        max_vertices: 100,
+        max_area_ha: 50.0,
+    };
+
     fn err(g: Geometry<f64>, c: Crs) -> String {
-        match site_from(g, c, 100) {
+        match site_from(g, c, LIMITS) {
             Err(PlanningError::BadRequest(m)) => m,
             other => panic!("{other:?}"),
         }
@@ -119,12 +151,17 @@ mod tests {
             })
             .collect();
         assert!(err(Polygon::new(many.into(), vec![]).into(), crs::WGS84).contains("limit of 100"));
+        // 1 km × 1 km is 100 ha, above the 50 ha limit here.
+        let big = polygon![(x: 550000.0, y: 1760000.0), (x: 551000.0, y: 1760000.0), (x: 551000.0, y: 1761000.0), (x: 550000.0, y: 1761000.0)];
+        assert!(
+            err(big.into(), crs::VN2000_TM3_10745).contains("100 ha, more than the limit of 50 ha")
+        );
     }
 
     #[test]
     fn a_good_site_reaches_the_engine_plane() {
         let p = polygon![(x: 550000.0, y: 1760000.0), (x: 550100.0, y: 1760000.0), (x: 550100.0, y: 1760100.0), (x: 550000.0, y: 1760100.0)];
-        let m = site_from(p.into(), crs::VN2000_TM3_10745, 100).unwrap();
+        let m = site_from(p.into(), crs::VN2000_TM3_10745, LIMITS).unwrap();
         let a = super::super::overlay::area_m2(&m).unwrap();
         assert!((a - 10_000.0).abs() < 0.01, "{a}");
     }
