@@ -211,8 +211,9 @@ async fn commercial_parcels() -> Vec<(MultiPolygon<f64>, Value)> {
 async fn a_fitting_proposal_passes_every_rule_and_too_many_floors_fail_naming_the_limit() {
     let mut passed = None;
     for (site, lot) in commercial_parcels().await {
+        // As typed: lower case, a trailing space.
         let proposal = json!({
-            "use": "TMD",
+            "use": "tmd ",
             "floors": lot["floors_max"],
             "density_pct": lot["density_pct"],
             "far": lot["far"],
@@ -290,7 +291,8 @@ async fn a_fitting_proposal_passes_every_rule_and_too_many_floors_fail_naming_th
     let back: Value = serde_json::from_slice(&b).unwrap();
     assert_eq!(back["intact"], true);
     assert_eq!(back["result"], v["result"]);
-    assert_eq!(back["request"]["proposal"]["use"], "TMD");
+    // The request is kept as it was sent.
+    assert_eq!(back["request"]["proposal"]["use"], "tmd ");
     let (st, h, pdf) = call(
         Request::get(format!("/planning/check/{}", w["id"].as_str().unwrap()))
             .header("accept", "application/pdf")

@@ -51,7 +51,18 @@ fn day_of(v: ValueRef<'_>) -> Option<&str> {
 
 /// True when `day` (`YYYY-MM-DD`) is a well-formed calendar date.
 pub fn is_day(day: &str) -> bool {
-    day.len() == 10 && chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok()
+    // chrono alone also takes " 2024-1-05" and "+2024-1-05"; days compare
+    // as text, so only the canonical spelling will do.
+    let b = day.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+        && chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok()
 }
 
 impl Layer {
@@ -126,4 +137,24 @@ pub fn temporal_extent(l: &Layer, t: &Temporal) -> [Option<String>; 2] {
             }
         }),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_day;
+
+    #[test]
+    fn only_canonical_days_are_days() {
+        assert!(is_day("2025-07-01"));
+        for bad in [
+            "+2024-1-05",
+            " 2024-1-05",
+            "2024-01- 5",
+            "2025-02-30",
+            "2025-7-01x",
+            "yesterday",
+        ] {
+            assert!(!is_day(bad), "{bad}");
+        }
+    }
 }

@@ -41,13 +41,9 @@ fn examples(cat: &Catalog) -> Option<Examples> {
     use crate::model::ValueRef;
     use geo::InteriorPoint;
     let l = cat.layer("parcels")?;
-    let mut first = None;
-    l.for_each_match(None, None, |f| {
-        if first.is_none_or(|x: crate::engine::FeatureRef| f.fid < x.fid) {
-            first = Some(f);
-        }
-    });
-    let f = first?;
+    // Rows are in fid order: the first live one of the base (or delta).
+    let part = |p| l.data(p).fids.iter().find_map(|fid| l.get(*fid));
+    let f = part(crate::engine::Part::Base).or_else(|| part(crate::engine::Part::Delta))?;
     let d = l.data(f.part);
     let row = f.row as usize;
     let v = |n: &str| d.field_index(n).map_or(ValueRef::Null, |c| d.value(row, c));

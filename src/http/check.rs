@@ -23,8 +23,9 @@ const BODY_KEYS: &[&str] = &["site", "crs", "as_of", "proposal"];
 
 /// The site (Web Mercator) and proposal of a check body.
 fn read_check(
-    s: &AppState,
+    limits: crate::planning::site::SiteLimits,
     body: &[u8],
+    query_crs: Option<crate::crs::Crs>,
 ) -> Result<(geo_types::MultiPolygon<f64>, Proposal, Option<String>), ApiError> {
     let v: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
@@ -46,8 +47,8 @@ fn read_check(
             ApiError::bad_request("the check has no proposal (at least {\"use\": \"TMD\"})")
         })?)
         .map_err(|e| ApiError::bad_request(format!("proposal: {e}")))?;
-    let (g, c, as_of) = read_site(body, None)?;
-    let site = site_from(g, c, (&s.config.planning).into())?;
+    let (g, c, as_of) = read_site(body, query_crs)?;
+    let site = site_from(g, c, limits)?;
     Ok((site, proposal, as_of))
 }
 
@@ -60,7 +61,10 @@ pub async fn post(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let asked = read_query(raw.as_deref(), false, &["json"])?;
-    let (site, proposal, as_of) = read_check(&s, &body)?;
+    // Validity of a large polygon is CPU work: off the runtime.
+    let (limits, crs, bytes) = ((&s.config.planning).into(), asked.crs, body.clone());
+    let (site, proposal, as_of) =
+        tokio::task::spawn_blocking(move || read_check(limits, &bytes, crs)).await??;
     let as_of = as_of.or(asked.as_of).unwrap_or_else(today_vn);
     let limits = CheckLimits {
         tolerance_m: s.config.planning.sliver_tolerance_m,

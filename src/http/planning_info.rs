@@ -222,7 +222,12 @@ pub async fn post(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let asked = read_query(raw.as_deref(), false, &["json"])?;
-    let (g, c, as_of) = read_site(&body, asked.crs)?;
-    let site = site_from(g, c, (&s.config.planning).into())?;
+    // Validity of a large polygon is CPU work: off the runtime.
+    let (limits, crs) = ((&s.config.planning).into(), asked.crs);
+    let (site, as_of) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        let (g, c, as_of) = read_site(&body, crs)?;
+        Ok((site_from(g, c, limits)?, as_of))
+    })
+    .await??;
     respond(s, Subject::Site(site), as_of.or(asked.as_of), &headers).await
 }

@@ -181,8 +181,12 @@ pub async fn landuse_stats(
     }
     let cat = s.engine.snapshot();
     let file = format!("thong-ke-dat-{}", q.as_of);
-    let stats = tokio::task::spawn_blocking(move || landuse(&cat, &q)).await??;
-    respond(&stats, || landuse_table(&stats), f, &file)
+    // Counting and encoding (CSV, zipped XLSX) are CPU work: off the runtime.
+    tokio::task::spawn_blocking(move || {
+        let stats = landuse(&cat, &q)?;
+        respond(&stats, || landuse_table(&stats), f, &file)
+    })
+    .await?
 }
 
 /// `GET /stats/projects?by=status|unit|function&as_of=&f=json|csv|xlsx`.
@@ -205,6 +209,9 @@ pub async fn project_stats(
     }
     let cat = s.engine.snapshot();
     let file = format!("thong-ke-du-an-{as_of}");
-    let stats = tokio::task::spawn_blocking(move || projects(&cat, by, &as_of)).await??;
-    respond(&stats, || projects_table(&stats), f, &file)
+    tokio::task::spawn_blocking(move || {
+        let stats = projects(&cat, by, &as_of)?;
+        respond(&stats, || projects_table(&stats), f, &file)
+    })
+    .await?
 }

@@ -16,8 +16,8 @@
 //! EPSG:5899 with the sliver rule of `overlay`; distances too.
 
 use super::info::{answer, InfoQuery, LotInfo, PlanningInfo, Subject, PARCELS, PROJECTS};
-use super::landuse::{lookup, LandUse};
-use super::overlay::{overlap_m2, polygons, to_plane};
+use super::landuse::{codes_of, lookup, LandUse};
+use super::overlay::{area_without_slivers, overlap_m2, polygons, to_plane};
 use super::text::fold;
 use super::{num_of, text_of, PlanningError};
 use crate::crs::{self, VN2000_TM3_10745, WEB_MERCATOR};
@@ -36,6 +36,9 @@ pub const POIS: &str = "pois";
 pub const DEFENCE_CODES: &[&str] = &["CQP", "CAN"];
 /// Land-use codes of heritage land.
 pub const HERITAGE_CODES: &[&str] = &["DDT", "DDL", "DDD"];
+/// Widest road right of way considered, metres (candidates are taken
+/// within half of it).
+pub const MAX_ROAD_WIDTH_M: f64 = 200.0;
 /// `pois.kind` values that are heritage.
 pub const HERITAGE_KINDS: &[&str] = &["di sản", "danh thắng", "di tích"];
 
@@ -194,7 +197,8 @@ fn lot_name(l: &LotInfo) -> String {
 }
 
 /// The rules of one lot.
-fn lot_rules(l: &LotInfo, p: &Proposal, use_name: &str, out: &mut Vec<Rule>) {
+fn lot_rules(l: &LotInfo, p: &Proposal, use_lu: &LandUse, out: &mut Vec<Rule>) {
+    let use_name = use_lu.name.as_str();
     let lot = lot_name(l);
     let function = l.function.clone().unwrap_or_default();
     let rule = |rule, pass, vi: String, en: String| Rule {
@@ -205,7 +209,7 @@ fn lot_rules(l: &LotInfo, p: &Proposal, use_name: &str, out: &mut Vec<Rule>) {
         vi,
         en,
     };
-    let code = p.use_code.to_ascii_uppercase();
+    let code = use_lu.code.clone();
     match allowed_uses(&function) {
         Some(allowed) if allowed.contains(&code.as_str()) => out.push(rule(
             "lot.use",
@@ -245,6 +249,12 @@ fn lot_rules(l: &LotInfo, p: &Proposal, use_name: &str, out: &mut Vec<Rule>) {
                 false,
                 format!("Số tầng đề xuất {f} thấp hơn tầng cao tối thiểu {min} của lô {lot}."),
                 format!("{f} floors proposed are below lot {lot}'s minimum of {min}."),
+            )),
+            (Some(min), None) => out.push(rule(
+                "lot.floors",
+                true,
+                format!("Số tầng đề xuất {f} không thấp hơn tầng cao tối thiểu {min} của lô {lot} (lô không quy định tối đa)."),
+                format!("{f} floors proposed meet lot {lot}'s minimum of {min} (it sets no maximum)."),
             )),
             (min, Some(max)) => out.push(rule(
                 "lot.floors",
@@ -413,16 +423,14 @@ pub fn check(
             }
         }
     }
-    let covered_m2 = to_plane(&covered)?.unsigned_area();
-    let outside = (site_area - covered_m2).max(0.0);
+    // What lies outside, less the slivers of digitising along the edges.
+    let outside = area_without_slivers(&to_plane(&site.difference(&covered))?, tol);
     let outside_pct = if site_area > 0.0 {
         outside / site_area * 100.0
     } else {
         0.0
     };
-    // A strip along the edge thinner than the tolerance is a sliver.
-    let edge = site_area.sqrt() * 4.0 * tol;
-    if outside <= edge.max(tol * tol) {
+    if outside <= 0.0 {
         rules.push(rule(
             "plan.coverage",
             true,
@@ -454,7 +462,7 @@ pub fn check(
         }
         let start = rules.len();
         for l in &lots {
-            lot_rules(l, proposal, &use_lu.name, &mut rules);
+            lot_rules(l, proposal, &use_lu, &mut rules);
         }
         if let Some(gfa) = proposal.gfa_m2 {
             let max: f64 = lots.iter().filter_map(|l| l.max_gfa_on_share_m2).sum();
@@ -530,39 +538,43 @@ pub fn check(
         )
     });
 
-    // Roads' right of way: the road's width about its centreline.
+    // Roads' right of way: the road's width about its centreline, the
+    // pieces of one road joined before they are measured (their round ends
+    // overlap at every joint).
     let mut taken: Vec<(String, f64, f64)> = Vec::new();
-    if let (Some(l), Some(r)) = (cat.layer(ROADS), grown(site, 60.0)) {
+    if let (Some(l), Some(r)) = (cat.layer(ROADS), grown(site, MAX_ROAD_WIDTH_M / 2.0)) {
         let mut cands = Vec::new();
         l.for_each_match(Some(&Spatial::Bbox(r)), None, |f| cands.push(f));
         cands.sort_by_key(|f| f.fid);
+        let mut by_road: Vec<(String, f64, MultiPolygon<f64>)> = Vec::new();
         for f in cands {
-            let Some(w) = num_of(l, f, "width_m").filter(|w| *w > 0.0) else {
+            let Some(w) = num_of(l, f, "width_m").filter(|w| *w > 0.0 && *w <= MAX_ROAD_WIDTH_M)
+            else {
                 continue;
             };
             let Some(g) = l.data(f.part).geometry_of(f.row as usize) else {
                 continue;
             };
-            let mut area = 0.0;
+            let name = text_of(l, f, "name").unwrap_or("(không tên)").to_owned();
             for line in line_to_plane(&g) {
-                let row = line.buffer(w / 2.0);
-                area += row
-                    .intersection(&plane)
-                    .0
-                    .iter()
-                    .filter(|p| {
-                        let perim: f64 = geo::Length::length(&Euclidean, p.exterior());
-                        perim > 0.0 && 2.0 * p.unsigned_area() / perim >= tol
-                    })
-                    .map(|p| p.unsigned_area())
-                    .sum::<f64>();
-            }
-            if area > 0.0 {
-                let name = text_of(l, f, "name").unwrap_or("(không tên)").to_owned();
-                match taken.iter_mut().find(|(n, _, _)| *n == name) {
-                    Some(t) => t.1 += area,
-                    None => taken.push((name, area, w)),
+                // Only a centreline within half its width of the site.
+                if Euclidean.distance(&line, &plane) > w / 2.0 {
+                    continue;
                 }
+                let row = line.buffer(w / 2.0).intersection(&plane);
+                match by_road.iter_mut().find(|(n, _, _)| *n == name) {
+                    Some(t) => {
+                        t.1 = t.1.max(w);
+                        t.2 = t.2.union(&row);
+                    }
+                    None => by_road.push((name.clone(), w, row)),
+                }
+            }
+        }
+        for (name, w, row) in by_road {
+            let area = area_without_slivers(&row, tol);
+            if area > 0.0 {
+                taken.push((name, area, w));
             }
         }
     }
@@ -610,22 +622,25 @@ pub fn check(
         // a large site over dense parcels tests few of them exactly.
         let mut cands = Vec::new();
         l.for_each_match(Some(&Spatial::Bbox(r)), None, |f| {
-            let code = text_of(l, f, "land_use_code").unwrap_or_default();
-            if DEFENCE_CODES
-                .iter()
-                .chain(HERITAGE_CODES)
-                .any(|c| code.eq_ignore_ascii_case(c))
-            {
+            let codes = codes_of(text_of(l, f, "land_use_code").unwrap_or_default());
+            if codes.iter().any(|c| {
+                DEFENCE_CODES.contains(&c.code.as_str())
+                    || HERITAGE_CODES.contains(&c.code.as_str())
+            }) {
                 cands.push(f);
             }
         });
         cands.sort_by_key(|f| f.fid);
         for f in cands {
-            let code = text_of(l, f, "land_use_code")
-                .unwrap_or_default()
-                .to_ascii_uppercase();
-            let is_def = DEFENCE_CODES.contains(&code.as_str());
-            let is_her = HERITAGE_CODES.contains(&code.as_str());
+            let codes = codes_of(text_of(l, f, "land_use_code").unwrap_or_default());
+            let def = codes
+                .iter()
+                .find(|c| DEFENCE_CODES.contains(&c.code.as_str()));
+            let is_def = def.is_some();
+            let is_her = codes
+                .iter()
+                .any(|c| HERITAGE_CODES.contains(&c.code.as_str()));
+            let code = def.map_or(String::new(), |c| c.code.clone());
             if !is_def && !is_her {
                 continue;
             }

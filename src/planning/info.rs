@@ -522,16 +522,9 @@ pub fn answer(cat: &Catalog, q: &InfoQuery) -> Result<PlanningInfo, PlanningErro
         )),
         Some(l) => {
             used.push(l);
-            // Provinces and districts only say where; communes get shares.
-            let mut hits = meeting(l, &shape, &spatial, day, tol, false)?;
-            for h in &mut hits {
-                if text_of(l, h.f, "level") == Some("commune") {
-                    if let Shape::Polygon(mp, _) = &shape {
-                        let g = shape_of(l, h.f);
-                        h.overlap = Some(overlap_m2(mp, &g, tol)?);
-                    }
-                }
-            }
+            // Every level measured: a unit the subject only touches (a
+            // parcel on a district boundary) is not one it lies in.
+            let mut hits = meeting(l, &shape, &spatial, day, tol, true)?;
             let order = |lv: Option<&str>| match lv {
                 Some("province") => 0,
                 Some("district") => 1,
@@ -619,9 +612,18 @@ pub fn answer(cat: &Catalog, q: &InfoQuery) -> Result<PlanningInfo, PlanningErro
     if let Some(i) = governing {
         plans[i].governs = true;
         if let Some(share) = plans[i].share_pct.filter(|s| *s < 99.5) {
-            let rest = plans[i + 1..]
+            // Another plan in force of the same level first (two adjacent
+            // detailed plans), else the next less detailed one.
+            let rest = plans
                 .iter()
-                .find(|p| p.in_force && level_rank(&p.level) < level_rank(&plans[i].level));
+                .enumerate()
+                .find(|(j, p)| *j != i && p.in_force && p.level == plans[i].level)
+                .or_else(|| {
+                    plans[i + 1..].iter().enumerate().find(|(_, p)| {
+                        p.in_force && level_rank(&p.level) < level_rank(&plans[i].level)
+                    })
+                })
+                .map(|(_, p)| p);
             notes.push(match rest {
                 Some(r) => format!(
                     "{} covers {share} % of the subject; the rest is governed by {} ({})",

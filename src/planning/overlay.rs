@@ -87,13 +87,19 @@ pub fn overlap_m2(
     if a.0.is_empty() || b.0.is_empty() {
         return Ok(0.0);
     }
-    let cut = to_plane(&a.intersection(b))?;
-    Ok(cut
-        .0
-        .iter()
+    Ok(area_without_slivers(
+        &to_plane(&a.intersection(b))?,
+        tolerance_m,
+    ))
+}
+
+/// Area in m² of the pieces of `mp` (EPSG:5899) at least `tolerance_m`
+/// wide (mean width 2A/P): what remains of an overlay once slivers go.
+pub fn area_without_slivers(mp: &MultiPolygon<f64>, tolerance_m: f64) -> f64 {
+    mp.0.iter()
         .filter(|p| mean_width(p) >= tolerance_m)
         .map(|p| p.unsigned_area())
-        .sum())
+        .sum()
 }
 
 #[cfg(test)]

@@ -7,6 +7,9 @@ use crate::crs::{self, Crs, WEB_MERCATOR};
 use geo::Validation;
 use geo_types::{Geometry, LineString, MultiPolygon, Polygon};
 
+/// Most parts of a MultiPolygon site (validity compares parts pairwise).
+pub const MAX_PARTS: usize = 100;
+
 fn bad(m: impl Into<String>) -> PlanningError {
     PlanningError::BadRequest(m.into())
 }
@@ -58,6 +61,12 @@ pub fn site_from(
             )))
         }
     };
+    if mp.0.len() > MAX_PARTS {
+        return Err(bad(format!(
+            "the site has {} parts, more than the limit of {MAX_PARTS}",
+            mp.0.len()
+        )));
+    }
     if mp.0.is_empty() || mp.0.iter().any(|p| p.exterior().0.len() < 4) {
         return Err(bad(
             "the site polygon is empty (a ring needs at least four positions, the last equal to the first)",
@@ -105,12 +114,24 @@ pub fn site_from(
         out.push(Polygon::new(to_merc(p.exterior())?, ints));
     }
     let merc = MultiPolygon(out);
-    let ha = super::overlay::area_m2(&merc)? / 10_000.0;
+    let plane = super::overlay::to_plane(&merc)?;
+    let ha = super::overlay::plane_area(&plane) / 10_000.0;
     if ha > limits.max_area_ha {
         return Err(bad(format!(
             "the site covers {ha:.0} ha, more than the limit of {:.0} ha for one site",
             limits.max_area_ha
         )));
+    }
+    // Its extent too: a thin ring around the city has a small area but
+    // reaches every feature in the province.
+    if let Some(r) = geo::BoundingRect::bounding_rect(&plane) {
+        let box_ha = r.width() * r.height() / 10_000.0;
+        if box_ha > limits.max_area_ha {
+            return Err(bad(format!(
+                "the site's extent covers {box_ha:.0} ha, more than the limit of {:.0} ha for one site",
+                limits.max_area_ha
+            )));
+        }
     }
     Ok(merc)
 }
@@ -156,6 +177,9 @@ mod tests {
         assert!(
             err(big.into(), crs::VN2000_TM3_10745).contains("100 ha, more than the limit of 50 ha")
         );
+        // A thin L, 10 m wide and 3 km each way: 6 ha, but its extent is 900 ha.
+        let thin = polygon![(x: 550000.0, y: 1760000.0), (x: 553000.0, y: 1760000.0), (x: 553000.0, y: 1760010.0), (x: 550010.0, y: 1760010.0), (x: 550010.0, y: 1763000.0), (x: 550000.0, y: 1763000.0)];
+        assert!(err(thin.into(), crs::VN2000_TM3_10745).contains("extent covers 900 ha"));
     }
 
     #[test]

@@ -494,10 +494,10 @@ pub fn projects(cat: &Catalog, by: ProjectsBy, as_of: &str) -> Result<ProjectSta
             area_ha: 0.0,
         });
         e.projects += 1;
-        e.capital_vnd += capital;
+        e.capital_vnd = e.capital_vnd.saturating_add(capital);
         e.area_ha += area;
         total.projects += 1;
-        total.capital_vnd += capital;
+        total.capital_vnd = total.capital_vnd.saturating_add(capital);
         total.area_ha += area;
     });
     let mut rows: Vec<ProjectRow> = acc.into_values().collect();

@@ -91,6 +91,11 @@ impl DataTable {
             for (c, cell) in row.iter().enumerate() {
                 let c = c as u16;
                 match cell {
+                    // Excel holds at most 32,767 characters in a cell.
+                    Cell::Text(s) if s.chars().count() > 32_767 => {
+                        let cut: String = s.chars().take(32_766).collect();
+                        ws.write_string(r, c, format!("{cut}…")).map(|_| ())
+                    }
                     Cell::Text(s) => ws.write_string(r, c, s).map(|_| ()),
                     Cell::Int(i) => ws.write_number(r, c, *i as f64).map(|_| ()),
                     Cell::Num(v) => ws.write_number(r, c, *v).map(|_| ()),
