@@ -232,7 +232,17 @@ pub fn render_extract(
         return Err(crate::render::RenderError::BadBbox.into());
     }
     // Widen to the print shape: square pixels, one scale both ways.
-    let k = (f64::from(w) / (x1 - x0)).min(f64::from(h) / (y1 - y0));
+    let mut k = (f64::from(w) / (x1 - x0)).min(f64::from(h) / (y1 - y0));
+    // Whole pixels make a window framed at 1:20 000 come out at 1:19 994:
+    // a scale within 1 % of a usual one is taken to be it, exactly.
+    let per_m = f64::from(dpi) / 0.0254;
+    if let Some(s) = SCALES
+        .iter()
+        .map(|&s| f64::from(s))
+        .find(|s| (per_m / k / s - 1.0).abs() < 0.01)
+    {
+        k = per_m / s;
+    }
     let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
     let (hw, hh) = (f64::from(w) / k / 2.0, f64::from(h) / k / 2.0);
     let bbox = [cx - hw, cy - hh, cx + hw, cy + hh];
@@ -265,7 +275,7 @@ pub fn render_extract(
     let fonts = &renderer.fonts;
     let mut glyphs = GlyphCache::default();
     // 1 px at `dpi` is 25.4/dpi mm on paper and 1/k m on the ground.
-    let scale = f64::from(dpi) / 0.0254 / k;
+    let scale = per_m / k;
     draw_scale_bar(&mut map, &frame, fonts, &mut glyphs, scale);
     draw_north_arrow(&mut map, &frame, fonts, &mut glyphs);
 
