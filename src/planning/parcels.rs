@@ -81,6 +81,22 @@ pub struct ParcelAnswer {
     pub parcels: Vec<ParcelHit>,
 }
 
+/// The first of `names` (folded) written as words of `text` (folded),
+/// with the unit type written in front of it ("p. minh an") if any, and
+/// the text without it.
+fn take_name(text: &str, names: impl IntoIterator<Item = String>) -> Option<(String, String)> {
+    let padded = format!(" {text} ");
+    names.into_iter().find_map(|name| {
+        let spelled = super::text::UNIT_TYPES
+            .iter()
+            .map(|t| format!(" {t} {name} "))
+            .chain([format!(" {name} ")])
+            .find(|p| padded.contains(p.as_str()))?;
+        let left = padded.replacen(&spelled, " ", 1).trim().to_owned();
+        Some((name, left))
+    })
+}
+
 /// Reads free text into key parts and leftover words.
 pub fn interpret(q: &str, gaz: &Gazetteer) -> Interpretation {
     // "12/345" is tờ/thửa: the slash reads as a separator.
@@ -88,21 +104,13 @@ pub fn interpret(q: &str, gaz: &Gazetteer) -> Interpretation {
     let mut it = Interpretation::default();
     // A name with a number in it ("Quế Xuân 1") is taken out whole first,
     // or its number would be read as a sheet and the name not found.
-    for name in gaz.folded_names() {
-        if !name.bytes().any(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        let padded = format!(" {f} ");
-        let spelled = super::text::UNIT_TYPES
-            .iter()
-            .map(|t| format!(" {t} {name} "))
-            .chain([format!(" {name} ")])
-            .find(|p| padded.contains(p.as_str()));
-        if let Some(spelled) = spelled {
-            it.commune = Some(name.clone());
-            f = padded.replacen(&spelled, " ", 1).trim().to_owned();
-            break;
-        }
+    let numbered = gaz
+        .folded_names()
+        .into_iter()
+        .filter(|n| n.bytes().any(|b| b.is_ascii_digit()));
+    if let Some((name, left)) = take_name(&f, numbered) {
+        it.commune = Some(name);
+        f = left;
     }
     let words: Vec<&str> = f.split(' ').filter(|w| !w.is_empty()).collect();
     let mut rest: Vec<&str> = Vec::new();
@@ -147,21 +155,10 @@ pub fn interpret(q: &str, gaz: &Gazetteer) -> Interpretation {
     }
     let text = rest.join(" ").trim().to_owned();
     if it.commune.is_none() && !text.is_empty() {
-        let padded = format!(" {text} ");
-        for name in gaz.folded_names() {
-            // The unit type written in front ("p. minh an") goes with it.
-            let spelled = super::text::UNIT_TYPES
-                .iter()
-                .map(|t| format!(" {t} {name} "))
-                .chain([format!(" {name} ")])
-                .find(|p| padded.contains(p.as_str()));
-            if let Some(spelled) = spelled {
-                it.commune = Some(name.clone());
-                let left = padded.replacen(&spelled, " ", 1);
-                let left = left.trim();
-                it.address = (!left.is_empty()).then(|| left.to_owned());
-                return it;
-            }
+        if let Some((name, left)) = take_name(&text, gaz.folded_names()) {
+            it.commune = Some(name);
+            it.address = (!left.is_empty()).then_some(left);
+            return it;
         }
     }
     it.address = (!text.is_empty()).then_some(text);
