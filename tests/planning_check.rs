@@ -436,3 +436,47 @@ fn the_wgs84_sample_point_lies_in_the_sample() {
     .unwrap();
     assert!(p.x > 500_000.0 && p.y > 1_700_000.0, "{p:?}");
 }
+
+/// `crs=` may come with the query instead of the body: the check reads
+/// the site in it, and the stored request says so, so its report draws
+/// the site where it is.
+#[tokio::test]
+async fn a_crs_given_in_the_query_is_used_and_kept_with_the_check() {
+    let (site, _) = commercial_parcels().await.remove(0);
+    let (st, _, b) = call(
+        Request::post("/planning/check?crs=EPSG:5899")
+            .header("content-type", "application/json")
+            .body(Body::from(
+                json!({"site": ring(&site), "proposal": {"use": "TMD"}}).to_string(),
+            ))
+            .unwrap(),
+    )
+    .await;
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["request"]["crs"], "urn:ogc:def:crs:EPSG::5899");
+    let (st, h, pdf) = call(
+        Request::get(format!(
+            "/planning/check/{}?f=pdf",
+            v["id"].as_str().unwrap()
+        ))
+        .body(Body::empty())
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(h["content-type"], "application/pdf");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let out = std::process::Command::new("pdfimages")
+        .arg("-list")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        list.lines().count() > 2,
+        "the report carries the site map:\n{list}"
+    );
+}

@@ -77,6 +77,10 @@ pub async fn post(
     let answer = serde_json::to_value(&result).map_err(ApiError::internal)?;
     let mut request: Value = serde_json::from_slice(&body).map_err(ApiError::internal)?;
     request["as_of"] = as_of.into();
+    // The CRS the site was read in, so the stored request reads back alike.
+    if let (None, Some(c)) = (request.get("crs"), asked.crs) {
+        request["crs"] = c.urn().into();
+    }
     let user = match headers.get(header::AUTHORIZATION) {
         Some(_) => s.auth.verify(&headers).await.ok().map(|e| e.name),
         None => None,
