@@ -14,6 +14,7 @@ pub mod ows;
 pub mod parcels;
 pub mod planning_info;
 pub mod sheet;
+pub mod sites;
 pub mod state;
 pub mod stats;
 pub mod tiles;
@@ -52,6 +53,7 @@ pub fn app(state: AppState) -> Router {
         .route("/planning/check/{id}", get(check::get))
         .route("/stats/landuse", get(stats::landuse_stats))
         .route("/stats/projects", get(stats::project_stats))
+        .route("/sites", get(sites::get))
         .route("/planning/sheet", get(sheet::get))
         .route("/planning/sheet/verify/{code}", get(sheet::verify))
         .route("/layers/{id}", get(layer_info))

@@ -172,6 +172,8 @@ pub fn allowed_uses(function: &str) -> Option<&'static [&'static str]> {
         "y te" => &["DYT"],
         "cay xanh" | "cay xanh cong vien" => &["DKV"],
         "cong nghiep" | "khu cong nghiep" => &["SKK", "SKN", "SKC"],
+        "kho bai" | "kho tang" => &["SKC", "SKK", "TMD"],
+        "ha tang ky thuat" => &["DGT", "DTL", "DNL", "DBV", "DCT", "DRA", "DKT"],
         _ => return None,
     })
 }

@@ -19,7 +19,7 @@ use super::landuse::{codes_of, LandUse};
 use super::overlay::{area_m2, overlap_m2, polygons};
 use super::parcels::{hit, ParcelHit};
 use super::text::fold;
-use super::{num_of, text_of, value_of, PlanningError};
+use super::{round, num_of, text_of, value_of, PlanningError};
 use crate::engine::temporal::{is_day, temporal_of};
 use crate::engine::{Catalog, FeatureRef, Layer, Spatial};
 use crate::model::ValueRef;
@@ -312,10 +312,6 @@ pub fn status_in_force(status: &str) -> bool {
     .any(|s| f == *s)
 }
 
-fn round(v: f64, places: i32) -> f64 {
-    let k = 10f64.powi(places);
-    (v * k).round() / k
-}
 
 /// The subject's shape, as the engine holds it.
 enum Shape {

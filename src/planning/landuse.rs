@@ -48,6 +48,30 @@ pub fn lookup(code: &str) -> Option<&'static LandUse> {
     table().get(&code.trim().to_ascii_uppercase())
 }
 
+/// The current (TT 08/2024) code a legacy code became: BHK and NHK were
+/// folded into HNK, LUN into LUK, SKT into SKK, SKX into SKC, DDT and DDL
+/// into DDD, DSH into DKV. A current or unknown code is itself.
+///
+/// # Examples
+///
+/// ```
+/// use geoplan::planning::landuse::current;
+/// assert_eq!(current("BHK"), "HNK");
+/// assert_eq!(current("odt"), "ODT");
+/// ```
+pub fn current(code: &str) -> String {
+    let c = code.trim().to_ascii_uppercase();
+    match c.as_str() {
+        "BHK" | "NHK" => "HNK".into(),
+        "LUN" => "LUK".into(),
+        "SKT" => "SKK".into(),
+        "SKX" => "SKC".into(),
+        "DDT" | "DDL" => "DDD".into(),
+        "DSH" => "DKV".into(),
+        _ => c,
+    }
+}
+
 /// The codes of a parcel's land-use value, which may name several
 /// ("ODT+CLN", "ONT, CLN"): each known code, then each unknown one with an
 /// empty name, in the order written.

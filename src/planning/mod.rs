@@ -11,6 +11,7 @@ pub mod landuse;
 pub mod overlay;
 pub mod parcels;
 pub mod site;
+pub mod sites;
 pub mod stats;
 pub mod text;
 
@@ -62,4 +63,10 @@ pub(crate) fn int_of(l: &Layer, f: FeatureRef, name: &str) -> Option<i64> {
 /// A numeric field of a feature.
 pub(crate) fn num_of(l: &Layer, f: FeatureRef, name: &str) -> Option<f64> {
     value_of(l, f, name).as_f64()
+}
+
+/// `v` rounded to `places` decimals.
+pub(crate) fn round(v: f64, places: i32) -> f64 {
+    let k = 10f64.powi(places);
+    (v * k).round() / k
 }

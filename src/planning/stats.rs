@@ -14,7 +14,7 @@ use super::admin::{Gazetteer, Unit};
 use super::info::{ADMIN_UNITS, PARCELS, PROJECTS};
 use super::landuse::lookup;
 use super::text::fold;
-use super::{num_of, text_of, PlanningError};
+use super::{round, num_of, text_of, PlanningError};
 use crate::engine::temporal::{is_day, temporal_of};
 use crate::engine::{Catalog, Spatial};
 use geo::InteriorPoint;
@@ -131,10 +131,6 @@ pub struct LanduseStats {
     pub notes: Vec<String>,
 }
 
-fn round(v: f64, places: i32) -> f64 {
-    let k = 10f64.powi(places);
-    (v * k).round() / k
-}
 
 /// The unit a pre-2025 commune falls in, at `level`, on a day.
 fn unit_of<'g>(g: &'g Gazetteer, commune: &str, level: Level, after: bool) -> Option<&'g Unit> {

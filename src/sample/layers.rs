@@ -13,6 +13,7 @@ use geo::{Area, BooleanOps, BoundingRect, ConvexHull};
 use geo_types::{Geometry, LineString, MultiPoint, MultiPolygon, Point, Polygon};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use unicode_normalization::UnicodeNormalization;
 
 /// Start of validity of the pre-2025 units in this dataset.
 const SINCE: &str = "1997-01-01";
@@ -673,6 +674,56 @@ fn plans(world: &World, cells: &[MultiPolygon<f64>]) -> Vec<Plan> {
             shape,
         });
     }
+    // The 1/2000 zoning plan of each industrial zone, over the whole zone.
+    let mut rng = stream(world.seed, &[0x91A6]);
+    for (zi, key) in industrial_keys(world) {
+        let z = &world.zones[zi];
+        let Some(shape) = largest(mm_multi(MultiPolygon(vec![z.shape.clone()]))) else {
+            continue;
+        };
+        let year = rng.gen_range(2016..=2023);
+        out.push(Plan {
+            code: format!("QHPK-KCN-{key}"),
+            name: format!("Quy hoạch phân khu xây dựng tỷ lệ 1/2000 {}", z.name),
+            level: "phân khu 1/2000",
+            decision: decision(&mut rng, "UBND"),
+            date: date_in(&mut rng, year),
+            authority: authority(world, ring_centroid(&shape.exterior().0)).into(),
+            status: "đang hiệu lực",
+            shape,
+        });
+    }
+    out
+}
+
+/// The industrial zones (not economic zones, not the hi-tech park) with a
+/// short key from their names' initials: "KCN Bắc Chu Lai" → "BCL".
+fn industrial_keys(world: &World) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = Vec::new();
+    for (i, z) in world.zones.iter().enumerate() {
+        if z.kind != "khu công nghiệp" {
+            continue;
+        }
+        let mut key: String = z
+            .name
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty() && *w != "KCN")
+            .filter_map(|w| {
+                // The base letter of the first one: "Đ" → D, "Ô" → O.
+                let first = w.nfd().next()?;
+                Some(match first {
+                    'đ' | 'Đ' => 'D',
+                    c => c.to_ascii_uppercase(),
+                })
+            })
+            .filter(char::is_ascii_alphanumeric)
+            .take(5)
+            .collect();
+        if out.iter().any(|(_, k)| *k == key) {
+            key.push_str(&i.to_string());
+        }
+        out.push((i, key));
+    }
     out
 }
 
@@ -724,6 +775,9 @@ const FUNCTIONS: &[(&str, &str)] = &[
     ("GD", "Đất giáo dục"),
     ("YT", "Đất y tế"),
     ("HH", "Đất hỗn hợp"),
+    ("CN", "Đất công nghiệp"),
+    ("KB", "Đất kho bãi"),
+    ("HTKT", "Đất hạ tầng kỹ thuật"),
 ];
 
 /// Density %, floors min/max and FAR of a zoning lot of a function
@@ -745,6 +799,10 @@ fn controls(prefix: &str, rng: &mut ChaCha8Rng, max_floors: i64) -> (f64, i64, i
         "CC" => (rng.gen_range(40.0..50.0), 1, rng.gen_range(3..=5)),
         "GD" => (rng.gen_range(40.0..45.0), 1, rng.gen_range(3..=4)),
         "YT" => (rng.gen_range(40.0..50.0), 2, rng.gen_range(5..=9)),
+        // Factories: QCVN 01:2021 allows up to 70 % on industrial lots.
+        "CN" => (rng.gen_range(50.0..70.0), 1, rng.gen_range(2..=5)),
+        "KB" => (rng.gen_range(50.0..60.0), 1, 2),
+        "HTKT" => (rng.gen_range(40.0..50.0), 1, 2),
         // Green space keeps the minimum of the range.
         _ => (40.0, 1, 1),
     };
@@ -916,7 +974,82 @@ fn zoning_lots(world: &World) -> Result<LayerData, SampleError> {
             }
         }
     }
+    industrial_lots(world, &mut l)?;
     l.finish()
+}
+
+/// The lots of the industrial zones' plans: a grid of factory plots of
+/// about 2 to 10 ha between internal roads, kept where wholly inside the
+/// zone and clear of through roads.
+fn industrial_lots(world: &World, l: &mut Layer) -> Result<(), SampleError> {
+    const ROAD: f64 = 24.0;
+    for (zi, key) in industrial_keys(world) {
+        let z = &world.zones[zi];
+        let mut rng = stream(world.seed, &[0x2042, zi as u64]);
+        let Some(bb) = z.shape.bounding_rect() else {
+            continue;
+        };
+        let mut counters: std::collections::BTreeMap<&str, u32> = Default::default();
+        let mut y = bb.min().y + ROAD;
+        while y + 120.0 < bb.max().y {
+            let h: f64 = rng.gen_range(140.0..260.0);
+            let mut x = bb.min().x + ROAD;
+            while x + 120.0 < bb.max().x {
+                let w: f64 = rng.gen_range(150.0..380.0);
+                let r: f64 = rng.gen();
+                let ring: Vec<C> = [(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
+                    .into_iter()
+                    .map(|(a, b)| mm_c(c(a, b)))
+                    .collect();
+                let mid = c(x + w / 2.0, y + h / 2.0);
+                x += w + ROAD;
+                let inside = ring
+                    .iter()
+                    .all(|&p| z.index.contains(p) && world.province_at(p).is_some());
+                // Clear of through roads: centre, corners and edge middles.
+                let probes = ring
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &p)| {
+                        let q = ring[(i + 1) % ring.len()];
+                        c((p.x + q.x) / 2.0, (p.y + q.y) / 2.0)
+                    })
+                    .chain(ring.iter().copied())
+                    .chain(std::iter::once(mid))
+                    .collect::<Vec<C>>();
+                if !inside || probes.iter().any(|&p| world.corridors.within(p, 10.0)) {
+                    continue;
+                }
+                let prefix = pick_fn(r, &[("CN", 70.0), ("KB", 12.0), ("HTKT", 6.0), ("CX", 12.0)]);
+                let function = FUNCTIONS
+                    .iter()
+                    .find(|f| f.0 == prefix)
+                    .map_or("Đất công nghiệp", |f| f.1);
+                let n = counters.entry(prefix).or_insert(0);
+                *n += 1;
+                let (density, fmin, fmax, far) = controls(prefix, &mut rng, 5);
+                let poly = polygon(ring);
+                let area_m2 = (poly.unsigned_area() * 10.0).round() / 10.0;
+                l.push(
+                    Geometry::Polygon(poly),
+                    vec![
+                        text(format!("KCN-{key}")),
+                        text(format!("{prefix}-{:02}", *n)),
+                        text(function),
+                        Value::Real(density),
+                        Value::Int(fmin),
+                        Value::Int(fmax),
+                        Value::Real(far),
+                        Value::Real(area_m2),
+                        text(format!("QHPK-KCN-{key}")),
+                        Value::Bool(true),
+                    ],
+                )?;
+            }
+            y += h + ROAD;
+        }
+    }
+    Ok(())
 }
 
 fn pick_fn(r: f64, items: &[(&'static str, f64)]) -> &'static str {

@@ -594,20 +594,27 @@ fn hoang_sa_is_a_few_small_islands_far_offshore() {
 }
 
 #[test]
-fn zoning_lots_are_blocks_of_one_to_five_hectares_under_existing_plans() {
+fn zoning_lots_are_blocks_and_factory_plots_under_existing_plans() {
     let z = layer("zoning_lots");
     let plans = layer("plans");
     let codes: HashSet<&str> = (0..plans.len())
         .map(|r| text(plans, r, "code").unwrap())
         .collect();
     assert_eq!(codes.len(), plans.len(), "plan codes are unique");
-    assert!((10..=30).contains(&plans.len()));
+    assert!((10..=50).contains(&plans.len()));
     assert!((300..=5000).contains(&z.len()), "{} zoning lots", z.len());
     let mut symbols = HashSet::new();
     for row in 0..z.len() {
         assert!(codes.contains(text(z, row, "plan_code").unwrap()));
         let area = real(z, row, "area_m2");
-        assert!((10_000.0..=50_000.0).contains(&area), "area {area}");
+        // Urban blocks of 1–5 ha; factory plots of 2–10 ha in the
+        // industrial zones' plans.
+        let range = if text(z, row, "plan_code").unwrap().starts_with("QHPK-KCN-") {
+            20_000.0..=100_000.0
+        } else {
+            10_000.0..=50_000.0
+        };
+        assert!(range.contains(&area), "area {area}");
         assert!((polygon(z, row).unsigned_area() - area).abs() < 0.1);
         let d = real(z, row, "density_pct");
         assert!((40.0..=90.0).contains(&d), "density {d}");
@@ -1100,4 +1107,33 @@ fn a_million_parcels_generate_in_seconds() {
         }
         assert_eq!(layers[1].len(), n);
     }
+}
+
+#[test]
+fn industrial_zones_have_zoning_plans_with_factory_plots_inside() {
+    let z = layer("zoning_lots");
+    let zones = layer("industrial_zones");
+    let plans = layer("plans");
+    let iz_plans: Vec<usize> = (0..plans.len())
+        .filter(|&r| text(plans, r, "code").unwrap().starts_with("QHPK-KCN-"))
+        .collect();
+    let izs = (0..zones.len())
+        .filter(|&r| text(zones, r, "kind") == Some("khu công nghiệp"))
+        .count();
+    assert_eq!(iz_plans.len(), izs, "one zoning plan per industrial zone");
+    let mut factories = 0;
+    for row in 0..z.len() {
+        if !text(z, row, "plan_code").unwrap().starts_with("QHPK-KCN-") {
+            continue;
+        }
+        let lot = polygon(z, row);
+        // Inside one industrial zone.
+        let c = geo::InteriorPoint::interior_point(&lot).unwrap();
+        assert!(
+            (0..zones.len()).any(|r| geo::Contains::contains(&polygon(zones, r), &c)),
+            "lot {row} is outside every zone"
+        );
+        factories += (text(z, row, "function") == Some("Đất công nghiệp")) as usize;
+    }
+    assert!(factories >= 100, "{factories} factory plots");
 }
