@@ -52,5 +52,5 @@ serve_and_measure "PostGIS" --database-url "$PG/$DB"
 echo "== criterion: engine vs PostGIS on the same boxes"
 GEOPLAN_BENCH_GPKG=$GPKG GEOPLAN_BENCH_PG=$PG/$DB cargo bench --bench engine
 
-echo "== criterion: planning lookups and answers"
-GEOPLAN_BENCH_GPKG=$GPKG cargo bench --bench planning
+echo "== criterion: planning lookups, answers, statistics and site search (beside PostGIS SQL)"
+GEOPLAN_BENCH_GPKG=$GPKG GEOPLAN_BENCH_PG=$PG/$DB cargo bench --bench planning

@@ -37,7 +37,9 @@ use super::text::fold;
 use super::{round, PlanningError};
 use crate::crs::{self, VN2000_TM3_10745, WEB_MERCATOR};
 use crate::engine::temporal::{is_day, temporal_of};
-use crate::engine::{Catalog, FeatureRef, Layer, Part, Spatial};
+use crate::engine::{Catalog, Entry, FeatureRef, Layer, Part, Spatial};
+use rstar::primitives::Rectangle;
+use rstar::{RTree, RTreeObject, SelectionFunction, AABB};
 use crate::model::{LayerData, ValueRef};
 use geo::{BoundingRect, Distance, Euclidean, InteriorPoint, Intersects};
 use geo_types::{Coord, Geometry, LineString, MultiPolygon, Point, Rect};
@@ -643,6 +645,7 @@ fn resolve_clause(sources: &[Source], spec: &NearSpec, day: &str) -> Result<Clau
     };
     let mut by_class: Vec<(Place, Geometry<f64>)> = Vec::new();
     let mut by_name: Vec<(Place, Geometry<f64>)> = Vec::new();
+    let mut by_part_of_name: Vec<(Place, Geometry<f64>)> = Vec::new();
     let mut classes: BTreeSet<String> = BTreeSet::new();
     for s in sources {
         for f in live_on(s.layer, day) {
@@ -667,10 +670,18 @@ fn resolve_clause(sources: &[Source], spec: &NearSpec, day: &str) -> Result<Clau
                 by_class.push((place, g));
             } else if alias.is_none() && fold(&name) == want {
                 by_name.push((place, g));
+            } else if alias.is_none() && want.len() >= 3 && fold(&name).contains(&want) {
+                by_part_of_name.push((place, g));
             }
         }
     }
-    let found = if !by_class.is_empty() { by_class } else { by_name };
+    let found = if !by_class.is_empty() {
+        by_class
+    } else if !by_name.is_empty() {
+        by_name
+    } else {
+        by_part_of_name
+    };
     if found.is_empty() {
         let mut known: Vec<String> = classes.into_iter().collect();
         known.extend(CLASS_ALIASES.iter().map(|(a, _)| a.to_string()));
@@ -1213,13 +1224,7 @@ pub fn search(cat: &Catalog, q: &SiteQuery, tolerance_m: f64) -> Result<SiteResu
     let mut cands: Vec<FeatureRef> = Vec::new();
     match &driver {
         None => l.for_each_match(None, None, |f| cands.push(f)),
-        Some(rs) => {
-            for r in rs {
-                l.for_each_match(Some(&Spatial::Bbox(*r)), None, |f| cands.push(f));
-            }
-            cands.sort_unstable_by_key(|f| f.fid);
-            cands.dedup_by_key(|f| f.fid);
-        }
+        Some(rs) => cands = in_any(l, rs),
     }
 
     let cols = [Cols::of(l.data(Part::Base)), Cols::of(l.data(Part::Delta))];
@@ -1297,7 +1302,8 @@ pub fn search(cat: &Catalog, q: &SiteQuery, tolerance_m: f64) -> Result<SiteResu
         }
         let inner = mp.interior_point().map(|p| p.0);
         // Unit of a lot, by where it lies.
-        if let (Some(set), Candidates::Lots) = (&unit_communes, q.candidates) {
+        let by_place = q.candidates == Candidates::Lots || c.commune.is_none();
+        if let (Some(set), true) = (&unit_communes, by_place) {
             if !inner
                 .and_then(|p| commune_at(p))
                 .is_some_and(|code| set.contains(&code))
@@ -1465,6 +1471,50 @@ pub fn search(cat: &Catalog, q: &SiteQuery, tolerance_m: f64) -> Result<SiteResu
         results,
         notes,
     })
+}
+
+/// Selects index entries meeting any of a set of rectangles.
+struct AnyOf<'a>(&'a RTree<Rectangle<[f64; 2]>>);
+
+impl SelectionFunction<Entry> for AnyOf<'_> {
+    fn should_unpack_parent(&self, envelope: &AABB<[f64; 2]>) -> bool {
+        self.0.locate_in_envelope_intersecting(envelope).next().is_some()
+    }
+
+    fn should_unpack_leaf(&self, leaf: &Entry) -> bool {
+        self.0
+            .locate_in_envelope_intersecting(&leaf.envelope())
+            .next()
+            .is_some()
+    }
+}
+
+/// The live features of `l` whose envelope meets any of `rects`, each
+/// once (in fid order), in one walk of the layer's index however much the
+/// rectangles overlap.
+fn in_any(l: &Layer, rects: &[Rect<f64>]) -> Vec<FeatureRef> {
+    let tree = RTree::bulk_load(
+        rects
+            .iter()
+            .map(|r| Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]))
+            .collect(),
+    );
+    let mut out = Vec::new();
+    for part in [Part::Base, Part::Delta] {
+        let fids = &l.data(part).fids;
+        for e in l.tree(part).locate_with_selection_function(AnyOf(&tree)) {
+            let row = e.data as usize;
+            if l.is_live(part, row) {
+                out.push(FeatureRef {
+                    part,
+                    row: e.data,
+                    fid: fids[row],
+                });
+            }
+        }
+    }
+    out.sort_unstable_by_key(|f| f.fid);
+    out
 }
 
 /// True when a feature of `l` passing `pick` lies within `m` metres
