@@ -13,8 +13,8 @@
 
 use super::{base_url, AppState};
 use crate::ogc::kvp::Kvp;
-use crate::ogc::wfs::{self, Request, Version, WfsError};
-use crate::ogc::{wfs_doc, wfs_out, wfs_t};
+use crate::ogc::wfs::request::{self, GetFeature, Request, Transaction};
+use crate::ogc::wfs::{self, doc, out, query, Version, WfsError};
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -122,15 +122,15 @@ pub async fn handle(
         }
     }
     // Editing needs an editor before anything of the request is read.
-    if xml_body.as_deref().is_some_and(wfs::is_transaction) {
+    if xml_body.as_deref().is_some_and(request::is_transaction) {
         if let Err(e) = super::auth::require_editor(&state, &headers).await {
             tracing::debug!("WFS Transaction refused: {e}");
             return unauthorized(guess_version(&kvp));
         }
     }
     let parsed = match &xml_body {
-        Some(x) => wfs::parse_xml(x, &state.config),
-        None => wfs::parse_kvp(&kvp, &state.config),
+        Some(x) => request::parse_xml(x, &state.config),
+        None => request::parse_kvp(&kvp, &state.config),
     };
     let req = match parsed {
         Ok(r) => r,
@@ -151,10 +151,10 @@ pub async fn handle(
     match req {
         Request::GetCapabilities(v) => {
             let editable = |id: &str| TRANSACTIONS_IMPLEMENTED && state.editable(id);
-            let doc = wfs_doc::capabilities(
+            let doc = doc::capabilities(
                 v,
                 &cat,
-                &wfs_doc::Service {
+                &doc::Service {
                     config: cfg,
                     endpoint: &endpoint,
                     editable: &editable,
@@ -172,7 +172,7 @@ pub async fn handle(
             layers,
             format,
         } => {
-            let dialect = match wfs_doc::schema_dialect(format.as_deref(), version) {
+            let dialect = match doc::schema_dialect(format.as_deref(), version) {
                 Ok(d) => d,
                 Err(e) => return exception(&e, v),
             };
@@ -199,16 +199,16 @@ pub async fn handle(
             xml_response(
                 StatusCode::OK,
                 mime,
-                wfs_doc::describe_feature_type(&ls, dialect, cfg),
+                doc::describe_feature_type(&ls, dialect, cfg),
             )
         }
         Request::ListStoredQueries(_) => xml_response(
             StatusCode::OK,
             "application/xml",
-            wfs_doc::list_stored_queries(&cat, cfg),
+            doc::list_stored_queries(&cat, cfg),
         ),
         Request::DescribeStoredQueries { ids, .. } => {
-            match wfs_doc::describe_stored_queries(&ids, &cat, cfg) {
+            match doc::describe_stored_queries(&ids, &cat, cfg) {
                 Ok(d) => xml_response(StatusCode::OK, "application/xml", d),
                 Err(e) => exception(&e, v),
             }
@@ -238,12 +238,12 @@ fn unauthorized(v: Version) -> Response {
 /// Runs a Transaction: compiles it against the engine snapshot on the
 /// blocking pool (filters select the fids there), then commits every
 /// action in one store transaction. Any failure writes nothing.
-async fn transaction(state: AppState, tx: wfs_t::Transaction) -> Response {
+async fn transaction(state: AppState, tx: Transaction) -> Response {
     let v = tx.version;
     let s = state.clone();
     let compiled = tokio::task::spawn_blocking(move || {
         let cat = s.engine.snapshot();
-        wfs_t::compile(&tx, &cat, &s.config, &|id| s.editable(id))
+        wfs::transaction::compile(&tx, &cat, &s.config, &|id| s.editable(id))
     })
     .await;
     let compiled = match compiled {
@@ -279,19 +279,23 @@ async fn transaction(state: AppState, tx: wfs_t::Transaction) -> Response {
     } else {
         "text/xml"
     };
-    xml_response(StatusCode::OK, mime, wfs_t::response(v, &compiled, &result))
+    xml_response(
+        StatusCode::OK,
+        mime,
+        wfs::transaction::response(v, &compiled, &result),
+    )
 }
 
 /// Runs the query on the blocking pool; answers an exception report if it
 /// fails to plan, else streams the collection as it is written.
-async fn get_feature(state: AppState, g: wfs::GetFeature, endpoint: String) -> Response {
+async fn get_feature(state: AppState, g: GetFeature, endpoint: String) -> Response {
     let v = g.version;
     let (ptx, prx) = tokio::sync::oneshot::channel::<Result<&'static str, WfsError>>();
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::task::spawn_blocking(move || {
         let cat = state.engine.snapshot();
         let cfg = &state.config;
-        let plan = match wfs::plan(g, &cat, cfg) {
+        let plan = match query::plan(g, &cat, cfg) {
             Ok(p) => p,
             Err(e) => {
                 let _ = ptx.send(Err(e));
@@ -311,7 +315,7 @@ async fn get_feature(state: AppState, g: wfs::GetFeature, endpoint: String) -> R
             })
         };
         let ts = iso_now();
-        let mut w = wfs_out::Writer::new(
+        let mut w = out::Writer::new(
             &plan,
             &cfg.ogc.prefix,
             &cfg.ogc.namespace_uri,

@@ -7,7 +7,8 @@
 
 use super::{base_url, AppState};
 use crate::ogc::kvp::Kvp;
-use crate::ogc::wms::{Env, Wms};
+use crate::ogc::wms::service::Wms;
+use crate::ogc::wms::Env;
 use crate::render::style::Style;
 use crate::render::text::Fonts;
 use crate::render::Renderer;
