@@ -11,7 +11,7 @@
 //! layer not in `ogc.editable` answers 403 (`OperationProcessingFailed`),
 //! a bad request 400 naming the problem; either way nothing changes.
 
-use super::{base_url, AppState};
+use super::{base_url, AppState, DataState};
 use crate::ogc::kvp::Kvp;
 use crate::ogc::wfs::request::{self, GetFeature, Request, Transaction};
 use crate::ogc::wfs::{self, doc, out, query, Version, WfsError};
@@ -20,7 +20,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-/// WFS-T (Transaction) is built: layers that [`AppState::editable`]
+/// WFS-T (Transaction) is built: layers that [`DataState::editable`]
 /// accepts are advertised with Transaction (and only those), so QGIS turns
 /// editing on for them.
 const TRANSACTIONS_IMPLEMENTED: bool = true;
@@ -86,7 +86,7 @@ pub async fn handle(
     kvp: Kvp,
     body: Option<Bytes>,
 ) -> Response {
-    let lim = &state.config.limits;
+    let lim = &state.data.config.limits;
     let mut kvp = kvp;
     let mut xml_body = None;
     if let Some(b) = body.filter(|b| !b.iter().all(u8::is_ascii_whitespace)) {
@@ -123,14 +123,14 @@ pub async fn handle(
     }
     // Editing needs an editor before anything of the request is read.
     if xml_body.as_deref().is_some_and(request::is_transaction) {
-        if let Err(e) = super::auth::require_editor(&state, &headers).await {
+        if let Err(e) = super::auth::require_editor(&state.auth, &headers).await {
             tracing::debug!("WFS Transaction refused: {e}");
             return unauthorized(guess_version(&kvp));
         }
     }
     let parsed = match &xml_body {
-        Some(x) => request::parse_xml(x, &state.config),
-        None => request::parse_kvp(&kvp, &state.config),
+        Some(x) => request::parse_xml(x, &state.data.config),
+        None => request::parse_kvp(&kvp, &state.data.config),
     };
     let req = match parsed {
         Ok(r) => r,
@@ -139,18 +139,18 @@ pub async fn handle(
     // Whatever the early sniff above made of the body, a request that
     // parsed as a Transaction needs an editor before it is compiled.
     if matches!(req, Request::Transaction(..)) {
-        if let Err(e) = super::auth::require_editor(&state, &headers).await {
+        if let Err(e) = super::auth::require_editor(&state.auth, &headers).await {
             tracing::debug!("WFS Transaction refused: {e}");
             return unauthorized(req.version());
         }
     }
     let v = req.version();
-    let endpoint = format!("{}/wfs", base_url(&state, &headers));
-    let cat = state.engine.snapshot();
-    let cfg = &state.config;
+    let endpoint = format!("{}/wfs", base_url(&state.data, &headers));
+    let cat = state.data.engine.snapshot();
+    let cfg = &state.data.config;
     match req {
         Request::GetCapabilities(v) => {
-            let editable = |id: &str| TRANSACTIONS_IMPLEMENTED && state.editable(id);
+            let editable = |id: &str| TRANSACTIONS_IMPLEMENTED && state.data.editable(id);
             let doc = doc::capabilities(
                 v,
                 &cat,
@@ -213,7 +213,7 @@ pub async fn handle(
                 Err(e) => exception(&e, v),
             }
         }
-        Request::GetFeature(g) => get_feature(state.clone(), g, endpoint).await,
+        Request::GetFeature(g) => get_feature(state.data.clone(), g, endpoint).await,
         Request::Transaction(tx) => transaction(state.clone(), tx).await,
     }
 }
@@ -240,7 +240,7 @@ fn unauthorized(v: Version) -> Response {
 /// action in one store transaction. Any failure writes nothing.
 async fn transaction(state: AppState, tx: Transaction) -> Response {
     let v = tx.version;
-    let s = state.clone();
+    let s = state.data.clone();
     let compiled = tokio::task::spawn_blocking(move || {
         let cat = s.engine.snapshot();
         wfs::transaction::compile(&tx, &cat, &s.config, &|id| s.editable(id))
@@ -288,7 +288,7 @@ async fn transaction(state: AppState, tx: Transaction) -> Response {
 
 /// Runs the query on the blocking pool; answers an exception report if it
 /// fails to plan, else streams the collection as it is written.
-async fn get_feature(state: AppState, g: GetFeature, endpoint: String) -> Response {
+async fn get_feature(state: DataState, g: GetFeature, endpoint: String) -> Response {
     let v = g.version;
     let (ptx, prx) = tokio::sync::oneshot::channel::<Result<&'static str, WfsError>>();
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
