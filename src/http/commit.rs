@@ -142,8 +142,7 @@ impl AppState {
                     drop_stale_tiles(&tiles, &layer, &rects, max_zoom, buffer);
                     Ok(())
                 })
-                .await
-                .map_err(|e| StoreError::Invalid(e.to_string()))?
+                .await?
             }
             ChangeEvent::Layer { layer } => {
                 if !d.published(&layer) {
@@ -153,9 +152,7 @@ impl AppState {
                 d.engine.replace_layer(l);
                 self.tiles.cache.invalidate_layer(&layer);
                 if let Some(disk) = self.tiles.disk.load_full() {
-                    tokio::task::spawn_blocking(move || disk.remove_layer(&layer))
-                        .await
-                        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                    tokio::task::spawn_blocking(move || disk.remove_layer(&layer)).await?;
                 }
                 Ok(())
             }

@@ -205,8 +205,7 @@ impl DataState {
         let data = self.store.read_layer(id).await?;
         let meta = self.meta(id);
         tokio::task::spawn_blocking(move || Layer::new(data, meta))
-            .await
-            .map_err(|e| StoreError::Invalid(e.to_string()))?
+            .await?
             .map_err(|e| StoreError::Invalid(e.to_string()))
     }
 }
@@ -223,9 +222,7 @@ impl TileState {
         self.archives.store(Arc::new(archives));
         if let Some(dir) = &config.tiles.disk_cache {
             let dir = dir.clone();
-            let d = tokio::task::spawn_blocking(move || DiskTiles::open(&dir))
-                .await
-                .map_err(|e| StoreError::Invalid(e.to_string()))??;
+            let d = tokio::task::spawn_blocking(move || DiskTiles::open(&dir)).await??;
             self.disk.store(Some(Arc::new(d)));
         }
         Ok(())

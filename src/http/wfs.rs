@@ -11,7 +11,7 @@
 //! layer not in `ogc.editable` answers 403 (`OperationProcessingFailed`),
 //! a bad request 400 naming the problem; either way nothing changes.
 
-use super::{base_url, AppState, DataState};
+use super::{base_url, AppState, CommitError, DataState};
 use crate::ogc::kvp::Kvp;
 use crate::ogc::wfs::request::{self, GetFeature, Request, Transaction};
 use crate::ogc::wfs::{self, doc, out, query, Version, WfsError};
@@ -259,19 +259,7 @@ async fn transaction(state: AppState, tx: Transaction) -> Response {
     } else {
         match state.commit(&compiled.edits).await {
             Ok(r) => r,
-            Err(e) if e.is_client_error() => {
-                let e = WfsError {
-                    code: "OperationProcessingFailed",
-                    locator: Some("Transaction".into()),
-                    message: format!("the transaction was not applied, nothing changed: {e}"),
-                    status: 400,
-                };
-                return exception(&e, v);
-            }
-            Err(e) => {
-                tracing::error!("WFS Transaction: the commit failed: {e}");
-                return exception(&WfsError::internal(), v);
-            }
+            Err(e) => return exception(&commit_failure(&e), v),
         }
     };
     let mime = if v == Version::V200 {
@@ -284,6 +272,24 @@ async fn transaction(state: AppState, tx: Transaction) -> Response {
         mime,
         wfs::transaction::response(v, &compiled, &result),
     )
+}
+
+/// The exception for a commit that wrote nothing: a request the store
+/// refused is a 400 naming the reason; a failure of the server (the store
+/// unreachable, a store task that panicked) is a 500 whose cause goes to
+/// the log only.
+fn commit_failure(e: &CommitError) -> WfsError {
+    if e.is_client_error() {
+        WfsError {
+            code: "OperationProcessingFailed",
+            locator: Some("Transaction".into()),
+            message: format!("the transaction was not applied, nothing changed: {e}"),
+            status: 400,
+        }
+    } else {
+        tracing::error!("WFS Transaction: the commit failed: {e}");
+        WfsError::internal()
+    }
 }
 
 /// Runs the query on the blocking pool; answers an exception report if it
@@ -400,5 +406,26 @@ mod tests {
             t.starts_with("20") && t.ends_with('Z') && &t[10..11] == "T",
             "{t}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_store_task_that_panicked_is_a_server_error_not_a_refused_transaction() {
+        use super::{commit_failure, CommitError};
+        use crate::store::StoreError;
+        let died = tokio::spawn(async { panic!("the store task died") })
+            .await
+            .unwrap_err();
+        let e = CommitError::from(StoreError::from(died));
+        assert!(!e.is_client_error());
+        let r = commit_failure(&e);
+        assert_eq!((r.status, r.code), (500, "NoApplicableCode"));
+        assert!(!r.message.contains("nothing changed"), "{}", r.message);
+        // What the request got wrong is still a 400 that names it.
+        let refused = commit_failure(&CommitError::Store(StoreError::NoSuchFeature {
+            layer: "parcels".into(),
+            fid: 7,
+        }));
+        assert_eq!(refused.status, 400);
+        assert!(refused.message.contains("layer parcels has no feature 7"));
     }
 }
