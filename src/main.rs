@@ -344,11 +344,11 @@ async fn serve(cfg: Config) -> Result<()> {
     state.spawn_change_listener().await?;
     state.load_all().await?;
 
-    let cat = state.engine.snapshot();
+    let cat = state.data.engine.snapshot();
     println!(
         "geoplan: {} layers from {} in {:.1} s",
         cat.len(),
-        state.store.describe(),
+        state.data.store.describe(),
         t.elapsed().as_secs_f64()
     );
     let (mut heap, mut coords, mut pyramids) = (0usize, 0usize, 0usize);

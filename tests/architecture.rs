@@ -159,3 +159,151 @@ fn every_top_level_module_is_in_the_flow_map() {
         }
     }
 }
+
+/// Sibling files a source line of `folder` (e.g. `ogc/wfs`) names: through
+/// `super::name` or `crate::ogc::wfs::name`. Comments do not count.
+fn siblings_named(line: &str, folder: &str, files: &[String]) -> Vec<String> {
+    let code = line.split("//").next().unwrap_or("");
+    let full = format!("crate::{}::", folder.replace('/', "::"));
+    let mut out = Vec::new();
+    for prefix in ["super::", full.as_str()] {
+        let mut rest = code;
+        while let Some(i) = rest.find(prefix) {
+            let after = &rest[i + prefix.len()..];
+            // `super::{a, b::X}` names each head of the group.
+            let heads: Vec<&str> = match after.strip_prefix('{') {
+                Some(g) => g
+                    .split([',', '}'])
+                    .map(|h| h.trim().split("::").next().unwrap_or(""))
+                    .collect(),
+                None => vec![after],
+            };
+            for h in heads {
+                let name: String = h
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if files.contains(&name) && !out.contains(&name) {
+                    out.push(name);
+                }
+            }
+            rest = after;
+        }
+    }
+    out
+}
+
+/// A cycle in a dependency map, if there is one (as the path around it).
+fn cycle(deps: &BTreeMap<String, Vec<String>>) -> Option<Vec<String>> {
+    fn visit(
+        n: &str,
+        deps: &BTreeMap<String, Vec<String>>,
+        path: &mut Vec<String>,
+        done: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = path.iter().position(|p| p == n) {
+            let mut c = path[i..].to_vec();
+            c.push(n.to_owned());
+            return Some(c);
+        }
+        if done.iter().any(|d| d == n) {
+            return None;
+        }
+        path.push(n.to_owned());
+        for d in deps.get(n).into_iter().flatten() {
+            if let Some(c) = visit(d, deps, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.push(n.to_owned());
+        None
+    }
+    let mut done = Vec::new();
+    deps.keys()
+        .find_map(|k| visit(k, deps, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn the_sibling_scanner_and_the_cycle_finder_see_what_they_should() {
+    let files = ["request".to_owned(), "query".to_owned(), "out".to_owned()];
+    assert_eq!(
+        siblings_named(
+            "use super::request::{GetFeature, QuerySpec};",
+            "ogc/wfs",
+            &files
+        ),
+        ["request"]
+    );
+    assert_eq!(
+        siblings_named("use super::{query::Plan, param, out};", "ogc/wfs", &files),
+        ["query", "out"]
+    );
+    assert_eq!(
+        siblings_named(
+            "let p = crate::ogc::wfs::query::plan(g);",
+            "ogc/wfs",
+            &files
+        ),
+        ["query"]
+    );
+    assert!(siblings_named("//! written by [`super::out`]", "ogc/wfs", &files).is_empty());
+    let map = |pairs: &[(&str, &[&str])]| -> BTreeMap<String, Vec<String>> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
+            .collect()
+    };
+    assert!(cycle(&map(&[("out", &["query"]), ("query", &["request"])])).is_none());
+    assert_eq!(
+        cycle(&map(&[("out", &["query"]), ("query", &["out"])])).unwrap(),
+        ["out", "query", "out"]
+    );
+}
+
+/// The files of a service folder depend on each other one way: `mod.rs`
+/// holds the vocabulary and names no sibling, and no two files import
+/// each other, directly or around a loop.
+#[test]
+fn the_files_of_a_service_folder_import_each_other_one_way() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for folder in ["ogc/wfs", "ogc/wms"] {
+        let dir = src.join(folder);
+        let files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| {
+                let p = e.unwrap().path();
+                let stem = p.file_stem()?.to_str()?.to_owned();
+                (p.extension()? == "rs" && stem != "mod").then_some(stem)
+            })
+            .collect();
+        let mut deps = BTreeMap::new();
+        for f in files.iter().map(String::as_str).chain(["mod"]) {
+            let text = std::fs::read_to_string(dir.join(format!("{f}.rs"))).unwrap();
+            let mut named = Vec::new();
+            for line in text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("pub mod "))
+            {
+                for n in siblings_named(line, folder, &files) {
+                    if n != f && !named.contains(&n) {
+                        named.push(n);
+                    }
+                }
+            }
+            if f == "mod" {
+                assert!(
+                    named.is_empty(),
+                    "{folder}/mod.rs holds the vocabulary and imports no sibling, but names {named:?}"
+                );
+            }
+            deps.insert(f.to_owned(), named);
+        }
+        if let Some(c) = cycle(&deps) {
+            panic!(
+                "{folder}: files import each other in a circle: {}",
+                c.join(" → ")
+            );
+        }
+    }
+}

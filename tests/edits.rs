@@ -604,6 +604,7 @@ async fn commits_show_at_once(state: &AppState, parcels: &LayerData, row: usize)
     assert!(
         state
             .tiles
+            .cache
             .get(&geoplan::tiles::cache::TileKey {
                 layers: "parcels".into(),
                 coord: here
@@ -712,7 +713,12 @@ async fn a_commit_to_a_geopackage_shows_in_the_engine_and_tiles_at_once() {
         ))
         .await
         .unwrap();
-    let stored = state.store.read_features("parcels", &[fid]).await.unwrap();
+    let stored = state
+        .data
+        .store
+        .read_features("parcels", &[fid])
+        .await
+        .unwrap();
     assert_eq!(
         value(&parcels, &stored[0], "legal_area"),
         &Value::Real(123.0)
@@ -726,8 +732,8 @@ async fn layers_not_listed_as_editable_are_refused_and_a_failed_commit_changes_n
     let (_dir, store) = gpkg_copy();
     let state = AppState::new(store, editable_config());
     state.load_all().await.unwrap();
-    let before = fingerprint(&state.store).await;
-    let version = state.engine.snapshot().version;
+    let before = fingerprint(&state.data.store).await;
+    let version = state.data.engine.snapshot().version;
     let poi = NewFeature {
         geometry: Some(Geometry::Point(point!(x: 561_000.0, y: 1_757_000.0))),
         values: vec![],
@@ -735,6 +741,7 @@ async fn layers_not_listed_as_editable_are_refused_and_a_failed_commit_changes_n
     // pois is published but not editable; parcels is editable. Nothing of
     // the write happens, not even its parcels part.
     let p = state
+        .data
         .engine
         .snapshot()
         .layer("parcels")
@@ -768,7 +775,7 @@ async fn layers_not_listed_as_editable_are_refused_and_a_failed_commit_changes_n
     cfg.ogc.editable.push("roads".into());
     cfg.layers.entry("roads".into()).or_default().publish = Some(false);
     let hidden = AppState::new(gpkg_copy().1, cfg);
-    assert!(!hidden.editable("roads") && hidden.editable("parcels"));
+    assert!(!hidden.data.editable("roads") && hidden.data.editable("parcels"));
     // A store error: nothing written, the engine untouched.
     let e = state
         .commit(&one(
@@ -791,8 +798,8 @@ async fn layers_not_listed_as_editable_are_refused_and_a_failed_commit_changes_n
         "{e}"
     );
     assert!(e.is_client_error());
-    assert_eq!(fingerprint(&state.store).await, before);
-    assert_eq!(state.engine.snapshot().version, version);
+    assert_eq!(fingerprint(&state.data.store).await, before);
+    assert_eq!(state.data.engine.snapshot().version, version);
     let (s, _) = get(&state, &format!("/layers/parcels/features/{p}")).await;
     assert_eq!(s, StatusCode::OK);
 }
@@ -803,7 +810,7 @@ async fn a_commit_to_postgis_shows_at_once_and_the_notify_after_it_is_harmless()
     let state = AppState::new(Store::Postgis(pg.clone()), editable_config());
     state.spawn_change_listener().await.unwrap();
     state.load_all().await.unwrap();
-    let parcels = state.store.read_layer("parcels").await.unwrap();
+    let parcels = state.data.store.read_layer("parcels").await.unwrap();
     commits_show_at_once(&state, &parcels, parcels.len() / 2).await;
 
     // The NOTIFYs of those commits are queued before this SQL edit's, so
@@ -844,11 +851,11 @@ async fn a_commit_to_postgis_shows_at_once_and_the_notify_after_it_is_harmless()
     assert_eq!(j["properties"]["address"], ADDRESS);
     let (_, j) = get(&state, "/layers/parcels").await;
     assert_eq!(j["feature_count"].as_u64().unwrap() as usize, parcels.len());
-    let engine = state.engine.snapshot();
+    let engine = state.data.engine.snapshot();
     let l = engine.layer("parcels").unwrap();
     assert_eq!(
         l.len(),
-        state.store.read_layer("parcels").await.unwrap().len()
+        state.data.store.read_layer("parcels").await.unwrap().len()
     );
 }
 
@@ -917,21 +924,21 @@ async fn editors_authenticate_with_hashes_from_hash_password_and_every_failure_i
     cfg.ogc.api_keys.insert("qgis-sync".into(), key_hash);
     let state = AppState::new(gpkg_copy().1, cfg.clone());
 
-    let ok = auth::require_editor(&state, &basic("nguyen.lan", password))
+    let ok = auth::require_editor(&state.auth, &basic("nguyen.lan", password))
         .await
         .unwrap();
     assert_eq!(
         (ok.name.as_str(), ok.method),
         ("nguyen.lan", AuthMethod::Basic)
     );
-    let ok = auth::require_editor(&state, &authorization(&format!("Bearer {key}")))
+    let ok = auth::require_editor(&state.auth, &authorization(&format!("Bearer {key}")))
         .await
         .unwrap();
     assert_eq!(
         (ok.name.as_str(), ok.method),
         ("qgis-sync", AuthMethod::ApiKey)
     );
-    let ok = auth::require_editor(&state, &authorization(&format!("bearer {key}"))).await;
+    let ok = auth::require_editor(&state.auth, &authorization(&format!("bearer {key}"))).await;
     assert!(ok.is_ok(), "scheme names are case-insensitive");
 
     let cases: Vec<(&str, HeaderMap, AuthFailure)> = vec![
@@ -974,7 +981,9 @@ async fn editors_authenticate_with_hashes_from_hash_password_and_every_failure_i
     ];
     let mut bodies = std::collections::BTreeSet::new();
     for (case, headers, failure) in cases {
-        let e = auth::require_editor(&state, &headers).await.unwrap_err();
+        let e = auth::require_editor(&state.auth, &headers)
+            .await
+            .unwrap_err();
         assert_eq!(e.failure, failure, "{case}");
         let res = e.into_response();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{case}");
@@ -1020,7 +1029,7 @@ async fn editors_authenticate_with_hashes_from_hash_password_and_every_failure_i
     // No users and no keys: no one edits.
     let nobody = AppState::new(gpkg_copy().1, editable_config());
     assert!(
-        auth::require_editor(&nobody, &basic("nguyen.lan", password))
+        auth::require_editor(&nobody.auth, &basic("nguyen.lan", password))
             .await
             .is_err()
     );
@@ -1078,7 +1087,12 @@ async fn concurrent_commits_all_land_in_the_store_and_the_engine() {
     for t in tasks {
         t.await.unwrap().unwrap();
     }
-    let stored = state.store.read_features("parcels", &fids).await.unwrap();
+    let stored = state
+        .data
+        .store
+        .read_features("parcels", &fids)
+        .await
+        .unwrap();
     for (fid, row) in fids.iter().zip(&stored) {
         let want = format!("CS-{fid}");
         assert_eq!(value(&parcels, row, "certificate_number"), &text(&want));
@@ -1124,6 +1138,11 @@ async fn a_commit_whose_request_is_dropped_halfway_still_reaches_the_engine() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let stored = state.store.read_features("parcels", &[fid]).await.unwrap();
+    let stored = state
+        .data
+        .store
+        .read_features("parcels", &[fid])
+        .await
+        .unwrap();
     assert_eq!(value(&parcels, &stored[0], "land_use_code"), &text("TON"));
 }

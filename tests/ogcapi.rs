@@ -121,7 +121,7 @@ fn stored(layer: &str) -> LayerData {
 
 /// The engine's count for a query over a layer.
 async fn engine_count(layer: &str, spatial: Option<Spatial>) -> usize {
-    let cat = state().await.engine.snapshot();
+    let cat = state().await.data.engine.snapshot();
     cat.layer(layer)
         .unwrap()
         .query(&Query {
@@ -213,7 +213,7 @@ async fn the_openapi_document_declares_limit_from_the_config_and_every_collectio
     let limit = &j["components"]["parameters"]["limit"]["schema"];
     assert_eq!(limit["default"], DEFAULT_LIMIT);
     assert_eq!(limit["maximum"], MAX_LIMIT);
-    let cat = state().await.engine.snapshot();
+    let cat = state().await.data.engine.snapshot();
     let paths = j["paths"].as_object().unwrap();
     for p in ["/", "/conformance", "/api", "/collections"] {
         assert!(paths.contains_key(p), "{p}");
@@ -278,7 +278,7 @@ async fn the_openapi_document_declares_limit_from_the_config_and_every_collectio
 #[tokio::test]
 async fn collections_list_every_layer_with_extents_crs_and_items_links() {
     let j = ok("/ogcapi/collections").await;
-    let cat = state().await.engine.snapshot();
+    let cat = state().await.data.engine.snapshot();
     let cs = j["collections"].as_array().unwrap();
     assert_eq!(cs.len(), cat.len());
     for l in cat.layers() {
@@ -814,7 +814,7 @@ async fn hostile_and_invalid_input_gets_400_or_404_never_500() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn owslib_and_ogrinfo_read_the_collections_completely() {
     let (addr, s) = common::serve_sample(Config::default()).await;
-    let cat = s.engine.snapshot();
+    let cat = s.data.engine.snapshot();
     let ids: Vec<String> = cat.layers().map(|l| l.id.clone()).collect();
     let counts: serde_json::Map<String, Value> = cat
         .layers()

@@ -54,7 +54,7 @@ async fn ows_answers_like_wms_and_wfs_and_names_a_missing_service() {
         "{base}/ows?REQUEST=GetFeature&SERVICE=WFS&VERSION=2.0.0&TYPENAMES=geoplan:parcels&RESULTTYPE=hits"
     ))
     .await;
-    let n = s.engine.snapshot().layer("parcels").unwrap().len();
+    let n = s.data.engine.snapshot().layer("parcels").unwrap().len();
     assert!(
         String::from_utf8_lossy(&body).contains(&format!("numberMatched=\"{n}\"")),
         "{}",

@@ -297,7 +297,10 @@ async fn cached_tiles_in_memory_and_on_disk_follow_sql_edits_and_only_the_touche
         layers: "parcels".into(),
         coord: far,
     };
-    assert!(state.tiles.get(&far_key).is_some(), "tiles are cached");
+    assert!(
+        state.tiles.cache.get(&far_key).is_some(),
+        "tiles are cached"
+    );
     // The disk copies are written in the background.
     let t = Instant::now();
     while !(file(here).exists() && file(far).exists()) {
@@ -311,18 +314,18 @@ async fn cached_tiles_in_memory_and_on_disk_follow_sql_edits_and_only_the_touche
     // tile's bytes in the near tile's file and the server answers with them.
     let (_, far_bytes) = tile_bytes(&state, far).await;
     std::fs::copy(file(far), file(here)).unwrap();
-    state.tiles.invalidate_layer("parcels");
+    state.tiles.cache.invalidate_layer("parcels");
     let (_, from_disk) = tile_bytes(&state, here).await;
     assert_eq!(
         from_disk, far_bytes,
         "the tile did not come from the disk cache"
     );
     std::fs::remove_file(file(here)).unwrap();
-    state.tiles.invalidate_layer("parcels");
+    state.tiles.cache.invalidate_layer("parcels");
     let (_, again) = tile_bytes(&state, here).await;
     assert_eq!(again, before);
     tile_bytes(&state, far).await;
-    assert!(state.tiles.get(&far_key).is_some());
+    assert!(state.tiles.cache.get(&far_key).is_some());
 
     // An attribute edit in SQL: the cached tile is dropped and rebuilt.
     let pool = pg.pool();
@@ -345,7 +348,7 @@ async fn cached_tiles_in_memory_and_on_disk_follow_sql_edits_and_only_the_touche
     }
     println!("edited tile served after {:?}", t.elapsed());
     assert!(
-        state.tiles.get(&far_key).is_some(),
+        state.tiles.cache.get(&far_key).is_some(),
         "a tile far from the edit stayed cached"
     );
     assert!(file(far).exists(), "the far tile stayed on disk");

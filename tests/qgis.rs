@@ -24,7 +24,7 @@ fn exterior_5899(
     state: &AppState,
     key: (&str, i64, i64),
 ) -> (i64, Vec<geo_types::Coord<f64>>, String) {
-    let cat = state.engine.snapshot();
+    let cat = state.data.engine.snapshot();
     let l = cat.layer("parcels").unwrap();
     let idx = |n: &str| l.fields().iter().position(|f| f.name == n).unwrap();
     let (cc, sh, pn, ad) = (

@@ -47,6 +47,7 @@ fn layer(id: &str) -> Arc<Layer> {
     STATE
         .get()
         .unwrap()
+        .data
         .engine
         .snapshot()
         .layer(id)
@@ -199,7 +200,7 @@ const HOI_AN: (Coord<f64>, Coord<f64>) = (
 #[tokio::test]
 async fn capabilities_in_every_version_list_every_layer_under_the_same_prefixed_name() {
     state().await;
-    let cat = STATE.get().unwrap().engine.snapshot();
+    let cat = STATE.get().unwrap().data.engine.snapshot();
     let want: Vec<String> = cat.layers().map(|l| format!("geoplan:{}", l.id)).collect();
     assert!(want.len() >= 8);
     for (v, name_tag) in [("2.0.0", "Name"), ("1.1.0", "Name"), ("1.0.0", "Name")] {
@@ -1209,7 +1210,7 @@ fn count_features(ogr_out: &str) -> usize {
 async fn gdal_lists_every_layer_and_reads_whole_layers_and_bboxes_with_paging() {
     let (addr, st) = common::serve_sample(Config::default()).await;
     let url = format!("WFS:http://{addr}/wfs");
-    let cat = st.engine.snapshot();
+    let cat = st.data.engine.snapshot();
     let listed = tokio::task::spawn_blocking({
         let url = url.clone();
         move || ogrinfo(&["-ro", &url])
@@ -1278,7 +1279,7 @@ async fn gdal_lists_every_layer_and_reads_whole_layers_and_bboxes_with_paging() 
 async fn owslib_reads_wfs_2_0_and_1_1_with_bbox_and_paging() {
     let (addr, st) = common::serve_sample(Config::default()).await;
     let base = format!("http://{addr}/wfs");
-    let cat = st.engine.snapshot();
+    let cat = st.data.engine.snapshot();
     let l = cat.layer("parcels").unwrap().clone();
     let (lo, hi) = HOI_AN;
     let want = engine_fids(&l, Some(Spatial::Bbox(merc_rect(Crs::Crs84, lo, hi))), None);
@@ -1500,7 +1501,7 @@ async fn a_layer_stored_in_4326_is_written_lat_lon_under_its_urn() {
     )
     .unwrap();
     let layer = Layer::new(b.finish().unwrap(), Default::default()).unwrap();
-    state.engine.publish_all(vec![layer]);
+    state.data.engine.publish_all(vec![layer]);
     let router = app(state);
     for (v, want_first) in [("2.0.0", 16.05), ("1.1.0", 16.05), ("1.0.0", 108.2)] {
         let res = router

@@ -150,6 +150,7 @@ fn inserted_fids(doc: &str) -> Vec<i64> {
 
 async fn stored(state: &AppState, fid: i64) -> Option<FeatureRow> {
     state
+        .data
         .store
         .read_features("parcels", &[fid])
         .await
@@ -161,7 +162,7 @@ async fn stored(state: &AppState, fid: i64) -> Option<FeatureRow> {
 /// Row count and a hash of every row of `parcels` in the store, and the
 /// engine's feature count.
 async fn fingerprint(state: &AppState) -> (usize, u64, usize) {
-    let l = state.store.read_layer("parcels").await.unwrap();
+    let l = state.data.store.read_layer("parcels").await.unwrap();
     let mut h = std::collections::hash_map::DefaultHasher::new();
     for row in 0..l.len() {
         format!("{:?}", l.row(row)).hash(&mut h);
@@ -182,6 +183,7 @@ fn field(state_fields: &[geoplan::model::FieldDef], row: &FeatureRow, name: &str
 
 async fn fields(state: &AppState) -> Vec<geoplan::model::FieldDef> {
     state
+        .data
         .engine
         .snapshot()
         .layer("parcels")
@@ -259,7 +261,7 @@ async fn code_in_tile(state: &AppState, c: TileCoord, fid: i64) -> Option<String
 
 /// A parcel of the sample: fid and stored row.
 async fn some_parcel(state: &AppState, nth: usize) -> FeatureRow {
-    let l = state.store.read_layer("parcels").await.unwrap();
+    let l = state.data.store.read_layer("parcels").await.unwrap();
     let row = l.len() / 5 + nth;
     stored(state, l.fids[row]).await.unwrap()
 }
@@ -806,7 +808,13 @@ async fn gdal_inserts_updates_and_deletes_through_wfs_t_and_the_engine_agrees() 
     })
     .await
     .unwrap();
-    let l = state.engine.snapshot().layer("parcels").unwrap().clone();
+    let l = state
+        .data
+        .engine
+        .snapshot()
+        .layer("parcels")
+        .unwrap()
+        .clone();
     assert_eq!(l.len(), count0 + 1, "the engine has the new parcel at once");
     let (_, j) = get_text(
         &state,

@@ -170,7 +170,7 @@ struct Parcel {
 }
 
 async fn a_parcel() -> Parcel {
-    let cat = state().await.engine.snapshot();
+    let cat = state().await.data.engine.snapshot();
     let l = cat.layer("parcels").unwrap();
     let data = l.data(geoplan::engine::Part::Base);
     let code_col = data.field_index("land_use_code").unwrap();
@@ -228,7 +228,7 @@ fn bbox_around(at: Coord<f64>, c: Crs, half: f64, lat_first: bool) -> String {
 
 #[tokio::test]
 async fn capabilities_list_every_layer_in_both_versions_with_axis_order_per_version() {
-    let cat = state().await.engine.snapshot();
+    let cat = state().await.data.engine.snapshot();
     for (version, lat_first_4326) in [("1.3.0", true), ("1.1.1", false)] {
         let r = wms(&format!(
             "SERVICE=WMS&REQUEST=GetCapabilities&VERSION={version}"
@@ -481,7 +481,7 @@ async fn draw_order_follows_layers_order() {
     // Zoning lots (translucent) over parcels differ from parcels (90%
     // opaque) over zoning lots at a pixel they share (2 m per pixel,
     // zoom ~15, where the style shows both).
-    let cat = state().await.engine.snapshot();
+    let cat = state().await.data.engine.snapshot();
     let proj = cat.layer("zoning_lots").unwrap();
     let data = proj.data(geoplan::engine::Part::Base);
     let at = (0..data.len())
@@ -889,7 +889,7 @@ async fn feature_info_finds_the_parcel_at_a_pixel_in_four_formats_with_vietnames
 
 #[tokio::test]
 async fn feature_info_finds_lines_and_points_within_a_few_pixels() {
-    let cat = state().await.engine.snapshot();
+    let cat = state().await.data.engine.snapshot();
     let pois = cat.layer("pois").unwrap();
     let data = pois.data(geoplan::engine::Part::Base);
     let at = data.geometry.coords_of(0)[0];
@@ -938,7 +938,7 @@ async fn legends_are_pngs_with_the_land_use_colours() {
         );
     }
     // Every layer has one, including the one the style does not draw.
-    for l in state().await.engine.snapshot().layers() {
+    for l in state().await.data.engine.snapshot().layers() {
         let r = wms(&format!(
             "SERVICE=WMS&REQUEST=GetLegendGraphic&LAYER={}&FORMAT=image/png",
             l.id
@@ -988,7 +988,7 @@ async fn owslib_reads_both_versions_maps_land_where_the_data_is_and_feature_info
     .await
     .unwrap();
     let report: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
-    let cat = state().await.engine.snapshot();
+    let cat = state().await.data.engine.snapshot();
     for v in ["1.3.0", "1.1.1"] {
         let names: Vec<&str> = report[v]["layers"]
             .as_array()
@@ -1033,7 +1033,7 @@ async fn gdal_lists_the_wms_layers_as_subdatasets() {
         "{text}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let cat = state().await.engine.snapshot();
+    let cat = state().await.data.engine.snapshot();
     for l in cat.layers() {
         assert!(
             text.contains(&format!("LAYERS={}&", l.id)),

@@ -2,7 +2,7 @@
 //! (parcel lookup and planning answers). OGC API – Features has its own at
 //! `/ogcapi/api`.
 
-use super::{base_url, AppState};
+use super::{base_url, DataState};
 use crate::config::Config;
 use crate::engine::Catalog;
 use axum::extract::State;
@@ -344,7 +344,7 @@ pub fn document(base: &str, config: &Config, cat: &Catalog) -> Value {
 }
 
 /// `GET /api`.
-pub async fn get(State(s): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn get(State(s): State<DataState>, headers: HeaderMap) -> Response {
     let doc = document(&base_url(&s, &headers), &s.config, &s.engine.snapshot());
     ([(header::CONTENT_TYPE, OPENAPI_JSON)], doc.to_string()).into_response()
 }

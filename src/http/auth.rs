@@ -12,11 +12,11 @@
 //! user costs as much time as a wrong password, and nothing here logs a
 //! secret.
 
-use super::AppState;
 use crate::config::OgcConfig;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use axum::extract::FromRef;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -250,8 +250,8 @@ fn make_decoy(decoy: &OnceLock<String>) -> &str {
 
 /// Checks the `Authorization` header against the server's editors: the
 /// one call a handler that writes makes first.
-pub async fn require_editor(state: &AppState, headers: &HeaderMap) -> Result<Editor, AuthError> {
-    let r = state.auth.verify(headers).await;
+pub async fn require_editor(auth: &Auth, headers: &HeaderMap) -> Result<Editor, AuthError> {
+    let r = auth.verify(headers).await;
     match &r {
         Ok(e) => tracing::debug!(editor = %e.name, method = ?e.method, "editor authenticated"),
         Err(e) => tracing::debug!(failure = ?e.failure, "editor not authenticated"),
@@ -260,15 +260,21 @@ pub async fn require_editor(state: &AppState, headers: &HeaderMap) -> Result<Edi
 }
 
 /// `Editor` as an axum extractor: a handler taking an `Editor` runs only
-/// for authenticated editors; others get the 401 of [`AuthError`].
-impl axum::extract::FromRequestParts<AppState> for Editor {
+/// for authenticated editors; others get the 401 of [`AuthError`]. Any
+/// router state that holds the editors ([`Arc<Auth>`] through `FromRef`)
+/// will do.
+impl<S> axum::extract::FromRequestParts<S> for Editor
+where
+    Arc<Auth>: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = AuthError;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        state: &AppState,
+        state: &S,
     ) -> Result<Self, Self::Rejection> {
-        require_editor(state, &parts.headers).await
+        require_editor(&Arc::<Auth>::from_ref(state), &parts.headers).await
     }
 }
 

@@ -3,8 +3,9 @@
 //! JSON or as a printable PDF report). Every check is stored as a planning
 //! record with its request, answer, time, user and hash.
 
+use super::auth::Auth;
 use super::planning_info::{read_query, read_site, today_vn};
-use super::{base_url, ApiError, AppState};
+use super::{base_url, ApiError, DataState, WebState};
 use crate::planning::check::{check, CheckLimits, Proposal};
 use crate::planning::site::site_from;
 use crate::report::check::check_report;
@@ -17,6 +18,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// Keys a check body may have.
 const BODY_KEYS: &[&str] = &["site", "crs", "as_of", "proposal"];
@@ -55,7 +57,8 @@ fn read_check(
 /// `POST /planning/check`: checks, stores and answers 201 with the check
 /// (its `id`, and `Location: /planning/check/{id}`).
 pub async fn post(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
+    State(auth): State<Arc<Auth>>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Bytes,
@@ -82,7 +85,7 @@ pub async fn post(
         request["crs"] = c.urn().into();
     }
     let user = match headers.get(header::AUTHORIZATION) {
-        Some(_) => s.auth.verify(&headers).await.ok().map(|e| e.name),
+        Some(_) => auth.verify(&headers).await.ok().map(|e| e.name),
         None => None,
     };
     let record = s
@@ -120,7 +123,8 @@ fn record_json(r: &crate::store::records::Record) -> Value {
 /// `GET /planning/check/{id}`: the stored check; `f=pdf` or `Accept:
 /// application/pdf` gives the printable report.
 pub async fn get(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
+    State(web): State<WebState>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
@@ -144,7 +148,7 @@ pub async fn get(
     if !pdf {
         return Ok(Json(record_json(&r)).into_response());
     }
-    let kit = super::sheet::kit(&s).await?;
+    let kit = super::sheet::kit(&web, &s.config).await?;
     let cat = s.engine.snapshot();
     let base = base_url(&s, &headers);
     let issue = Issue {

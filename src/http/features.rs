@@ -6,7 +6,7 @@
 
 use super::error::ApiError;
 use super::geojson;
-use super::state::AppState;
+use super::state::DataState;
 use crate::crs::{self, Crs, WEB_MERCATOR};
 use crate::engine::filter::{CmpOp, Expr, Filter, FilterLimits, Literal};
 use crate::engine::{cql2, Catalog, Layer, Query, Spatial};
@@ -59,7 +59,7 @@ pub enum Api {
 
 /// The base of absolute links: the configured `public_url`, else the
 /// address the client used (its `Host` header), else the listen address.
-pub fn base_url(s: &AppState, headers: &HeaderMap) -> String {
+pub fn base_url(s: &DataState, headers: &HeaderMap) -> String {
     if s.config.public_url.is_none() {
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
         if let Some(h) = host.filter(|h| {
@@ -221,7 +221,7 @@ fn check_published(l: &Layer, e: &Expr) -> Result<(), ApiError> {
 
 /// Parses and validates the query of a features request against layer `l`.
 pub fn features_request(
-    s: &AppState,
+    s: &DataState,
     l: &Layer,
     raw: Option<&str>,
     api: Api,

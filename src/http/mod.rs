@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod check;
+pub mod commit;
 pub mod error;
 pub mod features;
 pub mod geojson;
@@ -29,16 +30,17 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+pub use commit::CommitError;
 pub use error::ApiError;
 // Moved to `features` (shared with OGC API – Features); reachable here as before.
 pub(crate) use features::{base_url, extent_crs84, features_request, find_layer};
 use serde_json::json;
-pub use state::{AppState, CommitError};
+pub use state::{AppState, DataState, TileState, WebState};
 use std::time::Duration;
 
 /// The application router.
 pub fn app(state: AppState) -> Router {
-    let limits = &state.config.limits;
+    let limits = &state.data.config.limits;
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
@@ -80,16 +82,21 @@ pub fn app(state: AppState) -> Router {
         .route("/ows", get(ows::get).post(ows::post))
         .route_service(
             "/",
-            tower_http::services::ServeFile::new(state.config.web.dir.join("index.html")),
+            tower_http::services::ServeFile::new(state.data.config.web.dir.join("index.html")),
         )
         .nest_service(
             "/static",
-            tower_http::services::ServeDir::new(state.config.web.dir.join("static")),
+            tower_http::services::ServeDir::new(state.data.config.web.dir.join("static")),
         )
         .nest_service(
             "/vendor/maplibre-gl",
             tower_http::services::ServeDir::new(
-                state.config.web.dir.join("node_modules/maplibre-gl/dist"),
+                state
+                    .data
+                    .config
+                    .web
+                    .dir
+                    .join("node_modules/maplibre-gl/dist"),
             ),
         )
         .fallback(|| async { ApiError::not_found("no such endpoint; see /layers") })
@@ -110,7 +117,7 @@ async fn health() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-async fn ready(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn ready(State(s): State<DataState>) -> Result<Json<serde_json::Value>, ApiError> {
     if !s.is_loaded() {
         return Err(ApiError::unavailable("layers are still loading"));
     }
@@ -151,7 +158,7 @@ fn layer_json(base: &str, l: &Layer) -> serde_json::Value {
     })
 }
 
-async fn layers(State(s): State<AppState>, headers: HeaderMap) -> Json<serde_json::Value> {
+async fn layers(State(s): State<DataState>, headers: HeaderMap) -> Json<serde_json::Value> {
     let cat = s.engine.snapshot();
     let base = base_url(&s, &headers);
     let ls: Vec<_> = cat.layers().map(|l| layer_json(&base, l)).collect();
@@ -159,7 +166,7 @@ async fn layers(State(s): State<AppState>, headers: HeaderMap) -> Json<serde_jso
 }
 
 async fn layer_info(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -169,7 +176,7 @@ async fn layer_info(
 }
 
 async fn features(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
@@ -182,7 +189,7 @@ async fn features(
 }
 
 async fn feature(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
     Path((id, fid)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {

@@ -7,7 +7,7 @@
 
 use super::error::ApiError;
 use super::features::{self, base_url, find_in, query_pairs, Api};
-use super::state::AppState;
+use super::state::DataState;
 use crate::ogc::ogcapi::{self as doc, ROOT};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap};
@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 /// The absolute URL of the API root.
-fn root(s: &AppState, headers: &HeaderMap) -> String {
+fn root(s: &DataState, headers: &HeaderMap) -> String {
     format!("{}{ROOT}", base_url(s, headers))
 }
 
@@ -45,7 +45,7 @@ fn json_response(ty: &'static str, v: serde_json::Value) -> Response {
 
 /// `GET /ogcapi`: the landing page (self, service-desc, conformance, data).
 pub async fn landing(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -58,7 +58,7 @@ pub async fn landing(
 
 /// `GET /ogcapi/conformance`.
 pub async fn conformance(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -71,7 +71,7 @@ pub async fn conformance(
 
 /// `GET /ogcapi/api`: the OpenAPI 3.0 document of the live catalog.
 pub async fn api(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -84,7 +84,7 @@ pub async fn api(
 
 /// `GET /ogcapi/collections`.
 pub async fn collections(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -98,7 +98,7 @@ pub async fn collections(
 
 /// `GET /ogcapi/collections/{id}`.
 pub async fn collection(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
@@ -112,7 +112,7 @@ pub async fn collection(
 
 /// `GET /ogcapi/collections/{id}/queryables`: a JSON Schema.
 pub async fn queryables(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
@@ -127,7 +127,7 @@ pub async fn queryables(
 
 /// `GET /ogcapi/collections/{id}/items`: a GeoJSON FeatureCollection.
 pub async fn items(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
@@ -141,7 +141,7 @@ pub async fn items(
 /// `GET /ogcapi/collections/{id}/items/{fid}`: one GeoJSON feature with
 /// `self` and `collection` links.
 pub async fn item(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
     Path((id, fid)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,

@@ -72,7 +72,7 @@ fn unknown_service(msg: String) -> Response {
 pub async fn get(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
     let kvp = Kvp::parse(q.as_deref().unwrap_or(""));
     match service_of(&kvp) {
-        Ok(Service::Wms) => wms::handle(s, headers, kvp).await,
+        Ok(Service::Wms) => wms::handle(s.data, s.web, headers, kvp).await,
         Ok(Service::Wfs) => wfs::handle(s, headers, kvp, None).await,
         Err(m) => unknown_service(m),
     }

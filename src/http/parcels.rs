@@ -2,7 +2,7 @@
 //! `planning::parcels`), answered on the blocking pool from one snapshot.
 
 use super::features::query_pairs;
-use super::{base_url, ApiError, AppState};
+use super::{base_url, ApiError, DataState};
 use crate::planning::parcels::{find, ParcelQuery};
 use crate::planning::PlanningError;
 use axum::extract::{RawQuery, State};
@@ -73,7 +73,7 @@ pub fn parse(raw: Option<&str>) -> Result<ParcelQuery, ApiError> {
 
 /// `GET /parcels`.
 pub async fn get(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {

@@ -4,7 +4,7 @@
 //! computed on the blocking pool from one snapshot.
 
 use super::features::query_pairs;
-use super::{base_url, ApiError, AppState};
+use super::{base_url, ApiError, DataState};
 use crate::crs::{self, Crs, WEB_MERCATOR};
 use crate::planning::info::{answer, InfoQuery, Subject};
 use crate::planning::site::site_from;
@@ -122,7 +122,7 @@ pub(crate) fn read_query(
 }
 
 /// The question of a request, with the configured tolerance.
-pub(crate) fn info_query(s: &AppState, subject: Subject, as_of: Option<String>) -> InfoQuery {
+pub(crate) fn info_query(s: &DataState, subject: Subject, as_of: Option<String>) -> InfoQuery {
     InfoQuery {
         subject,
         as_of: as_of.unwrap_or_else(today_vn),
@@ -131,7 +131,7 @@ pub(crate) fn info_query(s: &AppState, subject: Subject, as_of: Option<String>) 
 }
 
 async fn respond(
-    s: AppState,
+    s: DataState,
     subject: Subject,
     as_of: Option<String>,
     headers: &HeaderMap,
@@ -153,7 +153,7 @@ async fn respond(
 /// `GET /planning?parcel={fid}` or `?point=lon,lat[&point-crs=]`, with
 /// `as_of=YYYY-MM-DD` (default: today in Việt Nam).
 pub async fn get(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -216,7 +216,7 @@ pub fn read_site(
 
 /// `POST /planning` with a proposed site.
 pub async fn post(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Bytes,

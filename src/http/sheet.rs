@@ -5,7 +5,8 @@
 //! planning record (request, answer, time, hash) under the code it prints.
 
 use super::planning_info::{info_query, read_query};
-use super::{base_url, ApiError, AppState};
+use super::{base_url, ApiError, DataState, WebState};
+use crate::config::Config;
 use crate::planning::info::{answer, Subject};
 use crate::report::html::render_html;
 use crate::report::pdf::render_pdf;
@@ -19,12 +20,12 @@ use axum::Json;
 use std::sync::Arc;
 
 /// The print kit of a server state, built on first use off the runtime.
-pub(crate) async fn kit(s: &AppState) -> Result<Arc<PrintKit>, ApiError> {
-    s.print_kit
+pub(crate) async fn kit(web: &WebState, config: &Config) -> Result<Arc<PrintKit>, ApiError> {
+    web.print_kit
         .get_or_try_init(|| async {
             let (style, dir) = (
-                s.styles.get(super::wms::STYLE_NAME).cloned(),
-                s.config.web.fonts_dir.clone(),
+                web.styles.get(super::wms::STYLE_NAME).cloned(),
+                config.web.fonts_dir.clone(),
             );
             tokio::task::spawn_blocking(move || PrintKit::new(style.as_ref(), &dir))
                 .await?
@@ -57,7 +58,8 @@ fn wants_html(format: Option<&str>, headers: &HeaderMap) -> bool {
 /// `GET /planning/sheet?parcel={fid}` or `?point=lon,lat`, `as_of=`,
 /// `f=pdf|html` (else by `Accept`; PDF by default).
 pub async fn get(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
+    State(web): State<WebState>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -75,7 +77,7 @@ pub async fn get(
         Subject::Site(_) => serde_json::json!({ "site": true }),
     };
     let q = info_query(&s, subject, asked.as_of);
-    let kit = kit(&s).await?;
+    let kit = kit(&web, &s.config).await?;
     let cat = s.engine.snapshot();
     let base = base_url(&s, &headers);
     let (info, map) = {
@@ -162,7 +164,7 @@ pub async fn get(
 /// (case and hyphens as printed or typed), with its request and answer as
 /// issued and whether the stored record is intact.
 pub async fn verify(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     let code = VerificationCode::parse(&code).map_err(|e| ApiError::bad_request(e.to_string()))?;

@@ -5,7 +5,7 @@
 use super::features::{base_url, query_pairs};
 use super::geojson::Encoder;
 use super::planning_info::today_vn;
-use super::{ApiError, AppState};
+use super::{ApiError, DataState};
 use crate::crs;
 use crate::planning::sites::{search, SiteHit, SiteQuery, SiteResults};
 use crate::report::table::{Cell, DataTable};
@@ -168,7 +168,7 @@ fn properties(s: &SiteHit) -> Value {
 
 /// `GET /sites?function=&use=&candidates=lots|parcels&min_area=&max_area=&min_far=&min_floors=&in=&near=<class>:<m>&exclude=&unit=&as_of=&sort=&limit=&offset=&f=json|geojson|csv`.
 pub async fn get(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {

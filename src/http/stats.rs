@@ -4,7 +4,7 @@
 
 use super::features::query_pairs;
 use super::planning_info::today_vn;
-use super::{ApiError, AppState};
+use super::{ApiError, DataState};
 use crate::planning::stats::{
     landuse, projects, Grouping, LanduseQuery, LanduseStats, Level, ProjectStats, ProjectsBy,
 };
@@ -145,7 +145,7 @@ fn respond<T: serde::Serialize>(
 
 /// `GET /stats/landuse?level=commune|district|province&as_of=&unit=&group=code|group&f=json|csv|xlsx`.
 pub async fn landuse_stats(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let mut q = LanduseQuery {
@@ -191,7 +191,7 @@ pub async fn landuse_stats(
 
 /// `GET /stats/projects?by=status|unit|function&as_of=&f=json|csv|xlsx`.
 pub async fn project_stats(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let (mut by, mut as_of, mut f) = (ProjectsBy::Status, today_vn(), Format::Json);

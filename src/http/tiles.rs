@@ -5,7 +5,7 @@
 //! An empty tile (no feature of the requested layers) is `204 No Content`,
 //! which MapLibre, OpenLayers, QGIS and GDAL all treat as empty.
 
-use super::{base_url, find_layer, ApiError, AppState};
+use super::{base_url, find_layer, ApiError, DataState, TileState};
 use crate::engine::Layer;
 use crate::tiles::cache::{Tile, TileKey};
 use crate::tiles::{self, TileCoord, TileOptions};
@@ -19,7 +19,7 @@ use std::sync::Arc;
 const MVT: &str = "application/vnd.mapbox-vector-tile";
 
 /// Parses and checks a comma list of layer ids.
-fn layers_of(s: &AppState, list: &str) -> Result<Vec<Arc<Layer>>, ApiError> {
+fn layers_of(s: &DataState, list: &str) -> Result<Vec<Arc<Layer>>, ApiError> {
     let cat = s.engine.snapshot();
     let ids: Vec<&str> = list.split(',').collect();
     if ids.iter().any(|i| i.is_empty()) {
@@ -66,7 +66,8 @@ fn accepts_gzip(h: &HeaderMap) -> bool {
 
 /// `GET /tiles/{layers}/{z}/{x}/{y}.mvt`
 pub async fn tile(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
+    State(ts): State<TileState>,
     Path((list, z, x, file)): Path<(String, String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -86,7 +87,7 @@ pub async fn tile(
         cfg.max_zoom,
     )
     .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    if let Some(a) = s.archives.load().get(&list).cloned() {
+    if let Some(a) = ts.archives.load().get(&list).cloned() {
         let gz = a
             .tile(coord.z, coord.x, coord.y)
             .await
@@ -99,12 +100,12 @@ pub async fn tile(
         coord,
     };
     // Generation first, snapshot second (see tiles::cache).
-    let gen = s.tiles.generation();
+    let gen = ts.cache.generation();
     let layers = layers_of(&s, &list)?;
-    let t = match s.tiles.get(&key) {
+    let t = match ts.cache.get(&key) {
         Some(t) => t,
         None => {
-            let disk = s.disk.load_full();
+            let disk = ts.disk.load_full();
             let on_disk = match &disk {
                 Some(d) => {
                     let (d, l) = (d.clone(), list.clone());
@@ -116,7 +117,7 @@ pub async fn tile(
             };
             match on_disk {
                 Some(t) => {
-                    s.tiles.insert(key, t.clone(), gen);
+                    ts.cache.insert(key, t.clone(), gen);
                     t
                 }
                 None => {
@@ -129,11 +130,11 @@ pub async fn tile(
                         Tile::new(raw, n)
                     })
                     .await?;
-                    s.tiles.insert(key, t.clone(), gen);
+                    ts.cache.insert(key, t.clone(), gen);
                     if let Some(d) = disk {
                         // Written in the background; dropped again if an
                         // edit invalidated tiles meanwhile.
-                        let (tiles, gz) = (s.tiles.clone(), t.gzip.clone());
+                        let (tiles, gz) = (ts.cache.clone(), t.gzip.clone());
                         tokio::task::spawn_blocking(move || {
                             let (z, x, y) = (coord.z, coord.x, coord.y);
                             if d.put(&list, z, x, y, &gz).is_ok() && tiles.generation() != gen {
@@ -190,7 +191,8 @@ fn answer(t: &Tile, headers: &HeaderMap, max_age: u32) -> Response {
 
 /// `GET /tiles/{layers}.json`: TileJSON 3.0.
 pub async fn tilejson(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
+    State(ts): State<TileState>,
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -200,7 +202,7 @@ pub async fn tilejson(
         ))
     })?;
     let base = base_url(&s, &headers);
-    if let Some(a) = s.archives.load().get(list) {
+    if let Some(a) = ts.archives.load().get(list) {
         let i = &a.info;
         let b = i.bounds;
         let body = json!({

@@ -4,7 +4,7 @@
 //! TileJSON of the vector source, `glyphs`, `sprite`) are made absolute
 //! against the address the client used, as MapLibre needs.
 
-use super::{base_url, ApiError, AppState};
+use super::{base_url, ApiError, DataState, WebState};
 use crate::render::glyphs::GlyphError;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
@@ -51,7 +51,8 @@ fn absolute(base: &str, v: &mut Value) {
 
 /// `GET /styles/{name}.json`
 pub async fn style(
-    State(s): State<AppState>,
+    State(s): State<DataState>,
+    State(web): State<WebState>,
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -60,8 +61,8 @@ pub async fn style(
             "no style '{file}'; styles are /styles/{{name}}.json"
         ))
     })?;
-    let mut style = s.styles.get(name).cloned().ok_or_else(|| {
-        let mut known: Vec<&String> = s.styles.keys().collect();
+    let mut style = web.styles.get(name).cloned().ok_or_else(|| {
+        let mut known: Vec<&String> = web.styles.keys().collect();
         known.sort();
         ApiError::not_found(format!("no style '{name}'; styles: {known:?}"))
     })?;
@@ -90,7 +91,7 @@ pub async fn style(
 
 /// `GET /fonts/{stack}/{range}.pbf`
 pub async fn glyphs(
-    State(s): State<AppState>,
+    State(web): State<WebState>,
     Path((stack, file)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let range = file
@@ -99,7 +100,7 @@ pub async fn glyphs(
             ApiError::bad_request(format!("'{file}': glyphs are {{start}}-{{end}}.pbf"))
         })?
         .to_owned();
-    let g = s.glyphs.clone();
+    let g = web.glyphs.clone();
     let pbf = tokio::task::spawn_blocking(move || g.range(&stack, &range))
         .await?
         .map_err(|e| match e {

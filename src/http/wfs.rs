@@ -11,16 +11,16 @@
 //! layer not in `ogc.editable` answers 403 (`OperationProcessingFailed`),
 //! a bad request 400 naming the problem; either way nothing changes.
 
-use super::{base_url, AppState};
+use super::{base_url, AppState, CommitError, DataState};
 use crate::ogc::kvp::Kvp;
-use crate::ogc::wfs::{self, Request, Version, WfsError};
-use crate::ogc::{wfs_doc, wfs_out, wfs_t};
+use crate::ogc::wfs::request::{self, GetFeature, Request, Transaction};
+use crate::ogc::wfs::{self, doc, out, query, Version, WfsError};
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-/// WFS-T (Transaction) is built: layers that [`AppState::editable`]
+/// WFS-T (Transaction) is built: layers that [`DataState::editable`]
 /// accepts are advertised with Transaction (and only those), so QGIS turns
 /// editing on for them.
 const TRANSACTIONS_IMPLEMENTED: bool = true;
@@ -86,7 +86,7 @@ pub async fn handle(
     kvp: Kvp,
     body: Option<Bytes>,
 ) -> Response {
-    let lim = &state.config.limits;
+    let lim = &state.data.config.limits;
     let mut kvp = kvp;
     let mut xml_body = None;
     if let Some(b) = body.filter(|b| !b.iter().all(u8::is_ascii_whitespace)) {
@@ -122,15 +122,15 @@ pub async fn handle(
         }
     }
     // Editing needs an editor before anything of the request is read.
-    if xml_body.as_deref().is_some_and(wfs::is_transaction) {
-        if let Err(e) = super::auth::require_editor(&state, &headers).await {
+    if xml_body.as_deref().is_some_and(request::is_transaction) {
+        if let Err(e) = super::auth::require_editor(&state.auth, &headers).await {
             tracing::debug!("WFS Transaction refused: {e}");
             return unauthorized(guess_version(&kvp));
         }
     }
     let parsed = match &xml_body {
-        Some(x) => wfs::parse_xml(x, &state.config),
-        None => wfs::parse_kvp(&kvp, &state.config),
+        Some(x) => request::parse_xml(x, &state.data.config),
+        None => request::parse_kvp(&kvp, &state.data.config),
     };
     let req = match parsed {
         Ok(r) => r,
@@ -139,22 +139,22 @@ pub async fn handle(
     // Whatever the early sniff above made of the body, a request that
     // parsed as a Transaction needs an editor before it is compiled.
     if matches!(req, Request::Transaction(..)) {
-        if let Err(e) = super::auth::require_editor(&state, &headers).await {
+        if let Err(e) = super::auth::require_editor(&state.auth, &headers).await {
             tracing::debug!("WFS Transaction refused: {e}");
             return unauthorized(req.version());
         }
     }
     let v = req.version();
-    let endpoint = format!("{}/wfs", base_url(&state, &headers));
-    let cat = state.engine.snapshot();
-    let cfg = &state.config;
+    let endpoint = format!("{}/wfs", base_url(&state.data, &headers));
+    let cat = state.data.engine.snapshot();
+    let cfg = &state.data.config;
     match req {
         Request::GetCapabilities(v) => {
-            let editable = |id: &str| TRANSACTIONS_IMPLEMENTED && state.editable(id);
-            let doc = wfs_doc::capabilities(
+            let editable = |id: &str| TRANSACTIONS_IMPLEMENTED && state.data.editable(id);
+            let doc = doc::capabilities(
                 v,
                 &cat,
-                &wfs_doc::Service {
+                &doc::Service {
                     config: cfg,
                     endpoint: &endpoint,
                     editable: &editable,
@@ -172,7 +172,7 @@ pub async fn handle(
             layers,
             format,
         } => {
-            let dialect = match wfs_doc::schema_dialect(format.as_deref(), version) {
+            let dialect = match doc::schema_dialect(format.as_deref(), version) {
                 Ok(d) => d,
                 Err(e) => return exception(&e, v),
             };
@@ -199,21 +199,21 @@ pub async fn handle(
             xml_response(
                 StatusCode::OK,
                 mime,
-                wfs_doc::describe_feature_type(&ls, dialect, cfg),
+                doc::describe_feature_type(&ls, dialect, cfg),
             )
         }
         Request::ListStoredQueries(_) => xml_response(
             StatusCode::OK,
             "application/xml",
-            wfs_doc::list_stored_queries(&cat, cfg),
+            doc::list_stored_queries(&cat, cfg),
         ),
         Request::DescribeStoredQueries { ids, .. } => {
-            match wfs_doc::describe_stored_queries(&ids, &cat, cfg) {
+            match doc::describe_stored_queries(&ids, &cat, cfg) {
                 Ok(d) => xml_response(StatusCode::OK, "application/xml", d),
                 Err(e) => exception(&e, v),
             }
         }
-        Request::GetFeature(g) => get_feature(state.clone(), g, endpoint).await,
+        Request::GetFeature(g) => get_feature(state.data.clone(), g, endpoint).await,
         Request::Transaction(tx) => transaction(state.clone(), tx).await,
     }
 }
@@ -238,12 +238,12 @@ fn unauthorized(v: Version) -> Response {
 /// Runs a Transaction: compiles it against the engine snapshot on the
 /// blocking pool (filters select the fids there), then commits every
 /// action in one store transaction. Any failure writes nothing.
-async fn transaction(state: AppState, tx: wfs_t::Transaction) -> Response {
+async fn transaction(state: AppState, tx: Transaction) -> Response {
     let v = tx.version;
-    let s = state.clone();
+    let s = state.data.clone();
     let compiled = tokio::task::spawn_blocking(move || {
         let cat = s.engine.snapshot();
-        wfs_t::compile(&tx, &cat, &s.config, &|id| s.editable(id))
+        wfs::transaction::compile(&tx, &cat, &s.config, &|id| s.editable(id))
     })
     .await;
     let compiled = match compiled {
@@ -259,19 +259,7 @@ async fn transaction(state: AppState, tx: wfs_t::Transaction) -> Response {
     } else {
         match state.commit(&compiled.edits).await {
             Ok(r) => r,
-            Err(e) if e.is_client_error() => {
-                let e = WfsError {
-                    code: "OperationProcessingFailed",
-                    locator: Some("Transaction".into()),
-                    message: format!("the transaction was not applied, nothing changed: {e}"),
-                    status: 400,
-                };
-                return exception(&e, v);
-            }
-            Err(e) => {
-                tracing::error!("WFS Transaction: the commit failed: {e}");
-                return exception(&WfsError::internal(), v);
-            }
+            Err(e) => return exception(&commit_failure(&e), v),
         }
     };
     let mime = if v == Version::V200 {
@@ -279,19 +267,41 @@ async fn transaction(state: AppState, tx: wfs_t::Transaction) -> Response {
     } else {
         "text/xml"
     };
-    xml_response(StatusCode::OK, mime, wfs_t::response(v, &compiled, &result))
+    xml_response(
+        StatusCode::OK,
+        mime,
+        wfs::transaction::response(v, &compiled, &result),
+    )
+}
+
+/// The exception for a commit that wrote nothing: a request the store
+/// refused is a 400 naming the reason; a failure of the server (the store
+/// unreachable, a store task that panicked) is a 500 whose cause goes to
+/// the log only.
+fn commit_failure(e: &CommitError) -> WfsError {
+    if e.is_client_error() {
+        WfsError {
+            code: "OperationProcessingFailed",
+            locator: Some("Transaction".into()),
+            message: format!("the transaction was not applied, nothing changed: {e}"),
+            status: 400,
+        }
+    } else {
+        tracing::error!("WFS Transaction: the commit failed: {e}");
+        WfsError::internal()
+    }
 }
 
 /// Runs the query on the blocking pool; answers an exception report if it
 /// fails to plan, else streams the collection as it is written.
-async fn get_feature(state: AppState, g: wfs::GetFeature, endpoint: String) -> Response {
+async fn get_feature(state: DataState, g: GetFeature, endpoint: String) -> Response {
     let v = g.version;
     let (ptx, prx) = tokio::sync::oneshot::channel::<Result<&'static str, WfsError>>();
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::task::spawn_blocking(move || {
         let cat = state.engine.snapshot();
         let cfg = &state.config;
-        let plan = match wfs::plan(g, &cat, cfg) {
+        let plan = match query::plan(g, &cat, cfg) {
             Ok(p) => p,
             Err(e) => {
                 let _ = ptx.send(Err(e));
@@ -311,7 +321,7 @@ async fn get_feature(state: AppState, g: wfs::GetFeature, endpoint: String) -> R
             })
         };
         let ts = iso_now();
-        let mut w = wfs_out::Writer::new(
+        let mut w = out::Writer::new(
             &plan,
             &cfg.ogc.prefix,
             &cfg.ogc.namespace_uri,
@@ -396,5 +406,26 @@ mod tests {
             t.starts_with("20") && t.ends_with('Z') && &t[10..11] == "T",
             "{t}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_store_task_that_panicked_is_a_server_error_not_a_refused_transaction() {
+        use super::{commit_failure, CommitError};
+        use crate::store::StoreError;
+        let died = tokio::spawn(async { panic!("the store task died") })
+            .await
+            .unwrap_err();
+        let e = CommitError::from(StoreError::from(died));
+        assert!(!e.is_client_error());
+        let r = commit_failure(&e);
+        assert_eq!((r.status, r.code), (500, "NoApplicableCode"));
+        assert!(!r.message.contains("nothing changed"), "{}", r.message);
+        // What the request got wrong is still a 400 that names it.
+        let refused = commit_failure(&CommitError::Store(StoreError::NoSuchFeature {
+            layer: "parcels".into(),
+            fid: 7,
+        }));
+        assert_eq!(refused.status, 400);
+        assert!(refused.message.contains("layer parcels has no feature 7"));
     }
 }

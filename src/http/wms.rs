@@ -3,11 +3,14 @@
 //! feature info) runs on the blocking pool over one engine snapshot.
 //!
 //! The renderer (compiled `planning` style and label fonts) is built once
-//! per server state, on first use, and shared by every request.
+//! per server state, on first use, kept in its [`WebState`] and shared by
+//! every request.
 
-use super::{base_url, AppState};
+use super::{base_url, DataState, WebState};
+use crate::config::Config;
 use crate::ogc::kvp::Kvp;
-use crate::ogc::wms::{Env, Wms};
+use crate::ogc::wms::service::Wms;
+use crate::ogc::wms::Env;
 use crate::render::style::Style;
 use crate::render::text::Fonts;
 use crate::render::Renderer;
@@ -15,20 +18,14 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::path::Path;
+use std::sync::Arc;
 
 /// Name of the style (in `web.styles_dir`) maps are drawn with.
 pub const STYLE_NAME: &str = "planning";
 
-type StylesMap = HashMap<String, serde_json::Value>;
-
-/// One WMS per server state, keyed by the state's styles (a `Weak`
-/// keeps its allocation, so the key is never reused while cached). This
-/// keeps the WMS out of `AppState`, which other services extend too.
-static SERVICES: Mutex<Vec<(Weak<StylesMap>, Arc<Wms>)>> = Mutex::new(Vec::new());
-
-fn build(s: &AppState) -> Wms {
-    let style = match s.styles.get(STYLE_NAME).map(Style::compile) {
+fn build(styles: &HashMap<String, serde_json::Value>, fonts_dir: &Path) -> Wms {
+    let style = match styles.get(STYLE_NAME).map(Style::compile) {
         Some(Ok(st)) => st,
         Some(Err(e)) => {
             tracing::error!(
@@ -41,49 +38,40 @@ fn build(s: &AppState) -> Wms {
             Style::default()
         }
     };
-    let fonts = Fonts::load(&s.config.web.fonts_dir);
+    let fonts = Fonts::load(fonts_dir);
     if fonts.is_empty() {
         tracing::warn!(
             "WMS: no fonts in {}; maps carry no labels",
-            s.config.web.fonts_dir.display()
+            fonts_dir.display()
         );
     }
     Wms::new(Renderer::new(style, fonts))
 }
 
 /// The WMS of a server state (built on first use, off the runtime).
-pub async fn service(s: &AppState) -> Arc<Wms> {
-    let key = Arc::downgrade(&s.styles);
-    {
-        let mut all = SERVICES.lock().unwrap_or_else(|e| e.into_inner());
-        all.retain(|(k, _)| k.strong_count() > 0);
-        if let Some((_, w)) = all.iter().find(|(k, _)| k.ptr_eq(&key)) {
-            return w.clone();
-        }
-    }
-    let st = s.clone();
-    let built = match tokio::task::spawn_blocking(move || build(&st)).await {
-        Ok(w) => Arc::new(w),
-        Err(_) => Arc::new(Wms::new(Renderer::new(
-            Style::default(),
-            Fonts::load(std::path::Path::new("")),
-        ))),
-    };
-    let mut all = SERVICES.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, w)) = all.iter().find(|(k, _)| k.ptr_eq(&key)) {
-        return w.clone();
-    }
-    all.push((key, built.clone()));
-    built
+pub async fn service(web: &WebState, config: &Config) -> Arc<Wms> {
+    web.wms
+        .get_or_init(|| async {
+            let (styles, dir) = (web.styles.clone(), config.web.fonts_dir.clone());
+            match tokio::task::spawn_blocking(move || build(&styles, &dir)).await {
+                Ok(w) => Arc::new(w),
+                Err(_) => Arc::new(Wms::new(Renderer::new(
+                    Style::default(),
+                    Fonts::load(Path::new("")),
+                ))),
+            }
+        })
+        .await
+        .clone()
 }
 
 /// Answers a WMS request given as KVP (the combined `/ows` endpoint calls
 /// this for `SERVICE=WMS`).
-pub async fn handle(state: AppState, headers: HeaderMap, kvp: Kvp) -> Response {
-    let wms = service(&state).await;
-    let service_url = format!("{}/wms", base_url(&state, &headers));
-    let catalog = state.engine.snapshot();
-    let config = state.config.clone();
+pub async fn handle(data: DataState, web: WebState, headers: HeaderMap, kvp: Kvp) -> Response {
+    let wms = service(&web, &data.config).await;
+    let service_url = format!("{}/wms", base_url(&data, &headers));
+    let catalog = data.engine.snapshot();
+    let config = data.config.clone();
     let reply = tokio::task::spawn_blocking(move || {
         wms.handle(
             &kvp,
@@ -112,7 +100,12 @@ pub async fn handle(state: AppState, headers: HeaderMap, kvp: Kvp) -> Response {
 }
 
 /// `GET /wms`
-pub async fn get(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+pub async fn get(
+    State(data): State<DataState>,
+    State(web): State<WebState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     let kvp = Kvp::parse(q.as_deref().unwrap_or(""));
-    handle(s, headers, kvp).await
+    handle(data, web, headers, kvp).await
 }

@@ -67,6 +67,16 @@ impl StoreError {
     }
 }
 
+/// A store task that panicked or was cancelled: the server failed, not the
+/// client's data, so it is never a client error (whatever it was doing,
+/// the cause is in the log).
+impl From<tokio::task::JoinError> for StoreError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        tracing::error!("a store task failed: {e}");
+        StoreError::Internal("a store task failed; see the server log".into())
+    }
+}
+
 impl From<crate::model::EditError> for StoreError {
     fn from(e: crate::model::EditError) -> Self {
         StoreError::Invalid(e.to_string())
@@ -110,9 +120,7 @@ impl Store {
         match self {
             Store::Gpkg(s) => {
                 let s = s.clone();
-                tokio::task::spawn_blocking(move || s.layer_names())
-                    .await
-                    .map_err(|e| StoreError::Invalid(e.to_string()))?
+                tokio::task::spawn_blocking(move || s.layer_names()).await?
             }
             Store::Postgis(s) => s.layer_names().await,
         }
@@ -123,9 +131,7 @@ impl Store {
         match self {
             Store::Gpkg(s) => {
                 let (s, name) = (s.clone(), name.to_owned());
-                tokio::task::spawn_blocking(move || s.read_layer(&name))
-                    .await
-                    .map_err(|e| StoreError::Invalid(e.to_string()))?
+                tokio::task::spawn_blocking(move || s.read_layer(&name)).await?
             }
             Store::Postgis(s) => s.read_layer(name).await,
         }
@@ -141,9 +147,7 @@ impl Store {
         match self {
             Store::Gpkg(s) => {
                 let (s, name, fids) = (s.clone(), name.to_owned(), fids.to_vec());
-                tokio::task::spawn_blocking(move || s.read_features(&name, &fids))
-                    .await
-                    .map_err(|e| StoreError::Invalid(e.to_string()))?
+                tokio::task::spawn_blocking(move || s.read_features(&name, &fids)).await?
             }
             Store::Postgis(s) => s.read_features(name, fids).await,
         }
@@ -162,9 +166,7 @@ impl Store {
         match self {
             Store::Gpkg(s) => {
                 let (s, edits) = (s.clone(), edits.to_vec());
-                tokio::task::spawn_blocking(move || s.write_edits(&edits))
-                    .await
-                    .map_err(|e| StoreError::Invalid(e.to_string()))?
+                tokio::task::spawn_blocking(move || s.write_edits(&edits)).await?
             }
             Store::Postgis(s) => s.write(edits).await,
         }
@@ -177,9 +179,7 @@ impl Store {
         match self {
             Store::Gpkg(s) => {
                 let (s, r) = (s.clone(), record.clone());
-                tokio::task::spawn_blocking(move || s.put_record(&r))
-                    .await
-                    .map_err(|e| StoreError::Internal(e.to_string()))?
+                tokio::task::spawn_blocking(move || s.put_record(&r)).await?
             }
             Store::Postgis(s) => s.put_record(record).await,
         }
@@ -214,9 +214,7 @@ impl Store {
         match self {
             Store::Gpkg(s) => {
                 let (s, id) = (s.clone(), id.clone());
-                tokio::task::spawn_blocking(move || s.get_record(&id))
-                    .await
-                    .map_err(|e| StoreError::Internal(e.to_string()))?
+                tokio::task::spawn_blocking(move || s.get_record(&id)).await?
             }
             Store::Postgis(s) => s.get_record(id).await,
         }
@@ -230,9 +228,7 @@ impl Store {
         match self {
             Store::Gpkg(s) => {
                 let (s, code) = (s.clone(), code.clone());
-                tokio::task::spawn_blocking(move || s.get_record_by_code(&code))
-                    .await
-                    .map_err(|e| StoreError::Internal(e.to_string()))?
+                tokio::task::spawn_blocking(move || s.get_record_by_code(&code)).await?
             }
             Store::Postgis(s) => s.get_record_by_code(code).await,
         }

@@ -8,8 +8,8 @@
 //! under the same lock that invalidation takes, keeps a tile rendered from
 //! a snapshot older than an invalidation from entering the cache after it.
 
+use super::invalidate::touches;
 use super::TileCoord;
-use crate::engine::generalize::tile_span;
 use geo_types::Rect;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -148,16 +148,7 @@ impl TileCache {
     /// of `rects` (Web Mercator). Returns how many were dropped.
     pub fn invalidate(&self, layer: &str, rects: &[Rect<f64>]) -> usize {
         self.drop_where(|k| {
-            k.has_layer(layer) && {
-                let b = k.coord.bounds();
-                let pad = tile_span(k.coord.z) * self.buffer_ratio;
-                rects.iter().any(|r| {
-                    r.min().x <= b.max().x + pad
-                        && r.max().x >= b.min().x - pad
-                        && r.min().y <= b.max().y + pad
-                        && r.max().y >= b.min().y - pad
-                })
-            }
+            k.has_layer(layer) && rects.iter().any(|r| touches(k.coord, r, self.buffer_ratio))
         })
     }
 

@@ -1,7 +1,7 @@
 //! Vector tiles built in-process from the engine: tile coordinates, the
 //! clip and encode hot path, and the tile cache with extent-based
-//! invalidation. No IO and no `await`: callers run [`render`] on a blocking
-//! pool.
+//! invalidation (which tiles an edit touches: [`invalidate`]). No IO and
+//! no `await`: callers run [`render`] on a blocking pool.
 //!
 //! A tile of zoom `z` below a layer's detail zoom reads the layer's
 //! generalised level for `z` (prepared at load); from the detail zoom on it
@@ -10,6 +10,7 @@
 
 pub mod cache;
 pub mod clip;
+pub mod invalidate;
 pub mod mvt;
 
 use crate::engine::generalize::tile_span;

@@ -1,19 +1,187 @@
-//! GetFeatureInfo answers: text/plain, text/html (every value escaped),
-//! application/json (GeoJSON, geometry in the request CRS, x/y order) and
-//! application/vnd.ogc.gml (a GML 2 feature collection, as GeoServer and
-//! MapServer answer and QGIS reads). Attribute text is written as stored
-//! (NFC UTF-8), so Vietnamese arrives intact.
+//! GetFeatureInfo: the features at a pixel of a map (polygons containing
+//! it, points and lines within a few pixels), and the answers:
+//! text/plain, text/html (every value escaped), application/json (GeoJSON,
+//! geometry in the request CRS, x/y order) and application/vnd.ogc.gml (a
+//! GML 2 feature collection, as GeoServer and MapServer answer and QGIS
+//! reads). Attribute text is written as stored (NFC UTF-8), so Vietnamese
+//! arrives intact.
 
-use super::wms::{xml_escape, Env};
+use super::request::{frame, map_params, pixel_ratio, resolve, Requested};
+use super::{
+    code, param, xml_escape, Env, Reply, Version, WmsException, INFO_FORMATS, INFO_TOLERANCE_PX,
+    MAX_FEATURE_COUNT,
+};
 use crate::crs::{self, Crs, WEB_MERCATOR};
-use crate::engine::{FeatureRef, Layer};
+use crate::engine::{FeatureRef, Layer, Query, Spatial};
 use crate::model::{GeometryKind, ValueRef};
+use crate::ogc::kvp::Kvp;
+use crate::render::{MapSpec, View};
 use geo_types::Coord;
 use std::fmt::Write;
 use std::sync::Arc;
 
 /// Features found per queried layer.
 pub type Hits = [(Arc<Layer>, Vec<FeatureRef>)];
+
+/// Answers GetFeatureInfo. Never fails: errors are exception reports.
+pub(super) fn get_feature_info(v: Version, kvp: &Kvp, env: &Env<'_>) -> Reply {
+    match feature_info(v, kvp, env) {
+        Ok(r) => r,
+        Err(e) => Reply::exception(v, &e),
+    }
+}
+
+fn feature_info(v: Version, kvp: &Kvp, env: &Env<'_>) -> Result<Reply, WmsException> {
+    let frame = frame(kvp, env, false)?;
+    let p = map_params(v, kvp, env, &frame)?;
+    let ql = kvp
+        .get(param::QUERY_LAYERS)
+        .ok_or_else(|| WmsException::missing(param::QUERY_LAYERS))?;
+    let mut query_layers = Vec::new();
+    for r in resolve(ql, param::QUERY_LAYERS, env)? {
+        match r {
+            Requested::One(l) => query_layers.push(l),
+            Requested::All(_) => {
+                return Err(WmsException::new(
+                    code::LAYER_NOT_QUERYABLE,
+                    param::QUERY_LAYERS,
+                    format!(
+                    "layer '{}' is the group of all layers and is not queryable; query its layers",
+                    env.config.ogc.prefix
+                ),
+                ))
+            }
+        }
+    }
+    let info_format = match kvp.get(param::INFO_FORMAT).map(str::trim) {
+        None | Some("") => "text/plain".to_owned(),
+        Some(f) => {
+            let base = f
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            let known = match base.as_str() {
+                "text/plain" => "text/plain",
+                "text/html" => "text/html",
+                "application/json" | "application/geo+json" | "application/geojson" => {
+                    "application/json"
+                }
+                "application/vnd.ogc.gml" | "text/xml" | "application/xml" | "gml" => {
+                    "application/vnd.ogc.gml"
+                }
+                _ => {
+                    return Err(WmsException::new(
+                        code::INVALID_FORMAT,
+                        param::INFO_FORMAT,
+                        format!("INFO_FORMAT={f}: offered are {}", INFO_FORMATS.join(", ")),
+                    ))
+                }
+            };
+            known.to_owned()
+        }
+    };
+    let count = match kvp.get(param::FEATURE_COUNT).map(str::trim) {
+        None | Some("") => 1,
+        Some(c) => {
+            let n: usize = c.parse().map_err(|_| {
+                WmsException::invalid(
+                    param::FEATURE_COUNT,
+                    format!("FEATURE_COUNT={c} is not a positive whole number"),
+                )
+            })?;
+            if n == 0 {
+                return Err(WmsException::invalid(
+                    param::FEATURE_COUNT,
+                    "FEATURE_COUNT must be at least 1",
+                ));
+            }
+            if n > MAX_FEATURE_COUNT {
+                return Err(WmsException::invalid(
+                    param::FEATURE_COUNT,
+                    format!("FEATURE_COUNT={n} exceeds the limit of {MAX_FEATURE_COUNT}"),
+                ));
+            }
+            n
+        }
+    };
+    let (pi, pj) = match v {
+        Version::V130 => ((param::I, param::X), (param::J, param::Y)),
+        Version::V111 => ((param::X, param::I), (param::Y, param::J)),
+    };
+    let coord = |(own, other): (&str, &str), max: u32| -> Result<f64, WmsException> {
+        let (name, raw) = match (kvp.get(own), kvp.get(other)) {
+            (Some(x), _) => (own, x),
+            (None, Some(x)) => (other, x),
+            (None, None) => return Err(WmsException::missing(own)),
+        };
+        let n: f64 = raw
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n: &f64| n.is_finite())
+            .ok_or_else(|| {
+                WmsException::new(
+                    code::INVALID_POINT,
+                    name,
+                    format!("{name}={raw} is not a pixel number"),
+                )
+            })?;
+        if n < 0.0 || n >= f64::from(max) {
+            return Err(WmsException::new(
+                code::INVALID_POINT,
+                name,
+                format!("{name}={raw} lies outside the map (0..{})", max - 1),
+            ));
+        }
+        Ok(n.floor() + 0.5)
+    };
+    let i = coord(pi, p.width)?;
+    let j = coord(pj, p.height)?;
+    let view = View::new(&MapSpec {
+        crs: p.crs,
+        bbox: p.bbox,
+        width: p.width,
+        height: p.height,
+        background: None,
+        pixel_ratio: pixel_ratio(kvp),
+    })
+    .map_err(|e| WmsException::invalid(param::BBOX, e.to_string()))?;
+    let at = view
+        .pixel_to_mercator(i, j)
+        .map_err(|e| WmsException::new(code::INVALID_POINT, pi.0, e.to_string()))?;
+    let tol = INFO_TOLERANCE_PX * view.merc_per_px;
+    let mut hits = Vec::new();
+    for l in &query_layers {
+        let found: Vec<_> = match l.geometry_type().kind() {
+            GeometryKind::Polygon => {
+                l.query(&Query {
+                    spatial: Some(Spatial::Point(at)),
+                    filter: None,
+                    offset: 0,
+                    limit: count,
+                })
+                .features
+            }
+            _ => l
+                .nearest(at, count, None)
+                .into_iter()
+                .filter(|(_, d)| *d <= tol)
+                .map(|(r, _)| r)
+                .collect(),
+        };
+        hits.push((l.clone(), found));
+    }
+    let body = write(&info_format, &hits, p.crs, env);
+    let ct = match info_format.as_str() {
+        "text/plain" => "text/plain; charset=UTF-8",
+        "text/html" => "text/html; charset=UTF-8",
+        "application/json" => "application/json",
+        _ => "application/vnd.ogc.gml; charset=UTF-8",
+    };
+    Ok(Reply::ok(ct, body.into_bytes()))
+}
 
 fn value_text(v: ValueRef<'_>) -> String {
     match v {

@@ -6,7 +6,7 @@
 //! `LegendURL`, `queryable="1"`, and the scale range its style shows it at.
 //! Every URL is absolute, built from the service URL.
 
-use super::wms::{xml_escape, Env, Version, DEFAULT_STYLE, INFO_FORMATS, LAYER_LIMIT};
+use super::{xml_escape, Env, Version, DEFAULT_STYLE, INFO_FORMATS, LAYER_LIMIT};
 use crate::crs::{self, Crs, SUPPORTED_EPSG, WEB_MERCATOR};
 use crate::engine::Layer;
 use crate::render::Renderer;

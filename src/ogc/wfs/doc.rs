@@ -9,14 +9,13 @@
 //! round-trips without any reprojection. EPSG:4326, CRS:84, 3857 and the
 //! other VN-2000 zones are offered besides.
 
-use super::gml::GmlVersion;
-use super::wfs::{default_crs, Version, GEOMETRY_NAME, GET_FEATURE_BY_ID};
-use super::wfs_out::advertised;
-use super::xml::{escape, escape_into, leaf};
+use super::{advertised, default_crs, param, Version, WfsError, GEOMETRY_NAME, GET_FEATURE_BY_ID};
 use crate::config::Config;
 use crate::crs::{self, Crs, SUPPORTED_EPSG};
 use crate::engine::{Catalog, Layer};
 use crate::model::FieldType;
+use crate::ogc::gml::GmlVersion;
+use crate::ogc::xml::{escape, escape_into, leaf};
 use std::fmt::Write;
 
 /// What a capabilities document needs besides the catalog.
@@ -525,10 +524,7 @@ fn xsd_type(t: FieldType) -> &'static str {
 
 /// The GML dialect of a DescribeFeatureType answer: OUTPUTFORMAT, else
 /// the version's own.
-pub fn schema_dialect(
-    format: Option<&str>,
-    v: Version,
-) -> Result<GmlVersion, super::wfs::WfsError> {
+pub fn schema_dialect(format: Option<&str>, v: Version) -> Result<GmlVersion, WfsError> {
     let f = format.map(|f| f.trim().to_ascii_lowercase().replace(' ', ""));
     Ok(match f.as_deref() {
         None | Some("") | Some("xmlschema") | Some("text/xml") => match v {
@@ -540,8 +536,8 @@ pub fn schema_dialect(
         Some("text/xml;subtype=gml/3.1.1") | Some("gml3") => GmlVersion::V311,
         Some("text/xml;subtype=gml/2.1.2") | Some("gml2") => GmlVersion::V2,
         Some(_) => {
-            return Err(super::wfs::WfsError::invalid(
-                super::wfs::param::OUTPUTFORMAT,
+            return Err(WfsError::invalid(
+                param::OUTPUTFORMAT,
                 format!(
                     "OUTPUTFORMAT '{}' is not a schema format; use application/gml+xml; version=3.2, text/xml; subtype=gml/3.1.1 or XMLSCHEMA",
                     format.unwrap_or_default()
@@ -631,11 +627,11 @@ pub fn describe_stored_queries(
     ids: &[String],
     cat: &Catalog,
     c: &Config,
-) -> Result<String, super::wfs::WfsError> {
+) -> Result<String, WfsError> {
     for id in ids {
         if id != GET_FEATURE_BY_ID {
-            return Err(super::wfs::WfsError::invalid(
-                super::wfs::param::STOREDQUERY_ID,
+            return Err(WfsError::invalid(
+                param::STOREDQUERY_ID,
                 format!("unknown stored query '{id}'; see ListStoredQueries"),
             ));
         }

@@ -17,10 +17,8 @@
 //! a filter is refused (it would change every feature of the layer).
 //! Nothing here does IO.
 
-use super::fes::{self, FesContext};
-use super::gml::{srs_axis, GmlReader};
-use super::wfs::{default_crs, layer_of, Version, WfsError, GEOMETRY_NAME};
-use super::xml::{self, Element};
+use super::request::Transaction;
+use super::{default_crs, layer_of, Version, WfsError, GEOMETRY_NAME};
 use crate::config::Config;
 use crate::crs::Crs;
 use crate::engine::filter::{Filter, FilterLimits};
@@ -28,19 +26,12 @@ use crate::engine::{Catalog, Layer, Spatial};
 use crate::model::{
     Edit, FeatureUpdate, FieldDef, FieldType, LayerEdit, NewFeature, Value, WriteResult,
 };
+use crate::ogc::fes::{self, FesContext};
+use crate::ogc::gml::{srs_axis, GmlReader};
+use crate::ogc::xml::{self, Element};
 use geo_types::Geometry;
 use std::fmt::Write;
 use std::sync::Arc;
-
-/// A parsed `Transaction` request: its version and the XML, compiled
-/// against the catalog by [`compile`].
-#[derive(Debug, Clone)]
-pub struct Transaction {
-    /// Version.
-    pub version: Version,
-    /// The `Transaction` element.
-    pub root: Element,
-}
 
 /// A transaction ready to be committed.
 #[derive(Debug, Clone, Default)]
@@ -595,19 +586,6 @@ pub fn response(v: Version, c: &Compiled, r: &WriteResult) -> String {
 mod tests {
     use super::*;
     use crate::model::LayerWritten;
-
-    #[test]
-    fn the_root_is_seen_past_declarations_and_comments_but_not_a_doctype() {
-        use super::super::wfs::{is_transaction, root_name};
-        assert!(is_transaction(
-            "\u{feff}<?xml version=\"1.0\"?>\n<!-- QGIS --><wfs:Transaction service=\"WFS\"/>"
-        ));
-        assert!(is_transaction(
-            "<Transaction xmlns=\"http://www.opengis.net/wfs\">"
-        ));
-        assert_eq!(root_name("<wfs:GetFeature>"), Some("GetFeature"));
-        assert_eq!(root_name("<!DOCTYPE x><wfs:Transaction/>"), None);
-    }
 
     fn field(name: &str, ty: FieldType) -> FieldDef {
         FieldDef::new(name, ty)

@@ -3,101 +3,16 @@
 //! in chunks (the head, one feature at a time, the tail): memory stays flat
 //! however many features a page holds.
 
-use super::gml::{num, GeomWriter, GmlVersion};
-use super::wfs::{param, LayerQuery, Plan, Version, WfsError, GEOMETRY_NAME};
-use super::xml::{escape_into, leaf};
+use super::query::{LayerQuery, Plan};
+use super::{param, OutputFormat, Version, GEOMETRY_NAME};
 use crate::crs::CrsError;
 use crate::engine::FeatureRef;
 use crate::model::push_json_str;
 use crate::model::ValueRef;
+use crate::ogc::gml::{num, GeomWriter, GmlVersion};
+use crate::ogc::xml::{escape_into, leaf};
 use geo_types::Coord;
 use std::fmt::Write;
-
-/// An output format of GetFeature.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputFormat {
-    /// GML (of a version).
-    Gml(GmlVersion),
-    /// GeoJSON.
-    Json,
-}
-
-/// MIME types advertised, in order, per WFS version (the first is the
-/// version's default).
-pub fn advertised(v: Version) -> &'static [&'static str] {
-    match v {
-        Version::V200 => &[
-            "application/gml+xml; version=3.2",
-            "text/xml; subtype=gml/3.2",
-            "text/xml; subtype=gml/3.1.1",
-            "text/xml; subtype=gml/2.1.2",
-            "application/json",
-        ],
-        Version::V110 => &[
-            "text/xml; subtype=gml/3.1.1",
-            "application/gml+xml; version=3.2",
-            "text/xml; subtype=gml/2.1.2",
-            "application/json",
-        ],
-        Version::V100 => &["GML2", "GML3", "application/json"],
-    }
-}
-
-impl OutputFormat {
-    /// Parses OUTPUTFORMAT (MIME types and the usual short names); none
-    /// gives the version's default.
-    pub fn parse(s: Option<&str>, v: Version) -> Result<OutputFormat, WfsError> {
-        let Some(s) = s.map(str::trim).filter(|s| !s.is_empty()) else {
-            return Ok(match v {
-                Version::V200 => OutputFormat::Gml(GmlVersion::V32),
-                Version::V110 => OutputFormat::Gml(GmlVersion::V311),
-                Version::V100 => OutputFormat::Gml(GmlVersion::V2),
-            });
-        };
-        let t: String = s
-            .to_ascii_lowercase()
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        Ok(match t.as_str() {
-            "application/gml+xml;version=3.2"
-            | "text/xml;subtype=gml/3.2"
-            | "text/xml;subtype=gml/3.2.1"
-            | "application/gml+xml"
-            | "gml32"
-            | "gml3.2" => OutputFormat::Gml(GmlVersion::V32),
-            "text/xml;subtype=gml/3.1.1"
-            | "gml3"
-            | "gml311"
-            | "application/gml+xml;version=3.1" => OutputFormat::Gml(GmlVersion::V311),
-            "text/xml;subtype=gml/2.1.2" | "gml2" | "text/xml;subtype=gml/2" => {
-                OutputFormat::Gml(GmlVersion::V2)
-            }
-            // A bare text/xml is the version's own GML.
-            "text/xml" | "application/xml" => return OutputFormat::parse(None, v),
-            "application/json" | "json" | "geojson" | "application/geo+json" => OutputFormat::Json,
-            _ => {
-                return Err(WfsError::invalid(
-                    param::OUTPUTFORMAT,
-                    format!(
-                        "OUTPUTFORMAT '{s}' is not offered; use one of: {}",
-                        advertised(v).join(", ")
-                    ),
-                ))
-            }
-        })
-    }
-
-    /// Content-Type of the response.
-    pub fn mime(self) -> &'static str {
-        match self {
-            OutputFormat::Gml(GmlVersion::V32) => "application/gml+xml; version=3.2",
-            OutputFormat::Gml(GmlVersion::V311) => "text/xml; subtype=gml/3.1.1",
-            OutputFormat::Gml(GmlVersion::V2) => "text/xml; subtype=gml/2.1.2",
-            OutputFormat::Json => "application/json",
-        }
-    }
-}
 
 /// Writes one response of a [`Plan`].
 pub struct Writer<'a> {
