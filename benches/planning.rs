@@ -419,16 +419,32 @@ fn bench(c: &mut Criterion) {
                     .unwrap();
                 let mut q = SiteQuery::parse(&c.pairs, "2026-06-01").unwrap();
                 q.limit = 1000;
-                let ours: Vec<i64> = search(&cat, &q, 0.5).unwrap().results.iter().map(|r| r.fid).collect();
-                let only_pg: Vec<i64> = rows.iter().map(|r| r.0).filter(|f| !ours.contains(f)).collect();
-                let only_us: Vec<i64> = ours.iter().copied().filter(|f| !rows.iter().any(|r| r.0 == *f)).collect();
+                let ours: Vec<i64> = search(&cat, &q, 0.5)
+                    .unwrap()
+                    .results
+                    .iter()
+                    .map(|r| r.fid)
+                    .collect();
+                let only_pg: Vec<i64> = rows
+                    .iter()
+                    .map(|r| r.0)
+                    .filter(|f| !ours.contains(f))
+                    .collect();
+                let only_us: Vec<i64> = ours
+                    .iter()
+                    .copied()
+                    .filter(|f| !rows.iter().any(|r| r.0 == *f))
+                    .collect();
                 println!(
                     "  totals differ: engine {t}, PostGIS {pg} (only engine {only_us:?}, only PostGIS {only_pg:?}): {:?}",
                     c.pairs
                 );
             }
         }
-        println!("  site search totals equal to PostGIS's in {same} of {} searches", cases.len());
+        println!(
+            "  site search totals equal to PostGIS's in {same} of {} searches",
+            cases.len()
+        );
         percentiles(
             "postgis: the same 20 searches in SQL × 5",
             (0..5)
@@ -438,9 +454,15 @@ fn bench(c: &mut Criterion) {
         );
     }
     for ((c, t), q) in cases.iter().zip(&totals).zip(&queries) {
-        let mut ts: Vec<Duration> = (0..5).map(|_| time(|| search(&cat, q, 0.5).unwrap())).collect();
+        let mut ts: Vec<Duration> = (0..5)
+            .map(|_| time(|| search(&cat, q, 0.5).unwrap()))
+            .collect();
         ts.sort();
-        println!("  {t:>6} sites, median {:>8.3} ms: {:?}", ts[2].as_secs_f64() * 1e3, c.pairs);
+        println!(
+            "  {t:>6} sites, median {:>8.3} ms: {:?}",
+            ts[2].as_secs_f64() * 1e3,
+            c.pairs
+        );
     }
 
     let mut i = 0;

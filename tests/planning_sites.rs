@@ -85,7 +85,10 @@ fn to_poi(lot: &MultiPolygon<f64>, pois: &LayerData, name: &str) -> f64 {
     let r = (0..pois.len())
         .find(|&r| text(pois, r, "name").as_deref() == Some(name))
         .unwrap();
-    Euclidean.distance(&Geometry::MultiPolygon(lot.clone()), &pois.geometry_of(r).unwrap())
+    Euclidean.distance(
+        &Geometry::MultiPolygon(lot.clone()),
+        &pois.geometry_of(r).unwrap(),
+    )
 }
 
 const AIRPORT: &str = "Sân bay Chu Lai";
@@ -139,32 +142,40 @@ async fn the_chu_lai_light_industry_question_finds_exactly_the_qualifying_lots()
             text(&zones, z, "kind").is_some_and(|k| k.contains("công nghiệp"))
                 && shape(&zones, z).contains(&inner)
         });
-        if !in_iz
-            || to_poi(&lot, &pois, AIRPORT) > 30_000.0
-            || to_poi(&lot, &pois, PORT) > 20_000.0
+        if !in_iz || to_poi(&lot, &pois, AIRPORT) > 30_000.0 || to_poi(&lot, &pois, PORT) > 20_000.0
         {
             continue;
         }
         let taken = (0..projects.len()).any(|p| {
             let status = text(&projects, p, "status").unwrap_or_default();
-            !status.contains("thu hồi") && shape(&projects, p).intersection(&lot).unsigned_area() > 1.0
+            !status.contains("thu hồi")
+                && shape(&projects, p).intersection(&lot).unsigned_area() > 1.0
         });
         if !taken {
             want.insert(lots.fids[r]);
         }
     }
     let got: BTreeSet<i64> = results.iter().map(|r| r["fid"].as_i64().unwrap()).collect();
-    assert_eq!(got, want, "the search and the independent computation differ");
+    assert_eq!(
+        got, want,
+        "the search and the independent computation differ"
+    );
 
     let mut last = f64::INFINITY;
     for r in results {
         let row = lots.row_of(r["fid"].as_i64().unwrap()).unwrap();
         let lot = shape(&lots, row);
         assert_eq!(r["function"], "Đất công nghiệp");
-        assert!(r["zone"]["name"].as_str().unwrap().starts_with("KCN"), "{r}");
+        assert!(
+            r["zone"]["name"].as_str().unwrap().starts_with("KCN"),
+            "{r}"
+        );
         let d = r["distances"].as_array().unwrap();
         assert_eq!(d.len(), 2, "{r}");
-        for (i, (name, kind)) in [(AIRPORT, "sân bay"), (PORT, "cảng biển")].into_iter().enumerate() {
+        for (i, (name, kind)) in [(AIRPORT, "sân bay"), (PORT, "cảng biển")]
+            .into_iter()
+            .enumerate()
+        {
             let m = to_poi(&lot, &pois, name);
             assert_eq!(d[i]["to"], name, "{r}");
             assert_eq!(d[i]["class"], kind);
@@ -173,20 +184,31 @@ async fn the_chu_lai_light_industry_question_finds_exactly_the_qualifying_lots()
         }
         assert_eq!(r["zone"]["kind"], "khu công nghiệp", "{r}");
         // The stated score, recomputed.
-        let score = (2.0 - d[0]["m"].as_f64().unwrap() / 30_000.0 - d[1]["m"].as_f64().unwrap() / 20_000.0) / 2.0;
+        let score =
+            (2.0 - d[0]["m"].as_f64().unwrap() / 30_000.0 - d[1]["m"].as_f64().unwrap() / 20_000.0)
+                / 2.0;
         let s = r["score"].as_f64().unwrap();
         assert!((s - score).abs() < 1e-3, "{s} vs {score}");
         assert!(s <= last + 1e-12, "ranked by score");
         last = s;
         assert!(r["units"]["commune"]["name"].is_string(), "{r}");
         assert!(r["units"]["unit_2025"]["name"].is_string(), "{r}");
-        let [lon, lat] = [r["point"][0].as_f64().unwrap(), r["point"][1].as_f64().unwrap()];
-        assert!((108.4..108.8).contains(&lon) && (15.3..15.7).contains(&lat), "{r}");
+        let [lon, lat] = [
+            r["point"][0].as_f64().unwrap(),
+            r["point"][1].as_f64().unwrap(),
+        ];
+        assert!(
+            (108.4..108.8).contains(&lon) && (15.3..15.7).contains(&lat),
+            "{r}"
+        );
     }
 
     // Without the exclusion, the lots already taken by projects come back.
     let (_, all) = get(&chu_lai().replace("&exclude=projects", "")).await;
-    assert!(all["total"].as_u64() > v["total"].as_u64(), "some IZ lots are taken by projects");
+    assert!(
+        all["total"].as_u64() > v["total"].as_u64(),
+        "some IZ lots are taken by projects"
+    );
 }
 
 #[tokio::test]
@@ -199,8 +221,15 @@ async fn the_url_reproduces_the_search_and_pages_are_slices_of_it() {
     let path = &url[url.find("/sites").unwrap()..];
     let (_, again) = get(path).await;
     assert_eq!(again["results"], v["results"]);
-    let (_, page2) = get(&format!("{}&offset=5&limit=5", "/sites?use=SKK&in=industrial&near=seaport:40000")).await;
-    assert_eq!(page2["results"].as_array().unwrap()[..], v["results"].as_array().unwrap()[5..10]);
+    let (_, page2) = get(&format!(
+        "{}&offset=5&limit=5",
+        "/sites?use=SKK&in=industrial&near=seaport:40000"
+    ))
+    .await;
+    assert_eq!(
+        page2["results"].as_array().unwrap()[..],
+        v["results"].as_array().unwrap()[5..10]
+    );
     let next = v["links"]
         .as_array()
         .unwrap()
@@ -213,52 +242,103 @@ async fn the_url_reproduces_the_search_and_pages_are_slices_of_it() {
 
     // Sorting by area and by distance.
     let (_, by_area) = get("/sites?use=SKK&sort=area&limit=50").await;
-    let areas: Vec<f64> = by_area["results"].as_array().unwrap().iter().map(|r| r["area_m2"].as_f64().unwrap()).collect();
+    let areas: Vec<f64> = by_area["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["area_m2"].as_f64().unwrap())
+        .collect();
     assert!(areas.windows(2).all(|w| w[0] >= w[1]), "{areas:?}");
-    let (_, by_port) = get("/sites?use=SKK&near=seaport:40000&sort=distance:seaport&limit=50").await;
-    let ds: Vec<f64> = by_port["results"].as_array().unwrap().iter().map(|r| r["distances"][0]["m"].as_f64().unwrap()).collect();
-    assert!(!ds.is_empty() && ds.windows(2).all(|w| w[0] <= w[1]), "{ds:?}");
+    let (_, by_port) =
+        get("/sites?use=SKK&near=seaport:40000&sort=distance:seaport&limit=50").await;
+    let ds: Vec<f64> = by_port["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["distances"][0]["m"].as_f64().unwrap())
+        .collect();
+    assert!(
+        !ds.is_empty() && ds.windows(2).all(|w| w[0] <= w[1]),
+        "{ds:?}"
+    );
 }
 
 #[tokio::test]
 async fn parcels_by_current_use_near_a_named_place_in_a_unit_before_and_after_the_merger() {
     // Commercial parcels within 3 km of Đà Nẵng airport.
     let near = enc("Sân bay Đà Nẵng:3000");
-    let (st, v) = get(&format!("/sites?candidates=parcels&use=TMD,ODT&near={near}&limit=1000")).await;
+    let (st, v) = get(&format!(
+        "/sites?candidates=parcels&use=TMD,ODT&near={near}&limit=1000"
+    ))
+    .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let res = v["results"].as_array().unwrap();
     assert!(!res.is_empty(), "{v}");
     let parcels = stored("parcels");
     let pois = stored("pois");
-    let airport = (0..pois.len()).find(|&r| text(&pois, r, "name").as_deref() == Some("Sân bay Đà Nẵng")).unwrap();
+    let airport = (0..pois.len())
+        .find(|&r| text(&pois, r, "name").as_deref() == Some("Sân bay Đà Nẵng"))
+        .unwrap();
     let ap = pois.geometry_of(airport).unwrap();
     for r in res {
         let code = r["land_use_code"].as_str().unwrap();
         assert!(code.contains("TMD") || code.contains("ODT"), "{r}");
         let row = parcels.row_of(r["fid"].as_i64().unwrap()).unwrap();
         let m = Euclidean.distance(&Geometry::MultiPolygon(shape(&parcels, row)), &ap);
-        assert!(m <= 3000.0 && (r["distances"][0]["m"].as_f64().unwrap() - m).abs() < 0.5, "{r} vs {m}");
-        assert!(r["sheet_number"].is_i64() && r["parcel_number"].is_i64(), "{r}");
+        assert!(
+            m <= 3000.0 && (r["distances"][0]["m"].as_f64().unwrap() - m).abs() < 0.5,
+            "{r} vs {m}"
+        );
+        assert!(
+            r["sheet_number"].is_i64() && r["parcel_number"].is_i64(),
+            "{r}"
+        );
         // Legal area, as recorded.
-        assert_eq!(r["area_m2"].as_f64().unwrap(), (num(&parcels, row, "legal_area").unwrap() * 100.0).round() / 100.0);
+        assert_eq!(
+            r["area_m2"].as_f64().unwrap(),
+            (num(&parcels, row, "legal_area").unwrap() * 100.0).round() / 100.0
+        );
     }
     // A unit before the merger (a pre-2025 commune by name) and the 2025
     // unit that absorbed it: every result lies in it.
-    let (_, hc) = get(&format!("/sites?candidates=parcels&use=ODT&unit={}&limit=1000", enc("Phường Minh An"))).await;
+    let (_, hc) = get(&format!(
+        "/sites?candidates=parcels&use=ODT&unit={}&limit=1000",
+        enc("Phường Minh An")
+    ))
+    .await;
     let hc = hc["results"].as_array().unwrap().clone();
     assert!(!hc.is_empty());
-    assert!(hc.iter().all(|r| r["units"]["commune"]["name"] == "Phường Minh An"), "{hc:?}");
-    let new_code = hc[0]["units"]["unit_2025"]["code"].as_str().unwrap().to_owned();
-    let (_, after) = get(&format!("/sites?candidates=parcels&use=ODT&unit={new_code}&limit=1000")).await;
+    assert!(
+        hc.iter()
+            .all(|r| r["units"]["commune"]["name"] == "Phường Minh An"),
+        "{hc:?}"
+    );
+    let new_code = hc[0]["units"]["unit_2025"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, after) = get(&format!(
+        "/sites?candidates=parcels&use=ODT&unit={new_code}&limit=1000"
+    ))
+    .await;
     let after = after["results"].as_array().unwrap();
-    assert!(after.len() >= hc.len(), "the 2025 unit holds Minh An and more");
-    assert!(after.iter().all(|r| r["units"]["unit_2025"]["code"] == new_code.as_str()));
+    assert!(
+        after.len() >= hc.len(),
+        "the 2025 unit holds Minh An and more"
+    );
+    assert!(after
+        .iter()
+        .all(|r| r["units"]["unit_2025"]["code"] == new_code.as_str()));
     // Lots by unit: placed by where they lie.
     let (st, lots) = get(&format!("/sites?unit={}&limit=1000", enc("Hội An"))).await;
     assert_eq!(st, StatusCode::OK, "{lots}");
     let lots = lots["results"].as_array().unwrap();
     assert!(!lots.is_empty());
-    assert!(lots.iter().all(|r| r["units"]["district"]["name"] == "Hội An"), "{lots:?}");
+    assert!(
+        lots.iter()
+            .all(|r| r["units"]["district"]["name"] == "Hội An"),
+        "{lots:?}"
+    );
 
     // A legacy code is searched as its successor, and says so.
     let (st, v) = get("/sites?candidates=parcels&use=SKT&limit=5").await;
@@ -292,7 +372,11 @@ async fn geojson_and_csv_carry_the_same_page() {
     let text = String::from_utf8(body).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 8, "{text}");
-    assert!(lines[0].contains("Diện tích (m²)") && lines[0].contains("Khoảng cách đến airport (m)"), "{}", lines[0]);
+    assert!(
+        lines[0].contains("Diện tích (m²)") && lines[0].contains("Khoảng cách đến airport (m)"),
+        "{}",
+        lines[0]
+    );
     assert!(lines[1].contains("Đất công nghiệp"), "{}", lines[1]);
 }
 

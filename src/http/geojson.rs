@@ -58,7 +58,12 @@ impl Encoder<'_> {
         Ok(())
     }
 
-    pub(crate) fn geometry(&self, out: &mut String, row: usize, r: FeatureRef) -> Result<(), CrsError> {
+    pub(crate) fn geometry(
+        &self,
+        out: &mut String,
+        row: usize,
+        r: FeatureRef,
+    ) -> Result<(), CrsError> {
         let data = self.layer.data(r.part);
         let g = &data.geometry;
         if g.part_count(row) == 0 {

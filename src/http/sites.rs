@@ -63,7 +63,10 @@ fn table(r: &SiteResults, q: &SiteQuery) -> DataTable {
             format!("Khoảng cách đến {} (m)", n.what),
             format!("Distance to {} (m)", n.what),
         ));
-        headers.push((format!("Nơi gần nhất ({})", n.what), format!("Nearest {}", n.what)));
+        headers.push((
+            format!("Nơi gần nhất ({})", n.what),
+            format!("Nearest {}", n.what),
+        ));
     }
     headers.push(h("Điểm", "Score"));
     headers.push(h("Kinh độ", "Longitude"));
@@ -125,11 +128,7 @@ fn table(r: &SiteResults, q: &SiteQuery) -> DataTable {
 
 /// The page as a GeoJSON FeatureCollection (WGS 84), each site's facts as
 /// its properties.
-fn geojson(
-    cat: &crate::engine::Catalog,
-    r: &SiteResults,
-    meta: Value,
-) -> Result<String, ApiError> {
+fn geojson(cat: &crate::engine::Catalog, r: &SiteResults, meta: Value) -> Result<String, ApiError> {
     let mut out = String::from("{\"type\":\"FeatureCollection\",\"features\":[");
     let layer = r.results.first().and_then(|s| cat.layer(s.layer));
     for (i, s) in r.results.iter().enumerate() {

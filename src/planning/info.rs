@@ -19,7 +19,7 @@ use super::landuse::{codes_of, LandUse};
 use super::overlay::{area_m2, overlap_m2, polygons};
 use super::parcels::{hit, ParcelHit};
 use super::text::fold;
-use super::{round, num_of, text_of, value_of, PlanningError};
+use super::{num_of, round, text_of, value_of, PlanningError};
 use crate::engine::temporal::{is_day, temporal_of};
 use crate::engine::{Catalog, FeatureRef, Layer, Spatial};
 use crate::model::ValueRef;
@@ -311,7 +311,6 @@ pub fn status_in_force(status: &str) -> bool {
     .iter()
     .any(|s| f == *s)
 }
-
 
 /// The subject's shape, as the engine holds it.
 enum Shape {

@@ -38,11 +38,11 @@ use super::{round, PlanningError};
 use crate::crs::{self, VN2000_TM3_10745, WEB_MERCATOR};
 use crate::engine::temporal::{is_day, temporal_of};
 use crate::engine::{Catalog, Entry, FeatureRef, Layer, Part, Spatial};
-use rstar::primitives::Rectangle;
-use rstar::{RTree, RTreeObject, SelectionFunction, AABB};
 use crate::model::{LayerData, ValueRef};
 use geo::{BoundingRect, Distance, Euclidean, InteriorPoint, Intersects};
 use geo_types::{Coord, Geometry, LineString, MultiPolygon, Point, Rect};
+use rstar::primitives::Rectangle;
+use rstar::{RTree, SelectionFunction, AABB};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Longest distance a `near=` or `exclude=` may ask for, metres (the
@@ -259,20 +259,31 @@ impl SiteQuery {
                 "max_area" => q.max_area_m2 = Some(parse_area(key, v)?),
                 "min_far" => match v.replace(',', ".").parse::<f64>() {
                     Ok(x) if x.is_finite() && x > 0.0 && x <= 100.0 => q.min_far = Some(x),
-                    _ => return Err(bad(format!("min_far='{v}' must be a number above 0 and at most 100"))),
+                    _ => {
+                        return Err(bad(format!(
+                            "min_far='{v}' must be a number above 0 and at most 100"
+                        )))
+                    }
                 },
                 "min_floors" => match v.parse::<i64>() {
                     Ok(x) if (1..=200).contains(&x) => q.min_floors = Some(x),
-                    _ => return Err(bad(format!("min_floors='{v}' must be a whole number from 1 to 200"))),
+                    _ => {
+                        return Err(bad(format!(
+                            "min_floors='{v}' must be a whole number from 1 to 200"
+                        )))
+                    }
                 },
                 "in" => {
-                    q.inside = Some(match fold(v).as_str() {
-                        "" => return Err(bad("in= is empty; use industrial, economic, any-zone or a zone name")),
-                        "industrial" | "iz" | "khu cong nghiep" => Inside::Industrial,
-                        "economic" | "ez" | "khu kinh te" => Inside::Economic,
-                        "any zone" | "any" | "zone" => Inside::AnyZone,
-                        _ => Inside::Named(v.to_owned()),
-                    })
+                    q.inside =
+                        Some(match fold(v).as_str() {
+                            "" => return Err(bad(
+                                "in= is empty; use industrial, economic, any-zone or a zone name",
+                            )),
+                            "industrial" | "iz" | "khu cong nghiep" => Inside::Industrial,
+                            "economic" | "ez" | "khu kinh te" => Inside::Economic,
+                            "any zone" | "any" | "zone" => Inside::AnyZone,
+                            _ => Inside::Named(v.to_owned()),
+                        })
                 }
                 "near" => {
                     for item in list(v) {
@@ -340,7 +351,11 @@ impl SiteQuery {
                 }
                 "limit" => match v.parse::<usize>() {
                     Ok(n) if (1..=MAX_LIMIT).contains(&n) => q.limit = n,
-                    _ => return Err(bad(format!("limit='{v}' must be a whole number from 1 to {MAX_LIMIT}"))),
+                    _ => {
+                        return Err(bad(format!(
+                            "limit='{v}' must be a whole number from 1 to {MAX_LIMIT}"
+                        )))
+                    }
                 },
                 "offset" => match v.parse::<usize>() {
                     Ok(n) if n <= 10_000_000 => q.offset = n,
@@ -593,7 +608,7 @@ struct Source<'a> {
     name_fields: &'static [&'static str],
 }
 
-fn text_at<'a>(d: &'a LayerData, row: usize, col: Option<usize>) -> Option<&'a str> {
+fn text_at(d: &LayerData, row: usize, col: Option<usize>) -> Option<&str> {
     match col.map(|c| d.value(row, c)) {
         Some(ValueRef::Text(s)) => Some(s),
         _ => None,
@@ -661,7 +676,9 @@ fn resolve_clause(sources: &[Source], spec: &NearSpec, day: &str) -> Result<Clau
                 .find_map(|n| text_at(d, row, d.field_index(n)))
                 .unwrap_or(class)
                 .to_owned();
-            let Some(g) = d.geometry_of(row) else { continue };
+            let Some(g) = d.geometry_of(row) else {
+                continue;
+            };
             let place = Place {
                 name: name.clone(),
                 class: class.to_owned(),
@@ -956,14 +973,20 @@ struct Found {
 
 /// Runs a search over one snapshot. `tolerance_m` is the sliver tolerance
 /// for overlaps with projects and defence land.
-pub fn search(cat: &Catalog, q: &SiteQuery, tolerance_m: f64) -> Result<SiteResults, PlanningError> {
+pub fn search(
+    cat: &Catalog,
+    q: &SiteQuery,
+    tolerance_m: f64,
+) -> Result<SiteResults, PlanningError> {
     let day = q.as_of.as_str();
     let mut notes = Vec::new();
     let (layer_id, kind) = match q.candidates {
         Candidates::Lots => (ZONING_LOTS, "lot"),
         Candidates::Parcels => (PARCELS, "parcel"),
     };
-    let l = cat.layer(layer_id).ok_or(PlanningError::MissingLayer(layer_id))?;
+    let l = cat
+        .layer(layer_id)
+        .ok_or(PlanningError::MissingLayer(layer_id))?;
     let lots_layer = cat.layer(ZONING_LOTS);
 
     // Functions the data knows, and what each asked one names.
@@ -1014,7 +1037,9 @@ pub fn search(cat: &Catalog, q: &SiteQuery, tolerance_m: f64) -> Result<SiteResu
         }
         let cur = current(c);
         if cur != *c {
-            notes.push(format!("use {c} is a legacy code: searched as {cur} (TT 08/2024)"));
+            notes.push(format!(
+                "use {c} is a legacy code: searched as {cur} (TT 08/2024)"
+            ));
         }
         if !uses.contains(&cur) {
             uses.push(cur);
@@ -1029,8 +1054,8 @@ pub fn search(cat: &Catalog, q: &SiteQuery, tolerance_m: f64) -> Result<SiteResu
                 Some(codes) => from_functions.extend(codes.iter().map(|c| c.to_string())),
                 None => {
                     return Err(bad(format!(
-                        "function '{f}' allows no listed land use to search parcels by; use use=<code>"
-                    )))
+                    "function '{f}' allows no listed land use to search parcels by; use use=<code>"
+                )))
                 }
             }
         }
@@ -1096,8 +1121,12 @@ pub fn search(cat: &Catalog, q: &SiteQuery, tolerance_m: f64) -> Result<SiteResu
             if !take {
                 continue;
             }
-            let shape = d.geometry_of(row).map_or(MultiPolygon(vec![]), |g| polygons(&g));
-            let Some(bbox) = shape.bounding_rect() else { continue };
+            let shape = d
+                .geometry_of(row)
+                .map_or(MultiPolygon(vec![]), |g| polygons(&g));
+            let Some(bbox) = shape.bounding_rect() else {
+                continue;
+            };
             zones.push(ZoneShape {
                 name: name.to_owned(),
                 kind: kind.to_owned(),
@@ -1127,7 +1156,9 @@ pub fn search(cat: &Catalog, q: &SiteQuery, tolerance_m: f64) -> Result<SiteResu
                 name_fields,
             });
         } else if !q.near.is_empty() {
-            notes.push(format!("layer {id} is not loaded: its places are not searched"));
+            notes.push(format!(
+                "layer {id} is not loaded: its places are not searched"
+            ));
         }
     }
     let clauses: Vec<Clause> = q
@@ -1187,7 +1218,10 @@ pub fn search(cat: &Catalog, q: &SiteQuery, tolerance_m: f64) -> Result<SiteResu
 
     // Exclusions.
     let projects = if q.exclude_projects {
-        Some(cat.layer(PROJECTS).ok_or(PlanningError::MissingLayer(PROJECTS))?)
+        Some(
+            cat.layer(PROJECTS)
+                .ok_or(PlanningError::MissingLayer(PROJECTS))?,
+        )
     } else {
         None
     };
@@ -1290,9 +1324,13 @@ pub fn search(cat: &Catalog, q: &SiteQuery, tolerance_m: f64) -> Result<SiteResu
                 }
             }
         }
-        let Some(g) = d.geometry_of(row) else { continue };
+        let Some(g) = d.geometry_of(row) else {
+            continue;
+        };
         let mp = polygons(&g);
-        let Some(bbox) = mp.bounding_rect() else { continue };
+        let Some(bbox) = mp.bounding_rect() else {
+            continue;
+        };
         let area = match num_at(d, row, c.area) {
             Some(a) => a,
             None => super::overlay::area_m2(&mp)?,
@@ -1305,7 +1343,7 @@ pub fn search(cat: &Catalog, q: &SiteQuery, tolerance_m: f64) -> Result<SiteResu
         let by_place = q.candidates == Candidates::Lots || c.commune.is_none();
         if let (Some(set), true) = (&unit_communes, by_place) {
             if !inner
-                .and_then(|p| commune_at(p))
+                .and_then(&commune_at)
                 .is_some_and(|code| set.contains(&code))
             {
                 continue;
@@ -1356,11 +1394,14 @@ pub fn search(cat: &Catalog, q: &SiteQuery, tolerance_m: f64) -> Result<SiteResu
                     continue;
                 }
                 let pd = p.data(h.part);
-                let status = fold(text_at(pd, h.row as usize, pd.field_index("status")).unwrap_or_default());
+                let status =
+                    fold(text_at(pd, h.row as usize, pd.field_index("status")).unwrap_or_default());
                 if status.contains("thu hoi") || status.contains("cham dut") {
                     continue;
                 }
-                let other = pd.geometry_of(h.row as usize).map_or(MultiPolygon(vec![]), |g| polygons(&g));
+                let other = pd
+                    .geometry_of(h.row as usize)
+                    .map_or(MultiPolygon(vec![]), |g| polygons(&g));
                 if overlap_m2(&mp, &other, tolerance_m)? > 0.0 {
                     taken = true;
                     break;
@@ -1401,7 +1442,9 @@ pub fn search(cat: &Catalog, q: &SiteQuery, tolerance_m: f64) -> Result<SiteResu
                     if !defence(hd, h.row as usize) {
                         continue;
                     }
-                    let other = hd.geometry_of(h.row as usize).map_or(MultiPolygon(vec![]), |g| polygons(&g));
+                    let other = hd
+                        .geometry_of(h.row as usize)
+                        .map_or(MultiPolygon(vec![]), |g| polygons(&g));
                     if overlap_m2(&mp, &other, tolerance_m)? > 0.0 {
                         any = true;
                         break;
@@ -1442,7 +1485,11 @@ pub fn search(cat: &Catalog, q: &SiteQuery, tolerance_m: f64) -> Result<SiteResu
         }),
         Sort::Area => found.sort_by(|a, b| b.area.total_cmp(&a.area).then(a.f.fid.cmp(&b.f.fid))),
         Sort::Distance(w) => {
-            let i = q.near.iter().position(|n| fold(&n.what) == fold(w)).unwrap_or(0);
+            let i = q
+                .near
+                .iter()
+                .position(|n| fold(&n.what) == fold(w))
+                .unwrap_or(0);
             found.sort_by(|a, b| {
                 a.dists[i]
                     .1
@@ -1454,7 +1501,16 @@ pub fn search(cat: &Catalog, q: &SiteQuery, tolerance_m: f64) -> Result<SiteResu
     let total = found.len();
     let mut results = Vec::new();
     for x in found.iter().skip(q.offset).take(q.limit) {
-        results.push(describe(l, x, kind, layer_id, &zones, &clauses, &gaz, &commune_at));
+        results.push(describe(
+            l,
+            x,
+            kind,
+            layer_id,
+            &zones,
+            &clauses,
+            &gaz,
+            &commune_at,
+        ));
     }
     Ok(SiteResults {
         as_of: q.as_of.clone(),
@@ -1473,25 +1529,24 @@ pub fn search(cat: &Catalog, q: &SiteQuery, tolerance_m: f64) -> Result<SiteResu
     })
 }
 
-/// Selects index entries meeting any of a set of rectangles.
+/// Selects the index nodes meeting any of a set of rectangles; the leaves
+/// of a node that does are all taken (a few too many: every condition is
+/// checked exactly on each candidate afterwards, and testing each leaf
+/// would cost more than it saves).
 struct AnyOf<'a>(&'a RTree<Rectangle<[f64; 2]>>);
 
 impl SelectionFunction<Entry> for AnyOf<'_> {
     fn should_unpack_parent(&self, envelope: &AABB<[f64; 2]>) -> bool {
-        self.0.locate_in_envelope_intersecting(envelope).next().is_some()
-    }
-
-    fn should_unpack_leaf(&self, leaf: &Entry) -> bool {
         self.0
-            .locate_in_envelope_intersecting(&leaf.envelope())
+            .locate_in_envelope_intersecting(envelope)
             .next()
             .is_some()
     }
 }
 
-/// The live features of `l` whose envelope meets any of `rects`, each
-/// once (in fid order), in one walk of the layer's index however much the
-/// rectangles overlap.
+/// The live features of `l` in index nodes meeting any of `rects`, each
+/// once, in one walk of the layer's index however much the rectangles
+/// overlap.
 fn in_any(l: &Layer, rects: &[Rect<f64>]) -> Vec<FeatureRef> {
     let tree = RTree::bulk_load(
         rects
@@ -1513,7 +1568,6 @@ fn in_any(l: &Layer, rects: &[Rect<f64>]) -> Vec<FeatureRef> {
             }
         }
     }
-    out.sort_unstable_by_key(|f| f.fid);
     out
 }
 
@@ -1529,14 +1583,18 @@ fn near_any(
     pick: impl Fn(&LayerData, usize) -> bool,
 ) -> Result<bool, PlanningError> {
     let mut hits = Vec::new();
-    l.for_each_match(Some(&Spatial::Bbox(grow(bbox, m / k))), None, |h| hits.push(h));
+    l.for_each_match(Some(&Spatial::Bbox(grow(bbox, m / k))), None, |h| {
+        hits.push(h)
+    });
     for h in hits {
         let d = l.data(h.part);
         let row = h.row as usize;
         if !pick(d, row) {
             continue;
         }
-        let Some(g) = d.geometry_of(row) else { continue };
+        let Some(g) = d.geometry_of(row) else {
+            continue;
+        };
         if m == 0.0 {
             if g.intersects(site) {
                 return Ok(true);
@@ -1570,7 +1628,9 @@ fn describe(
     let t = |n: &str| text_at(d, row, d.field_index(n)).map(str::to_owned);
     let n = |n: &str| num_at(d, row, d.field_index(n));
     let i = |n: &str| int_at(d, row, d.field_index(n));
-    let mp = d.geometry_of(row).map_or(MultiPolygon(vec![]), |g| polygons(&g));
+    let mp = d
+        .geometry_of(row)
+        .map_or(MultiPolygon(vec![]), |g| polygons(&g));
     let inner = mp.interior_point().map(|p| p.0);
     let commune = match kind {
         "parcel" => t("commune_code"),
@@ -1579,7 +1639,10 @@ fn describe(
     let units = SiteUnits {
         commune: commune.as_deref().and_then(|c| gaz.commune(c)).cloned(),
         district: commune.as_deref().and_then(|c| gaz.district_of(c)).cloned(),
-        unit_2025: commune.as_deref().and_then(|c| gaz.unit_2025_of(c)).cloned(),
+        unit_2025: commune
+            .as_deref()
+            .and_then(|c| gaz.unit_2025_of(c))
+            .cloned(),
     };
     let point = inner.map_or([0.0, 0.0], |p| {
         let ll = crs::mercator_to_lonlat(p);
@@ -1622,15 +1685,13 @@ fn describe(
         commune_code: if is_lot { None } else { t("commune_code") },
         sheet_number: if is_lot { None } else { i("sheet_number") },
         parcel_number: if is_lot { None } else { i("parcel_number") },
-        land_use_name: land_use_code
-            .as_deref()
-            .map(|c| {
-                super::landuse::codes_of(c)
-                    .into_iter()
-                    .map(|lu| lu.name)
-                    .collect::<Vec<_>>()
-                    .join(" + ")
-            }),
+        land_use_name: land_use_code.as_deref().map(|c| {
+            super::landuse::codes_of(c)
+                .into_iter()
+                .map(|lu| lu.name)
+                .collect::<Vec<_>>()
+                .join(" + ")
+        }),
         land_use_code,
         area_m2: round(x.area, 2),
         zone,

@@ -14,7 +14,7 @@ use super::admin::{Gazetteer, Unit};
 use super::info::{ADMIN_UNITS, PARCELS, PROJECTS};
 use super::landuse::lookup;
 use super::text::fold;
-use super::{round, num_of, text_of, PlanningError};
+use super::{num_of, round, text_of, PlanningError};
 use crate::engine::temporal::{is_day, temporal_of};
 use crate::engine::{Catalog, Spatial};
 use geo::InteriorPoint;
@@ -130,7 +130,6 @@ pub struct LanduseStats {
     /// Remarks (the synthetic lineage, unassigned parcels).
     pub notes: Vec<String>,
 }
-
 
 /// The unit a pre-2025 commune falls in, at `level`, on a day.
 fn unit_of<'g>(g: &'g Gazetteer, commune: &str, level: Level, after: bool) -> Option<&'g Unit> {

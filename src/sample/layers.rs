@@ -1020,7 +1020,10 @@ fn industrial_lots(world: &World, l: &mut Layer) -> Result<(), SampleError> {
                 if !inside || probes.iter().any(|&p| world.corridors.within(p, 10.0)) {
                     continue;
                 }
-                let prefix = pick_fn(r, &[("CN", 70.0), ("KB", 12.0), ("HTKT", 6.0), ("CX", 12.0)]);
+                let prefix = pick_fn(
+                    r,
+                    &[("CN", 70.0), ("KB", 12.0), ("HTKT", 6.0), ("CX", 12.0)],
+                );
                 let function = FUNCTIONS
                     .iter()
                     .find(|f| f.0 == prefix)
