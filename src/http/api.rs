@@ -243,7 +243,7 @@ pub fn document(base: &str, config: &Config, cat: &Catalog) -> Value {
                      "description": "Land-use codes (comma list); legacy codes are mapped to TT 08/2024."},
                     {"name": "min_area", "in": "query", "schema": {"type": "string"}, "example": "2ha", "description": "m², or with the suffix ha."},
                     {"name": "max_area", "in": "query", "schema": {"type": "string"}, "example": "10ha"},
-                    {"name": "min_far", "in": "query", "schema": {"type": "number", "exclusiveMinimum": 0, "maximum": 100}},
+                    {"name": "min_far", "in": "query", "schema": {"type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 100}},
                     {"name": "min_floors", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
                     {"name": "in", "in": "query", "schema": {"type": "string"}, "example": "industrial",
                      "description": "industrial, economic, any-zone, or a zone's name."},
