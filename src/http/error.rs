@@ -23,6 +23,15 @@ impl ApiError {
         }
     }
 
+    /// 403 Forbidden: known, but not allowed to do this.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::FORBIDDEN,
+            title: "Forbidden",
+            detail: detail.into(),
+        }
+    }
+
     /// 404 Not Found.
     pub fn not_found(detail: impl Into<String>) -> Self {
         ApiError {

@@ -14,6 +14,7 @@ pub mod ogcapi;
 pub mod ows;
 pub mod parcels;
 pub mod planning_info;
+pub mod projects;
 pub mod sheet;
 pub mod sites;
 pub mod state;
@@ -56,6 +57,10 @@ pub fn app(state: AppState) -> Router {
         .route("/stats/landuse", get(stats::landuse_stats))
         .route("/stats/projects", get(stats::project_stats))
         .route("/sites", get(sites::get))
+        .route("/projects", get(projects::get_list))
+        .route("/projects/{id}", get(projects::get_one))
+        .route("/projects/{id}/history", get(projects::get_history))
+        .route("/projects/{id}/transitions", post(projects::post_transition))
         .route("/planning/sheet", get(sheet::get))
         .route("/planning/sheet/verify/{code}", get(sheet::verify))
         .route("/layers/{id}", get(layer_info))

@@ -39,6 +39,9 @@ pub struct AppState {
     /// write to its engine update, or a PostGIS change event), so that two
     /// never interleave their re-reads and engine updates.
     pub(super) edits: Arc<tokio::sync::Mutex<()>>,
+    /// Held while a project transition is checked and written, so that two
+    /// transitions of the registry never start from the same stage.
+    pub(super) registry: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The data every query reads: the engine (current snapshot inside), the
@@ -144,6 +147,7 @@ impl AppState {
             web,
             auth: Arc::new(auth),
             edits: Arc::default(),
+            registry: Arc::default(),
         }
     }
 

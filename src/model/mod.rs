@@ -7,6 +7,7 @@
 mod edit;
 mod geometry;
 mod layer;
+pub mod stage;
 
 pub use edit::{
     check_values, conform_geometry, Edit, EditError, FeatureUpdate, LayerEdit, LayerWritten,

@@ -10,6 +10,7 @@ pub mod info;
 pub mod landuse;
 pub mod overlay;
 pub mod parcels;
+pub mod projects;
 pub mod site;
 pub mod sites;
 pub mod stats;

@@ -1199,22 +1199,7 @@ pub fn search(
         unit_communes = Some(codes);
     }
     // The commune a lot lies in (pre-2025 code), by its interior point.
-    let commune_at = |p: Coord<f64>| -> Option<String> {
-        let a = admin?;
-        let mut best: Option<(i64, String)> = None;
-        a.for_each_match(Some(&Spatial::Point(p)), None, |f| {
-            let d = a.data(f.part);
-            let row = f.row as usize;
-            if text_at(d, row, d.field_index("level")) == Some("commune") {
-                if let Some(c) = text_at(d, row, d.field_index("code")) {
-                    if best.as_ref().is_none_or(|(fid, _)| f.fid < *fid) {
-                        best = Some((f.fid, c.to_owned()));
-                    }
-                }
-            }
-        });
-        best.map(|b| b.1)
-    };
+    let commune_at = |p: Coord<f64>| super::projects::commune_code_at(cat, p);
 
     // Exclusions.
     let projects = if q.exclude_projects {

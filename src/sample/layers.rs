@@ -8,6 +8,7 @@ use super::names::{CommuneKind, INVESTOR_A, INVESTOR_B};
 use super::parcels::StreetLine;
 use super::world::{is_mainland, ll, Dir, Terrain, World, DN, QN};
 use super::SampleError;
+use crate::model::stage::{Stage, MAIN};
 use crate::model::{FieldDef, FieldType, GeometryType, LayerData, LayerDataBuilder, Value};
 use geo::{Area, BooleanOps, BoundingRect, ConvexHull};
 use geo_types::{Geometry, LineString, MultiPoint, MultiPolygon, Point, Polygon};
@@ -1179,15 +1180,94 @@ pub(crate) fn pois(world: &World) -> Result<LayerData, SampleError> {
     l.finish()
 }
 
-/// Project statuses and their weights.
-const STATUSES: &[(&str, f64)] = &[
-    ("đang kêu gọi", 28.0),
-    ("đã đăng ký", 14.0),
-    ("đã phê duyệt", 18.0),
-    ("đang xây dựng", 15.0),
-    ("đang hoạt động", 20.0),
-    ("đã thu hồi", 5.0),
+/// The stages the sample's projects are in, and their weights.
+const STAGES: &[(Stage, f64)] = &[
+    (Stage::Proposed, 28.0),
+    (Stage::PolicyApproved, 14.0),
+    (Stage::InvestorSelected, 12.0),
+    (Stage::LandAllocated, 6.0),
+    (Stage::BuildingPermit, 5.0),
+    (Stage::UnderConstruction, 12.0),
+    (Stage::Operating, 20.0),
+    (Stage::Suspended, 3.0),
+    (Stage::Terminated, 5.0),
 ];
+
+/// One step of a sample project's procedure.
+pub(crate) struct Step {
+    /// The stage left.
+    pub from: Option<Stage>,
+    /// The stage entered.
+    pub to: Stage,
+    /// Its day.
+    pub day: chrono::NaiveDate,
+    /// Decision number.
+    pub decision: Option<String>,
+    /// Issuing authority.
+    pub authority: String,
+    /// What happened, in words.
+    pub note: &'static str,
+}
+
+/// A plausible procedure ending in `stage` for project `i`: the main
+/// stages up to it (a suspended or terminated project stopped somewhere
+/// before operating), 4–14 months apart, the last between mid-2023 and
+/// late 2026; a decision number for each formal step, by the zone's
+/// management board or the province (Đà Nẵng from 1 July 2025).
+fn procedure(seed: u64, i: usize, stage: Stage, zone: bool, in_dn: bool) -> Vec<Step> {
+    use chrono::{Days, NaiveDate};
+    let mut rng = stream(seed, &[0x1418, i as u64]);
+    let reached = match stage {
+        Stage::Suspended | Stage::Terminated => rng.gen_range(0..5),
+        s => MAIN.iter().position(|m| *m == s).unwrap_or(0),
+    };
+    let mut path: Vec<Stage> = MAIN[..=reached].to_vec();
+    if matches!(stage, Stage::Suspended | Stage::Terminated) {
+        path.push(stage);
+    }
+    let first_last = NaiveDate::from_ymd_opt(2023, 6, 1).unwrap_or_default();
+    let mut days = vec![first_last + Days::new(rng.gen_range(0..=1276))];
+    for _ in 1..path.len() {
+        let prev = *days.last().unwrap_or(&first_last) - Days::new(rng.gen_range(120..420));
+        days.push(prev);
+    }
+    days.reverse();
+    let merger = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap_or_default();
+    path.iter()
+        .enumerate()
+        .map(|(k, &to)| {
+            let day = days[k];
+            let decision = to
+                .needs_decision()
+                .then(|| decision(&mut rng, if zone { "BQL" } else { "UBND" }));
+            let authority = if zone {
+                "Ban Quản lý các Khu kinh tế và Khu công nghiệp"
+            } else if in_dn || day >= merger {
+                "UBND thành phố Đà Nẵng"
+            } else {
+                "UBND tỉnh Quảng Nam"
+            };
+            Step {
+                from: (k > 0).then(|| path[k - 1]),
+                to,
+                day,
+                decision,
+                authority: authority.into(),
+                note: match to {
+                    Stage::Proposed => "Đưa vào danh mục dự án kêu gọi đầu tư",
+                    Stage::PolicyApproved => "Chấp thuận chủ trương đầu tư",
+                    Stage::InvestorSelected => "Chấp thuận nhà đầu tư",
+                    Stage::LandAllocated => "Giao đất, cho thuê đất để thực hiện dự án",
+                    Stage::BuildingPermit => "Cấp giấy phép xây dựng",
+                    Stage::UnderConstruction => "Khởi công xây dựng",
+                    Stage::Operating => "Đưa công trình vào hoạt động",
+                    Stage::Suspended => "Tạm ngừng thực hiện dự án",
+                    Stage::Terminated => "Chấm dứt hoạt động dự án, thu hồi đất",
+                },
+            }
+        })
+        .collect()
+}
 
 /// VND per USD used for the indicative USD capital.
 const VND_PER_USD: f64 = 25_400.0;
@@ -1539,28 +1619,39 @@ fn pick_index(r: f64, weights: &[f64]) -> usize {
     weights.len() - 1
 }
 
-/// The `investment_projects` layer.
-pub(crate) fn investment_projects(world: &World) -> Result<LayerData, SampleError> {
+/// The `investment_projects` layer, and each project's procedure (by
+/// row).
+pub(crate) fn investment_projects(
+    world: &World,
+) -> Result<(LayerData, Vec<Vec<Step>>), SampleError> {
     let mut l = Layer::new(
         "investment_projects",
         GeometryType::Polygon,
         &[
             ("name", FieldType::Text),
             ("status", FieldType::Text),
+            ("stage", FieldType::Text),
+            ("stage_date", FieldType::Date),
             ("capital_vnd", FieldType::Integer),
+            ("capital_disbursed_vnd", FieldType::Integer),
             ("capital_usd", FieldType::Real),
             ("area_ha", FieldType::Real),
             ("function", FieldType::Text),
             ("zone_name", FieldType::Text),
             ("investor", FieldType::Text),
             ("approval_decision", FieldType::Text),
+            ("next_deadline", FieldType::Date),
+            ("next_deadline_what", FieldType::Text),
+            ("plan_conflict", FieldType::Boolean),
+            ("check_id", FieldType::Text),
             ("synthetic", FieldType::Boolean),
         ],
     );
     let mut rng = stream(world.seed, &[0x1417]);
-    let sw: Vec<f64> = STATUSES.iter().map(|s| s.1).collect();
-    for s in sites(world) {
-        let status = STATUSES[pick_index(rng.gen(), &sw)].0;
+    let sw: Vec<f64> = STAGES.iter().map(|s| s.1).collect();
+    let mut procedures = Vec::new();
+    for (i, s) in sites(world).into_iter().enumerate() {
+        let stage = STAGES[pick_index(rng.gen(), &sw)].0;
         let ha = (s.shape.unsigned_area() / 100.0).round() / 100.0;
         let capital = (ha * s.rate * rng.gen_range(0.6..1.6))
             .clamp(50.0, 20_000.0)
@@ -1575,36 +1666,65 @@ pub(crate) fn investment_projects(world: &World) -> Result<LayerData, SampleErro
             .iter()
             .filter(|z| z.index.contains(m))
             .min_by(|a, b| a.shape.unsigned_area().total_cmp(&b.shape.unsigned_area()));
-        let investor = (status != "đang kêu gọi").then(|| {
+        let investor = (stage != Stage::Proposed).then(|| {
             format!(
                 "{} {}",
                 INVESTOR_A[rng.gen_range(0..INVESTOR_A.len())],
                 INVESTOR_B[rng.gen_range(0..INVESTOR_B.len())]
             )
         });
-        let approval = matches!(
-            status,
-            "đã phê duyệt" | "đang xây dựng" | "đang hoạt động" | "đã thu hồi"
-        )
-        .then(|| {
-            let by = if zone.is_some() { "BQL" } else { "UBND" };
-            decision(&mut rng, by)
+        let steps = procedure(
+            world.seed,
+            i,
+            stage,
+            zone.is_some(),
+            world.province_at(m) == Some(DN),
+        );
+        let last = steps.last().map(|s| s.day).unwrap_or_default();
+        let reached = steps
+            .iter()
+            .rev()
+            .find(|s| MAIN.contains(&s.to))
+            .map_or(Stage::Proposed, |s| s.to);
+        // Share of the capital disbursed by the stage reached.
+        let share = match reached {
+            Stage::Proposed | Stage::PolicyApproved => 0.0,
+            Stage::InvestorSelected => rng.gen_range(0.0..0.05),
+            Stage::LandAllocated => rng.gen_range(0.05..0.2),
+            Stage::BuildingPermit => rng.gen_range(0.1..0.3),
+            Stage::UnderConstruction => rng.gen_range(0.3..0.8),
+            _ => rng.gen_range(0.8..1.0),
+        };
+        let disbursed = ((capital as f64 * share) / 1e6).round() as i64 * 1_000_000;
+        let approval = steps.iter().rev().find_map(|s| s.decision.clone());
+        let deadline = stage.deadline().map(|(months, _)| {
+            (last + chrono::Months::new(months))
+                .format("%Y-%m-%d")
+                .to_string()
         });
         l.push(
             Geometry::Polygon(s.shape),
             vec![
                 text(s.name),
-                text(status),
+                text(stage.vi()),
+                text(stage.code()),
+                text(last.format("%Y-%m-%d").to_string()),
                 Value::Int(capital),
+                Value::Int(disbursed),
                 Value::Real(usd),
                 Value::Real(ha),
                 text(s.function),
                 opt_text(zone.map(|z| z.name.clone())),
                 opt_text(investor),
                 opt_text(approval),
+                opt_text(deadline.clone()),
+                opt_text(deadline.map(|_| stage.due_text())),
+                Value::Null,
+                Value::Null,
                 Value::Bool(true),
             ],
         )?;
+        procedures.push(steps);
     }
-    l.finish()
+    Ok((l.finish()?, procedures))
 }

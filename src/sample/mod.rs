@@ -33,6 +33,7 @@ mod world;
 mod tests;
 
 use crate::model::LayerData;
+use crate::store::history::Transition;
 
 /// Options of the generator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,12 +88,41 @@ pub fn generate(
     opts: &SampleOptions,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Vec<LayerData>, SampleError> {
+    Ok(generate_with_history(opts, progress)?.0)
+}
+
+/// [`generate`], and the history of the investment projects' legal
+/// procedure (for the store's `project_history`): every step from the
+/// proposal to the stage each project is in, in order.
+pub fn generate_with_history(
+    opts: &SampleOptions,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<(Vec<LayerData>, Vec<Transition>), SampleError> {
     let world = world::World::build(opts.seed)?;
     let (admin, lineage) = layers::admin_layers(&world)?;
     let parcels = parcels::generate(&world, opts.parcels, progress)?;
     let (plans, zoning) = layers::plans_and_zoning(&world)?;
     let roads = layers::roads(&world, &parcels.streets)?;
-    Ok(vec![
+    let (projects, procedures) = layers::investment_projects(&world)?;
+    let mut history = Vec::new();
+    for (i, steps) in procedures.into_iter().enumerate() {
+        for s in steps {
+            history.push(Transition {
+                seq: 0,
+                // Features are numbered from 1 in order.
+                project_fid: i as i64 + 1,
+                from_stage: s.from.map(|f| f.code().to_owned()),
+                to_stage: s.to.code().to_owned(),
+                day: s.day.format("%Y-%m-%d").to_string(),
+                decision: s.decision,
+                authority: Some(s.authority),
+                note: Some(s.note.to_owned()),
+                user_name: None,
+                recorded_at: format!("{}T09:00:00.000000Z", s.day.format("%Y-%m-%d")),
+            });
+        }
+    }
+    let layers = vec![
         admin,
         lineage,
         parcels.layer,
@@ -102,6 +132,7 @@ pub fn generate(
         layers::water(&world)?,
         layers::industrial_zones(&world)?,
         layers::pois(&world)?,
-        layers::investment_projects(&world)?,
-    ])
+        projects,
+    ];
+    Ok((layers, history))
 }

@@ -705,14 +705,7 @@ fn investment_projects_are_consistent_with_their_geometry() {
             .map(|r| polygon(zones, r))
             .unwrap()
     };
-    let statuses = [
-        "đang kêu gọi",
-        "đã đăng ký",
-        "đã phê duyệt",
-        "đang xây dựng",
-        "đang hoạt động",
-        "đã thu hồi",
-    ];
+    let statuses: Vec<&str> = crate::model::stage::ALL.iter().map(|s| s.vi()).collect();
     let mut in_zone = 0;
     for row in 0..l.len() {
         let status = text(l, row, "status").unwrap();
@@ -730,9 +723,18 @@ fn investment_projects_are_consistent_with_their_geometry() {
         }
         assert_eq!(
             text(l, row, "investor").is_none(),
-            status == "đang kêu gọi",
+            status == crate::model::stage::Stage::Proposed.vi(),
             "row {row}"
         );
+        let stage = text(l, row, "stage").unwrap();
+        assert!(
+            crate::model::stage::ALL
+                .iter()
+                .any(|s| s.code() == stage && s.vi() == status),
+            "{stage} / {status}"
+        );
+        let disbursed = int(l, row, "capital_disbursed_vnd") as f64;
+        assert!((0.0..=vnd).contains(&disbursed), "{disbursed} of {vnd}");
     }
     assert!(in_zone >= l.len() / 3, "only {in_zone} projects in zones");
 }
@@ -1136,4 +1138,46 @@ fn industrial_zones_have_zoning_plans_with_factory_plots_inside() {
         factories += (text(z, row, "function") == Some("Đất công nghiệp")) as usize;
     }
     assert!(factories >= 100, "{factories} factory plots");
+}
+
+#[test]
+fn each_project_has_a_procedure_from_its_proposal_to_the_stage_it_is_in() {
+    use crate::model::stage::Stage;
+    let (layers, history) = generate_with_history(
+        &SampleOptions {
+            seed: SEED,
+            parcels: N,
+        },
+        &|_| {},
+    )
+    .unwrap();
+    let l = layers
+        .iter()
+        .find(|l| l.name == "investment_projects")
+        .unwrap();
+    assert!(history.len() > l.len(), "more than one step per project");
+    for row in 0..l.len() {
+        let fid = l.fids[row];
+        let steps: Vec<_> = history.iter().filter(|t| t.project_fid == fid).collect();
+        assert_eq!(steps[0].to_stage, "proposed", "project {fid} starts proposed");
+        assert!(steps[0].from_stage.is_none());
+        for w in steps.windows(2) {
+            assert_eq!(w[1].from_stage.as_deref(), Some(w[0].to_stage.as_str()));
+            assert!(w[0].day < w[1].day, "project {fid}: days go forward");
+        }
+        let last = steps.last().unwrap();
+        assert_eq!(Some(last.to_stage.as_str()), text(l, row, "stage"));
+        assert_eq!(Some(last.day.as_str()), text(l, row, "stage_date"));
+        for s in &steps {
+            let st = crate::model::stage::ALL
+                .iter()
+                .find(|x| x.code() == s.to_stage)
+                .unwrap();
+            assert_eq!(st.needs_decision(), s.decision.is_some(), "{fid} {st:?}");
+            assert!(s.day.as_str() <= "2026-11-28");
+        }
+        if last.to_stage == Stage::Operating.code() {
+            assert_eq!(steps.len(), 7, "an operating project went through every stage");
+        }
+    }
 }
