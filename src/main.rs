@@ -166,8 +166,8 @@ async fn main() -> Result<()> {
             let pb = progress(Some(parcels as u64), "generating parcels");
             let opts = geoplan::sample::SampleOptions { seed, parcels };
             let p2 = pb.clone();
-            let layers = tokio::task::spawn_blocking(move || {
-                geoplan::sample::generate(&opts, &move |n| p2.set_position(n as u64))
+            let (layers, history) = tokio::task::spawn_blocking(move || {
+                geoplan::sample::generate_with_history(&opts, &move |n| p2.set_position(n as u64))
             })
             .await??;
             pb.finish();
@@ -176,7 +176,9 @@ async fn main() -> Result<()> {
             let p2 = pb.clone();
             let out2 = out.clone();
             tokio::task::spawn_blocking(move || {
-                GpkgStore::write(&out2, &layers, &move |n| p2.set_position(n))
+                GpkgStore::write(&out2, &layers, &move |n| p2.set_position(n))?;
+                // The projects' procedures beside them.
+                GpkgStore::open(&out2)?.put_history(&history)
             })
             .await??;
             pb.finish();

@@ -477,14 +477,26 @@ async fn the_api_document_describes_the_planning_endpoints() {
 /// schema-violating input refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_nothing_against_the_planning_api() {
-    // A copy: every sheet issued is recorded in the GeoPackage.
-    let (addr, _s, _dir) = common::serve_copy(Config::default()).await;
+    // A copy: every sheet issued is recorded in the GeoPackage, and an
+    // editor moves projects (the registry's POST is tried signed in).
+    let mut cfg = Config::default();
+    cfg.ogc.editable = vec!["investment_projects".into()];
+    cfg.ogc.users.insert(
+        "fuzz.editor".into(),
+        geoplan::http::auth::hash_password("fuzz-password").unwrap(),
+    );
+    let (addr, _s, _dir) = common::serve_copy(cfg).await;
     // Most generated values are refused (a free-form `point` string, a body
     // that is "an object"): the warning that says so is expected; the
     // others stay on.
     common::schemathesis(
         format!("http://{addr}/api"),
-        &["--warnings", "missing_auth,missing_test_data"],
+        &[
+            "--warnings",
+            "missing_auth,missing_test_data",
+            "--auth",
+            "fuzz.editor:fuzz-password",
+        ],
     )
     .await;
 }

@@ -556,3 +556,126 @@ async fn planning_answers_from_postgis_match_the_geopackage_and_postgis_areas() 
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_project_transition_writes_the_project_and_one_history_row_in_postgis() {
+    use axum::http::header;
+    use base64::Engine as _;
+    let db = Db::new("registry").await;
+    let pg = PostgisStore::connect(&db.url).await.unwrap();
+    pg.migrate().await.unwrap();
+    let gpkg = GpkgStore::open(SAMPLE).unwrap();
+    let layers: Vec<_> = [
+        "investment_projects",
+        "admin_units",
+        "admin_lineage",
+        "plans",
+    ]
+    .iter()
+    .map(|n| gpkg.read_layer(n).unwrap())
+    .collect();
+    pg.load(&layers, &|_| {}).await.unwrap();
+    pg.put_history(&gpkg.all_history().unwrap()).await.unwrap();
+    let mut cfg = Config::default();
+    cfg.ogc.editable = vec!["investment_projects".into()];
+    let (user, password) = ("pham.minh", "Kêu gọi đầu tư 2026");
+    cfg.ogc.users.insert(
+        user.into(),
+        geoplan::http::auth::hash_password(password).unwrap(),
+    );
+    let state = AppState::new(Store::Postgis(pg.clone()), cfg);
+    state.spawn_change_listener().await.unwrap();
+    state.load_all().await.unwrap();
+
+    let (_, list) = get(&state, "/projects?status=investor_selected").await;
+    let p = list["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["stage_date"].as_str().unwrap() < "2026-06-01")
+        .expect("a project selected its investor before June 2026")
+        .clone();
+    let fid = p["fid"].as_i64().unwrap();
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let rows = |fid: i64| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM geoplan.project_history WHERE project_fid = $1",
+            )
+            .bind(fid)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let before = rows(fid).await;
+    assert!(before >= 3, "the loaded history: {before}");
+    let post = |body: Value| {
+        let state = state.clone();
+        let auth = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        );
+        async move {
+            let res = app(state)
+                .oneshot(
+                    Request::post(format!("/projects/{fid}/transitions"))
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .header(header::AUTHORIZATION, auth)
+                        .body(Body::from(body.to_string()))
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let st = res.status();
+            let b = res.into_body().collect().await.unwrap().to_bytes();
+            (
+                st,
+                serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null),
+            )
+        }
+    };
+    // Illegal: nothing written.
+    let (st, v) = post(serde_json::json!({"to": "operating", "date": "2026-07-01"})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert_eq!(rows(fid).await, before);
+    // Legal: the project and one history row, in the table and at once in the engine.
+    let (st, v) = post(serde_json::json!({
+        "to": "land_allocated", "date": "2026-07-01", "decision": "321/QĐ-UBND",
+        "authority": "UBND thành phố Đà Nẵng"
+    }))
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (stage, decision): (Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT stage, approval_decision FROM geoplan.investment_projects WHERE fid = $1",
+    )
+    .bind(fid)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(stage.as_deref(), Some("land_allocated"));
+    assert_eq!(decision.as_deref(), Some("321/QĐ-UBND"));
+    assert_eq!(rows(fid).await, before + 1);
+    let (_, f) = get(
+        &state,
+        &format!("/layers/investment_projects/features/{fid}"),
+    )
+    .await;
+    assert_eq!(f["properties"]["stage"], "land_allocated");
+    let (_, h) = get(&state, &format!("/projects/{fid}/history")).await;
+    let last = h["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["user_name"], user);
+    assert_eq!(last["from_stage"], "investor_selected");
+    // The history is append-only in the database itself.
+    let upd = sqlx::query("UPDATE geoplan.project_history SET note = 'x' WHERE project_fid = $1")
+        .bind(fid)
+        .execute(&pool)
+        .await;
+    assert!(upd.is_err(), "history rows cannot be changed");
+    let del = sqlx::query("DELETE FROM geoplan.project_history WHERE project_fid = $1")
+        .bind(fid)
+        .execute(&pool)
+        .await;
+    assert!(del.is_err(), "history rows cannot be deleted");
+}

@@ -70,7 +70,9 @@ async fn the_list_filters_by_stage_unit_function_and_text() {
     let (_, prop) = get(&s, "/projects?status=proposed").await;
     let prop = prop["projects"].as_array().unwrap();
     assert!(!prop.is_empty());
-    assert!(prop.iter().all(|p| p["stage"] == "proposed" && p["investor"].is_null()));
+    assert!(prop
+        .iter()
+        .all(|p| p["stage"] == "proposed" && p["investor"].is_null()));
     // A Vietnamese name without diacritics names the stage too.
     let (_, op) = get(&s, "/projects?status=di%20vao%20hoat%20dong").await;
     let op = op["projects"].as_array().unwrap();
@@ -91,7 +93,11 @@ async fn the_list_filters_by_stage_unit_function_and_text() {
     let name = all[0]["name"].as_str().unwrap();
     let word = name.split_whitespace().last().unwrap();
     let (_, q) = get(&s, &format!("/projects?q={}", url_enc(word))).await;
-    assert!(q["projects"].as_array().unwrap().iter().any(|p| p["fid"] == all[0]["fid"]));
+    assert!(q["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["fid"] == all[0]["fid"]));
     let (st, bad) = get(&s, "/projects?status=flying").await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert!(bad["detail"].as_str().unwrap().contains("flying"));
@@ -132,24 +138,66 @@ async fn a_project_moves_through_three_stages_and_an_illegal_move_is_refused() {
     // Straight to operating: 409 with the allowed stages, nothing written.
     let (st, v) = transition(&s, fid, json!({"to": "operating", "date": since}), true).await;
     assert_eq!(st, StatusCode::CONFLICT, "{v}");
-    let allowed: Vec<&str> = v["allowed"].as_array().unwrap().iter().map(|a| a["code"].as_str().unwrap()).collect();
+    let allowed: Vec<&str> = v["allowed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["code"].as_str().unwrap())
+        .collect();
     assert_eq!(allowed, ["policy_approved", "suspended", "terminated"]);
     // Anonymous: 401; a missing decision: 400; a date before the stage: 400.
-    let (st, _) = transition(&s, fid, json!({"to": "policy_approved", "date": since, "decision": "1/QĐ-UBND"}), false).await;
+    let (st, _) = transition(
+        &s,
+        fid,
+        json!({"to": "policy_approved", "date": since, "decision": "1/QĐ-UBND"}),
+        false,
+    )
+    .await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
-    let (st, v) = transition(&s, fid, json!({"to": "policy_approved", "date": since}), true).await;
+    let (st, v) = transition(
+        &s,
+        fid,
+        json!({"to": "policy_approved", "date": since}),
+        true,
+    )
+    .await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
     assert!(v["detail"].as_str().unwrap().contains("decision"), "{v}");
-    let (st, v) = transition(&s, fid, json!({"to": "policy_approved", "date": "2001-01-01", "decision": "1/QĐ-UBND"}), true).await;
+    let (st, v) = transition(
+        &s,
+        fid,
+        json!({"to": "policy_approved", "date": "2001-01-01", "decision": "1/QĐ-UBND"}),
+        true,
+    )
+    .await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
     let (_, h) = get(&s, &format!("/projects/{fid}/history")).await;
-    assert_eq!(h["history"].as_array().unwrap().len(), before, "refused moves write nothing");
+    assert_eq!(
+        h["history"].as_array().unwrap().len(),
+        before,
+        "refused moves write nothing"
+    );
 
     // Three legal stages, each with its decision.
     let steps = [
-        ("policy_approved", "2026-07-01", "123/QĐ-UBND", "UBND thành phố Đà Nẵng"),
-        ("investor_selected", "2026-08-15", "456/QĐ-UBND", "UBND thành phố Đà Nẵng"),
-        ("land_allocated", "2026-09-20", "789/QĐ-UBND", "UBND thành phố Đà Nẵng"),
+        (
+            "policy_approved",
+            "2026-07-01",
+            "123/QĐ-UBND",
+            "UBND thành phố Đà Nẵng",
+        ),
+        (
+            "investor_selected",
+            "2026-08-15",
+            "456/QĐ-UBND",
+            "UBND thành phố Đà Nẵng",
+        ),
+        (
+            "land_allocated",
+            "2026-09-20",
+            "789/QĐ-UBND",
+            "UBND thành phố Đà Nẵng",
+        ),
     ];
     for (to, date, decision, authority) in steps {
         let (st, v) = transition(
@@ -163,7 +211,10 @@ async fn a_project_moves_through_three_stages_and_an_illegal_move_is_refused() {
         assert_eq!(v["project"]["stage"], to);
         assert_eq!(v["project"]["stage_date"], date);
         assert_eq!(v["transition"]["user_name"], USER);
-        assert!(v["project"]["next_deadline"].as_str().unwrap() > date, "{v}");
+        assert!(
+            v["project"]["next_deadline"].as_str().unwrap() > date,
+            "{v}"
+        );
         // At once in the feature API.
         let (_, f) = get(&s, &format!("/layers/investment_projects/features/{fid}")).await;
         assert_eq!(f["properties"]["stage"], to, "{f}");
@@ -172,8 +223,14 @@ async fn a_project_moves_through_three_stages_and_an_illegal_move_is_refused() {
     let (_, h) = get(&s, &format!("/projects/{fid}/history")).await;
     let h = h["history"].as_array().unwrap();
     assert_eq!(h.len(), before + 3);
-    let last3: Vec<&str> = h[before..].iter().map(|t| t["to_stage"].as_str().unwrap()).collect();
-    assert_eq!(last3, ["policy_approved", "investor_selected", "land_allocated"]);
+    let last3: Vec<&str> = h[before..]
+        .iter()
+        .map(|t| t["to_stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        last3,
+        ["policy_approved", "investor_selected", "land_allocated"]
+    );
     assert_eq!(h[before]["from_stage"], "proposed");
     assert_eq!(h[before + 2]["decision"], "789/QĐ-UBND");
     assert_eq!(h[before + 2]["note"], "Theo đề nghị của Sở Tài chính");
@@ -181,10 +238,27 @@ async fn a_project_moves_through_three_stages_and_an_illegal_move_is_refused() {
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
 
     // Suspended, it may only resume where it was or end.
-    let (st, _) = transition(&s, fid, json!({"to": "suspended", "date": "2026-11-01", "decision": "9/QĐ-UBND"}), true).await;
+    let (st, _) = transition(
+        &s,
+        fid,
+        json!({"to": "suspended", "date": "2026-11-01", "decision": "9/QĐ-UBND"}),
+        true,
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED);
-    let (st, v) = transition(&s, fid, json!({"to": "building_permit", "date": "2026-11-02"}), true).await;
+    let (st, v) = transition(
+        &s,
+        fid,
+        json!({"to": "building_permit", "date": "2026-11-02"}),
+        true,
+    )
+    .await;
     assert_eq!(st, StatusCode::CONFLICT, "{v}");
-    let allowed: Vec<&str> = v["allowed"].as_array().unwrap().iter().map(|a| a["code"].as_str().unwrap()).collect();
+    let allowed: Vec<&str> = v["allowed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["code"].as_str().unwrap())
+        .collect();
     assert_eq!(allowed, ["land_allocated", "terminated"]);
 }

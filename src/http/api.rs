@@ -231,6 +231,75 @@ pub fn document(base: &str, config: &Config, cat: &Catalog) -> Value {
                     "503": problem("The investment_projects layer is not loaded."),
                 },
             }},
+            "/projects": {"get": {
+                "summary": "The investment-project registry, filtered",
+                "operationId": "listProjects",
+                "parameters": [
+                    {"name": "status", "in": "query", "schema": {"type": "string"}, "example": "investor_selected",
+                     "description": "Stages (codes or Vietnamese names, comma list)."},
+                    {"name": "unit", "in": "query", "schema": {"type": "string"}},
+                    {"name": "function", "in": "query", "schema": {"type": "string"}},
+                    {"name": "investor", "in": "query", "schema": {"type": "string"}},
+                    {"name": "q", "in": "query", "schema": {"type": "string"}},
+                    as_of.clone(),
+                ],
+                "responses": {
+                    "200": {"description": "The projects, by id.", "content": {"application/json": {"schema": {"type": "object", "required": ["total", "projects"]}}}},
+                    "400": problem("A parameter could not be read (an unknown stage or unit)."),
+                    "503": problem("The investment_projects layer is not loaded."),
+                },
+            }},
+            "/projects/{id}": {"get": {
+                "summary": "One project: stage, allowed moves, the planning answer for its site, parcels, history",
+                "operationId": "getProject",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}, "example": 1},
+                    as_of.clone(),
+                ],
+                "responses": {
+                    "200": {"description": "The project.", "content": {"application/json": {"schema": {"type": "object", "required": ["fid", "allowed_next", "planning", "history"]}}}},
+                    "400": problem("The id or a parameter could not be read."),
+                    "404": problem("No such project."),
+                    "503": problem("The investment_projects layer is not loaded."),
+                },
+            }},
+            "/projects/{id}/history": {"get": {
+                "summary": "A project's legal procedure as recorded (append-only)",
+                "operationId": "projectHistory",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}, "example": 1},
+                ],
+                "responses": {
+                    "200": {"description": "The history, oldest first.", "content": {"application/json": {"schema": {"type": "object", "required": ["project", "history"]}}}},
+                    "400": problem("The id could not be read."),
+                    "404": problem("No such project."),
+                    "503": problem("The investment_projects layer is not loaded."),
+                },
+            }},
+            "/projects/{id}/transitions": {"post": {
+                "summary": "Move a project to its next stage (editors)",
+                "operationId": "projectTransition",
+                "security": [{"basic": []}, {"bearer": []}],
+                "parameters": [
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}, "example": 1},
+                ],
+                "requestBody": {"required": true, "content": {"application/json": {
+                  "example": {"to": "terminated", "date": "2026-01-05", "decision": "12/QĐ-UBND", "authority": "UBND thành phố Đà Nẵng"},
+                  "schema": {
+                    "type": "object", "required": ["to", "date"], "additionalProperties": false,
+                    "properties": {
+                        "to": {"type": "string"}, "date": {"type": "string", "format": "date"},
+                        "decision": {"type": "string", "nullable": true}, "authority": {"type": "string", "nullable": true},
+                        "note": {"type": "string", "nullable": true}, "next_deadline": {"type": "string", "format": "date", "nullable": true}}}}}},
+                "responses": {
+                    "201": {"description": "Written: the project and the history row.", "content": {"application/json": {"schema": {"type": "object", "required": ["project", "transition"]}}}},
+                    "400": problem("The body could not be read, or the move lacks its decision or has a bad date; nothing written."),
+                    "401": problem("No valid editor credentials."),
+                    "403": problem("The registry is not editable here."),
+                    "404": problem("No such project."),
+                    "409": problem("The move is not allowed from the current stage; the allowed ones are listed."),
+                },
+            }},
             "/sites": {"get": {
                 "summary": "Investor site search over zoning lots (planned use) or parcels (current use), ranked by a stated score",
                 "description": "Filters combine (AND; comma lists are OR). Distances are straight lines in EPSG:5899 between exact geometries. The answer carries the URL that reproduces the search.",
@@ -305,7 +374,11 @@ pub fn document(base: &str, config: &Config, cat: &Catalog) -> Value {
                 },
             }},
         },
-        "components": {"schemas": {
+        "components": {
+          "securitySchemes": {
+            "basic": {"type": "http", "scheme": "basic", "description": "An editor of [ogc.users]."},
+            "bearer": {"type": "http", "scheme": "bearer", "description": "An API key of [ogc.api_keys]."}},
+          "schemas": {
             "Problem": {"type": "object", "required": ["status", "detail"], "properties": {
                 "type": {"type": "string"}, "title": {"type": "string"},
                 "status": {"type": "integer"}, "detail": {"type": "string"}}},

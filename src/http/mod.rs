@@ -60,7 +60,10 @@ pub fn app(state: AppState) -> Router {
         .route("/projects", get(projects::get_list))
         .route("/projects/{id}", get(projects::get_one))
         .route("/projects/{id}/history", get(projects::get_history))
-        .route("/projects/{id}/transitions", post(projects::post_transition))
+        .route(
+            "/projects/{id}/transitions",
+            post(projects::post_transition),
+        )
         .route("/planning/sheet", get(sheet::get))
         .route("/planning/sheet/verify/{code}", get(sheet::verify))
         .route("/layers/{id}", get(layer_info))

@@ -15,8 +15,8 @@ use super::{ApiError, AppState, DataState};
 use crate::model::{Edit, FeatureUpdate, LayerEdit, Value};
 use crate::planning::info::PROJECTS;
 use crate::planning::projects::{
-    check_transition, detail, list, project, stage_of, ProjectQuery, Stage, StageRef, TransitionError,
-    TransitionRequest,
+    check_transition, detail, list, project, stage_of, ProjectQuery, Stage, StageRef,
+    TransitionError, TransitionRequest,
 };
 use crate::store::history::Transition;
 use axum::body::Bytes;
@@ -27,10 +27,9 @@ use axum::Json;
 use serde_json::{json, Value as Json_};
 
 fn fid_of(id: &str) -> Result<i64, ApiError> {
-    id.parse::<i64>()
-        .ok()
-        .filter(|f| *f > 0)
-        .ok_or_else(|| ApiError::bad_request(format!("'{id}' is not a project id (a positive integer)")))
+    id.parse::<i64>().ok().filter(|f| *f > 0).ok_or_else(|| {
+        ApiError::bad_request(format!("'{id}' is not a project id (a positive integer)"))
+    })
 }
 
 /// `GET /projects?status=&unit=&function=&investor=&q=&as_of=`.
@@ -135,7 +134,9 @@ pub async fn get_history(
         .layer(PROJECTS)
         .ok_or_else(|| ApiError::unavailable("layer investment_projects is not loaded"))?;
     if l.get(fid).is_none() {
-        return Err(ApiError::not_found(format!("no investment project with id {fid}")));
+        return Err(ApiError::not_found(format!(
+            "no investment project with id {fid}"
+        )));
     }
     let history = s.store.history(fid).await.map_err(ApiError::internal)?;
     Ok(Json(json!({"project": fid, "history": history})).into_response())
@@ -166,7 +167,9 @@ pub async fn post_transition(
         .get(fid)
         .ok_or_else(|| ApiError::not_found(format!("no investment project with id {fid}")))?;
     let from = stage_of(l, f).ok_or_else(|| {
-        ApiError::bad_request(format!("project {fid} has no stage a transition can start from"))
+        ApiError::bad_request(format!(
+            "project {fid} has no stage a transition can start from"
+        ))
     })?;
     let d = l.data(f.part);
     let since = d
@@ -250,7 +253,10 @@ pub async fn post_transition(
         user_name: Some(editor.name.clone()),
         recorded_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
     };
-    let (_, seqs) = match s.commit_with_history(&[edit], std::slice::from_ref(&row)).await {
+    let (_, seqs) = match s
+        .commit_with_history(&[edit], std::slice::from_ref(&row))
+        .await
+    {
         Ok(r) => r,
         Err(e @ CommitError::NotEditable(_)) => {
             return Err(ApiError::forbidden(format!(
@@ -267,11 +273,15 @@ pub async fn post_transition(
         ..row
     };
     let cat = data.engine.snapshot();
-    let summary: Json_ = project(&cat, fid)
-        .map_or(Json_::Null, |p| serde_json::to_value(p).unwrap_or(Json_::Null));
+    let summary: Json_ = project(&cat, fid).map_or(Json_::Null, |p| {
+        serde_json::to_value(p).unwrap_or(Json_::Null)
+    });
     Ok((
         StatusCode::CREATED,
-        [(axum::http::header::LOCATION, format!("/projects/{fid}/history"))],
+        [(
+            axum::http::header::LOCATION,
+            format!("/projects/{fid}/history"),
+        )],
         Json(json!({"project": summary, "transition": recorded})),
     )
         .into_response())

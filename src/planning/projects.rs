@@ -54,7 +54,6 @@ impl Stage {
             _ => return None,
         })
     }
-
 }
 
 /// The stages a project may move to from `from`; `before_suspension` is
@@ -137,7 +136,11 @@ pub fn add_months(day: &str, months: u32) -> String {
     format!("{:04}-{:02}-{:02}", total / 12, total % 12 + 1, d.min(28))
 }
 
-fn text_field(name: &str, v: &Option<String>, max: usize) -> Result<Option<String>, TransitionError> {
+fn text_field(
+    name: &str,
+    v: &Option<String>,
+    max: usize,
+) -> Result<Option<String>, TransitionError> {
     match v.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(s) if s.chars().count() > max => Err(TransitionError::Bad(format!(
@@ -369,7 +372,10 @@ fn summary(cat: &Catalog, gaz: &Gazetteer, l: &Layer, f: FeatureRef) -> ProjectS
         check_id: t("check_id"),
         approval_decision: t("approval_decision"),
         commune: commune.as_deref().and_then(|c| gaz.commune(c)).cloned(),
-        unit_2025: commune.as_deref().and_then(|c| gaz.unit_2025_of(c)).cloned(),
+        unit_2025: commune
+            .as_deref()
+            .and_then(|c| gaz.unit_2025_of(c))
+            .cloned(),
     }
 }
 
@@ -389,7 +395,9 @@ pub fn list(cat: &Catalog, q: &ProjectQuery) -> Result<Vec<ProjectSummary>, Plan
             q.as_of
         )));
     }
-    let l = cat.layer(PROJECTS).ok_or(PlanningError::MissingLayer(PROJECTS))?;
+    let l = cat
+        .layer(PROJECTS)
+        .ok_or(PlanningError::MissingLayer(PROJECTS))?;
     let gaz = Gazetteer::from_catalog(cat).unwrap_or_default();
     let communes: Option<HashSet<String>> = match &q.unit {
         None => None,
@@ -428,9 +436,15 @@ pub fn list(cat: &Catalog, q: &ProjectQuery) -> Result<Vec<ProjectSummary>, Plan
         }
         if let Some(w) = &q.q {
             let fw = fold(w);
-            let any = ["name", "investor", "approval_decision", "zone_name", "function"]
-                .iter()
-                .any(|n| text_at(d, row, n).is_some_and(|v| fold(v).contains(&fw)));
+            let any = [
+                "name",
+                "investor",
+                "approval_decision",
+                "zone_name",
+                "function",
+            ]
+            .iter()
+            .any(|n| text_at(d, row, n).is_some_and(|v| fold(v).contains(&fw)));
             if !any {
                 continue;
             }
@@ -508,7 +522,9 @@ pub fn detail(
     tolerance_m: f64,
     before_suspension: Option<Stage>,
 ) -> Result<ProjectDetail, PlanningError> {
-    let l = cat.layer(PROJECTS).ok_or(PlanningError::MissingLayer(PROJECTS))?;
+    let l = cat
+        .layer(PROJECTS)
+        .ok_or(PlanningError::MissingLayer(PROJECTS))?;
     let f = l.get(fid).ok_or_else(|| PlanningError::NotFound {
         message: format!("no investment project with id {fid}"),
         suggestions: vec![],
@@ -534,7 +550,9 @@ pub fn detail(
     if let Some(p) = cat.layer(PARCELS) {
         let mut hits = Vec::new();
         p.for_each_match(
-            Some(&Spatial::Intersects(geo_types::Geometry::MultiPolygon(site))),
+            Some(&Spatial::Intersects(geo_types::Geometry::MultiPolygon(
+                site,
+            ))),
             None,
             |h| hits.push(h),
         );
@@ -597,12 +615,28 @@ mod tests {
     #[test]
     fn the_procedure_goes_one_stage_at_a_time_and_suspension_resumes_where_it_was() {
         let d = "2026-01-10";
-        let ok = check_transition(Stage::Proposed, Some("2025-01-01"), None, &req("policy_approved", d, Some("12/QĐ-UBND")), "2026-12-01").unwrap();
+        let ok = check_transition(
+            Stage::Proposed,
+            Some("2025-01-01"),
+            None,
+            &req("policy_approved", d, Some("12/QĐ-UBND")),
+            "2026-12-01",
+        )
+        .unwrap();
         assert_eq!(ok.to, Stage::PolicyApproved);
         assert_eq!(ok.next_deadline.as_ref().unwrap().0, "2027-01-10");
-        match check_transition(Stage::Proposed, None, None, &req("operating", d, None), "2026-12-01") {
+        match check_transition(
+            Stage::Proposed,
+            None,
+            None,
+            &req("operating", d, None),
+            "2026-12-01",
+        ) {
             Err(TransitionError::Illegal { allowed, .. }) => {
-                assert_eq!(allowed, vec![Stage::PolicyApproved, Stage::Suspended, Stage::Terminated])
+                assert_eq!(
+                    allowed,
+                    vec![Stage::PolicyApproved, Stage::Suspended, Stage::Terminated]
+                )
             }
             other => panic!("{other:?}"),
         }
@@ -612,7 +646,10 @@ mod tests {
             vec![Stage::LandAllocated, Stage::Terminated]
         );
         assert!(allowed_next(Stage::Terminated, None).is_empty());
-        assert_eq!(allowed_next(Stage::Operating, None), vec![Stage::Suspended, Stage::Terminated]);
+        assert_eq!(
+            allowed_next(Stage::Operating, None),
+            vec![Stage::Suspended, Stage::Terminated]
+        );
     }
 
     #[test]
@@ -620,10 +657,26 @@ mod tests {
         let t = "2026-12-01";
         for (r, since, needle) in [
             (req("flying", "2026-01-01", None), None, "not a stage"),
-            (req("policy_approved", "2026-13-01", Some("1/QĐ")), None, "not a date"),
-            (req("policy_approved", "2027-01-01", Some("1/QĐ")), None, "after today"),
-            (req("policy_approved", "2024-01-01", Some("1/QĐ")), Some("2025-01-01"), "before the project entered"),
-            (req("policy_approved", "2026-01-01", None), None, "decision number"),
+            (
+                req("policy_approved", "2026-13-01", Some("1/QĐ")),
+                None,
+                "not a date",
+            ),
+            (
+                req("policy_approved", "2027-01-01", Some("1/QĐ")),
+                None,
+                "after today",
+            ),
+            (
+                req("policy_approved", "2024-01-01", Some("1/QĐ")),
+                Some("2025-01-01"),
+                "before the project entered",
+            ),
+            (
+                req("policy_approved", "2026-01-01", None),
+                None,
+                "decision number",
+            ),
         ] {
             match check_transition(Stage::Proposed, since, None, &r, t) {
                 Err(TransitionError::Bad(m)) => assert!(m.contains(needle), "{m}"),

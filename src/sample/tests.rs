@@ -271,13 +271,20 @@ fn layers_come_in_order_with_the_documented_schemas() {
             &[
                 ("name", Text),
                 ("status", Text),
+                ("stage", Text),
+                ("stage_date", Date),
                 ("capital_vnd", Integer),
+                ("capital_disbursed_vnd", Integer),
                 ("capital_usd", Real),
                 ("area_ha", Real),
                 ("function", Text),
                 ("zone_name", Text),
                 ("investor", Text),
                 ("approval_decision", Text),
+                ("next_deadline", Date),
+                ("next_deadline_what", Text),
+                ("plan_conflict", Boolean),
+                ("check_id", Text),
                 ("synthetic", Boolean),
             ],
         ),
@@ -1159,7 +1166,10 @@ fn each_project_has_a_procedure_from_its_proposal_to_the_stage_it_is_in() {
     for row in 0..l.len() {
         let fid = l.fids[row];
         let steps: Vec<_> = history.iter().filter(|t| t.project_fid == fid).collect();
-        assert_eq!(steps[0].to_stage, "proposed", "project {fid} starts proposed");
+        assert_eq!(
+            steps[0].to_stage, "proposed",
+            "project {fid} starts proposed"
+        );
         assert!(steps[0].from_stage.is_none());
         for w in steps.windows(2) {
             assert_eq!(w[1].from_stage.as_deref(), Some(w[0].to_stage.as_str()));
@@ -1177,7 +1187,11 @@ fn each_project_has_a_procedure_from_its_proposal_to_the_stage_it_is_in() {
             assert!(s.day.as_str() <= "2026-11-28");
         }
         if last.to_stage == Stage::Operating.code() {
-            assert_eq!(steps.len(), 7, "an operating project went through every stage");
+            assert_eq!(
+                steps.len(),
+                7,
+                "an operating project went through every stage"
+            );
         }
     }
 }
