@@ -262,3 +262,68 @@ async fn a_project_moves_through_three_stages_and_an_illegal_move_is_refused() {
         .collect();
     assert_eq!(allowed, ["land_allocated", "terminated"]);
 }
+
+async fn patch(s: &AppState, fid: i64, body: Value, auth: bool) -> (StatusCode, Value) {
+    let mut r =
+        Request::patch(format!("/projects/{fid}")).header("content-type", "application/json");
+    if auth {
+        r = r.header("authorization", basic());
+    }
+    call(s, r.body(Body::from(body.to_string())).unwrap()).await
+}
+
+#[tokio::test]
+async fn editors_update_facts_and_site_and_a_proposal_is_checked_against_the_plan() {
+    let (_dir, s) = common::sample_copy(config()).await;
+    let (_, list) = get(&s, "/projects?status=under_construction").await;
+    let p = list["projects"][0].clone();
+    let fid = p["fid"].as_i64().unwrap();
+    let capital = p["capital_vnd"].as_i64().unwrap();
+
+    let (st, _) = patch(&s, fid, json!({"capital_disbursed_vnd": 1}), false).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (st, v) = patch(&s, fid, json!({"stage": "operating"}), true).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(v["detail"].as_str().unwrap().contains("transitions"), "{v}");
+    let (st, v) = patch(&s, fid, json!({"capital_disbursed_vnd": capital + 1}), true).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    let (_, f) = get(&s, &format!("/layers/investment_projects/features/{fid}")).await;
+    assert_eq!(
+        f["properties"]["capital_disbursed_vnd"], p["capital_disbursed_vnd"],
+        "nothing written"
+    );
+
+    let (st, v) = patch(&s, fid, json!({"capital_disbursed_vnd": capital / 2, "investor": "Công ty Cổ phần Đầu tư Sông Hàn"}), true).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, f) = get(&s, &format!("/layers/investment_projects/features/{fid}")).await;
+    assert_eq!(f["properties"]["capital_disbursed_vnd"], capital / 2);
+    assert_eq!(
+        f["properties"]["investor"],
+        "Công ty Cổ phần Đầu tư Sông Hàn"
+    );
+
+    // A new site, a square of about 200 m in WGS 84, with housing proposed
+    // at 40 floors: checked, the conflict flagged and the check stored.
+    let (x, y) = (108.2205, 16.0590);
+    let d = 0.0009;
+    let site = json!({"type": "Polygon", "coordinates": [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]]});
+    let (st, v) = patch(
+        &s,
+        fid,
+        json!({"site": site, "proposal": {"use": "ODT", "floors": 40, "far": 9.5}}),
+        true,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["check"]["pass"], false, "{v}");
+    assert_eq!(v["project"]["plan_conflict"], true);
+    let id = v["project"]["check_id"].as_str().unwrap();
+    let (st, c) = get(&s, &format!("/planning/check/{id}")).await;
+    assert_eq!(st, StatusCode::OK, "{c}");
+    assert_eq!(c["request"]["project"], fid);
+    let ha = v["project"]["area_ha"].as_f64().unwrap();
+    assert!((0.8..1.2).contains(&ha), "about 100 m × 100 m … {ha} ha");
+    let (_, f) = get(&s, &format!("/layers/investment_projects/features/{fid}")).await;
+    let x0 = f["geometry"]["coordinates"][0][0][0].as_f64().unwrap();
+    assert!((x0 - x).abs() < 0.001, "the site moved: {x0}");
+}

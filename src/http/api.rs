@@ -262,7 +262,38 @@ pub fn document(base: &str, config: &Config, cat: &Catalog) -> Value {
                     "404": problem("No such project."),
                     "503": problem("The investment_projects layer is not loaded."),
                 },
+            },
+              "patch": {
+                "summary": "Change a project's facts, site or proposal (editors); a new site or proposal runs the compliance check",
+                "operationId": "patchProject",
+                "security": [{"basic": []}, {"bearer": []}],
+                "parameters": [
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}, "example": 1},
+                ],
+                "requestBody": {"required": true, "content": {"application/json": {
+                  "example": {"capital_disbursed_vnd": 1000000000, "next_deadline": "2027-06-30"},
+                  "schema": {
+                    "type": "object", "additionalProperties": false, "minProperties": 1,
+                    "properties": {
+                        "name": {"type": "string", "minLength": 1, "maxLength": 300},
+                        "investor": {"type": "string", "nullable": true, "minLength": 1, "maxLength": 300},
+                        "function": {"type": "string", "minLength": 1, "maxLength": 300},
+                        "capital_vnd": {"type": "integer", "minimum": 0},
+                        "capital_disbursed_vnd": {"type": "integer", "minimum": 0},
+                        "next_deadline": {"type": "string", "format": "date", "nullable": true},
+                        "site": {"type": "object"},
+                        "crs": {"type": "string"},
+                        "proposal": {"type": "object"}}}}}},
+                "responses": {
+                    "200": {"description": "Written: the project, and the check when one ran.", "content": {"application/json": {"schema": {"type": "object", "required": ["project", "check"]}}}},
+                    "400": problem("A member could not be read (or is the stage, which moves only by transitions); nothing written."),
+                    "401": problem("No valid editor credentials."),
+                    "403": problem("The registry is not editable here."),
+                    "404": problem("No such project."),
+                    "503": problem("The check could not be stored."),
+                },
             }},
+
             "/projects/{id}/history": {"get": {
                 "summary": "A project's legal procedure as recorded (append-only)",
                 "operationId": "projectHistory",

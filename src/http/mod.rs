@@ -58,7 +58,10 @@ pub fn app(state: AppState) -> Router {
         .route("/stats/projects", get(stats::project_stats))
         .route("/sites", get(sites::get))
         .route("/projects", get(projects::get_list))
-        .route("/projects/{id}", get(projects::get_one))
+        .route(
+            "/projects/{id}",
+            get(projects::get_one).patch(projects::patch),
+        )
         .route("/projects/{id}/history", get(projects::get_history))
         .route(
             "/projects/{id}/transitions",

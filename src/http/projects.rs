@@ -286,3 +286,238 @@ pub async fn post_transition(
     )
         .into_response())
 }
+
+/// Members a `PATCH /projects/{id}` may carry.
+const PATCH_KEYS: &[&str] = &[
+    "name",
+    "investor",
+    "function",
+    "capital_vnd",
+    "capital_disbursed_vnd",
+    "next_deadline",
+    "site",
+    "crs",
+    "proposal",
+];
+
+/// `PATCH /projects/{id}` (editors): the registry's facts (name, investor,
+/// function, capital registered and disbursed, next deadline), the site
+/// (GeoJSON in `crs`, default WGS 84) and the proposal on it; a new site
+/// or proposal runs the plan-compliance check, stores it and sets
+/// `plan_conflict` and `check_id`. The stage moves only by transitions.
+pub async fn patch(
+    State(s): State<AppState>,
+    editor: Editor,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    use crate::planning::check::{check, CheckLimits, Proposal};
+    use crate::planning::site::site_from;
+    use crate::store::records::RecordKind;
+    let fid = fid_of(&id)?;
+    let v: Json_ = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| ApiError::bad_request("the body is an object of the members to change"))?;
+    if let Some(k) = obj.keys().find(|k| !PATCH_KEYS.contains(&k.as_str())) {
+        return Err(ApiError::bad_request(match k.as_str() {
+            "stage" | "status" | "stage_date" => format!(
+                "'{k}' changes only by POST /projects/{fid}/transitions, which checks the procedure"
+            ),
+            _ => format!(
+                "unknown member '{k}'; a project takes {}",
+                PATCH_KEYS.join(", ")
+            ),
+        }));
+    }
+    if obj.is_empty() {
+        return Err(ApiError::bad_request("the body changes nothing"));
+    }
+    let mut values: Vec<(String, Value)> = Vec::new();
+    for k in ["name", "investor", "function"] {
+        match obj.get(k) {
+            None => {}
+            Some(Json_::String(t)) if !t.trim().is_empty() && t.chars().count() <= 300 => {
+                values.push((k.into(), Value::Text(t.trim().to_owned())))
+            }
+            Some(Json_::Null) if k == "investor" => values.push((k.into(), Value::Null)),
+            Some(_) => {
+                return Err(ApiError::bad_request(format!(
+                    "'{k}' must be a non-empty text of at most 300 characters"
+                )))
+            }
+        }
+    }
+    let data = &s.data;
+    let cat = data.engine.snapshot();
+    let l = cat
+        .layer(PROJECTS)
+        .ok_or_else(|| ApiError::unavailable("layer investment_projects is not loaded"))?;
+    let f = l
+        .get(fid)
+        .ok_or_else(|| ApiError::not_found(format!("no investment project with id {fid}")))?;
+    let d = l.data(f.part);
+    let row = f.row as usize;
+    let current_int = |n: &str| match d.field_index(n).map(|c| d.value(row, c)) {
+        Some(crate::model::ValueRef::Int(i)) => Some(i),
+        _ => None,
+    };
+    let mut capital = current_int("capital_vnd");
+    let mut disbursed = current_int("capital_disbursed_vnd");
+    for k in ["capital_vnd", "capital_disbursed_vnd"] {
+        match obj.get(k) {
+            None => {}
+            Some(n) => {
+                let n = n
+                    .as_i64()
+                    .filter(|n| (0..=1_000_000_000_000_000).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!("'{k}' must be a whole number of VND from 0"))
+                    })?;
+                if k == "capital_vnd" {
+                    capital = Some(n);
+                } else {
+                    disbursed = Some(n);
+                }
+                values.push((k.into(), Value::Int(n)));
+            }
+        }
+    }
+    if let (Some(c), Some(dis)) = (capital, disbursed) {
+        if dis > c {
+            return Err(ApiError::bad_request(format!(
+                "capital_disbursed_vnd ({dis}) exceeds capital_vnd ({c})"
+            )));
+        }
+    }
+    match obj.get("next_deadline") {
+        None => {}
+        Some(Json_::Null) => values.push(("next_deadline".into(), Value::Null)),
+        Some(Json_::String(t)) if crate::engine::temporal::is_day(t) => {
+            values.push(("next_deadline".into(), Value::Text(t.clone())))
+        }
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "'next_deadline' must be a date (YYYY-MM-DD) or null",
+            ))
+        }
+    }
+    // The site, read and checked as a compliance check reads it.
+    let limits = (&data.config.planning).into();
+    let site = if obj.contains_key("site") {
+        let bytes = body.clone();
+        let site = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+            let (g, c, _) = super::planning_info::read_site(&bytes, None)?;
+            Ok(site_from(g, c, limits)?)
+        })
+        .await??;
+        if site.0.len() != 1 {
+            return Err(ApiError::bad_request(format!(
+                "a project's site is one polygon, not {}",
+                site.0.len()
+            )));
+        }
+        Some(site)
+    } else {
+        None
+    };
+    let mut geometry = None;
+    if let Some(site) = &site {
+        let plane = crate::planning::overlay::to_plane(site)?;
+        let srid = l.source_srid;
+        let mut stored = site.0[0].clone();
+        if srid == 5899 {
+            stored = plane.0[0].clone();
+        } else {
+            let target = crate::crs::Crs::Epsg(srid);
+            let (mut ext, mut ints) = stored.into_inner();
+            crate::crs::transform(crate::crs::WEB_MERCATOR, target, &mut ext.0)?;
+            for r in &mut ints {
+                crate::crs::transform(crate::crs::WEB_MERCATOR, target, &mut r.0)?;
+            }
+            stored = geo_types::Polygon::new(ext, ints);
+        }
+        geometry = Some(Some(geo_types::Geometry::Polygon(stored)));
+        let ha = crate::planning::overlay::plane_area(&plane) / 10_000.0;
+        values.push(("area_ha".into(), Value::Real((ha * 100.0).round() / 100.0)));
+    }
+    // The proposal: checked on the (new) site, the check stored.
+    let mut check_out = Json_::Null;
+    if let Some(p) = obj.get("proposal") {
+        let proposal: Proposal = serde_json::from_value(p.clone())
+            .map_err(|e| ApiError::bad_request(format!("proposal: {e}")))?;
+        let mp = match &site {
+            Some(s) => s.clone(),
+            None => d
+                .geometry_of(row)
+                .map(|g| crate::planning::overlay::polygons(&g))
+                .ok_or_else(|| ApiError::bad_request("the project has no site to check"))?,
+        };
+        let climits = CheckLimits {
+            tolerance_m: data.config.planning.sliver_tolerance_m,
+            heritage_buffer_m: data.config.planning.heritage_buffer_m,
+        };
+        let (cat2, today, prop) = (cat.clone(), today_vn(), proposal.clone());
+        let result = tokio::task::spawn_blocking(move || check(&cat2, &mp, &prop, &today, climits))
+            .await??;
+        let answer = serde_json::to_value(&result).map_err(ApiError::internal)?;
+        let request = json!({
+            "project": fid,
+            "site": obj.get("site").cloned().unwrap_or(Json_::Null),
+            "crs": obj.get("crs").cloned().unwrap_or(Json_::Null),
+            "proposal": p,
+            "as_of": today_vn(),
+        });
+        let record = data
+            .store
+            .issue_record(RecordKind::Check, Some(&editor.name), request, answer)
+            .await
+            .map_err(|e| ApiError::unavailable(format!("the check could not be stored: {e}")))?;
+        values.push(("plan_conflict".into(), Value::Bool(!result.pass)));
+        values.push((
+            "check_id".into(),
+            Value::Text(record.id.as_str().to_owned()),
+        ));
+        check_out = json!({
+            "id": record.id.as_str(),
+            "pass": result.pass,
+            "failed": result.failed,
+            "href": format!("/planning/check/{}", record.id.as_str()),
+            "failed_rules": result.rules.iter().filter(|r| !r.pass).map(|r| json!({"rule": r.rule, "vi": r.vi, "en": r.en})).collect::<Vec<_>>(),
+        });
+    } else if site.is_some() {
+        // A new site without a proposal: the old check no longer applies.
+        values.push(("plan_conflict".into(), Value::Null));
+        values.push(("check_id".into(), Value::Null));
+    }
+    drop(cat);
+    let edit = LayerEdit {
+        layer: PROJECTS.into(),
+        edit: Edit {
+            updates: vec![FeatureUpdate {
+                fid,
+                geometry,
+                values,
+            }],
+            ..Default::default()
+        },
+    };
+    match s.commit(&[edit]).await {
+        Ok(_) => {}
+        Err(e @ CommitError::NotEditable(_)) => {
+            return Err(ApiError::forbidden(format!(
+                "{e}: list investment_projects in [ogc] editable to keep the registry"
+            )))
+        }
+        Err(e) if e.is_client_error() => {
+            return Err(ApiError::bad_request(format!("nothing was written: {e}")))
+        }
+        Err(e) => return Err(ApiError::internal(e)),
+    }
+    let cat = data.engine.snapshot();
+    let summary = project(&cat, fid).map_or(Json_::Null, |p| {
+        serde_json::to_value(p).unwrap_or(Json_::Null)
+    });
+    Ok(Json(json!({"project": summary, "check": check_out})).into_response())
+}
