@@ -23,6 +23,7 @@ use geoplan::planning::check::{check, CheckLimits, Proposal};
 use geoplan::planning::info::{answer, InfoQuery, Subject};
 use geoplan::planning::overlay::polygons;
 use geoplan::planning::parcels::{find, ParcelQuery};
+use geoplan::planning::projects::{detail, list, ProjectQuery, ALL};
 use geoplan::planning::sites::{search, SiteQuery};
 use geoplan::planning::stats::{landuse, projects, Grouping, LanduseQuery, Level, ProjectsBy};
 use geoplan::report::pdf::render_pdf;
@@ -392,6 +393,37 @@ fn bench(c: &mut Criterion) {
             .map(|q| time(|| search(&cat, q, 0.5).unwrap()))
             .collect(),
     );
+    // The project registry: lists by stage, and a project's detail (the
+    // planning answer for its site, parcels under it).
+    let by_stage = |i: usize| ProjectQuery {
+        stages: vec![ALL[i % ALL.len()]],
+        as_of: "2026-06-01".into(),
+        ..Default::default()
+    };
+    percentiles(
+        "registry: projects by stage",
+        (0..90)
+            .map(|i| time(|| list(&cat, &by_stage(i)).unwrap()))
+            .collect(),
+    );
+    let all_projects: Vec<i64> = list(
+        &cat,
+        &ProjectQuery {
+            as_of: "2026-06-01".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .iter()
+    .map(|p| p.fid)
+    .collect();
+    percentiles(
+        "registry: a project's detail",
+        all_projects
+            .iter()
+            .map(|f| time(|| detail(&cat, *f, "2026-06-01", 0.5, None).unwrap()))
+            .collect(),
+    );
     if let Ok(url) = std::env::var("GEOPLAN_BENCH_PG") {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let pool = rt
@@ -444,6 +476,47 @@ fn bench(c: &mut Criterion) {
         println!(
             "  site search totals equal to PostGIS's in {same} of {} searches",
             cases.len()
+        );
+        // The registry in SQL: by stage with each project's commune, and a
+        // project's zoning lots (overlap areas) and parcels.
+        let list_sql = "SELECT p.fid, (SELECT a.code FROM geoplan.admin_units a WHERE a.level = 'commune' \
+                        AND ST_Contains(a.geom, ST_PointOnSurface(p.geom)) ORDER BY a.fid LIMIT 1) AS commune \
+                        FROM geoplan.investment_projects p WHERE p.stage = $1 ORDER BY p.fid";
+        percentiles(
+            "postgis: projects by stage",
+            (0..90)
+                .map(|i| {
+                    time(|| {
+                        let rows: Vec<(i64, Option<String>)> = rt
+                            .block_on(
+                                sqlx::query_as(list_sql)
+                                    .bind(ALL[i % ALL.len()].code())
+                                    .fetch_all(&pool),
+                            )
+                            .unwrap();
+                        rows.len()
+                    })
+                })
+                .collect(),
+        );
+        let detail_sql = "SELECT (SELECT count(*) FROM geoplan.parcels l WHERE ST_Intersects(l.geom, p.geom)), \
+                          (SELECT coalesce(sum(ST_Area(ST_Intersection(z.geom, p.geom))), 0) FROM geoplan.zoning_lots z \
+                           WHERE ST_Intersects(z.geom, p.geom)), \
+                          (SELECT count(*) FROM geoplan.plans pl WHERE ST_Intersects(pl.geom, p.geom)) \
+                          FROM geoplan.investment_projects p WHERE p.fid = $1";
+        percentiles(
+            "postgis: a project's parcels, lots and plans",
+            all_projects
+                .iter()
+                .map(|f| {
+                    time(|| {
+                        let r: (i64, f64, i64) = rt
+                            .block_on(sqlx::query_as(detail_sql).bind(f).fetch_one(&pool))
+                            .unwrap();
+                        r.0
+                    })
+                })
+                .collect(),
         );
         percentiles(
             "postgis: the same 20 searches in SQL × 5",
