@@ -92,7 +92,9 @@ enum Cmd {
         #[arg(long)]
         new_api_key: bool,
     },
-    /// Copy every layer of a GeoPackage into PostGIS, in one transaction.
+    /// Copy every layer of a GeoPackage into PostGIS, with its project
+    /// history, in one transaction. The layers' rows are replaced; the
+    /// history is appended to (rows already in PostGIS alike are skipped).
     Load {
         /// Source GeoPackage.
         #[arg(long, default_value = "data/sample.gpkg")]
@@ -281,13 +283,18 @@ async fn main() -> Result<()> {
                 let s = src.clone();
                 layers.push(tokio::task::spawn_blocking(move || s.read_layer(&name)).await??);
             }
+            let s = src.clone();
+            let history = tokio::task::spawn_blocking(move || s.all_history()).await??;
             let total: u64 = layers.iter().map(|l| l.len() as u64).sum();
             let pb = progress(Some(total), "loading into PostGIS");
             let p2 = pb.clone();
-            let n = pg.load(&layers, &move |n| p2.set_position(n)).await?;
+            let (n, h) = pg
+                .load_with_history(&layers, &history, &move |n| p2.set_position(n))
+                .await?;
             pb.finish();
             println!(
-                "loaded {n} features from {} in one transaction",
+                "loaded {n} features and {h} new project history rows (of {}) from {} in one transaction",
+                history.len(),
                 from.display()
             );
             Ok(())

@@ -6,6 +6,7 @@
 
 use super::state::{AppState, TileState};
 use crate::model::{LayerEdit, WriteResult};
+use crate::store::history::Transition;
 use crate::store::{ChangeEvent, Store, StoreError};
 use crate::tiles::invalidate;
 use geo_types::Rect;
@@ -47,13 +48,30 @@ impl AppState {
     /// is logged, and the layer reloaded whole). The work runs to its end
     /// even when the returned future is dropped.
     pub async fn commit(&self, edits: &[LayerEdit]) -> Result<WriteResult, CommitError> {
+        self.commit_with_history(edits, &[])
+            .await
+            .map(|(written, _)| written)
+    }
+
+    /// [`AppState::commit`] that also appends project history rows in the
+    /// same store transaction as the edits (see
+    /// [`Store::write_with_history`]): the edits and every row are written,
+    /// or nothing is. Returns the write result and the seqs the store gave
+    /// the rows, in order. Everything else is as for `commit`: the
+    /// editable check, its own task, one commit at a time, the engine and
+    /// tiles brought up to date before it returns.
+    pub async fn commit_with_history(
+        &self,
+        edits: &[LayerEdit],
+        history: &[Transition],
+    ) -> Result<(WriteResult, Vec<i64>), CommitError> {
         if let Some(e) = edits.iter().find(|e| !self.data.editable(&e.layer)) {
             return Err(CommitError::NotEditable(e.layer.clone()));
         }
         // On a task of its own: a request dropped halfway (client gone,
         // timeout) must not leave a committed edit out of the engine.
-        let (state, edits) = (self.clone(), edits.to_vec());
-        tokio::spawn(async move { state.commit_now(&edits).await })
+        let (state, edits, history) = (self.clone(), edits.to_vec(), history.to_vec());
+        tokio::spawn(async move { state.commit_now(&edits, &history).await })
             .await
             // A failed task is the server's fault, not the client's (and
             // its text stays in the log).
@@ -63,14 +81,19 @@ impl AppState {
             })?
     }
 
-    async fn commit_now(&self, edits: &[LayerEdit]) -> Result<WriteResult, CommitError> {
+    async fn commit_now(
+        &self,
+        edits: &[LayerEdit],
+        history: &[Transition],
+    ) -> Result<(WriteResult, Vec<i64>), CommitError> {
         let _one_at_a_time = self.edits.lock().await;
         let store = &self.data.store;
-        let written = store.write(edits).await?;
+        let (written, seqs) = store.write_with_history(edits, history).await?;
         tracing::info!(
             inserted = written.total_inserted(),
             updated = written.total_updated(),
             deleted = written.total_deleted(),
+            history = seqs.len(),
             "edit committed to {}",
             store.describe()
         );
@@ -98,7 +121,7 @@ impl AppState {
                 }
             }
         }
-        Ok(written)
+        Ok((written, seqs))
     }
 
     /// Applies one change event: re-reads only the changed features (or the

@@ -180,6 +180,18 @@ impl GpkgStore {
     /// delete of a missing fid, or any GDAL error, rolls everything back:
     /// SQLite's journal leaves the file as it was.
     pub fn write_edits(&self, edits: &[LayerEdit]) -> Result<WriteResult, StoreError> {
+        self.write_in_transaction(edits, &[]).map(|(w, _)| w)
+    }
+
+    /// The write of [`GpkgStore::write_edits`], with checked history rows
+    /// (see [`super::history`]) appended inside the same GDAL dataset
+    /// transaction, after the edits: the rows commit with the edits or
+    /// neither does. Returns the seqs of the rows, in order.
+    pub(super) fn write_in_transaction(
+        &self,
+        edits: &[LayerEdit],
+        history: &[super::history::Transition],
+    ) -> Result<(WriteResult, Vec<i64>), StoreError> {
         let mut ds = Dataset::open_ex(
             &self.path,
             DatasetOptions {
@@ -322,8 +334,9 @@ impl GpkgStore {
             }
             result.layers.push(written);
         }
+        let seqs = self.insert_history_in(&txn, history)?;
         txn.commit().map_err(|e| self.gdal_err(e))?;
-        Ok(result)
+        Ok((result, seqs))
     }
 
     /// Sets a checked row's geometry (when given) and values on a feature.

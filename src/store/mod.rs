@@ -4,15 +4,19 @@
 //! and write edits ([`LayerEdit`]) all-or-nothing in one transaction; they
 //! never hold engine state and never serve requests. Planning records
 //! (stored checks and issued sheets, [`records`]) live beside the layers
-//! in both stores but are never layers.
+//! in both stores but are never layers, and so does the append-only
+//! history of investment projects' legal procedure ([`history`]), which is
+//! written in the same transaction as the project's edit.
 
 pub mod archive;
 pub mod gpkg;
+pub mod history;
 pub mod postgis;
 pub mod records;
 pub mod tiledisk;
 
 use crate::model::{FeatureRow, LayerData, LayerEdit, WriteResult};
+use history::Transition;
 use records::{Record, RecordId, RecordKind, VerificationCode};
 
 /// Errors of the stores.
@@ -169,6 +173,56 @@ impl Store {
                 tokio::task::spawn_blocking(move || s.write_edits(&edits)).await?
             }
             Store::Postgis(s) => s.write(edits).await,
+        }
+    }
+
+    /// Writes edits as [`Store::write`] does and appends history rows
+    /// (see [`history`]) in the same transaction of the same store: the
+    /// GeoPackage's GDAL dataset transaction, PostGIS's SQL transaction.
+    /// Either the edits and every row are written, or nothing is: a row
+    /// the history table refuses (an empty `to_stage`, say) is
+    /// [`StoreError::Invalid`] and leaves the edits unwritten. Returns the
+    /// write result and the seqs the store gave the rows, in row order
+    /// (their `seq` fields are ignored). With no rows it is
+    /// [`Store::write`].
+    pub async fn write_with_history(
+        &self,
+        edits: &[LayerEdit],
+        history: &[Transition],
+    ) -> Result<(WriteResult, Vec<i64>), StoreError> {
+        match self {
+            Store::Gpkg(s) => {
+                let (s, edits, history) = (s.clone(), edits.to_vec(), history.to_vec());
+                tokio::task::spawn_blocking(move || s.write_edits_with_history(&edits, &history))
+                    .await?
+            }
+            Store::Postgis(s) => s.write_with_history(edits, history).await,
+        }
+    }
+
+    /// One project's history, ordered by seq; an empty list when the
+    /// store has no history table yet.
+    pub async fn history(&self, project_fid: i64) -> Result<Vec<Transition>, StoreError> {
+        match self {
+            Store::Gpkg(s) => {
+                let s = s.clone();
+                tokio::task::spawn_blocking(move || s.history(project_fid)).await?
+            }
+            Store::Postgis(s) => s.history(project_fid).await,
+        }
+    }
+
+    /// Appends history rows alone, in one transaction (the GeoPackage
+    /// makes its table when missing); for loaded or sample history, not
+    /// for a transition that goes with an edit (that is
+    /// [`Store::write_with_history`]).
+    pub async fn put_history(&self, rows: &[Transition]) -> Result<(), StoreError> {
+        match self {
+            Store::Gpkg(s) => {
+                let (s, rows) = (s.clone(), rows.to_vec());
+                tokio::task::spawn_blocking(move || s.put_history(&rows)).await?
+            }
+            Store::Postgis(s) => s.put_history(rows).await,
         }
     }
 

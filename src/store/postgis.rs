@@ -140,6 +140,21 @@ impl PostgisStore {
         layers: &[LayerData],
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<u64, StoreError> {
+        self.load_in_transaction(layers, &[], progress)
+            .await
+            .map(|(n, _)| n)
+    }
+
+    /// The load of [`PostgisStore::load`], with checked history rows (see
+    /// [`super::history`]) appended in the same transaction after the
+    /// layers, skipping rows already stored alike. Returns the features
+    /// written and the history rows appended.
+    pub(super) async fn load_in_transaction(
+        &self,
+        layers: &[LayerData],
+        history: &[super::history::Transition],
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<(u64, u64), StoreError> {
         let mut plans = Vec::with_capacity(layers.len());
         let mut seen = HashSet::new();
         for layer in layers {
@@ -216,6 +231,7 @@ impl PostgisStore {
                 .map_err(pg)?;
         }
         tracing::debug!("load: analyzed in {:.1?}", started.elapsed());
+        let appended = super::history::insert_pg(&mut tx, history, true).await?;
         // Sequences are not transactional: move them last, right before the
         // commit, so that a failure earlier leaves them where they were.
         for plan in &plans {
@@ -231,7 +247,7 @@ impl PostgisStore {
             .map_err(pg)?;
         }
         tx.commit().await.map_err(pg)?;
-        Ok(done)
+        Ok((done, appended.len() as u64))
     }
 
     /// Writes a list of edits in one SQL transaction, in list order, and
@@ -246,6 +262,17 @@ impl PostgisStore {
     /// The change triggers announce the written fids on commit, as for
     /// any other SQL edit.
     pub async fn write(&self, edits: &[LayerEdit]) -> Result<WriteResult, StoreError> {
+        self.write_in_transaction(edits, &[]).await.map(|(w, _)| w)
+    }
+
+    /// The write of [`PostgisStore::write`], with checked history rows
+    /// (see [`super::history`]) appended in the same transaction after the
+    /// edits. Returns the seqs of the rows, in order.
+    pub(super) async fn write_in_transaction(
+        &self,
+        edits: &[LayerEdit],
+        history: &[super::history::Transition],
+    ) -> Result<(WriteResult, Vec<i64>), StoreError> {
         let mut tables: Vec<TableInfo> = Vec::new();
         let mut plans = Vec::with_capacity(edits.len());
         for e in edits {
@@ -311,8 +338,9 @@ impl PostgisStore {
             }
             result.layers.push(written);
         }
+        let seqs = super::history::insert_pg(&mut tx, history, false).await?;
         tx.commit().await.map_err(pg)?;
-        Ok(result)
+        Ok((result, seqs))
     }
 
     /// Reads a whole layer, ordered by fid, in the table's CRS.

@@ -427,14 +427,14 @@ const COLUMNS: &str = "id, code, kind, created_at, user_name, request, answer, s
 const GPKG_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl super::gpkg::GpkgStore {
-    fn sqlite_err(&self, e: impl std::fmt::Display) -> StoreError {
+    pub(super) fn sqlite_err(&self, e: impl std::fmt::Display) -> StoreError {
         StoreError::Gpkg {
             path: self.path().display().to_string(),
             msg: e.to_string(),
         }
     }
 
-    fn sqlite(&self, write: bool) -> Result<rusqlite::Connection, StoreError> {
+    pub(super) fn sqlite(&self, write: bool) -> Result<rusqlite::Connection, StoreError> {
         use rusqlite::OpenFlags;
         // Never create a file: the GeoPackage must exist.
         let flags = if write {
