@@ -28,6 +28,9 @@
 //! * [`seed`]: `geoplan seed`, tiles rendered into PMTiles / MBTiles archives.
 //! * [`http`]: the axum router, errors as RFC 9457 problem details.
 //! * [`sample`]: the deterministic synthetic dataset generator.
+// The OpenAPI document of `http::api` is one `serde_json::json!` literal,
+// deeper than the default macro recursion limit.
+#![recursion_limit = "256"]
 
 pub mod model;
 

@@ -678,4 +678,37 @@ async fn a_project_transition_writes_the_project_and_one_history_row_in_postgis(
         .execute(&pool)
         .await;
     assert!(del.is_err(), "history rows cannot be deleted");
+
+    // A new project and its first step: one transaction in PostgreSQL.
+    let (x, y) = (108.1405, 16.0705);
+    let site = serde_json::json!({"type": "Polygon", "coordinates": [[[x, y], [x + 0.001, y], [x + 0.001, y + 0.001], [x, y + 0.001], [x, y]]]});
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    );
+    let res = app(state.clone())
+        .oneshot(
+            Request::post("/projects")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, auth)
+                .body(Body::from(
+                    serde_json::json!({"name": "Kho lạnh Hòa Khánh", "function": "Kho bãi – logistics", "site": site})
+                        .to_string(),
+                ))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let b = res.into_body().collect().await.unwrap().to_bytes();
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    let new = v["project"]["fid"].as_i64().unwrap();
+    assert_eq!(rows(new).await, 1, "{v}");
+    let stage: Option<String> =
+        sqlx::query_scalar("SELECT stage FROM geoplan.investment_projects WHERE fid = $1")
+            .bind(new)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(stage.as_deref(), Some("proposed"));
 }

@@ -327,3 +327,110 @@ async fn editors_update_facts_and_site_and_a_proposal_is_checked_against_the_pla
     let x0 = f["geometry"]["coordinates"][0][0][0].as_f64().unwrap();
     assert!((x0 - x).abs() < 0.001, "the site moved: {x0}");
 }
+
+#[tokio::test]
+async fn an_editor_registers_a_new_project_with_its_first_step_and_its_check() {
+    let (_dir, s) = common::sample_copy(config()).await;
+    let (_, before) = get(&s, "/projects").await;
+    let n = before["total"].as_u64().unwrap();
+    let post = |body: Value, auth: bool| {
+        let s = s.clone();
+        async move {
+            let mut r = Request::post("/projects").header("content-type", "application/json");
+            if auth {
+                r = r.header("authorization", basic());
+            }
+            call(&s, r.body(Body::from(body.to_string())).unwrap()).await
+        }
+    };
+    // A site in KCN Hòa Khánh (WGS 84), light industry proposed.
+    let (x, y) = (108.1405, 16.0705);
+    let d = 0.0015;
+    let site = json!({"type": "Polygon", "coordinates": [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]]});
+    for (body, needle) in [
+        (json!({"name": "X", "function": "Công nghiệp"}), "site"),
+        (
+            json!({"name": "X", "function": "Công nghiệp", "site": site, "stage": "operating"}),
+            "stage",
+        ),
+        (json!({"function": "Công nghiệp", "site": site}), "name"),
+        (
+            json!({"name": "X", "function": "Công nghiệp", "site": site, "date": "2999-01-01"}),
+            "date",
+        ),
+    ] {
+        let (st, v) = post(body, true).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+        assert!(
+            v["detail"].as_str().unwrap().contains(needle),
+            "{needle}: {v}"
+        );
+    }
+    let (st, _) = post(
+        json!({"name": "X", "function": "Công nghiệp", "site": site}),
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (_, mid) = get(&s, "/projects").await;
+    assert_eq!(
+        mid["total"].as_u64().unwrap(),
+        n,
+        "refused creations write nothing"
+    );
+
+    let (st, v) = post(
+        json!({
+            "name": "Nhà máy linh kiện điện tử Hòa Khánh 2",
+            "function": "Công nghiệp",
+            "investor": "Công ty TNHH Điện tử Sông Hàn",
+            "capital_vnd": 850_000_000_000i64,
+            "site": site,
+            "proposal": {"use": "SKK", "floors": 3, "far": 1.2},
+            "date": "2026-11-20",
+            "decision": "15/QĐ-UBND",
+            "note": "Đề xuất của nhà đầu tư"
+        }),
+        true,
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let fid = v["project"]["fid"].as_i64().unwrap();
+    assert_eq!(v["project"]["stage"], "proposed");
+    assert_eq!(v["project"]["stage_date"], "2026-11-20");
+    assert!(
+        v["project"]["zone_name"]
+            .as_str()
+            .unwrap()
+            .contains("Hòa Khánh"),
+        "{v}"
+    );
+    assert!(v["project"]["plan_conflict"].is_boolean(), "{v}");
+    assert_eq!(
+        v["project"]["plan_conflict"],
+        !v["check"]["pass"].as_bool().unwrap()
+    );
+    let ha = v["project"]["area_ha"].as_f64().unwrap();
+    assert!((2.0..3.5).contains(&ha), "{ha} ha");
+    assert_eq!(v["transition"]["project_fid"], fid);
+    let (_, h) = get(&s, &format!("/projects/{fid}/history")).await;
+    let h = h["history"].as_array().unwrap();
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0]["to_stage"], "proposed");
+    assert_eq!(h[0]["user_name"], USER);
+    assert_eq!(h[0]["decision"], "15/QĐ-UBND");
+    let (_, f) = get(&s, &format!("/layers/investment_projects/features/{fid}")).await;
+    assert_eq!(
+        f["properties"]["name"],
+        "Nhà máy linh kiện điện tử Hòa Khánh 2"
+    );
+    // And it moves on like any other.
+    let (st, v) = transition(
+        &s,
+        fid,
+        json!({"to": "policy_approved", "date": "2026-11-25", "decision": "16/QĐ-UBND"}),
+        true,
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+}

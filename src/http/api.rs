@@ -248,7 +248,40 @@ pub fn document(base: &str, config: &Config, cat: &Catalog) -> Value {
                     "400": problem("A parameter could not be read (an unknown stage or unit)."),
                     "503": problem("The investment_projects layer is not loaded."),
                 },
+            },
+              "post": {
+                "summary": "Register a new project (editors): proposed, with its site, facts and compliance check",
+                "operationId": "createProject",
+                "security": [{"basic": []}, {"bearer": []}],
+                "requestBody": {"required": true, "content": {"application/json": {
+                  "example": {"name": "Nhà máy may xuất khẩu", "function": "Công nghiệp",
+                              "site": {"type": "Polygon", "coordinates": [[[108.1405, 16.0705], [108.142, 16.0705], [108.142, 16.072], [108.1405, 16.072], [108.1405, 16.0705]]]},
+                              "proposal": {"use": "SKK", "floors": 3}},
+                  "schema": {
+                    "type": "object", "required": ["name", "function", "site"], "additionalProperties": false,
+                    "properties": {
+                        "name": {"type": "string", "minLength": 1, "maxLength": 300},
+                        "function": {"type": "string", "minLength": 1, "maxLength": 300},
+                        "investor": {"type": "string", "nullable": true, "minLength": 1, "maxLength": 300},
+                        "capital_vnd": {"type": "integer", "minimum": 0, "nullable": true},
+                        "capital_disbursed_vnd": {"type": "integer", "minimum": 0, "nullable": true},
+                        "site": {"type": "object"},
+                        "crs": {"type": "string"},
+                        "proposal": {"type": "object"},
+                        "date": {"type": "string", "format": "date", "nullable": true},
+                        "decision": {"type": "string", "nullable": true, "minLength": 1, "maxLength": 300},
+                        "authority": {"type": "string", "nullable": true, "minLength": 1, "maxLength": 300},
+                        "note": {"type": "string", "nullable": true, "maxLength": 2000}}}}}},
+                "responses": {
+                    "201": {"description": "Written: the project, its first history row, and the check when a proposal was given.",
+                            "content": {"application/json": {"schema": {"type": "object", "required": ["project", "transition"]}}}},
+                    "400": problem("A member could not be read, or the site is not one valid polygon; nothing written."),
+                    "401": problem("No valid editor credentials."),
+                    "403": problem("The registry is not editable here."),
+                    "503": problem("The check could not be stored, or the layer is not loaded."),
+                },
             }},
+
             "/projects/{id}": {"get": {
                 "summary": "One project: stage, allowed moves, the planning answer for its site, parcels, history",
                 "operationId": "getProject",

@@ -57,7 +57,7 @@ pub fn app(state: AppState) -> Router {
         .route("/stats/landuse", get(stats::landuse_stats))
         .route("/stats/projects", get(stats::project_stats))
         .route("/sites", get(sites::get))
-        .route("/projects", get(projects::get_list))
+        .route("/projects", get(projects::get_list).post(projects::create))
         .route(
             "/projects/{id}",
             get(projects::get_one).patch(projects::patch),

@@ -24,6 +24,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use geo_types::{Geometry, MultiPolygon};
 use serde_json::{json, Value as Json_};
 
 fn fid_of(id: &str) -> Result<i64, ApiError> {
@@ -311,9 +312,6 @@ pub async fn patch(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    use crate::planning::check::{check, CheckLimits, Proposal};
-    use crate::planning::site::site_from;
-    use crate::store::records::RecordKind;
     let fid = fid_of(&id)?;
     let v: Json_ = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
@@ -403,50 +401,20 @@ pub async fn patch(
             ))
         }
     }
-    // The site, read and checked as a compliance check reads it.
-    let limits = (&data.config.planning).into();
     let site = if obj.contains_key("site") {
-        let bytes = body.clone();
-        let site = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
-            let (g, c, _) = super::planning_info::read_site(&bytes, None)?;
-            Ok(site_from(g, c, limits)?)
-        })
-        .await??;
-        if site.0.len() != 1 {
-            return Err(ApiError::bad_request(format!(
-                "a project's site is one polygon, not {}",
-                site.0.len()
-            )));
-        }
-        Some(site)
+        Some(read_site_of(data, &body).await?)
     } else {
         None
     };
     let mut geometry = None;
     if let Some(site) = &site {
-        let plane = crate::planning::overlay::to_plane(site)?;
-        let srid = l.source_srid;
-        let mut stored = site.0[0].clone();
-        if srid == 5899 {
-            stored = plane.0[0].clone();
-        } else {
-            let target = crate::crs::Crs::Epsg(srid);
-            let (mut ext, mut ints) = stored.into_inner();
-            crate::crs::transform(crate::crs::WEB_MERCATOR, target, &mut ext.0)?;
-            for r in &mut ints {
-                crate::crs::transform(crate::crs::WEB_MERCATOR, target, &mut r.0)?;
-            }
-            stored = geo_types::Polygon::new(ext, ints);
-        }
-        geometry = Some(Some(geo_types::Geometry::Polygon(stored)));
-        let ha = crate::planning::overlay::plane_area(&plane) / 10_000.0;
-        values.push(("area_ha".into(), Value::Real((ha * 100.0).round() / 100.0)));
+        let (g, ha) = stored_polygon(l.source_srid, site)?;
+        geometry = Some(Some(g));
+        values.push(("area_ha".into(), Value::Real(ha)));
     }
     // The proposal: checked on the (new) site, the check stored.
     let mut check_out = Json_::Null;
     if let Some(p) = obj.get("proposal") {
-        let proposal: Proposal = serde_json::from_value(p.clone())
-            .map_err(|e| ApiError::bad_request(format!("proposal: {e}")))?;
         let mp = match &site {
             Some(s) => s.clone(),
             None => d
@@ -454,38 +422,10 @@ pub async fn patch(
                 .map(|g| crate::planning::overlay::polygons(&g))
                 .ok_or_else(|| ApiError::bad_request("the project has no site to check"))?,
         };
-        let climits = CheckLimits {
-            tolerance_m: data.config.planning.sliver_tolerance_m,
-            heritage_buffer_m: data.config.planning.heritage_buffer_m,
-        };
-        let (cat2, today, prop) = (cat.clone(), today_vn(), proposal.clone());
-        let result = tokio::task::spawn_blocking(move || check(&cat2, &mp, &prop, &today, climits))
-            .await??;
-        let answer = serde_json::to_value(&result).map_err(ApiError::internal)?;
-        let request = json!({
-            "project": fid,
-            "site": obj.get("site").cloned().unwrap_or(Json_::Null),
-            "crs": obj.get("crs").cloned().unwrap_or(Json_::Null),
-            "proposal": p,
-            "as_of": today_vn(),
-        });
-        let record = data
-            .store
-            .issue_record(RecordKind::Check, Some(&editor.name), request, answer)
-            .await
-            .map_err(|e| ApiError::unavailable(format!("the check could not be stored: {e}")))?;
-        values.push(("plan_conflict".into(), Value::Bool(!result.pass)));
-        values.push((
-            "check_id".into(),
-            Value::Text(record.id.as_str().to_owned()),
-        ));
-        check_out = json!({
-            "id": record.id.as_str(),
-            "pass": result.pass,
-            "failed": result.failed,
-            "href": format!("/planning/check/{}", record.id.as_str()),
-            "failed_rules": result.rules.iter().filter(|r| !r.pass).map(|r| json!({"rule": r.rule, "vi": r.vi, "en": r.en})).collect::<Vec<_>>(),
-        });
+        let (conflict, id, out) = run_check(data, &editor, fid, obj, p, mp).await?;
+        values.push(("plan_conflict".into(), Value::Bool(conflict)));
+        values.push(("check_id".into(), Value::Text(id)));
+        check_out = out;
     } else if site.is_some() {
         // A new site without a proposal: the old check no longer applies.
         values.push(("plan_conflict".into(), Value::Null));
@@ -520,4 +460,287 @@ pub async fn patch(
         serde_json::to_value(p).unwrap_or(Json_::Null)
     });
     Ok(Json(json!({"project": summary, "check": check_out})).into_response())
+}
+
+/// The `site` (and `crs`) of a body, read and checked as a compliance
+/// check reads it (off the runtime), as one polygon in Web Mercator.
+async fn read_site_of(data: &DataState, body: &Bytes) -> Result<MultiPolygon<f64>, ApiError> {
+    let limits = (&data.config.planning).into();
+    let bytes = body.clone();
+    let site = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        let (g, c, _) = super::planning_info::read_site(&bytes, None)?;
+        Ok(crate::planning::site::site_from(g, c, limits)?)
+    })
+    .await??;
+    if site.0.len() != 1 {
+        return Err(ApiError::bad_request(format!(
+            "a project's site is one polygon, not {}",
+            site.0.len()
+        )));
+    }
+    Ok(site)
+}
+
+/// A site (Web Mercator) as the store keeps it (`srid`), and its area in
+/// hectares measured in EPSG:5899.
+fn stored_polygon(srid: u32, site: &MultiPolygon<f64>) -> Result<(Geometry<f64>, f64), ApiError> {
+    let plane = crate::planning::overlay::to_plane(site)?;
+    let ha = crate::planning::overlay::plane_area(&plane) / 10_000.0;
+    let stored = if srid == 5899 {
+        plane.0[0].clone()
+    } else {
+        let target = crate::crs::Crs::Epsg(srid);
+        let (mut ext, mut ints) = site.0[0].clone().into_inner();
+        crate::crs::transform(crate::crs::WEB_MERCATOR, target, &mut ext.0)?;
+        for r in &mut ints {
+            crate::crs::transform(crate::crs::WEB_MERCATOR, target, &mut r.0)?;
+        }
+        geo_types::Polygon::new(ext, ints)
+    };
+    Ok((Geometry::Polygon(stored), (ha * 100.0).round() / 100.0))
+}
+
+/// Runs the compliance check of `proposal` on `site`, stores it as a
+/// planning record by `editor`: (conflict, record id, summary).
+async fn run_check(
+    data: &DataState,
+    editor: &Editor,
+    fid: i64,
+    body: &serde_json::Map<String, Json_>,
+    proposal: &Json_,
+    site: MultiPolygon<f64>,
+) -> Result<(bool, String, Json_), ApiError> {
+    use crate::planning::check::{check, CheckLimits, Proposal};
+    use crate::store::records::RecordKind;
+    let p: Proposal = serde_json::from_value(proposal.clone())
+        .map_err(|e| ApiError::bad_request(format!("proposal: {e}")))?;
+    let limits = CheckLimits {
+        tolerance_m: data.config.planning.sliver_tolerance_m,
+        heritage_buffer_m: data.config.planning.heritage_buffer_m,
+    };
+    let (cat, today) = (data.engine.snapshot(), today_vn());
+    let result =
+        tokio::task::spawn_blocking(move || check(&cat, &site, &p, &today, limits)).await??;
+    let answer = serde_json::to_value(&result).map_err(ApiError::internal)?;
+    let request = json!({
+        "project": fid,
+        "site": body.get("site").cloned().unwrap_or(Json_::Null),
+        "crs": body.get("crs").cloned().unwrap_or(Json_::Null),
+        "proposal": proposal,
+        "as_of": today_vn(),
+    });
+    let record = data
+        .store
+        .issue_record(RecordKind::Check, Some(&editor.name), request, answer)
+        .await
+        .map_err(|e| ApiError::unavailable(format!("the check could not be stored: {e}")))?;
+    let id = record.id.as_str().to_owned();
+    let out = json!({
+        "id": id,
+        "pass": result.pass,
+        "failed": result.failed,
+        "href": format!("/planning/check/{id}"),
+        "failed_rules": result.rules.iter().filter(|r| !r.pass)
+            .map(|r| json!({"rule": r.rule, "vi": r.vi, "en": r.en})).collect::<Vec<_>>(),
+    });
+    Ok((!result.pass, id, out))
+}
+
+/// Members a `POST /projects` may carry.
+const CREATE_KEYS: &[&str] = &[
+    "name",
+    "investor",
+    "function",
+    "capital_vnd",
+    "capital_disbursed_vnd",
+    "site",
+    "crs",
+    "proposal",
+    "date",
+    "decision",
+    "authority",
+    "note",
+];
+
+/// `POST /projects` (editors): a new project, proposed on `date` (default
+/// today), with its site, facts and, with a proposal, its compliance
+/// check; the project and its first history row in one store
+/// transaction. 201 with `Location`.
+pub async fn create(
+    State(s): State<AppState>,
+    editor: Editor,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let v: Json_ = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
+    let obj = v.as_object().ok_or_else(|| {
+        ApiError::bad_request("the body is an object: {\"name\", \"function\", \"site\", …}")
+    })?;
+    if let Some(k) = obj.keys().find(|k| !CREATE_KEYS.contains(&k.as_str())) {
+        return Err(ApiError::bad_request(format!(
+            "unknown member '{k}'; a new project takes {} (it starts proposed; its stage moves by transitions)",
+            CREATE_KEYS.join(", ")
+        )));
+    }
+    let text = |k: &str, required: bool| -> Result<Option<String>, ApiError> {
+        match obj.get(k) {
+            None | Some(Json_::Null) if !required => Ok(None),
+            Some(Json_::String(t)) if !t.trim().is_empty() && t.chars().count() <= 300 => {
+                Ok(Some(t.trim().to_owned()))
+            }
+            _ => Err(ApiError::bad_request(format!(
+                "'{k}' must be a non-empty text of at most 300 characters{}",
+                if required { " (required)" } else { "" }
+            ))),
+        }
+    };
+    let name = text("name", true)?.unwrap_or_default();
+    let function = text("function", true)?.unwrap_or_default();
+    let investor = text("investor", false)?;
+    let money = |k: &str| -> Result<Option<i64>, ApiError> {
+        match obj.get(k) {
+            None | Some(Json_::Null) => Ok(None),
+            Some(n) => n
+                .as_i64()
+                .filter(|n| (0..=1_000_000_000_000_000).contains(n))
+                .map(Some)
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("'{k}' must be a whole number of VND from 0"))
+                }),
+        }
+    };
+    let (capital, disbursed) = (money("capital_vnd")?, money("capital_disbursed_vnd")?);
+    if let (Some(c), Some(d)) = (capital, disbursed) {
+        if d > c {
+            return Err(ApiError::bad_request(format!(
+                "capital_disbursed_vnd ({d}) exceeds capital_vnd ({c})"
+            )));
+        }
+    }
+    let today = today_vn();
+    let date = match obj.get("date") {
+        None | Some(Json_::Null) => today.clone(),
+        Some(Json_::String(d))
+            if crate::engine::temporal::is_day(d) && d.as_str() <= today.as_str() =>
+        {
+            d.clone()
+        }
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "'date' must be a date (YYYY-MM-DD), not after today",
+            ))
+        }
+    };
+    let decision = text("decision", false)?;
+    let authority = text("authority", false)?;
+    let note = match obj.get("note") {
+        None | Some(Json_::Null) => None,
+        Some(Json_::String(t)) if t.chars().count() <= 2000 => Some(t.clone()),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "'note' must be a text of at most 2000 characters",
+            ))
+        }
+    };
+    if !obj.contains_key("site") {
+        return Err(ApiError::bad_request(
+            "a new project needs its site (a GeoJSON polygon)",
+        ));
+    }
+    let data = &s.data;
+    let site = read_site_of(data, &body).await?;
+    let cat = data.engine.snapshot();
+    let l = cat
+        .layer(PROJECTS)
+        .ok_or_else(|| ApiError::unavailable("layer investment_projects is not loaded"))?;
+    let (geometry, ha) = stored_polygon(l.source_srid, &site)?;
+    // The most specific zone holding the site.
+    let zone = crate::planning::projects::zone_at(&cat, &site);
+    let mut values: Vec<(String, Value)> = vec![
+        ("name".into(), Value::Text(name)),
+        ("function".into(), Value::Text(function)),
+        ("status".into(), Value::Text(Stage::Proposed.vi().into())),
+        ("stage".into(), Value::Text(Stage::Proposed.code().into())),
+        ("stage_date".into(), Value::Text(date.clone())),
+        ("area_ha".into(), Value::Real(ha)),
+    ];
+    let opt = |k: &str, v: Option<String>| (k.to_owned(), v.map_or(Value::Null, Value::Text));
+    values.push(opt("investor", investor));
+    values.push(opt("zone_name", zone));
+    if let Some(c) = capital {
+        values.push(("capital_vnd".into(), Value::Int(c)));
+    }
+    values.push((
+        "capital_disbursed_vnd".into(),
+        Value::Int(disbursed.unwrap_or(0)),
+    ));
+    values.push(("synthetic".into(), Value::Bool(false)));
+    let l_has = |f: &str| l.fields().iter().any(|x| x.name == f);
+    values.retain(|(k, _)| l_has(k));
+    let mut check_out = Json_::Null;
+    if let Some(p) = obj.get("proposal") {
+        let (conflict, id, out) = run_check(data, &editor, 0, obj, p, site.clone()).await?;
+        values.push(("plan_conflict".into(), Value::Bool(conflict)));
+        values.push(("check_id".into(), Value::Text(id)));
+        check_out = out;
+    }
+    drop(cat);
+    let edit = LayerEdit {
+        layer: PROJECTS.into(),
+        edit: Edit {
+            inserts: vec![crate::model::NewFeature {
+                geometry: Some(geometry),
+                values,
+            }],
+            ..Default::default()
+        },
+    };
+    let row = Transition {
+        seq: 0,
+        // The fid the insert is given.
+        project_fid: 0,
+        from_stage: None,
+        to_stage: Stage::Proposed.code().into(),
+        day: date,
+        decision,
+        authority,
+        note,
+        user_name: Some(editor.name.clone()),
+        recorded_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+    };
+    let (written, seqs) = match s
+        .commit_with_history(&[edit], std::slice::from_ref(&row))
+        .await
+    {
+        Ok(r) => r,
+        Err(e @ CommitError::NotEditable(_)) => {
+            return Err(ApiError::forbidden(format!(
+                "{e}: list investment_projects in [ogc] editable to keep the registry"
+            )))
+        }
+        Err(e) if e.is_client_error() => {
+            return Err(ApiError::bad_request(format!("nothing was written: {e}")))
+        }
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    let fid = written
+        .layers
+        .iter()
+        .find_map(|l| l.inserted.first().copied())
+        .ok_or_else(|| ApiError::internal("the insert gave no fid"))?;
+    let recorded = Transition {
+        seq: seqs.first().copied().unwrap_or_default(),
+        project_fid: fid,
+        ..row
+    };
+    let cat = data.engine.snapshot();
+    let summary = project(&cat, fid).map_or(Json_::Null, |p| {
+        serde_json::to_value(p).unwrap_or(Json_::Null)
+    });
+    Ok((
+        StatusCode::CREATED,
+        [(axum::http::header::LOCATION, format!("/projects/{fid}"))],
+        Json(json!({"project": summary, "transition": recorded, "check": check_out})),
+    )
+        .into_response())
 }

@@ -331,6 +331,27 @@ pub fn commune_code_at(cat: &Catalog, p: Coord<f64>) -> Option<String> {
     best.map(|b| b.1)
 }
 
+/// The name of the most specific zone (`industrial_zones`) holding a
+/// site's interior point.
+pub fn zone_at(cat: &Catalog, site: &geo_types::MultiPolygon<f64>) -> Option<String> {
+    let z = cat.layer(super::info::ZONES)?;
+    let p = site.interior_point()?;
+    let mut best: Option<(f64, String)> = None;
+    z.for_each_match(Some(&Spatial::Point(p.0)), None, |f| {
+        let d = z.data(f.part);
+        let row = f.row as usize;
+        let area = d
+            .geometry_of(row)
+            .map_or(f64::INFINITY, |g| geo::Area::unsigned_area(&polygons(&g)));
+        if let Some(n) = text_at(d, row, "name") {
+            if best.as_ref().is_none_or(|(a, _)| area < *a) {
+                best = Some((area, n.to_owned()));
+            }
+        }
+    });
+    best.map(|b| b.1)
+}
+
 /// The stage a project's record says it is in.
 pub fn stage_of(l: &Layer, f: FeatureRef) -> Option<Stage> {
     let d = l.data(f.part);

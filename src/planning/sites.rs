@@ -38,7 +38,7 @@ use super::{round, PlanningError};
 use crate::crs::{self, VN2000_TM3_10745, WEB_MERCATOR};
 use crate::engine::temporal::{is_day, temporal_of};
 use crate::engine::{Catalog, Entry, FeatureRef, Layer, Part, Spatial};
-use crate::model::{LayerData, ValueRef};
+use crate::model::{Column, LayerData, ValueRef};
 use geo::{BoundingRect, Distance, Euclidean, InteriorPoint, Intersects};
 use geo_types::{Coord, Geometry, LineString, MultiPolygon, Point, Rect};
 use rstar::primitives::Rectangle;
@@ -1253,6 +1253,27 @@ pub fn search(
         Candidates::Lots => &uses,
         Candidates::Parcels => &parcel_uses,
     };
+    // Per part, which codes of the land-use column's dictionary are asked
+    // for: a million parcels are then filtered by one lookup each.
+    let use_masks: Vec<Option<(Vec<bool>, &[u32])>> = [Part::Base, Part::Delta]
+        .iter()
+        .map(|&p| {
+            let d = l.data(p);
+            match &d.columns[d.field_index("land_use_code")?] {
+                Column::Text { dict, codes } => Some((
+                    (0..dict.len())
+                        .map(|i| {
+                            super::landuse::codes_of(dict.get(i))
+                                .iter()
+                                .any(|lu| use_set.contains(&current(&lu.code)))
+                        })
+                        .collect(),
+                    codes.as_slice(),
+                )),
+                _ => None,
+            }
+        })
+        .collect();
     // Lot functions allowed by the asked uses.
     let function_allows = |f: &str| -> bool {
         allowed_uses(f).is_some_and(|a| a.iter().any(|c| uses.iter().any(|u| u == c)))
@@ -1291,13 +1312,29 @@ pub fn search(
                 }
             }
             Candidates::Parcels => {
+                // The legal area first: one number.
+                if let Some(a) = num_at(d, row, c.area) {
+                    if q.min_area_m2.is_some_and(|m| a < m) || q.max_area_m2.is_some_and(|m| a > m)
+                    {
+                        continue;
+                    }
+                }
                 if !use_set.is_empty() {
-                    let v = text_at(d, row, c.use_code).unwrap_or_default();
-                    let ok = *use_ok.entry(v).or_insert_with(|| {
-                        super::landuse::codes_of(v)
-                            .iter()
-                            .any(|lu| use_set.contains(&current(&lu.code)))
-                    });
+                    let ok = match &use_masks[part_ix] {
+                        Some((mask, codes)) => codes
+                            .get(row)
+                            .and_then(|&k| mask.get(k as usize))
+                            .copied()
+                            .unwrap_or(false),
+                        None => {
+                            let v = text_at(d, row, c.use_code).unwrap_or_default();
+                            *use_ok.entry(v).or_insert_with(|| {
+                                super::landuse::codes_of(v)
+                                    .iter()
+                                    .any(|lu| use_set.contains(&current(&lu.code)))
+                            })
+                        }
+                    };
                     if !ok {
                         continue;
                     }

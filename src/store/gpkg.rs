@@ -334,7 +334,8 @@ impl GpkgStore {
             }
             result.layers.push(written);
         }
-        let seqs = self.insert_history_in(&txn, history)?;
+        let rows = super::history::resolve_new(history, &result)?;
+        let seqs = self.insert_history_in(&txn, &rows)?;
         txn.commit().map_err(|e| self.gdal_err(e))?;
         Ok((result, seqs))
     }

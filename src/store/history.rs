@@ -61,7 +61,8 @@ pub const HISTORY_TABLE: &str = "project_history";
 pub struct Transition {
     /// Order of recording, assigned by the store (ignored on write; 0 for a new one).
     pub seq: i64,
-    /// The project (fid in `investment_projects`).
+    /// The project (fid in `investment_projects`); 0 in a write that
+    /// inserts the project: the fid it is given.
     pub project_fid: i64,
     /// The stage left (a stage code such as "proposed"); None for the first entry.
     pub from_stage: Option<String>,
@@ -79,6 +80,33 @@ pub struct Transition {
     pub user_name: Option<String>,
     /// When it was recorded, RFC 3339 UTC with microseconds (set by the caller).
     pub recorded_at: String,
+}
+
+/// The rows with `project_fid` 0 given the fid of the first feature the
+/// write inserted: a project created and its first step recorded in one
+/// transaction. [`StoreError::Invalid`] when a row asks for it and the
+/// write inserted nothing.
+pub(super) fn resolve_new(
+    rows: &[Transition],
+    written: &crate::model::WriteResult,
+) -> Result<Vec<Transition>, StoreError> {
+    let first = written
+        .layers
+        .iter()
+        .find_map(|l| l.inserted.first().copied());
+    rows.iter()
+        .map(|t| match (t.project_fid, first) {
+            (0, Some(fid)) => Ok(Transition {
+                project_fid: fid,
+                ..t.clone()
+            }),
+            (0, None) => Err(StoreError::Invalid(
+                "a history row names the new project (project_fid 0), but the write inserts none"
+                    .into(),
+            )),
+            _ => Ok(t.clone()),
+        })
+        .collect()
 }
 
 impl Transition {

@@ -338,7 +338,8 @@ impl PostgisStore {
             }
             result.layers.push(written);
         }
-        let seqs = super::history::insert_pg(&mut tx, history, false).await?;
+        let rows = super::history::resolve_new(history, &result)?;
+        let seqs = super::history::insert_pg(&mut tx, &rows, false).await?;
         tx.commit().await.map_err(pg)?;
         Ok((result, seqs))
     }
