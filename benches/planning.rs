@@ -403,7 +403,7 @@ fn bench(c: &mut Criterion) {
     percentiles(
         "registry: projects by stage",
         (0..90)
-            .map(|i| time(|| list(&cat, &by_stage(i)).unwrap()))
+            .map(|i| time(|| list(&cat, &by_stage(i), &Default::default()).unwrap()))
             .collect(),
     );
     let all_projects: Vec<i64> = list(
@@ -412,6 +412,7 @@ fn bench(c: &mut Criterion) {
             as_of: "2026-06-01".into(),
             ..Default::default()
         },
+        &Default::default(),
     )
     .unwrap()
     .iter()

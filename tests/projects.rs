@@ -434,3 +434,48 @@ async fn an_editor_registers_a_new_project_with_its_first_step_and_its_check() {
     .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
 }
+
+#[tokio::test]
+async fn the_list_as_of_a_day_shows_the_stage_each_project_was_in_then() {
+    let (_dir, s) = common::sample_copy(config()).await;
+    let (_, now) = get(&s, "/projects?status=operating").await;
+    let p = now["projects"][0].clone();
+    let fid = p["fid"].as_i64().unwrap();
+    let (_, h) = get(&s, &format!("/projects/{fid}/history")).await;
+    let h = h["history"].as_array().unwrap().clone();
+    assert_eq!(h.len(), 7, "an operating project went through every stage");
+    // The day before it started operating, it was under construction.
+    let op_day = h[6]["day"].as_str().unwrap();
+    let before =
+        chrono::NaiveDate::parse_from_str(op_day, "%Y-%m-%d").unwrap() - chrono::Days::new(1);
+    let (_, then) = get(&s, &format!("/projects?as_of={before}")).await;
+    let then_p = then["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["fid"] == fid)
+        .unwrap()
+        .clone();
+    assert_eq!(then_p["stage"], "under_construction", "{then_p}");
+    assert_eq!(then_p["stage_date"], h[5]["day"]);
+    let (_, uc) = get(
+        &s,
+        &format!("/projects?as_of={before}&status=under_construction"),
+    )
+    .await;
+    assert!(uc["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["fid"] == fid));
+    // Before its proposal it is not in the registry at all.
+    let first = chrono::NaiveDate::parse_from_str(h[0]["day"].as_str().unwrap(), "%Y-%m-%d")
+        .unwrap()
+        - chrono::Days::new(1);
+    let (_, early) = get(&s, &format!("/projects?as_of={first}")).await;
+    assert!(!early["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["fid"] == fid));
+}

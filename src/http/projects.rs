@@ -70,9 +70,17 @@ pub async fn get_list(
             }
         }
     }
+    // The recorded steps, so each project is listed in the stage of the day.
+    let mut steps = crate::planning::projects::Steps::new();
+    for t in s.store.all_history().await.map_err(ApiError::internal)? {
+        steps
+            .entry(t.project_fid)
+            .or_default()
+            .push((t.day, t.to_stage));
+    }
     let cat = s.engine.snapshot();
     tokio::task::spawn_blocking(move || {
-        let projects = list(&cat, &q)?;
+        let projects = list(&cat, &q, &steps)?;
         Ok(Json(json!({
             "as_of": q.as_of,
             "total": projects.len(),

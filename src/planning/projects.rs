@@ -408,8 +408,17 @@ pub fn project(cat: &Catalog, fid: i64) -> Option<ProjectSummary> {
     Some(summary(cat, &gaz, l, f))
 }
 
-/// The projects matching `q`, by fid.
-pub fn list(cat: &Catalog, q: &ProjectQuery) -> Result<Vec<ProjectSummary>, PlanningError> {
+/// Each project's recorded steps, oldest first: (day, stage code entered).
+pub type Steps = std::collections::HashMap<i64, Vec<(String, String)>>;
+
+/// The projects matching `q`, by fid, each in the stage it was in on
+/// `q.as_of` by its recorded `steps` (a project proposed after that day
+/// is left out; one without steps is in its current stage).
+pub fn list(
+    cat: &Catalog,
+    q: &ProjectQuery,
+    steps: &Steps,
+) -> Result<Vec<ProjectSummary>, PlanningError> {
     if !is_day(&q.as_of) {
         return Err(PlanningError::BadRequest(format!(
             "as_of='{}' is not a date (YYYY-MM-DD)",
@@ -447,9 +456,6 @@ pub fn list(cat: &Catalog, q: &ProjectQuery) -> Result<Vec<ProjectSummary>, Plan
         }
         let d = l.data(f.part);
         let row = f.row as usize;
-        if !q.stages.is_empty() && !stage_of(l, f).is_some_and(|s| q.stages.contains(&s)) {
-            continue;
-        }
         if !has(text_at(d, row, "function"), &q.function)
             || !has(text_at(d, row, "investor"), &q.investor)
         {
@@ -470,7 +476,31 @@ pub fn list(cat: &Catalog, q: &ProjectQuery) -> Result<Vec<ProjectSummary>, Plan
                 continue;
             }
         }
-        let s = summary(cat, &gaz, l, f);
+        let mut s = summary(cat, &gaz, l, f);
+        if let Some(recorded) = steps.get(&f.fid) {
+            match recorded
+                .iter()
+                .rev()
+                .find(|(day, _)| day.as_str() <= q.as_of.as_str())
+            {
+                None => continue,
+                Some((day, code)) => {
+                    let st = Stage::parse(code);
+                    s.stage = st.map(Stage::code);
+                    s.stage_vi = st.map(Stage::vi);
+                    s.stage_en = st.map(Stage::en);
+                    s.stage_date = Some(day.clone());
+                }
+            }
+        }
+        if !q.stages.is_empty()
+            && !s
+                .stage
+                .and_then(Stage::parse)
+                .is_some_and(|st| q.stages.contains(&st))
+        {
+            continue;
+        }
         if let Some(c) = &communes {
             if !s.commune.as_ref().is_some_and(|u| c.contains(&u.code)) {
                 continue;

@@ -516,6 +516,15 @@ impl super::postgis::PostgisStore {
     /// One project's history, ordered by seq; empty when the database has
     /// no history table yet (not migrated to 0005).
     pub async fn history(&self, project_fid: i64) -> Result<Vec<Transition>, StoreError> {
+        self.history_where(Some(project_fid)).await
+    }
+
+    /// Every project's rows, ordered by seq (empty without the table).
+    pub async fn all_history(&self) -> Result<Vec<Transition>, StoreError> {
+        self.history_where(None).await
+    }
+
+    async fn history_where(&self, project_fid: Option<i64>) -> Result<Vec<Transition>, StoreError> {
         let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
             .bind(format!("{}.{HISTORY_TABLE}", super::postgis::SCHEMA))
             .fetch_one(self.pool())
@@ -525,7 +534,7 @@ impl super::postgis::PostgisStore {
             return Ok(Vec::new());
         }
         let rows = sqlx::query(&format!(
-            "{} WHERE project_fid = $1 ORDER BY seq",
+            "{} WHERE $1::int8 IS NULL OR project_fid = $1 ORDER BY seq",
             pg_select()
         ))
         .bind(project_fid)

@@ -212,6 +212,18 @@ impl Store {
         }
     }
 
+    /// Every project's history rows, ordered by seq (empty when the store
+    /// has no history yet).
+    pub async fn all_history(&self) -> Result<Vec<Transition>, StoreError> {
+        match self {
+            Store::Gpkg(s) => {
+                let s = s.clone();
+                tokio::task::spawn_blocking(move || s.all_history()).await?
+            }
+            Store::Postgis(s) => s.all_history().await,
+        }
+    }
+
     /// Appends history rows alone, in one transaction (the GeoPackage
     /// makes its table when missing); for loaded or sample history, not
     /// for a transition that goes with an edit (that is
