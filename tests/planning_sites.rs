@@ -10,28 +10,20 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use geo::{Area, BooleanOps, Contains, Distance, Euclidean, InteriorPoint};
 use geo_types::{Geometry, MultiPolygon, Point};
-use geoplan::config::Config;
 use geoplan::http::{app, AppState};
 use geoplan::model::{LayerData, ValueRef};
-use geoplan::store::{gpkg::GpkgStore, Store};
+use geoplan::store::gpkg::GpkgStore;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use std::collections::BTreeSet;
-use tokio::sync::OnceCell;
 use tower::ServiceExt;
 
+mod common;
+
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample.gpkg");
-static STATE: OnceCell<AppState> = OnceCell::const_new();
 
 async fn state() -> &'static AppState {
-    STATE
-        .get_or_init(|| async {
-            let store = Store::Gpkg(GpkgStore::open(SAMPLE).unwrap());
-            let s = AppState::new(store, Config::default());
-            s.load_all().await.unwrap();
-            s
-        })
-        .await
+    common::shared_sample().await
 }
 
 fn enc(s: &str) -> String {

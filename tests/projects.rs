@@ -47,13 +47,33 @@ async fn get(s: &AppState, uri: &str) -> (StatusCode, Value) {
     call(s, Request::get(uri).body(Body::empty()).unwrap()).await
 }
 
-async fn transition(s: &AppState, fid: i64, body: Value, auth: bool) -> (StatusCode, Value) {
-    let mut r = Request::post(format!("/projects/{fid}/transitions"))
+/// A JSON request, signed in as the editor when `auth`.
+async fn send(
+    s: &AppState,
+    method: &str,
+    uri: &str,
+    body: Value,
+    auth: bool,
+) -> (StatusCode, Value) {
+    let mut r = Request::builder()
+        .method(method)
+        .uri(uri)
         .header("content-type", "application/json");
     if auth {
         r = r.header("authorization", basic());
     }
     call(s, r.body(Body::from(body.to_string())).unwrap()).await
+}
+
+async fn transition(s: &AppState, fid: i64, body: Value, auth: bool) -> (StatusCode, Value) {
+    send(
+        s,
+        "POST",
+        &format!("/projects/{fid}/transitions"),
+        body,
+        auth,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -264,12 +284,7 @@ async fn a_project_moves_through_three_stages_and_an_illegal_move_is_refused() {
 }
 
 async fn patch(s: &AppState, fid: i64, body: Value, auth: bool) -> (StatusCode, Value) {
-    let mut r =
-        Request::patch(format!("/projects/{fid}")).header("content-type", "application/json");
-    if auth {
-        r = r.header("authorization", basic());
-    }
-    call(s, r.body(Body::from(body.to_string())).unwrap()).await
+    send(s, "PATCH", &format!("/projects/{fid}"), body, auth).await
 }
 
 #[tokio::test]
@@ -335,13 +350,7 @@ async fn an_editor_registers_a_new_project_with_its_first_step_and_its_check() {
     let n = before["total"].as_u64().unwrap();
     let post = |body: Value, auth: bool| {
         let s = s.clone();
-        async move {
-            let mut r = Request::post("/projects").header("content-type", "application/json");
-            if auth {
-                r = r.header("authorization", basic());
-            }
-            call(&s, r.body(Body::from(body.to_string())).unwrap()).await
-        }
+        async move { send(&s, "POST", "/projects", body, auth).await }
     };
     // A site in KCN Hòa Khánh (WGS 84), light industry proposed.
     let (x, y) = (108.1405, 16.0705);

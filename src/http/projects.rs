@@ -267,24 +267,14 @@ pub async fn post_transition(
         .await
     {
         Ok(r) => r,
-        Err(e @ CommitError::NotEditable(_)) => {
-            return Err(ApiError::forbidden(format!(
-                "{e}: list investment_projects in [ogc] editable to keep the registry"
-            )))
-        }
-        Err(e) if e.is_client_error() => {
-            return Err(ApiError::bad_request(format!("nothing was written: {e}")))
-        }
-        Err(e) => return Err(ApiError::internal(e)),
+        Err(e) => return Err(commit_failure(e)),
     };
     let recorded = Transition {
         seq: seqs.first().copied().unwrap_or_default(),
         ..row
     };
     let cat = data.engine.snapshot();
-    let summary: Json_ = project(&cat, fid).map_or(Json_::Null, |p| {
-        serde_json::to_value(p).unwrap_or(Json_::Null)
-    });
+    let summary = summary_json(&cat, fid);
     Ok((
         StatusCode::CREATED,
         [(
@@ -451,22 +441,9 @@ pub async fn patch(
             ..Default::default()
         },
     };
-    match s.commit(&[edit]).await {
-        Ok(_) => {}
-        Err(e @ CommitError::NotEditable(_)) => {
-            return Err(ApiError::forbidden(format!(
-                "{e}: list investment_projects in [ogc] editable to keep the registry"
-            )))
-        }
-        Err(e) if e.is_client_error() => {
-            return Err(ApiError::bad_request(format!("nothing was written: {e}")))
-        }
-        Err(e) => return Err(ApiError::internal(e)),
-    }
+    s.commit(&[edit]).await.map_err(commit_failure)?;
     let cat = data.engine.snapshot();
-    let summary = project(&cat, fid).map_or(Json_::Null, |p| {
-        serde_json::to_value(p).unwrap_or(Json_::Null)
-    });
+    let summary = summary_json(&cat, fid);
     Ok(Json(json!({"project": summary, "check": check_out})).into_response())
 }
 
@@ -721,15 +698,7 @@ pub async fn create(
         .await
     {
         Ok(r) => r,
-        Err(e @ CommitError::NotEditable(_)) => {
-            return Err(ApiError::forbidden(format!(
-                "{e}: list investment_projects in [ogc] editable to keep the registry"
-            )))
-        }
-        Err(e) if e.is_client_error() => {
-            return Err(ApiError::bad_request(format!("nothing was written: {e}")))
-        }
-        Err(e) => return Err(ApiError::internal(e)),
+        Err(e) => return Err(commit_failure(e)),
     };
     let fid = written
         .layers
@@ -742,13 +711,29 @@ pub async fn create(
         ..row
     };
     let cat = data.engine.snapshot();
-    let summary = project(&cat, fid).map_or(Json_::Null, |p| {
-        serde_json::to_value(p).unwrap_or(Json_::Null)
-    });
+    let summary = summary_json(&cat, fid);
     Ok((
         StatusCode::CREATED,
         [(axum::http::header::LOCATION, format!("/projects/{fid}"))],
         Json(json!({"project": summary, "transition": recorded, "check": check_out})),
     )
         .into_response())
+}
+
+/// A refused or failed registry write as the client hears it.
+fn commit_failure(e: CommitError) -> ApiError {
+    match e {
+        CommitError::NotEditable(_) => ApiError::forbidden(format!(
+            "{e}: list investment_projects in [ogc] editable to keep the registry"
+        )),
+        e if e.is_client_error() => ApiError::bad_request(format!("nothing was written: {e}")),
+        e => ApiError::internal(e),
+    }
+}
+
+/// The registry's facts of a project as JSON (null when it is gone).
+fn summary_json(cat: &crate::engine::Catalog, fid: i64) -> Json_ {
+    project(cat, fid).map_or(Json_::Null, |p| {
+        serde_json::to_value(p).unwrap_or(Json_::Null)
+    })
 }

@@ -204,3 +204,20 @@ pub async fn schemathesis(url: String, extra: &[&str]) {
     );
     assert!(stdout.contains("No issues found"), "{stdout}");
 }
+
+/// Server state over the committed sample, loaded once per test binary;
+/// for tests that only read.
+pub async fn shared_sample() -> &'static geoplan::http::AppState {
+    use geoplan::store::{gpkg::GpkgStore, Store};
+    static STATE: tokio::sync::OnceCell<geoplan::http::AppState> =
+        tokio::sync::OnceCell::const_new();
+    STATE
+        .get_or_init(|| async {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample.gpkg");
+            let store = Store::Gpkg(GpkgStore::open(path).unwrap());
+            let s = geoplan::http::AppState::new(store, geoplan::config::Config::default());
+            s.load_all().await.unwrap();
+            s
+        })
+        .await
+}
