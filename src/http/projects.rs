@@ -175,6 +175,7 @@ pub async fn post_transition(
     let f = l
         .get(fid)
         .ok_or_else(|| ApiError::not_found(format!("no investment project with id {fid}")))?;
+    let known = field_names(l);
     let from = stage_of(l, f).ok_or_else(|| {
         ApiError::bad_request(format!(
             "project {fid} has no stage a transition can start from"
@@ -239,6 +240,8 @@ pub async fn post_transition(
     if let Some(dn) = &checked.decision {
         values.push(("approval_decision".into(), Value::Text(dn.clone())));
     }
+    // A file from before the registry lacks some fields: those are left out.
+    values.retain(|(k, _)| known.contains(k));
     let edit = LayerEdit {
         layer: PROJECTS.into(),
         edit: Edit {
@@ -355,6 +358,7 @@ pub async fn patch(
         .ok_or_else(|| ApiError::not_found(format!("no investment project with id {fid}")))?;
     let d = l.data(f.part);
     let row = f.row as usize;
+    let known = field_names(l);
     let current_int = |n: &str| match d.field_index(n).map(|c| d.value(row, c)) {
         Some(crate::model::ValueRef::Int(i)) => Some(i),
         _ => None,
@@ -430,6 +434,8 @@ pub async fn patch(
         values.push(("check_id".into(), Value::Null));
     }
     drop(cat);
+    // A file from before the registry lacks some fields: those are left out.
+    values.retain(|(k, _)| known.contains(k));
     let edit = LayerEdit {
         layer: PROJECTS.into(),
         edit: Edit {
@@ -660,8 +666,7 @@ pub async fn create(
         Value::Int(disbursed.unwrap_or(0)),
     ));
     values.push(("synthetic".into(), Value::Bool(false)));
-    let l_has = |f: &str| l.fields().iter().any(|x| x.name == f);
-    values.retain(|(k, _)| l_has(k));
+    let known = field_names(l);
     let mut check_out = Json_::Null;
     if let Some(p) = obj.get("proposal") {
         let (conflict, id, out) = run_check(data, &editor, 0, obj, p, site.clone()).await?;
@@ -670,6 +675,8 @@ pub async fn create(
         check_out = out;
     }
     drop(cat);
+    // A file from before the registry lacks some fields: those are left out.
+    values.retain(|(k, _)| known.contains(k));
     let edit = LayerEdit {
         layer: PROJECTS.into(),
         edit: Edit {
@@ -736,4 +743,9 @@ fn summary_json(cat: &crate::engine::Catalog, fid: i64) -> Json_ {
     project(cat, fid).map_or(Json_::Null, |p| {
         serde_json::to_value(p).unwrap_or(Json_::Null)
     })
+}
+
+/// The field names of a layer.
+fn field_names(l: &crate::engine::Layer) -> Vec<String> {
+    l.fields().iter().map(|f| f.name.clone()).collect()
 }
