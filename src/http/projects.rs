@@ -265,13 +265,10 @@ pub async fn post_transition(
         user_name: Some(editor.name.clone()),
         recorded_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
     };
-    let (_, seqs) = match s
+    let (_, seqs) = s
         .commit_with_history(&[edit], std::slice::from_ref(&row))
         .await
-    {
-        Ok(r) => r,
-        Err(e) => return Err(commit_failure(e)),
-    };
+        .map_err(commit_failure)?;
     let recorded = Transition {
         seq: seqs.first().copied().unwrap_or_default(),
         ..row
@@ -700,13 +697,10 @@ pub async fn create(
         user_name: Some(editor.name.clone()),
         recorded_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
     };
-    let (written, seqs) = match s
+    let (written, seqs) = s
         .commit_with_history(&[edit], std::slice::from_ref(&row))
         .await
-    {
-        Ok(r) => r,
-        Err(e) => return Err(commit_failure(e)),
-    };
+        .map_err(commit_failure)?;
     let fid = written
         .layers
         .iter()
