@@ -107,6 +107,23 @@ pub fn document(base: &str, config: &Config, cat: &Catalog) -> Value {
                     "503": problem("A layer the lookup needs is not loaded."),
                 },
             }},
+            "/search": {"get": {
+                "summary": "One search box: parcels by key, units old and new, plans, decisions, projects, zones, lots, places",
+                "operationId": "search",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": true, "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
+                     "example": "tờ 1 thửa 345 Minh An",
+                     "description": "What to find, in any spelling (diacritics optional)."},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}},
+                ],
+                "responses": {
+                    "200": {"description": "Suggestions, best first, each with kind, label, detail, layer, fid, CRS84 bbox and score.",
+                            "content": {"application/json": {"schema": {"type": "object", "required": ["query", "results"],
+                                "properties": {"query": {"type": "string"}, "results": {"type": "array", "items": {"type": "object",
+                                    "required": ["kind", "label", "layer", "fid", "score"]}}}}}}},
+                    "400": problem("A parameter could not be read."),
+                },
+            }},
             "/planning": {
                 "get": {
                     "summary": "What the plans say on a parcel or at a point",

@@ -15,6 +15,7 @@ pub mod ows;
 pub mod parcels;
 pub mod planning_info;
 pub mod projects;
+pub mod search;
 pub mod sheet;
 pub mod sites;
 pub mod state;
@@ -39,10 +40,34 @@ use serde_json::json;
 pub use state::{AppState, DataState, TileState, WebState};
 use std::time::Duration;
 
+/// The npm packages the map page loads, served at `/vendor/{name}/` from
+/// `web/node_modules/{name}/dist/`.
+const VENDOR: &[&str] = &[
+    "maplibre-gl",
+    "terra-draw",
+    "terra-draw-maplibre-gl-adapter",
+    "proj4",
+];
+
 /// The application router.
 pub fn app(state: AppState) -> Router {
     let limits = &state.data.config.limits;
-    Router::new()
+    let mut router = Router::new();
+    // The page's npm packages, each from its `dist/` (no CDN).
+    for pkg in VENDOR {
+        router = router.nest_service(
+            &format!("/vendor/{pkg}"),
+            tower_http::services::ServeDir::new(
+                state
+                    .data
+                    .config
+                    .web
+                    .dir
+                    .join(format!("node_modules/{pkg}/dist")),
+            ),
+        );
+    }
+    router
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/layers", get(layers))
@@ -57,6 +82,7 @@ pub fn app(state: AppState) -> Router {
         .route("/stats/landuse", get(stats::landuse_stats))
         .route("/stats/projects", get(stats::project_stats))
         .route("/sites", get(sites::get))
+        .route("/search", get(search::get))
         .route("/projects", get(projects::get_list).post(projects::create))
         .route(
             "/projects/{id}",
@@ -98,17 +124,6 @@ pub fn app(state: AppState) -> Router {
         .nest_service(
             "/static",
             tower_http::services::ServeDir::new(state.data.config.web.dir.join("static")),
-        )
-        .nest_service(
-            "/vendor/maplibre-gl",
-            tower_http::services::ServeDir::new(
-                state
-                    .data
-                    .config
-                    .web
-                    .dir
-                    .join("node_modules/maplibre-gl/dist"),
-            ),
         )
         .fallback(|| async { ApiError::not_found("no such endpoint; see /layers") })
         .layer(tower_http::limit::RequestBodyLimitLayer::new(

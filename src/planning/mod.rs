@@ -11,6 +11,7 @@ pub mod landuse;
 pub mod overlay;
 pub mod parcels;
 pub mod projects;
+pub mod search;
 pub mod site;
 pub mod sites;
 pub mod stats;

@@ -87,21 +87,26 @@ try {
   check(covered > 0.05, `the canvas shows land-use colours (${(100 * covered).toFixed(1)}% of pixels)`, JSON.stringify(hits));
   check((hits["ODT"] || 0) > 0, "urban residential land (ODT) is drawn in its colour", JSON.stringify(hits));
 
+  await page.locator("#tab-layers").click();
   const legendText = await page.locator("#legend").innerText();
   check(legendText.includes("ODT") && legendText.includes(legend["ODT"].name), "the legend lists ODT with its Vietnamese name", legendText.slice(0, 200));
 
-  // Click the parcel: its attributes appear, read from the feature API.
-  await page.locator("#map canvas").click({ position: { x: 1100 - 320 > 0 ? (1100 - 320) / 2 : 390, y: 350 } });
-  await page.waitForSelector(`#info [data-layer="parcels"]`, { timeout: 10000 }).catch(() => {});
-  const info = await page.locator("#info").innerText();
-  const fid = await page.locator("#info .layer").getAttribute("data-fid").catch(() => null);
+  // Click the parcel: its planning card opens, read from /planning.
+  const box = await page.locator("#map canvas").boundingBox();
+  const mid = { x: box.width / 2, y: box.height / 2 };
+  await page.locator("#map canvas").click({ position: mid });
+  await page.waitForSelector(`#card .card-key[data-fid]`, { timeout: 10000 }).catch(() => {});
+  const info = await page.locator("#card").innerText();
+  const fid = await page.locator("#card .card-key").getAttribute("data-fid").catch(() => null);
   check(fid === String(parcel.id), `a click on the map centre identifies parcel ${parcel.id}`, `got ${fid}: ${info.slice(0, 120)}`);
-  check(info.includes(parcel.properties.address), "the panel shows the parcel's address with its diacritics", info.slice(0, 300));
-  check(info.includes(String(parcel.properties.legal_area)), "the panel shows the legal area", info.slice(0, 300));
+  check(info.includes(parcel.properties.address), "the card shows the parcel's address with its diacritics", info.slice(0, 300));
+  const legalVi = Number(parcel.properties.legal_area).toLocaleString("vi-VN", { maximumFractionDigits: 1 });
+  check(info.includes(`${legalVi} m²`), `the card shows the legal area (${legalVi} m²)`, info.slice(0, 300));
 
   if (shot) await page.screenshot({ path: shot });
 
   // The layer switcher hides parcels: their colours leave the canvas.
+  await page.locator("#tab-layers").click();
   await page.locator("#layer-parcels-fill").uncheck();
   await page.waitForTimeout(800);
   const after = await countColours();
@@ -114,9 +119,9 @@ try {
   await page.evaluate(([lon, lat]) => window.geoplanMap.jumpTo({ center: [lon, lat], zoom: 14.5 }), centre);
   await page.waitForFunction(() => window.geoplanMap.loaded() && window.geoplanMap.areTilesLoaded(), null, { timeout: 30000 });
   await page.waitForTimeout(300);
-  await page.locator("#map canvas").click({ position: { x: (1100 - 320) / 2, y: 350 } });
-  await page.waitForFunction((id) => document.querySelector("#info .layer")?.getAttribute("data-fid") === id, String(parcel.id), { timeout: 10000 }).catch(() => {});
-  const fid14 = await page.locator("#info .layer").getAttribute("data-fid").catch(() => null);
+  await page.locator("#map canvas").click({ position: mid });
+  await page.waitForFunction((id) => document.querySelector("#card .card-key")?.getAttribute("data-fid") === id, String(parcel.id), { timeout: 10000 }).catch(() => {});
+  const fid14 = await page.locator("#card .card-key").getAttribute("data-fid").catch(() => null);
   check(fid14 === String(parcel.id), `at z14.5 a click on the merged parcels still identifies parcel ${parcel.id}`, `got ${fid14}`);
 } finally {
   await browser.close();
