@@ -93,6 +93,12 @@ async fn units_plans_projects_zones_and_places_are_found_by_name_or_code() {
     assert!(h
         .iter()
         .any(|x| x["kind"] == "unit" && x["detail"].as_str().unwrap().contains("từ 1/7/2025")));
+    // The day decides which of an old and a new unit of one name leads.
+    let lead = |v: &Value| v["results"][0]["detail"].as_str().unwrap().to_owned();
+    let (_, before) = get("/search?q=hai%20chau&as_of=2025-06-30").await;
+    let (_, after) = get("/search?q=hai%20chau&as_of=2025-07-01").await;
+    assert!(lead(&before).contains("đến 30/6/2025"), "{}", lead(&before));
+    assert!(lead(&after).contains("từ 1/7/2025"), "{}", lead(&after));
     let h = hits("san bay chu lai").await;
     assert_eq!(h[0]["kind"], "place");
     assert_eq!(h[0]["label"], "Sân bay Chu Lai");
@@ -130,6 +136,7 @@ async fn bad_parameters_are_refused_with_the_reason() {
         ("/search?q=a&limit=0", "limit"),
         ("/search?q=a&limit=500", "limit"),
         ("/search?q=a&lang=vi", "unknown parameter 'lang'"),
+        ("/search?q=a&as_of=2025-13-01", "not a date"),
     ] {
         let (st, v) = get(uri).await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "{uri}");

@@ -115,6 +115,7 @@ pub fn document(base: &str, config: &Config, cat: &Catalog) -> Value {
                      "example": "tờ 1 thửa 345 Minh An",
                      "description": "What to find, in any spelling (diacritics optional)."},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}},
+                    as_of.clone(),
                 ],
                 "responses": {
                     "200": {"description": "Suggestions, best first, each with kind, label, detail, layer, fid, CRS84 bbox and score.",

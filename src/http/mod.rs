@@ -17,6 +17,7 @@ pub mod planning_info;
 pub mod projects;
 pub mod search;
 pub mod sheet;
+pub mod site_file;
 pub mod sites;
 pub mod state;
 pub mod stats;
@@ -79,6 +80,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/planning/check", post(check::post))
         .route("/planning/check/{id}", get(check::get))
+        .route("/planning/site-file", post(site_file::post))
         .route("/stats/landuse", get(stats::landuse_stats))
         .route("/stats/projects", get(stats::project_stats))
         .route("/sites", get(sites::get))

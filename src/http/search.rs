@@ -1,8 +1,10 @@
-//! `GET /search?q=&limit=`: the map page's one search box (see
+//! `GET /search?q=&limit=&as_of=`: the map page's one search box (see
 //! `planning::search`), answered on the blocking pool from one snapshot.
 
 use super::features::query_pairs;
+use super::planning_info::today_vn;
 use super::{ApiError, DataState};
+use crate::engine::temporal::is_day;
 use crate::planning::search::search;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
@@ -21,6 +23,7 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let mut q: Option<String> = None;
     let mut limit = DEFAULT_LIMIT;
+    let mut as_of = today_vn();
     for (k, v) in query_pairs(raw.as_deref()) {
         match k.as_str() {
             "q" if q.is_none() => q = Some(v),
@@ -37,10 +40,16 @@ pub async fn get(
                         ))
                     })?
             }
+            "as_of" if is_day(&v) => as_of = v,
+            "as_of" => {
+                return Err(ApiError::bad_request(format!(
+                    "as_of='{v}' is not a date (YYYY-MM-DD)"
+                )))
+            }
             "f" if v == "json" => {}
             other => {
                 return Err(ApiError::bad_request(format!(
-                    "unknown parameter '{other}'; /search takes q, limit"
+                    "unknown parameter '{other}'; /search takes q, limit, as_of"
                 )))
             }
         }
@@ -55,6 +64,6 @@ pub async fn get(
         )));
     }
     let cat = s.engine.snapshot();
-    let answer = tokio::task::spawn_blocking(move || search(&cat, &q, limit)).await?;
+    let answer = tokio::task::spawn_blocking(move || search(&cat, &q, limit, &as_of)).await?;
     Ok(Json(answer).into_response())
 }

@@ -15,6 +15,7 @@ use super::admin::Gazetteer;
 use super::parcels::{self, ParcelQuery};
 use super::text::{fold, strip_unit_type};
 use super::{round, text_of};
+use crate::engine::temporal::temporal_of;
 use crate::engine::{Catalog, FeatureRef, Layer};
 
 /// What a search found, in the order a list shows them.
@@ -114,8 +115,12 @@ fn day(d: &str) -> String {
     }
 }
 
-/// Searches one snapshot; at most `limit` hits.
-pub fn search(cat: &Catalog, q: &str, limit: usize) -> Answer {
+/// How much less a unit counts that did not exist on the day asked.
+const OTHER_DAY: f64 = 0.9;
+
+/// Searches one snapshot; at most `limit` hits. Units that existed on
+/// `as_of` (YYYY-MM-DD) rank above those that did not.
+pub fn search(cat: &Catalog, q: &str, limit: usize, as_of: &str) -> Answer {
     let fq = fold(q);
     let mut hits: Vec<Hit> = Vec::new();
     if fq.is_empty() {
@@ -126,7 +131,7 @@ pub fn search(cat: &Catalog, q: &str, limit: usize) -> Answer {
     }
     let gaz = Gazetteer::from_catalog(cat).unwrap_or_default();
     parcel_hits(cat, &gaz, q, limit, &mut hits);
-    unit_hits(cat, &gaz, &fq, &mut hits);
+    unit_hits(cat, &gaz, &fq, as_of, &mut hits);
     let mut each = |layer: &'static str,
                     kind: Kind,
                     fields: &[&str],
@@ -284,10 +289,11 @@ fn parcel_hits(cat: &Catalog, gaz: &Gazetteer, q: &str, limit: usize, hits: &mut
 }
 
 /// Administrative units, old and new, by name with or without type.
-fn unit_hits(cat: &Catalog, gaz: &Gazetteer, fq: &str, hits: &mut Vec<Hit>) {
+fn unit_hits(cat: &Catalog, gaz: &Gazetteer, fq: &str, as_of: &str, hits: &mut Vec<Hit>) {
     let Some(l) = cat.layer("admin_units") else {
         return;
     };
+    let t = temporal_of(l);
     let bare = strip_unit_type(fq);
     l.for_each_match(None, None, |f| {
         let Some(name) = text_of(l, f, "name") else {
@@ -304,7 +310,10 @@ fn unit_hits(cat: &Catalog, gaz: &Gazetteer, fq: &str, hits: &mut Vec<Hit>) {
         .into_iter()
         .flatten()
         .reduce(f64::max);
-        let Some(s) = s else { return };
+        let Some(mut s) = s else { return };
+        if !l.valid_on(t.as_ref(), f, as_of) {
+            s *= OTHER_DAY;
+        }
         let ten = |s: &'static str| text_of(l, f, s).map(|d| d.get(..10).unwrap_or(d));
         let from = ten("valid_from").unwrap_or_default();
         let to = ten("valid_to");

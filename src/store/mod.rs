@@ -14,6 +14,7 @@ pub mod history;
 pub mod postgis;
 pub mod records;
 pub mod tiledisk;
+pub mod upload;
 
 use crate::model::{FeatureRow, LayerData, LayerEdit, WriteResult};
 use history::Transition;

@@ -12,7 +12,9 @@
 // Prints one line per check and "N passed, M failed"; exits 1 on failure.
 // Screenshots of each view go to SHOT_DIR, for a person to look at.
 import { chromium } from "playwright-core";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const [base, shots, editorUser, editorPassword] = process.argv.slice(2);
@@ -266,6 +268,15 @@ try {
   await page.waitForFunction(() => /khu-dat\.kml/.test(document.querySelector("#check-site")?.textContent || ""), null, { timeout: 5000 }).catch(() => {});
   const kmlText = await page.locator("#check-site").innerText();
   check(kmlText.includes("khu-dat.kml") && kmlText.includes(vi(truth, 1).split(",")[0]), "a KML file becomes the site, with the parcel's area", kmlText);
+  // A zipped shapefile in VN-2000 TM-3, made with GDAL: read by the server.
+  const shpDir = mkdtempSync(join(tmpdir(), "geoplan-shp-"));
+  writeFileSync(join(shpDir, "parcel.geojson"), JSON.stringify(feat));
+  execFileSync("ogr2ogr", ["-f", "ESRI Shapefile", "-lco", "ENCODING=UTF-8", "-t_srs", "EPSG:5899", join(shpDir, "khu_dat.shp"), join(shpDir, "parcel.geojson")], { stdio: "ignore" });
+  execFileSync("python3", ["-c", "import zipfile,glob,os,sys\nz=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED)\nfor f in glob.glob(os.path.join(sys.argv[2],'khu_dat.*')): z.write(f,os.path.basename(f))\nz.close()", join(shpDir, "khu-dat.zip"), shpDir]);
+  await page.locator("#check-file").setInputFiles(join(shpDir, "khu-dat.zip"));
+  await page.waitForFunction(() => /khu-dat\.zip/.test(document.querySelector("#check-site")?.textContent || ""), null, { timeout: 10000 }).catch(() => {});
+  const shpText = await page.locator("#check-site").innerText();
+  check(shpText.includes("EPSG:5899") && shpText.includes(vi(truth, 1).split(",")[0]), "a zipped shapefile in VN-2000 becomes the site, its CRS said", shpText);
   // GeoJSON in VN-2000 eastings/northings.
   const tm3 = await page.evaluate((r) => { const f = proj4("EPSG:4326", "EPSG:5899"); return r.map((c) => f.forward(c)); }, ring);
   await page.locator("#check-file").setInputFiles({ name: "khu-dat-vn2000.geojson", mimeType: "application/geo+json", buffer: Buffer.from(JSON.stringify({ type: "Feature", properties: {}, geometry: { type: "Polygon", coordinates: [tm3] } })) });

@@ -15,11 +15,11 @@ function shell() {
   const codes = Object.entries(landuse()).sort(([a], [b]) => a.localeCompare(b));
   const options = codes.map(([c, e]) => `<option value="${esc(c)}">${esc(c)} — ${esc(e.name)}</option>`).join("");
   view.innerHTML = `<h2>${esc(tr("Kiểm tra vị trí đề xuất với quy hoạch", "Check a proposed site against the plan"))}</h2>
-    <p class="small muted">${esc(tr("Vẽ ranh giới khu đất trên bản đồ (nhấp từng đỉnh, nhấp đỉnh đầu để đóng), hoặc tải tệp GeoJSON / KML.", "Draw the site on the map (click each corner, click the first to close), or load a GeoJSON / KML file."))}</p>
+    <p class="small muted">${esc(tr("Vẽ ranh giới khu đất trên bản đồ (nhấp từng đỉnh, nhấp đỉnh đầu để đóng), hoặc tải tệp: shapefile nén (.zip), GeoPackage, KML, GeoJSON — WGS 84 hoặc VN-2000.", "Draw the site on the map (click each corner, click the first to close), or load a file: zipped shapefile, GeoPackage, KML, GeoJSON — WGS 84 or VN-2000."))}</p>
     <div class="actions">
       <button type="button" id="check-draw">${esc(tr("Vẽ khu đất", "Draw the site"))}</button>
       <label class="btn" for="check-file">${esc(tr("Tải tệp…", "Load a file…"))}</label>
-      <input id="check-file" type="file" accept=".geojson,.json,.kml,application/geo+json,application/vnd.google-earth.kml+xml" class="sr-only">
+      <input id="check-file" type="file" accept=".zip,.gpkg,.gml,.geojson,.json,.kml,application/geo+json,application/vnd.google-earth.kml+xml" class="sr-only">
     </div>
     <p id="check-site" class="small">${site ? siteText() : esc(tr("Chưa có khu đất.", "No site yet."))}</p>
     <form id="check-form" class="grid">
@@ -41,15 +41,20 @@ function shell() {
 }
 
 function siteText() {
-  const rings = siteCrs ? site.coordinates.map((r) => r.map(draw.lonlat)) : site.coordinates;
-  return `${esc(siteFrom)} · ${esc(tr("diện tích", "area"))} ${esc(area(draw.area(rings)))} (VN-2000)`;
+  const polys = siteShown.type === "MultiPolygon" ? siteShown.coordinates : [siteShown.coordinates];
+  const a = polys.reduce((t, p) => t + draw.area(p), 0);
+  return `${esc(siteFrom)} · ${esc(tr("diện tích", "area"))} ${esc(area(a))} (VN-2000)`;
 }
 
-function setSite(geometry, from, crs = null) {
+let siteShown = null; // the site in lon/lat, as drawn
+
+/** The site to check: `geometry` in `crs` (null: lon/lat), `shown` in lon/lat. */
+function setSite(geometry, from, crs = null, shown = null) {
   site = geometry;
   siteCrs = crs;
   siteFrom = from;
-  const shown = crs ? { type: "Polygon", coordinates: geometry.coordinates.map((r) => r.map(draw.lonlat)) } : geometry;
+  shown = shown || (crs ? { type: "Polygon", coordinates: geometry.coordinates.map((r) => r.map(draw.lonlat)) } : geometry);
+  siteShown = shown;
   draw.show("check", shown);
   zoomTo(bboxOf(shown), 18);
   const p = view.querySelector("#check-site");
@@ -82,6 +87,16 @@ function kmlPolygon(text) {
 async function readFile(file) {
   const msg = view.querySelector("#check-site");
   try {
+    // Shapefiles (zipped), GeoPackages, GML: the server reads them with GDAL
+    // and says how it decided their CRS.
+    if (/\.(zip|gpkg|gml|shp)$/i.test(file.name)) {
+      const r = await fetch(`/planning/site-file?name=${encodeURIComponent(file.name)}`, { method: "POST", body: file });
+      const j = await r.json().catch(() => ({}));
+      if (!r.ok) throw new Error(j.detail || r.statusText);
+      setSite(j.site, `${tr("Tệp", "File")} ${file.name} (${j.crs})`, j.crs === "CRS:84" ? null : j.crs, j.site_crs84);
+      view.querySelector("#check-site").insertAdjacentHTML("beforeend", `<br><span class="muted">${esc(j.how)}</span>`);
+      return;
+    }
     const text = await file.text();
     const g = /\.kml$/i.test(file.name) || /<kml[\s>]/.test(text.slice(0, 500)) ? kmlPolygon(text) : firstPolygon(JSON.parse(text));
     if (!g) throw new Error(tr("Tệp không có vùng (Polygon) nào", "The file holds no polygon"));

@@ -3,7 +3,7 @@
 // lots, zones, projects, places), arrow keys and Enter to choose, Escape to
 // close; a choice zooms to it, highlights it and opens what it is.
 "use strict";
-import { api, emit, esc, on, tr } from "./core.js";
+import { api, emit, esc, on, state, tr } from "./core.js";
 import { highlight, zoomTo } from "./map.js";
 
 const KINDS = {
@@ -44,7 +44,7 @@ async function suggest() {
   const mine = ++seq;
   if (!q) { hits = []; close(); return; }
   try {
-    const j = await api(`/search?q=${encodeURIComponent(q)}&limit=10`);
+    const j = await api(`/search?q=${encodeURIComponent(q)}&limit=10&as_of=${state.asOf}`);
     if (mine !== seq) return; // a later keystroke won
     hits = j.results;
     active = hits.length ? 0 : -1;

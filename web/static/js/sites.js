@@ -43,6 +43,8 @@ function form(p) {
     <label>${esc(tr("Chức năng", "Function"))}<select name="function">${opt(FUNCTIONS, p.get("function") || "")}</select></label>
     <label>${esc(tr("Diện tích từ (ha)", "Area from (ha)"))}<input name="min_ha" type="number" min="0" step="0.1" value="${esc(haOf(p.get("min_area")))}"></label>
     <label>${esc(tr("đến (ha)", "to (ha)"))}<input name="max_ha" type="number" min="0" step="0.1" value="${esc(haOf(p.get("max_area")))}"></label>
+    <label>${esc(tr("Hệ số SDĐ tối thiểu", "Least FAR"))}<input name="min_far" type="number" min="0" step="0.1" value="${esc(p.get("min_far") || "")}"></label>
+    <label>${esc(tr("Số tầng tối thiểu", "Least floors"))}<input name="min_floors" type="number" min="1" step="1" value="${esc(p.get("min_floors") || "")}"></label>
     <label class="wide">${esc(tr("Vị trí", "Location"))}<select name="in">${opt(INSIDE, p.get("in") || "")}</select></label>
     <fieldset><legend>${esc(tr("Khoảng cách tối đa (đường chim bay, VN-2000)", "Greatest distance (straight line, VN-2000)"))}</legend>
       <div id="sites-near"></div>
@@ -76,6 +78,8 @@ function query(offset) {
   if (v("function")) p.set("function", v("function"));
   if (v("min_ha")) p.set("min_area", `${v("min_ha")}ha`);
   if (v("max_ha")) p.set("max_area", `${v("max_ha")}ha`);
+  if (v("min_far")) p.set("min_far", v("min_far"));
+  if (v("min_floors")) p.set("min_floors", v("min_floors"));
   if (v("in")) p.set("in", v("in"));
   for (const row of f.querySelectorAll(".near-row")) {
     const km = row.querySelector("[name=near_km]").value.trim();
