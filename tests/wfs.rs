@@ -1528,3 +1528,119 @@ async fn a_layer_stored_in_4326_is_written_lat_lon_under_its_urn() {
         assert!((first - want_first).abs() < 1e-6, "{v}: {text:.40}");
     }
 }
+
+// ---- issue #11, finding 1: WFS 1.x never cuts a layer silently ----
+
+#[tokio::test]
+async fn wfs_1_x_without_maxfeatures_returns_every_feature_and_2_0_says_more_exist() {
+    state().await;
+    let all = engine_fids(&layer("parcels"), None, None);
+    assert_eq!(all.len(), 20_000);
+    for v in ["1.1.0", "1.0.0"] {
+        let (s, _, body) = wfs(&format!(
+            "SERVICE=WFS&VERSION={v}&REQUEST=GetFeature&TYPENAME=geoplan:parcels"
+        ))
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}: {}", &body[..body.len().min(500)]);
+        assert_eq!(fids(&body), all, "WFS {v} without MAXFEATURES");
+        if v == "1.1.0" {
+            assert_eq!(parse(&body).attr("numberOfFeatures"), Some("20000"));
+        }
+    }
+    // MAXFEATURES still pages.
+    let (_, _, body) =
+        wfs("SERVICE=WFS&VERSION=1.1.0&REQUEST=GetFeature&TYPENAME=geoplan:parcels&MAXFEATURES=7")
+            .await;
+    assert_eq!(fids(&body), all[..7]);
+    // WFS 2.0 pages at CountDefault and says so.
+    let (s, _, body) =
+        wfs("SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan:parcels").await;
+    assert_eq!(s, StatusCode::OK);
+    let root = parse(&body);
+    assert_eq!(root.attr("numberMatched"), Some("20000"));
+    assert_eq!(root.attr("numberReturned"), Some("1000"));
+    assert!(
+        root.attr("next")
+            .is_some_and(|n| n.contains("STARTINDEX=1000")),
+        "{:?}",
+        root.attr("next")
+    );
+}
+
+#[tokio::test]
+async fn wfs_1_x_refuses_rather_than_cuts_when_a_layer_exceeds_the_response_limit() {
+    let store = Store::Gpkg(GpkgStore::open(SAMPLE).unwrap());
+    let mut cfg = Config::default();
+    cfg.limits.max_wfs_count = 500;
+    let s = AppState::new(store, cfg);
+    s.load_all().await.unwrap();
+    for (q, status) in [
+        (
+            "VERSION=1.1.0&REQUEST=GetFeature&TYPENAME=geoplan:parcels",
+            400,
+        ),
+        (
+            "VERSION=1.0.0&REQUEST=GetFeature&TYPENAME=geoplan:parcels",
+            400,
+        ),
+        // The last page of a layer fits, and so does a small layer.
+        (
+            "VERSION=1.1.0&REQUEST=GetFeature&TYPENAME=geoplan:parcels&STARTINDEX=19600",
+            200,
+        ),
+        (
+            "VERSION=1.1.0&REQUEST=GetFeature&TYPENAME=geoplan:pois",
+            200,
+        ),
+        (
+            "VERSION=1.1.0&REQUEST=GetFeature&TYPENAME=geoplan:parcels&RESULTTYPE=hits",
+            200,
+        ),
+    ] {
+        let res = app(s.clone())
+            .oneshot(
+                Request::get(format!("/wfs?SERVICE=WFS&{q}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), status, "{q}");
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        if status == 400 {
+            assert!(
+                body.contains("MAXFEATURES") && body.contains("20000 features match"),
+                "{body}"
+            );
+        } else if q.contains("STARTINDEX") {
+            assert_eq!(fids(&body).len(), 400);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gdal_reads_all_20000_parcels_over_wfs_1_1_0() {
+    let (addr, st) = common::serve_sample(Config::default()).await;
+    let n = st.data.engine.snapshot().layer("parcels").unwrap().len();
+    assert_eq!(n, 20_000);
+    // As QGIS or ArcGIS read WFS 1.1: no paging, one GetFeature.
+    let url = format!("WFS:http://{addr}/wfs?VERSION=1.1.0");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("ogrinfo")
+            .args(["--config", "OGR_WFS_PAGING_ALLOWED", "OFF"])
+            .args(["--config", "GDAL_HTTP_TIMEOUT", "120"])
+            .args(["-ro", "-al", "-q", "-geom=NO", &url, "geoplan:parcels"])
+            .output()
+            .expect("ogrinfo (gdal-bin) runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(count_features(&stdout), n);
+}

@@ -162,7 +162,12 @@ pub fn plan(g: GetFeature, cat: &Catalog, config: &Config) -> Result<Plan, WfsEr
             ))
         }
         Some(c) => c,
-        None => config.ogc.wfs_count_default.min(lim.max_wfs_count),
+        // WFS 2.0 advertises CountDefault and tells a client that more
+        // match (numberMatched, next); WFS 1.x can say neither, so a 1.x
+        // request without MAXFEATURES gets every match (streamed), up to
+        // the limit, beyond which it is refused below rather than cut.
+        None if g.version == Version::V200 => config.ogc.wfs_count_default.min(lim.max_wfs_count),
+        None => lim.max_wfs_count,
     };
     let flimits = FilterLimits {
         max_depth: lim.max_filter_depth,
@@ -321,6 +326,18 @@ fn compile_query(
         let mut fids = Vec::new();
         for rid in &spec.resource_ids {
             match fes::resource_id(&l.id, rid) {
+    let returned: usize = pages.iter().map(|(_, p)| p.len()).sum();
+    if g.version != Version::V200 && g.count.is_none() && !g.hits && g.start + returned < matched {
+        return Err(WfsError::invalid(
+            param::MAXFEATURES,
+            format!(
+                "{matched} features match, more than the {} one WFS {} response may carry, and WFS {} cannot tell a client that more exist; ask for pages with MAXFEATURES and STARTINDEX, narrow the query, or use WFS 2.0.0",
+                lim.max_wfs_count,
+                g.version.as_str(),
+                g.version.as_str()
+            ),
+        ));
+    }
                 Ok(Some(f)) => fids.push(f),
                 Ok(None) => {}
                 Err(_) if g.by_id.is_some() => return Err(WfsError::not_found(rid)),
