@@ -318,7 +318,8 @@ async fn describe_feature_type_is_an_xsd_with_the_namespace_and_concrete_geometr
             .find(|e| e.is("element") && e.attr("name") == Some(n))
             .map(|e| e.attr("type").unwrap().to_owned())
     };
-    assert_eq!(el("geom").as_deref(), Some("gml:PolygonPropertyType"));
+    // GML 3.2 names a polygon property a surface property.
+    assert_eq!(el("geom").as_deref(), Some("gml:SurfacePropertyType"));
     assert_eq!(el("legal_area").as_deref(), Some("xsd:double"));
     assert_eq!(el("parcel_number").as_deref(), Some("xsd:long"));
     assert_eq!(el("land_use_code").as_deref(), Some("xsd:string"));
@@ -338,7 +339,7 @@ async fn describe_feature_type_is_an_xsd_with_the_namespace_and_concrete_geometr
     let (_, _, body) = wfs("SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAMES=geoplan:admin_units,geoplan:roads").await;
     assert!(
         body.contains("type=\"gml:MultiSurfacePropertyType\"")
-            && body.contains("type=\"gml:LineStringPropertyType\""),
+            && body.contains("type=\"gml:CurvePropertyType\""),
         "{body}"
     );
     let (_, _, body) = wfs("SERVICE=WFS&VERSION=1.0.0&REQUEST=DescribeFeatureType").await;
@@ -1643,4 +1644,88 @@ async fn gdal_reads_all_20000_parcels_over_wfs_1_1_0() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(count_features(&stdout), n);
+}
+
+// ---- issue #11, finding 2: schemas that validate, and features that validate against them ----
+
+/// The WFS namespace and official schema of a version's responses.
+fn wfs_schema(v: &str) -> (&'static str, &'static str) {
+    match v {
+        "2.0.0" => (
+            "http://www.opengis.net/wfs/2.0",
+            "http://schemas.opengis.net/wfs/2.0/wfs.xsd",
+        ),
+        "1.1.0" => (
+            "http://www.opengis.net/wfs",
+            "http://schemas.opengis.net/wfs/1.1.0/wfs.xsd",
+        ),
+        _ => (
+            "http://www.opengis.net/wfs",
+            "http://schemas.opengis.net/wfs/1.0.0/WFS-basic.xsd",
+        ),
+    }
+}
+
+#[tokio::test]
+async fn describe_feature_type_validates_and_every_getfeature_validates_against_it() {
+    state().await;
+    let ns = state().await.data.config.ogc.namespace_uri.clone();
+    let cat = state().await.data.engine.snapshot();
+    let ids: Vec<String> = cat.layers().map(|l| l.id.clone()).collect();
+    assert!(ids.len() >= 10, "{ids:?}");
+    for v in ["2.0.0", "1.1.0", "1.0.0"] {
+        let (wfs_ns, wfs_xsd) = wfs_schema(v);
+        let tn = if v == "2.0.0" {
+            "TYPENAMES"
+        } else {
+            "TYPENAME"
+        };
+        let cnt = if v == "2.0.0" { "COUNT" } else { "MAXFEATURES" };
+        // One schema for every layer, as QGIS asks for it.
+        let (s, _, all_xsd) = wfs(&format!(
+            "SERVICE=WFS&VERSION={v}&REQUEST=DescribeFeatureType"
+        ))
+        .await;
+        assert_eq!(s, StatusCode::OK, "{all_xsd}");
+        for id in &ids {
+            let (s, _, xsd) = wfs(&format!(
+                "SERVICE=WFS&VERSION={v}&REQUEST=DescribeFeatureType&{tn}=geoplan:{id}"
+            ))
+            .await;
+            assert_eq!(s, StatusCode::OK, "{xsd}");
+            // Whole layers, but at most 2000 parcels (the same writer).
+            let (s, _, doc) = wfs(&format!(
+                "SERVICE=WFS&VERSION={v}&REQUEST=GetFeature&{tn}=geoplan:{id}&{cnt}=2000"
+            ))
+            .await;
+            assert_eq!(s, StatusCode::OK, "{doc}");
+            assert!(!fids(&doc).is_empty(), "{v} {id}: no features");
+            for (what, schema) in [("its own schema", &xsd), ("the schema of all", &all_xsd)] {
+                common::assert_schema_valid(
+                    &format!("WFS {v} GetFeature of {id} against {what}"),
+                    &doc,
+                    &[(wfs_ns, wfs_xsd), (&ns, schema)],
+                );
+            }
+        }
+    }
+    // GetFeatureById answers the bare feature, valid against its schema.
+    let (_, _, xsd) =
+        wfs("SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAMES=geoplan:admin_units")
+            .await;
+    let (s, _, doc) = wfs(&format!(
+        "SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&STOREDQUERY_ID={}&ID=admin_units.1",
+        geoplan::ogc::wfs::GET_FEATURE_BY_ID
+    ))
+    .await;
+    assert_eq!(s, StatusCode::OK, "{doc}");
+    common::assert_schema_valid("GetFeatureById", &doc, &[(&ns, &xsd)]);
+}
+
+#[test]
+fn the_schema_check_catches_a_type_gml_3_2_does_not_define() {
+    // The validator itself: GML 3.2 has no gml:PolygonPropertyType.
+    let xsd = r#"<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:gml="http://www.opengis.net/gml/3.2" targetNamespace="urn:t" elementFormDefault="qualified"><xsd:import namespace="http://www.opengis.net/gml/3.2" schemaLocation="http://schemas.opengis.net/gml/3.2.1/gml.xsd"/><xsd:element name="g" type="gml:PolygonPropertyType"/></xsd:schema>"#;
+    let e = common::xml_schema_errors(r#"<g xmlns="urn:t"/>"#, &[("urn:t", xsd)]);
+    assert!(e.contains("PolygonPropertyType"), "{e}");
 }

@@ -239,7 +239,9 @@ impl<'a> Writer<'a> {
                     }
                 }
             }
-            _ => {
+            // WFS 1.0's FeatureCollectionType has neither attribute.
+            Version::V100 => {}
+            Version::V110 => {
                 let n = if p.hits { p.matched } else { returned };
                 let _ = write!(
                     out,
