@@ -1081,3 +1081,147 @@ async fn schemathesis_finds_nothing_against_the_openapi_document() {
     )
     .await;
 }
+
+// ---- issue #11, finding 5: an advertised extent selects all of its layer ----
+
+async fn text_of(uri: &str) -> String {
+    let res = app(state().await.clone())
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{uri}");
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8(body.to_vec()).unwrap()
+}
+
+fn xml_doc(text: &str) -> geoplan::ogc::xml::Element {
+    geoplan::ogc::xml::parse(
+        text,
+        geoplan::ogc::xml::XmlLimits {
+            max_depth: 64,
+            max_elements: 1_000_000,
+        },
+    )
+    .unwrap()
+}
+
+fn nums(s: &str, sep: char) -> Vec<f64> {
+    s.split(sep)
+        .filter(|x| !x.trim().is_empty())
+        .map(|x| x.trim().parse().unwrap())
+        .collect()
+}
+
+fn join(b: &[f64]) -> String {
+    b.iter().map(f64::to_string).collect::<Vec<_>>().join(",")
+}
+
+#[tokio::test]
+async fn every_advertised_extent_selects_every_feature_of_its_layer() {
+    let cat = state().await.data.engine.snapshot();
+    let world = Rect::new(
+        Coord {
+            x: -2.1e7,
+            y: -2.1e7,
+        },
+        Coord { x: 2.1e7, y: 2.1e7 },
+    );
+    let wfs_caps =
+        xml_doc(&text_of("/wfs?SERVICE=WFS&REQUEST=GetCapabilities&VERSION=2.0.0").await);
+    let wms_caps = text_of("/wms?SERVICE=WMS&REQUEST=GetCapabilities&VERSION=1.3.0").await;
+    let wms_caps = xml_doc(&wms_caps);
+    let mut checked = 0;
+    for l in cat.layers() {
+        let id = l.id.as_str();
+        let all = engine_count(id, Some(Spatial::Bbox(world))).await;
+        if all == 0 {
+            continue;
+        }
+        checked += 1;
+        let count = |q: String| async move {
+            matched(&ok(&format!("/ogcapi/collections/{id}/items?limit=1&{q}")).await)
+        };
+        // OGC API – Features collection extent and /layers extent (CRS84).
+        let c = ok(&format!("/ogcapi/collections/{id}")).await;
+        let b: Vec<f64> =
+            serde_json::from_value(c["extent"]["spatial"]["bbox"][0].clone()).unwrap();
+        assert_eq!(
+            count(format!("bbox={}", join(&b))).await,
+            all,
+            "{id}: collection extent {b:?}"
+        );
+        let lj = ok(&format!("/layers/{id}")).await;
+        let b: Vec<f64> = serde_json::from_value(lj["extent"]["bbox"].clone()).unwrap();
+        assert_eq!(
+            count(format!("bbox={}", join(&b))).await,
+            all,
+            "{id}: /layers extent {b:?}"
+        );
+        // WFS 2.0 WGS84BoundingBox, sent back as a WFS BBOX.
+        let ft = wfs_caps
+            .child("FeatureTypeList")
+            .unwrap()
+            .children_named("FeatureType")
+            .find(|f| f.child("Name").unwrap().text() == format!("geoplan:{id}"))
+            .unwrap();
+        let bb = ft.child("WGS84BoundingBox").unwrap();
+        let mut b = nums(bb.child("LowerCorner").unwrap().text(), ' ');
+        b.extend(nums(bb.child("UpperCorner").unwrap().text(), ' '));
+        let hits = text_of(&format!(
+            "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan:{id}&RESULTTYPE=hits&BBOX={},CRS:84",
+            join(&b)
+        ))
+        .await;
+        assert_eq!(
+            xml_doc(&hits).attr("numberMatched"),
+            Some(all.to_string().as_str()),
+            "{id}: WFS WGS84BoundingBox {b:?}"
+        );
+        // WMS 1.3.0: the geographic box and a BoundingBox per CRS (in
+        // 1.3.0 axis order, which bbox-crs shares).
+        fn layers<'a>(
+            e: &'a geoplan::ogc::xml::Element,
+            out: &mut Vec<&'a geoplan::ogc::xml::Element>,
+        ) {
+            for c in e.children_named("Layer") {
+                out.push(c);
+                layers(c, out);
+            }
+        }
+        let mut all_layers = Vec::new();
+        layers(wms_caps.child("Capability").unwrap(), &mut all_layers);
+        let wl = all_layers
+            .into_iter()
+            .find(|x| x.child("Name").is_some_and(|n| n.text() == id))
+            .unwrap();
+        let g = wl.child("EX_GeographicBoundingBox").unwrap();
+        let v = |n: &str| g.child(n).unwrap().text().trim().parse::<f64>().unwrap();
+        let b = [
+            v("westBoundLongitude"),
+            v("southBoundLatitude"),
+            v("eastBoundLongitude"),
+            v("northBoundLatitude"),
+        ];
+        assert_eq!(
+            count(format!("bbox={}", join(&b))).await,
+            all,
+            "{id}: WMS EX_GeographicBoundingBox {b:?}"
+        );
+        for bb in wl.children_named("BoundingBox") {
+            let crs = bb.attr("CRS").unwrap();
+            if !["CRS:84", "EPSG:4326", "EPSG:3857", "EPSG:5899"].contains(&crs) {
+                continue;
+            }
+            let b: Vec<f64> = ["minx", "miny", "maxx", "maxy"]
+                .iter()
+                .map(|k| bb.attr(k).unwrap().parse().unwrap())
+                .collect();
+            assert_eq!(
+                count(format!("bbox={}&bbox-crs={crs}", join(&b))).await,
+                all,
+                "{id}: WMS BoundingBox {crs} {b:?}"
+            );
+        }
+    }
+    assert!(checked >= 10, "{checked} layers");
+}
