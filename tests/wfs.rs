@@ -1729,3 +1729,222 @@ fn the_schema_check_catches_a_type_gml_3_2_does_not_define() {
     let e = common::xml_schema_errors(r#"<g xmlns="urn:t"/>"#, &[("urn:t", xsd)]);
     assert!(e.contains("PolygonPropertyType"), "{e}");
 }
+
+// ---- issue #11, finding 6: what the WFS 2.0 ETS asserts ----
+
+#[tokio::test]
+async fn a_kvp_request_without_service_is_a_missing_parameter_exception() {
+    // ets-wfs20 SimpleCapabilitiesTests.getCapabilities_missingServiceParam.
+    for q in [
+        "REQUEST=GetCapabilities",
+        "REQUEST=GetFeature&VERSION=2.0.0&TYPENAMES=geoplan:pois",
+        "REQUEST=DescribeFeatureType&VERSION=2.0.0",
+        "SERVICE=&REQUEST=GetCapabilities",
+    ] {
+        let (s, _, body) = wfs(q).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{q}: {body}");
+        let root = parse(&body);
+        assert!(root.is("ExceptionReport"), "{body}");
+        assert_eq!(root.attr("version"), Some("2.0.0"));
+        let e = root.child("Exception").unwrap();
+        assert_eq!(e.attr("exceptionCode"), Some("MissingParameterValue"));
+        assert_eq!(e.attr("locator"), Some("SERVICE"));
+        assert!(!e.child("ExceptionText").unwrap().text().is_empty());
+    }
+    // /ows still finds the service from REQUEST (README).
+    let (s, _, body) = call(
+        Request::get("/ows?REQUEST=GetFeature&VERSION=2.0.0&TYPENAMES=geoplan:pois&COUNT=2")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(fids(&body), vec![1, 2]);
+}
+
+#[tokio::test]
+async fn hits_count_everything_and_link_to_the_first_page_of_results() {
+    // ets-wfs20 PagingTests.getFeatureWithHitsOnly and
+    // traverseResultSetInBothDirections.
+    state().await;
+    let n = layer("roads").len();
+    let (s, _, body) = wfs(
+        "SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan:roads&COUNT=1&RESULTTYPE=hits",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let root = parse(&body);
+    assert!(root.is("FeatureCollection"));
+    assert_eq!(root.attr("numberMatched"), Some(n.to_string().as_str()));
+    assert_eq!(root.attr("numberReturned"), Some("0"));
+    assert!(root.children.is_empty());
+    assert_eq!(root.attr("previous"), None);
+    let next = root
+        .attr("next")
+        .expect("a hits answer links to its results");
+    let first = next.strip_prefix(BASE).unwrap();
+    assert!(
+        !first.to_ascii_uppercase().contains("RESULTTYPE"),
+        "{first}"
+    );
+    let (s, _, page1) = call(Request::get(first).body(Body::empty()).unwrap()).await;
+    assert_eq!(s, StatusCode::OK);
+    let p1 = parse(&page1);
+    assert_eq!(p1.attr("numberReturned"), Some("1"));
+    assert_eq!(fids(&page1), vec![1]);
+    assert_eq!(p1.attr("previous"), None);
+    // Forward and back again.
+    let next = p1
+        .attr("next")
+        .unwrap()
+        .strip_prefix(BASE)
+        .unwrap()
+        .to_owned();
+    let (_, _, page2) = call(Request::get(&next).body(Body::empty()).unwrap()).await;
+    let p2 = parse(&page2);
+    assert_eq!(fids(&page2), vec![2]);
+    let prev = p2
+        .attr("previous")
+        .unwrap()
+        .strip_prefix(BASE)
+        .unwrap()
+        .to_owned();
+    let (_, _, back) = call(Request::get(&prev).body(Body::empty()).unwrap()).await;
+    assert_eq!(fids(&back), vec![1]);
+    // The last page has no next.
+    let (_, _, last) = wfs(&format!(
+        "SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan:roads&COUNT=5&STARTINDEX={}",
+        n - 2
+    ))
+    .await;
+    let l = parse(&last);
+    assert_eq!(l.attr("numberReturned"), Some("2"));
+    assert_eq!(l.attr("next"), None);
+    assert!(l.attr("previous").is_some());
+    // Hits past the end: nothing to link to.
+    let (_, _, body) = wfs(&format!(
+        "SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan:roads&RESULTTYPE=hits&STARTINDEX={n}"
+    ))
+    .await;
+    assert_eq!(parse(&body).attr("next"), None);
+}
+
+#[tokio::test]
+async fn get_property_value_answers_simple_properties_geometry_and_gml_ids() {
+    // Capabilities claim only what is implemented: GetPropertyValue is an
+    // operation of Basic WFS, and it answers.
+    state().await;
+    let (_, _, caps) = wfs("SERVICE=WFS&REQUEST=GetCapabilities&VERSION=2.0.0").await;
+    assert!(caps.contains("<ows:Operation name=\"GetPropertyValue\">"));
+    assert!(caps.contains("ImplementsBasicWFS\"><ows:NoValues/><ows:DefaultValue>TRUE"));
+    let l = layer("pois");
+    let n = l.len();
+    let gpv = "SERVICE=WFS&VERSION=2.0.0&REQUEST=GetPropertyValue&TYPENAMES=geoplan:pois";
+    // ets-wfs20 GetPropertyValueTests.getProperty_gmlId.
+    let (s, ct, body) = wfs(&format!("{gpv}&VALUEREFERENCE=@gml:id")).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert!(ct.contains("xml"), "{ct}");
+    let root = parse(&body);
+    assert!(root.is("ValueCollection"), "{body}");
+    assert_eq!(root.attr("numberMatched"), Some(n.to_string().as_str()));
+    let ids: Vec<String> = root
+        .children_named("member")
+        .map(|m| m.text().to_owned())
+        .collect();
+    let want: Vec<String> = engine_fids(&l, None, None)
+        .iter()
+        .map(|f| format!("pois.{f}"))
+        .collect();
+    assert_eq!(ids, want);
+    assert_eq!(root.attr("numberReturned"), Some(n.to_string().as_str()));
+    // A simple property, prefixed or not, with paging.
+    let field = l.fields()[l.published_fields()[0]].name.clone();
+    let col = l.published_fields()[0];
+    let want: Vec<String> = (0..3)
+        .map(|i| {
+            let r = l.get(engine_fids(&l, None, None)[i]).unwrap();
+            match l.data(r.part).value(r.row as usize, col) {
+                geoplan::model::ValueRef::Text(t) => t.to_owned(),
+                geoplan::model::ValueRef::Int(i) => i.to_string(),
+                geoplan::model::ValueRef::Real(v) => v.to_string(),
+                geoplan::model::ValueRef::Bool(b) => b.to_string(),
+                geoplan::model::ValueRef::Null => String::new(),
+            }
+        })
+        .collect();
+    for vr in [field.clone(), format!("geoplan:{field}")] {
+        let (s, _, body) = wfs(&format!("{gpv}&VALUEREFERENCE={vr}&COUNT=3")).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let root = parse(&body);
+        let got: Vec<String> = root
+            .children_named("member")
+            .map(|m| m.text().to_owned())
+            .collect();
+        assert_eq!(got, want, "{vr}");
+        assert!(root.attr("next").is_some());
+    }
+    // The geometry, as GML 3.2.
+    let (_, _, body) = wfs(&format!("{gpv}&VALUEREFERENCE=geom&COUNT=2")).await;
+    let root = parse(&body);
+    let members: Vec<&Element> = root.children_named("member").collect();
+    assert_eq!(members.len(), 2);
+    assert!(members.iter().all(|m| m.child("Point").is_some()), "{body}");
+    // As XML (POST), valid against the WFS 2.0 schema.
+    let post = r#"<wfs:GetPropertyValue service="WFS" version="2.0.0" count="4" valueReference="@gml:id" xmlns:wfs="http://www.opengis.net/wfs/2.0" xmlns:geoplan="https://geoplan.danang.gov.vn/ns"><wfs:Query typeNames="geoplan:pois"/></wfs:GetPropertyValue>"#.to_string();
+    let (s, _, body) = wfs_post(&post).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(parse(&body).children_named("member").count(), 4);
+    common::assert_schema_valid(
+        "GetPropertyValue",
+        &body,
+        &[(
+            "http://www.opengis.net/wfs/2.0",
+            "http://schemas.opengis.net/wfs/2.0/wfs.xsd",
+        )],
+    );
+    // ets-wfs20 getProperty_emptyValueRef, and other bad references.
+    for (q, code) in [
+        ("VALUEREFERENCE=", "InvalidParameterValue"),
+        ("VALUEREFERENCE=no_such_property", "InvalidParameterValue"),
+        (
+            "VALUEREFERENCE=@gml:id&OUTPUTFORMAT=application/json",
+            "InvalidParameterValue",
+        ),
+        ("COUNT=1", "MissingParameterValue"),
+    ] {
+        let (s, _, body) = wfs(&format!("{gpv}&{q}")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{q}: {body}");
+        assert!(body.contains(code), "{q}: {body}");
+    }
+    let post_empty = post.replace("valueReference=\"@gml:id\"", "valueReference=\"\"");
+    let (s, _, body) = wfs_post(&post_empty).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(body.contains("InvalidParameterValue"), "{body}");
+    // Not a WFS 1.x operation.
+    let (s, _, body) = wfs(
+        "SERVICE=WFS&VERSION=1.1.0&REQUEST=GetPropertyValue&TYPENAME=geoplan:pois&VALUEREFERENCE=@gml:id",
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(body.contains("OperationNotSupported"), "{body}");
+}
+
+#[tokio::test]
+async fn wfs_capabilities_validate_against_the_official_schemas() {
+    for (v, ns, xsd) in [
+        (
+            "2.0.0",
+            "http://www.opengis.net/wfs/2.0",
+            "http://schemas.opengis.net/wfs/2.0/wfs.xsd",
+        ),
+        (
+            "1.1.0",
+            "http://www.opengis.net/wfs",
+            "http://schemas.opengis.net/wfs/1.1.0/wfs.xsd",
+        ),
+    ] {
+        let (s, _, caps) = wfs(&format!("SERVICE=WFS&REQUEST=GetCapabilities&VERSION={v}")).await;
+        assert_eq!(s, StatusCode::OK);
+        common::assert_schema_valid(&format!("WFS {v} capabilities"), &caps, &[(ns, xsd)]);
+    }
+}

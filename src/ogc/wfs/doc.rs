@@ -165,6 +165,7 @@ fn caps_200(cat: &Catalog, s: &Service<'_>) -> String {
         "GetCapabilities",
         "DescribeFeatureType",
         "GetFeature",
+        "GetPropertyValue",
         "ListStoredQueries",
         "DescribeStoredQueries",
     ];
@@ -198,7 +199,12 @@ fn caps_200(cat: &Catalog, s: &Service<'_>) -> String {
                     true,
                 );
             }
-            "GetFeature" => {
+            "GetFeature" | "GetPropertyValue" => {
+                let formats = if op == "GetFeature" {
+                    formats
+                } else {
+                    &formats[..1]
+                };
                 ows_param(&mut out, "Parameter", "outputFormat", formats, true);
                 ows_param(
                     &mut out,
