@@ -307,10 +307,10 @@ pub fn document(v: Version, env: &Env<'_>, r: &Renderer) -> String {
         }
     }
     bboxes(&mut o, v, all.unwrap_or_else(default_extent), "      ");
-    let _ = writeln!(
-        o,
-        "      <Style><Name>{DEFAULT_STYLE}</Name><Title>planning map</Title></Style>"
-    );
+    // No Style here: the layers inherit the root's styles, and each of
+    // them declares `default` with its own legend; a style of the same
+    // name on the root too would be defined twice (WMS 1.3.0 §7.2.4.6.5).
+    // The root draws in its default style without one named.
     for l in env.catalog.layers() {
         layer_xml(&mut o, v, env, r, l);
     }
