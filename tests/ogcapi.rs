@@ -1225,3 +1225,121 @@ async fn every_advertised_extent_selects_every_feature_of_its_layer() {
     }
     assert!(checked >= 10, "{checked} layers");
 }
+
+// ---- issue #11, finding 6: what the OGC API – Features ETS asserts ----
+
+fn merc(lo: (f64, f64), hi: (f64, f64)) -> Rect<f64> {
+    let (a, b) = crs::transform_bbox(
+        Crs::Crs84,
+        crs::WEB_MERCATOR,
+        Coord { x: lo.0, y: lo.1 },
+        Coord { x: hi.0, y: hi.1 },
+    )
+    .unwrap();
+    Rect::new(a, b)
+}
+
+#[tokio::test]
+async fn a_bbox_across_the_antimeridian_is_answered() {
+    // OGC API – Features 1.0 §7.15.3: minx > maxx crosses ±180°.
+    let east = engine_count(
+        "parcels",
+        Some(Spatial::Bbox(merc((108.2, 15.8), (180.0, 16.2)))),
+    )
+    .await;
+    assert!(east > 100, "{east}");
+    let j = ok("/ogcapi/collections/parcels/items?bbox=108.2,15.8,-170,16.2&limit=1").await;
+    assert_eq!(matched(&j), east);
+    // The part west of the antimeridian alone, and a box that misses.
+    let j = ok("/ogcapi/collections/parcels/items?bbox=179,-10,-179,10&limit=1").await;
+    assert_eq!(matched(&j), 0);
+    assert_eq!(j["numberReturned"], 0);
+    // In EPSG:4326 (lat,lon) too.
+    let j = ok(
+        "/ogcapi/collections/parcels/items?bbox=15.8,108.2,16.2,-170&bbox-crs=EPSG:4326&limit=1",
+    )
+    .await;
+    assert_eq!(matched(&j), east);
+    // Still 400: latitudes the wrong way round, longitudes out of range.
+    for q in [
+        "bbox=108.2,16.2,-170,15.8",
+        "bbox=181,15,-170,16",
+        "bbox=108,15,-181,16",
+    ] {
+        let a = get(&format!("/ogcapi/collections/parcels/items?{q}")).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{q}");
+    }
+}
+
+/// `Link` header entries: (rel, href).
+fn header_links(h: &HeaderMap) -> Vec<(String, String)> {
+    let v = h
+        .get("link")
+        .expect("a Link header")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    v.split(", <")
+        .map(|part| {
+            let part = part.trim_start_matches('<');
+            let (href, rest) = part.split_once('>').unwrap();
+            let rel = rest
+                .split(';')
+                .map(str::trim)
+                .find_map(|p| p.strip_prefix("rel=\""))
+                .unwrap()
+                .trim_end_matches('"')
+                .to_owned();
+            (rel, href.to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn ogc_api_responses_carry_their_links_as_rfc_8288_link_headers() {
+    for uri in [
+        "/ogcapi",
+        "/ogcapi/conformance",
+        "/ogcapi/collections",
+        "/ogcapi/collections/pois",
+        "/ogcapi/collections/parcels/items?limit=5&offset=10",
+        "/ogcapi/collections/pois/items/1",
+    ] {
+        let a = get(uri).await;
+        assert_eq!(a.status, StatusCode::OK, "{uri}");
+        let from_header = header_links(&a.headers);
+        let from_body: Vec<(String, String)> = a.json["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["rel"].as_str().unwrap().to_owned(),
+                    l["href"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(from_header, from_body, "{uri}");
+        assert!(from_header.iter().any(|(r, _)| r == "self"), "{uri}");
+    }
+    let a = get("/ogcapi/collections/parcels/items?limit=5&offset=10").await;
+    let rels: Vec<String> = header_links(&a.headers).into_iter().map(|x| x.0).collect();
+    assert_eq!(rels, ["self", "next", "prev"]);
+    // A client that follows the header's next gets the next page.
+    let next = header_links(&a.headers)
+        .into_iter()
+        .find(|x| x.0 == "next")
+        .unwrap()
+        .1;
+    let n = ok(&next).await;
+    let want = ok("/ogcapi/collections/parcels/items?limit=1&offset=15").await;
+    assert_eq!(n["features"][0]["id"], want["features"][0]["id"]);
+    let landing = get("/ogcapi").await;
+    let rels: Vec<String> = header_links(&landing.headers)
+        .into_iter()
+        .map(|x| x.0)
+        .collect();
+    for r in ["service-desc", "conformance", "data"] {
+        assert!(rels.iter().any(|x| x == r), "{r}: {rels:?}");
+    }
+}
