@@ -1709,6 +1709,29 @@ async fn describe_feature_type_validates_and_every_getfeature_validates_against_
             }
         }
     }
+    // WFS 2.0 also offers the older dialects (in namespaces of their own,
+    // inside wfs:member): each validates against its own schema.
+    let (wfs_ns, wfs_xsd) = wfs_schema("2.0.0");
+    for f in ["text/xml; subtype=gml/3.1.1", "text/xml; subtype=gml/2.1.2"] {
+        for id in ["parcels", "roads", "pois", "admin_units"] {
+            let (s, _, xsd) = wfs(&format!(
+                "SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAMES=geoplan:{id}&OUTPUTFORMAT={f}"
+            ))
+            .await;
+            assert_eq!(s, StatusCode::OK, "{xsd}");
+            let (s, _, doc) = wfs(&format!(
+                "SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan:{id}&COUNT=500&OUTPUTFORMAT={f}"
+            ))
+            .await;
+            assert_eq!(s, StatusCode::OK, "{doc}");
+            assert!(!fids(&doc).is_empty());
+            common::assert_schema_valid(
+                &format!("WFS 2.0.0 GetFeature of {id} in {f}"),
+                &doc,
+                &[(wfs_ns, wfs_xsd), (&ns, &xsd)],
+            );
+        }
+    }
     // GetFeatureById answers the bare feature, valid against its schema.
     let (_, _, xsd) =
         wfs("SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAMES=geoplan:admin_units")

@@ -268,7 +268,9 @@ impl<'a> Writer<'a> {
             }
         }
         out.push('>');
-        if g == GmlVersion::V2 {
+        // A GML 2 collection needs boundedBy; wfs:FeatureCollection of 2.0
+        // has its own (optional) one and holds GML 2 only in wfs:member.
+        if g == GmlVersion::V2 && p.version != Version::V200 {
             out.push_str("<gml:boundedBy><gml:null>unknown</gml:null></gml:boundedBy>");
         }
     }
