@@ -1231,7 +1231,7 @@ async fn no_style_is_defined_twice_down_the_layer_tree() {
 }
 
 #[tokio::test]
-async fn wms_1_3_0_capabilities_validate_against_the_official_schema() {
+async fn wms_capabilities_validate_against_the_official_schema_and_dtd() {
     let caps = wms("SERVICE=WMS&REQUEST=GetCapabilities&VERSION=1.3.0").await;
     common::assert_schema_valid(
         "WMS 1.3.0 capabilities",
@@ -1246,6 +1246,12 @@ async fn wms_1_3_0_capabilities_validate_against_the_official_schema() {
                 "http://schemas.opengis.net/sld/1.1.0/sld_capabilities.xsd",
             ),
         ],
+    );
+    let caps = wms("SERVICE=WMS&REQUEST=GetCapabilities&VERSION=1.1.1").await;
+    common::assert_dtd_valid(
+        "WMS 1.1.1 capabilities",
+        &caps.text(),
+        "wms/1.1.1/WMS_MS_Capabilities.dtd",
     );
     let r = wms("SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=nope&STYLES=&CRS=EPSG:3857&BBOX=0,0,1,1&WIDTH=8&HEIGHT=8&FORMAT=image/png").await;
     common::assert_schema_valid(

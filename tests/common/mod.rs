@@ -340,3 +340,24 @@ pub fn assert_schema_valid(what: &str, doc: &str, imports: &[(&str, &str)]) {
         &doc[..doc.len().min(3000)]
     );
 }
+
+/// Validates `doc` with xmllint against a DTD of [`ogc_schemas`] (`rel`,
+/// e.g. `wms/1.1.1/WMS_MS_Capabilities.dtd`), offline; panics with
+/// xmllint's complaints unless it is valid.
+pub fn assert_dtd_valid(what: &str, doc: &str, rel: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("doc.xml");
+    std::fs::write(&file, doc).unwrap();
+    let out = std::process::Command::new("xmllint")
+        .args(["--nonet", "--noout", "--dtdvalid"])
+        .arg(ogc_schemas().join(rel))
+        .arg(&file)
+        .output()
+        .expect("xmllint (libxml2-utils: `scripts/deps.sh test`) runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{what} is not valid against {rel}:\n{}",
+        err.lines().take(30).collect::<Vec<_>>().join("\n")
+    );
+}
