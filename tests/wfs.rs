@@ -1773,6 +1773,14 @@ async fn a_kvp_request_without_service_is_a_missing_parameter_exception() {
         assert_eq!(e.attr("exceptionCode"), Some("MissingParameterValue"));
         assert_eq!(e.attr("locator"), Some("SERVICE"));
         assert!(!e.child("ExceptionText").unwrap().text().is_empty());
+        common::assert_schema_valid(
+            "WFS 2.0 exception report",
+            &body,
+            &[(
+                "http://www.opengis.net/ows/1.1",
+                "http://schemas.opengis.net/ows/1.1.0/owsExceptionReport.xsd",
+            )],
+        );
     }
     // /ows still finds the service from REQUEST (README).
     let (s, _, body) = call(
