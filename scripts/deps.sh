@@ -3,7 +3,7 @@
 #   scripts/deps.sh build   - to build and run: GDAL, PROJ, libclang, the
 #                             label font, and MapLibre GL JS (npm, in web/)
 #   scripts/deps.sh test    - also what the tests need: PostGIS, gdal-bin,
-#                             Chromium (Debian), poppler-utils and Playwright (npm)
+#                             Chromium (Debian), poppler-utils, xmllint and Playwright (npm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want=(libgdal-dev libclang-dev pkg-config fonts-dejavu-core)
@@ -12,6 +12,8 @@ if [ "${1:-build}" = test ]; then
   want+=(gdal-bin chromium curl)
   # poppler-utils: tests/report.rs reads the PDFs back (pdftotext, pdffonts, pdftoppm).
   want+=(poppler-utils)
+  # libxml2-utils: xmllint validates the OGC XML against the official schemas.
+  want+=(libxml2-utils)
   # Real QGIS (3.22 on bookworm) for tests/qgis.rs: PyQGIS, headless.
   want+=(python3-qgis qgis-providers)
   # The Python test clients (OWSLib) live in a venv; Debian's python3 needs

@@ -1081,3 +1081,265 @@ async fn schemathesis_finds_nothing_against_the_openapi_document() {
     )
     .await;
 }
+
+// ---- issue #11, finding 5: an advertised extent selects all of its layer ----
+
+async fn text_of(uri: &str) -> String {
+    let res = app(state().await.clone())
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{uri}");
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8(body.to_vec()).unwrap()
+}
+
+fn xml_doc(text: &str) -> geoplan::ogc::xml::Element {
+    geoplan::ogc::xml::parse(
+        text,
+        geoplan::ogc::xml::XmlLimits {
+            max_depth: 64,
+            max_elements: 1_000_000,
+        },
+    )
+    .unwrap()
+}
+
+fn nums(s: &str, sep: char) -> Vec<f64> {
+    s.split(sep)
+        .filter(|x| !x.trim().is_empty())
+        .map(|x| x.trim().parse().unwrap())
+        .collect()
+}
+
+fn join(b: &[f64]) -> String {
+    b.iter().map(f64::to_string).collect::<Vec<_>>().join(",")
+}
+
+#[tokio::test]
+async fn every_advertised_extent_selects_every_feature_of_its_layer() {
+    let cat = state().await.data.engine.snapshot();
+    let world = Rect::new(
+        Coord {
+            x: -2.1e7,
+            y: -2.1e7,
+        },
+        Coord { x: 2.1e7, y: 2.1e7 },
+    );
+    let wfs_caps =
+        xml_doc(&text_of("/wfs?SERVICE=WFS&REQUEST=GetCapabilities&VERSION=2.0.0").await);
+    let wms_caps = text_of("/wms?SERVICE=WMS&REQUEST=GetCapabilities&VERSION=1.3.0").await;
+    let wms_caps = xml_doc(&wms_caps);
+    let mut checked = 0;
+    for l in cat.layers() {
+        let id = l.id.as_str();
+        let all = engine_count(id, Some(Spatial::Bbox(world))).await;
+        if all == 0 {
+            continue;
+        }
+        checked += 1;
+        let count = |q: String| async move {
+            matched(&ok(&format!("/ogcapi/collections/{id}/items?limit=1&{q}")).await)
+        };
+        // OGC API – Features collection extent and /layers extent (CRS84).
+        let c = ok(&format!("/ogcapi/collections/{id}")).await;
+        let b: Vec<f64> =
+            serde_json::from_value(c["extent"]["spatial"]["bbox"][0].clone()).unwrap();
+        assert_eq!(
+            count(format!("bbox={}", join(&b))).await,
+            all,
+            "{id}: collection extent {b:?}"
+        );
+        let lj = ok(&format!("/layers/{id}")).await;
+        let b: Vec<f64> = serde_json::from_value(lj["extent"]["bbox"].clone()).unwrap();
+        assert_eq!(
+            count(format!("bbox={}", join(&b))).await,
+            all,
+            "{id}: /layers extent {b:?}"
+        );
+        // WFS 2.0 WGS84BoundingBox, sent back as a WFS BBOX.
+        let ft = wfs_caps
+            .child("FeatureTypeList")
+            .unwrap()
+            .children_named("FeatureType")
+            .find(|f| f.child("Name").unwrap().text() == format!("geoplan:{id}"))
+            .unwrap();
+        let bb = ft.child("WGS84BoundingBox").unwrap();
+        let mut b = nums(bb.child("LowerCorner").unwrap().text(), ' ');
+        b.extend(nums(bb.child("UpperCorner").unwrap().text(), ' '));
+        let hits = text_of(&format!(
+            "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan:{id}&RESULTTYPE=hits&BBOX={},CRS:84",
+            join(&b)
+        ))
+        .await;
+        assert_eq!(
+            xml_doc(&hits).attr("numberMatched"),
+            Some(all.to_string().as_str()),
+            "{id}: WFS WGS84BoundingBox {b:?}"
+        );
+        // WMS 1.3.0: the geographic box and a BoundingBox per CRS (in
+        // 1.3.0 axis order, which bbox-crs shares).
+        fn layers<'a>(
+            e: &'a geoplan::ogc::xml::Element,
+            out: &mut Vec<&'a geoplan::ogc::xml::Element>,
+        ) {
+            for c in e.children_named("Layer") {
+                out.push(c);
+                layers(c, out);
+            }
+        }
+        let mut all_layers = Vec::new();
+        layers(wms_caps.child("Capability").unwrap(), &mut all_layers);
+        let wl = all_layers
+            .into_iter()
+            .find(|x| x.child("Name").is_some_and(|n| n.text() == id))
+            .unwrap();
+        let g = wl.child("EX_GeographicBoundingBox").unwrap();
+        let v = |n: &str| g.child(n).unwrap().text().trim().parse::<f64>().unwrap();
+        let b = [
+            v("westBoundLongitude"),
+            v("southBoundLatitude"),
+            v("eastBoundLongitude"),
+            v("northBoundLatitude"),
+        ];
+        assert_eq!(
+            count(format!("bbox={}", join(&b))).await,
+            all,
+            "{id}: WMS EX_GeographicBoundingBox {b:?}"
+        );
+        for bb in wl.children_named("BoundingBox") {
+            let crs = bb.attr("CRS").unwrap();
+            if !["CRS:84", "EPSG:4326", "EPSG:3857", "EPSG:5899"].contains(&crs) {
+                continue;
+            }
+            let b: Vec<f64> = ["minx", "miny", "maxx", "maxy"]
+                .iter()
+                .map(|k| bb.attr(k).unwrap().parse().unwrap())
+                .collect();
+            assert_eq!(
+                count(format!("bbox={}&bbox-crs={crs}", join(&b))).await,
+                all,
+                "{id}: WMS BoundingBox {crs} {b:?}"
+            );
+        }
+    }
+    assert!(checked >= 10, "{checked} layers");
+}
+
+// ---- issue #11, finding 6: what the OGC API – Features ETS asserts ----
+
+fn merc(lo: (f64, f64), hi: (f64, f64)) -> Rect<f64> {
+    let (a, b) = crs::transform_bbox(
+        Crs::Crs84,
+        crs::WEB_MERCATOR,
+        Coord { x: lo.0, y: lo.1 },
+        Coord { x: hi.0, y: hi.1 },
+    )
+    .unwrap();
+    Rect::new(a, b)
+}
+
+#[tokio::test]
+async fn a_bbox_across_the_antimeridian_is_answered() {
+    // OGC API – Features 1.0 §7.15.3: minx > maxx crosses ±180°.
+    let east = engine_count(
+        "parcels",
+        Some(Spatial::Bbox(merc((108.2, 15.8), (180.0, 16.2)))),
+    )
+    .await;
+    assert!(east > 100, "{east}");
+    let j = ok("/ogcapi/collections/parcels/items?bbox=108.2,15.8,-170,16.2&limit=1").await;
+    assert_eq!(matched(&j), east);
+    // The part west of the antimeridian alone, and a box that misses.
+    let j = ok("/ogcapi/collections/parcels/items?bbox=179,-10,-179,10&limit=1").await;
+    assert_eq!(matched(&j), 0);
+    assert_eq!(j["numberReturned"], 0);
+    // In EPSG:4326 (lat,lon) too.
+    let j = ok(
+        "/ogcapi/collections/parcels/items?bbox=15.8,108.2,16.2,-170&bbox-crs=EPSG:4326&limit=1",
+    )
+    .await;
+    assert_eq!(matched(&j), east);
+    // Still 400: latitudes the wrong way round, longitudes out of range.
+    for q in [
+        "bbox=108.2,16.2,-170,15.8",
+        "bbox=181,15,-170,16",
+        "bbox=108,15,-181,16",
+    ] {
+        let a = get(&format!("/ogcapi/collections/parcels/items?{q}")).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{q}");
+    }
+}
+
+/// `Link` header entries: (rel, href).
+fn header_links(h: &HeaderMap) -> Vec<(String, String)> {
+    let v = h
+        .get("link")
+        .expect("a Link header")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    v.split(", <")
+        .map(|part| {
+            let part = part.trim_start_matches('<');
+            let (href, rest) = part.split_once('>').unwrap();
+            let rel = rest
+                .split(';')
+                .map(str::trim)
+                .find_map(|p| p.strip_prefix("rel=\""))
+                .unwrap()
+                .trim_end_matches('"')
+                .to_owned();
+            (rel, href.to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn ogc_api_responses_carry_their_links_as_rfc_8288_link_headers() {
+    for uri in [
+        "/ogcapi",
+        "/ogcapi/conformance",
+        "/ogcapi/collections",
+        "/ogcapi/collections/pois",
+        "/ogcapi/collections/parcels/items?limit=5&offset=10",
+        "/ogcapi/collections/pois/items/1",
+    ] {
+        let a = get(uri).await;
+        assert_eq!(a.status, StatusCode::OK, "{uri}");
+        let from_header = header_links(&a.headers);
+        let from_body: Vec<(String, String)> = a.json["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["rel"].as_str().unwrap().to_owned(),
+                    l["href"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(from_header, from_body, "{uri}");
+        assert!(from_header.iter().any(|(r, _)| r == "self"), "{uri}");
+    }
+    let a = get("/ogcapi/collections/parcels/items?limit=5&offset=10").await;
+    let rels: Vec<String> = header_links(&a.headers).into_iter().map(|x| x.0).collect();
+    assert_eq!(rels, ["self", "next", "prev"]);
+    // A client that follows the header's next gets the next page.
+    let next = header_links(&a.headers)
+        .into_iter()
+        .find(|x| x.0 == "next")
+        .unwrap()
+        .1;
+    let n = ok(&next).await;
+    let want = ok("/ogcapi/collections/parcels/items?limit=1&offset=15").await;
+    assert_eq!(n["features"][0]["id"], want["features"][0]["id"]);
+    let landing = get("/ogcapi").await;
+    let rels: Vec<String> = header_links(&landing.headers)
+        .into_iter()
+        .map(|x| x.0)
+        .collect();
+    for r in ["service-desc", "conformance", "data"] {
+        assert!(rels.iter().any(|x| x == r), "{r}: {rels:?}");
+    }
+}

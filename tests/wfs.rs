@@ -318,7 +318,8 @@ async fn describe_feature_type_is_an_xsd_with_the_namespace_and_concrete_geometr
             .find(|e| e.is("element") && e.attr("name") == Some(n))
             .map(|e| e.attr("type").unwrap().to_owned())
     };
-    assert_eq!(el("geom").as_deref(), Some("gml:PolygonPropertyType"));
+    // GML 3.2 names a polygon property a surface property.
+    assert_eq!(el("geom").as_deref(), Some("gml:SurfacePropertyType"));
     assert_eq!(el("legal_area").as_deref(), Some("xsd:double"));
     assert_eq!(el("parcel_number").as_deref(), Some("xsd:long"));
     assert_eq!(el("land_use_code").as_deref(), Some("xsd:string"));
@@ -338,7 +339,7 @@ async fn describe_feature_type_is_an_xsd_with_the_namespace_and_concrete_geometr
     let (_, _, body) = wfs("SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAMES=geoplan:admin_units,geoplan:roads").await;
     assert!(
         body.contains("type=\"gml:MultiSurfacePropertyType\"")
-            && body.contains("type=\"gml:LineStringPropertyType\""),
+            && body.contains("type=\"gml:CurvePropertyType\""),
         "{body}"
     );
     let (_, _, body) = wfs("SERVICE=WFS&VERSION=1.0.0&REQUEST=DescribeFeatureType").await;
@@ -1526,5 +1527,455 @@ async fn a_layer_stored_in_4326_is_written_lat_lon_under_its_urn() {
         let text = &pos[pos.find('>').unwrap() + 1..];
         let first: f64 = text.split([' ', ',', '<']).next().unwrap().parse().unwrap();
         assert!((first - want_first).abs() < 1e-6, "{v}: {text:.40}");
+    }
+}
+
+// ---- issue #11, finding 1: WFS 1.x never cuts a layer silently ----
+
+#[tokio::test]
+async fn wfs_1_x_without_maxfeatures_returns_every_feature_and_2_0_says_more_exist() {
+    state().await;
+    let all = engine_fids(&layer("parcels"), None, None);
+    assert_eq!(all.len(), 20_000);
+    for v in ["1.1.0", "1.0.0"] {
+        let (s, _, body) = wfs(&format!(
+            "SERVICE=WFS&VERSION={v}&REQUEST=GetFeature&TYPENAME=geoplan:parcels"
+        ))
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}: {}", &body[..body.len().min(500)]);
+        assert_eq!(fids(&body), all, "WFS {v} without MAXFEATURES");
+        if v == "1.1.0" {
+            assert_eq!(parse(&body).attr("numberOfFeatures"), Some("20000"));
+        }
+    }
+    // MAXFEATURES still pages.
+    let (_, _, body) =
+        wfs("SERVICE=WFS&VERSION=1.1.0&REQUEST=GetFeature&TYPENAME=geoplan:parcels&MAXFEATURES=7")
+            .await;
+    assert_eq!(fids(&body), all[..7]);
+    // WFS 2.0 pages at CountDefault and says so.
+    let (s, _, body) =
+        wfs("SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan:parcels").await;
+    assert_eq!(s, StatusCode::OK);
+    let root = parse(&body);
+    assert_eq!(root.attr("numberMatched"), Some("20000"));
+    assert_eq!(root.attr("numberReturned"), Some("1000"));
+    assert!(
+        root.attr("next")
+            .is_some_and(|n| n.contains("STARTINDEX=1000")),
+        "{:?}",
+        root.attr("next")
+    );
+}
+
+#[tokio::test]
+async fn wfs_1_x_refuses_rather_than_cuts_when_a_layer_exceeds_the_response_limit() {
+    let store = Store::Gpkg(GpkgStore::open(SAMPLE).unwrap());
+    let mut cfg = Config::default();
+    cfg.limits.max_wfs_count = 500;
+    let s = AppState::new(store, cfg);
+    s.load_all().await.unwrap();
+    for (q, status) in [
+        (
+            "VERSION=1.1.0&REQUEST=GetFeature&TYPENAME=geoplan:parcels",
+            400,
+        ),
+        (
+            "VERSION=1.0.0&REQUEST=GetFeature&TYPENAME=geoplan:parcels",
+            400,
+        ),
+        // The last page of a layer fits, and so does a small layer.
+        (
+            "VERSION=1.1.0&REQUEST=GetFeature&TYPENAME=geoplan:parcels&STARTINDEX=19600",
+            200,
+        ),
+        (
+            "VERSION=1.1.0&REQUEST=GetFeature&TYPENAME=geoplan:pois",
+            200,
+        ),
+        (
+            "VERSION=1.1.0&REQUEST=GetFeature&TYPENAME=geoplan:parcels&RESULTTYPE=hits",
+            200,
+        ),
+    ] {
+        let res = app(s.clone())
+            .oneshot(
+                Request::get(format!("/wfs?SERVICE=WFS&{q}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), status, "{q}");
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        if status == 400 {
+            assert!(
+                body.contains("MAXFEATURES") && body.contains("20000 features match"),
+                "{body}"
+            );
+        } else if q.contains("STARTINDEX") {
+            assert_eq!(fids(&body).len(), 400);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gdal_reads_all_20000_parcels_over_wfs_1_1_0() {
+    let (addr, st) = common::serve_sample(Config::default()).await;
+    let n = st.data.engine.snapshot().layer("parcels").unwrap().len();
+    assert_eq!(n, 20_000);
+    // As QGIS or ArcGIS read WFS 1.1: no paging, one GetFeature.
+    let url = format!("WFS:http://{addr}/wfs?VERSION=1.1.0");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("ogrinfo")
+            .args(["--config", "OGR_WFS_PAGING_ALLOWED", "OFF"])
+            .args(["--config", "GDAL_HTTP_TIMEOUT", "120"])
+            .args(["-ro", "-al", "-q", "-geom=NO", &url, "geoplan:parcels"])
+            .output()
+            .expect("ogrinfo (gdal-bin) runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(count_features(&stdout), n);
+}
+
+// ---- issue #11, finding 2: schemas that validate, and features that validate against them ----
+
+/// The WFS namespace and official schema of a version's responses.
+fn wfs_schema(v: &str) -> (&'static str, &'static str) {
+    match v {
+        "2.0.0" => (
+            "http://www.opengis.net/wfs/2.0",
+            "http://schemas.opengis.net/wfs/2.0/wfs.xsd",
+        ),
+        "1.1.0" => (
+            "http://www.opengis.net/wfs",
+            "http://schemas.opengis.net/wfs/1.1.0/wfs.xsd",
+        ),
+        _ => (
+            "http://www.opengis.net/wfs",
+            "http://schemas.opengis.net/wfs/1.0.0/WFS-basic.xsd",
+        ),
+    }
+}
+
+#[tokio::test]
+async fn describe_feature_type_validates_and_every_getfeature_validates_against_it() {
+    state().await;
+    let ns = state().await.data.config.ogc.namespace_uri.clone();
+    let cat = state().await.data.engine.snapshot();
+    let ids: Vec<String> = cat.layers().map(|l| l.id.clone()).collect();
+    assert!(ids.len() >= 10, "{ids:?}");
+    for v in ["2.0.0", "1.1.0", "1.0.0"] {
+        let (wfs_ns, wfs_xsd) = wfs_schema(v);
+        let tn = if v == "2.0.0" {
+            "TYPENAMES"
+        } else {
+            "TYPENAME"
+        };
+        let cnt = if v == "2.0.0" { "COUNT" } else { "MAXFEATURES" };
+        // One schema for every layer, as QGIS asks for it.
+        let (s, _, all_xsd) = wfs(&format!(
+            "SERVICE=WFS&VERSION={v}&REQUEST=DescribeFeatureType"
+        ))
+        .await;
+        assert_eq!(s, StatusCode::OK, "{all_xsd}");
+        for id in &ids {
+            let (s, _, xsd) = wfs(&format!(
+                "SERVICE=WFS&VERSION={v}&REQUEST=DescribeFeatureType&{tn}=geoplan:{id}"
+            ))
+            .await;
+            assert_eq!(s, StatusCode::OK, "{xsd}");
+            // Whole layers, but at most 2000 parcels (the same writer).
+            let (s, _, doc) = wfs(&format!(
+                "SERVICE=WFS&VERSION={v}&REQUEST=GetFeature&{tn}=geoplan:{id}&{cnt}=2000"
+            ))
+            .await;
+            assert_eq!(s, StatusCode::OK, "{doc}");
+            assert!(!fids(&doc).is_empty(), "{v} {id}: no features");
+            for (what, schema) in [("its own schema", &xsd), ("the schema of all", &all_xsd)] {
+                common::assert_schema_valid(
+                    &format!("WFS {v} GetFeature of {id} against {what}"),
+                    &doc,
+                    &[(wfs_ns, wfs_xsd), (&ns, schema)],
+                );
+            }
+        }
+    }
+    // WFS 2.0 also offers the older dialects (in namespaces of their own,
+    // inside wfs:member): each validates against its own schema.
+    let (wfs_ns, wfs_xsd) = wfs_schema("2.0.0");
+    for f in ["text/xml; subtype=gml/3.1.1", "text/xml; subtype=gml/2.1.2"] {
+        for id in ["parcels", "roads", "pois", "admin_units"] {
+            let (s, _, xsd) = wfs(&format!(
+                "SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAMES=geoplan:{id}&OUTPUTFORMAT={f}"
+            ))
+            .await;
+            assert_eq!(s, StatusCode::OK, "{xsd}");
+            let (s, _, doc) = wfs(&format!(
+                "SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan:{id}&COUNT=500&OUTPUTFORMAT={f}"
+            ))
+            .await;
+            assert_eq!(s, StatusCode::OK, "{doc}");
+            assert!(!fids(&doc).is_empty());
+            common::assert_schema_valid(
+                &format!("WFS 2.0.0 GetFeature of {id} in {f}"),
+                &doc,
+                &[(wfs_ns, wfs_xsd), (&ns, &xsd)],
+            );
+        }
+    }
+    // GetFeatureById answers the bare feature, valid against its schema.
+    let (_, _, xsd) =
+        wfs("SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAMES=geoplan:admin_units")
+            .await;
+    let (s, _, doc) = wfs(&format!(
+        "SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&STOREDQUERY_ID={}&ID=admin_units.1",
+        geoplan::ogc::wfs::GET_FEATURE_BY_ID
+    ))
+    .await;
+    assert_eq!(s, StatusCode::OK, "{doc}");
+    common::assert_schema_valid("GetFeatureById", &doc, &[(&ns, &xsd)]);
+}
+
+#[test]
+fn the_schema_check_catches_a_type_gml_3_2_does_not_define() {
+    // The validator itself: GML 3.2 has no gml:PolygonPropertyType.
+    let xsd = r#"<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:gml="http://www.opengis.net/gml/3.2" targetNamespace="urn:t" elementFormDefault="qualified"><xsd:import namespace="http://www.opengis.net/gml/3.2" schemaLocation="http://schemas.opengis.net/gml/3.2.1/gml.xsd"/><xsd:element name="g" type="gml:PolygonPropertyType"/></xsd:schema>"#;
+    let e = common::xml_schema_errors(r#"<g xmlns="urn:t"/>"#, &[("urn:t", xsd)]);
+    assert!(e.contains("PolygonPropertyType"), "{e}");
+}
+
+// ---- issue #11, finding 6: what the WFS 2.0 ETS asserts ----
+
+#[tokio::test]
+async fn a_kvp_request_without_service_is_a_missing_parameter_exception() {
+    // ets-wfs20 SimpleCapabilitiesTests.getCapabilities_missingServiceParam.
+    for q in [
+        "REQUEST=GetCapabilities",
+        "REQUEST=GetFeature&VERSION=2.0.0&TYPENAMES=geoplan:pois",
+        "REQUEST=DescribeFeatureType&VERSION=2.0.0",
+        "SERVICE=&REQUEST=GetCapabilities",
+    ] {
+        let (s, _, body) = wfs(q).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{q}: {body}");
+        let root = parse(&body);
+        assert!(root.is("ExceptionReport"), "{body}");
+        assert_eq!(root.attr("version"), Some("2.0.0"));
+        let e = root.child("Exception").unwrap();
+        assert_eq!(e.attr("exceptionCode"), Some("MissingParameterValue"));
+        assert_eq!(e.attr("locator"), Some("SERVICE"));
+        assert!(!e.child("ExceptionText").unwrap().text().is_empty());
+        common::assert_schema_valid(
+            "WFS 2.0 exception report",
+            &body,
+            &[(
+                "http://www.opengis.net/ows/1.1",
+                "http://schemas.opengis.net/ows/1.1.0/owsExceptionReport.xsd",
+            )],
+        );
+    }
+    // /ows still finds the service from REQUEST (README).
+    let (s, _, body) = call(
+        Request::get("/ows?REQUEST=GetFeature&VERSION=2.0.0&TYPENAMES=geoplan:pois&COUNT=2")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(fids(&body), vec![1, 2]);
+}
+
+#[tokio::test]
+async fn hits_count_everything_and_link_to_the_first_page_of_results() {
+    // ets-wfs20 PagingTests.getFeatureWithHitsOnly and
+    // traverseResultSetInBothDirections.
+    state().await;
+    let n = layer("roads").len();
+    let (s, _, body) = wfs(
+        "SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan:roads&COUNT=1&RESULTTYPE=hits",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let root = parse(&body);
+    assert!(root.is("FeatureCollection"));
+    assert_eq!(root.attr("numberMatched"), Some(n.to_string().as_str()));
+    assert_eq!(root.attr("numberReturned"), Some("0"));
+    assert!(root.children.is_empty());
+    assert_eq!(root.attr("previous"), None);
+    let next = root
+        .attr("next")
+        .expect("a hits answer links to its results");
+    let first = next.strip_prefix(BASE).unwrap();
+    assert!(
+        !first.to_ascii_uppercase().contains("RESULTTYPE"),
+        "{first}"
+    );
+    let (s, _, page1) = call(Request::get(first).body(Body::empty()).unwrap()).await;
+    assert_eq!(s, StatusCode::OK);
+    let p1 = parse(&page1);
+    assert_eq!(p1.attr("numberReturned"), Some("1"));
+    assert_eq!(fids(&page1), vec![1]);
+    assert_eq!(p1.attr("previous"), None);
+    // Forward and back again.
+    let next = p1
+        .attr("next")
+        .unwrap()
+        .strip_prefix(BASE)
+        .unwrap()
+        .to_owned();
+    let (_, _, page2) = call(Request::get(&next).body(Body::empty()).unwrap()).await;
+    let p2 = parse(&page2);
+    assert_eq!(fids(&page2), vec![2]);
+    let prev = p2
+        .attr("previous")
+        .unwrap()
+        .strip_prefix(BASE)
+        .unwrap()
+        .to_owned();
+    let (_, _, back) = call(Request::get(&prev).body(Body::empty()).unwrap()).await;
+    assert_eq!(fids(&back), vec![1]);
+    // The last page has no next.
+    let (_, _, last) = wfs(&format!(
+        "SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan:roads&COUNT=5&STARTINDEX={}",
+        n - 2
+    ))
+    .await;
+    let l = parse(&last);
+    assert_eq!(l.attr("numberReturned"), Some("2"));
+    assert_eq!(l.attr("next"), None);
+    assert!(l.attr("previous").is_some());
+    // Hits past the end: nothing to link to.
+    let (_, _, body) = wfs(&format!(
+        "SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan:roads&RESULTTYPE=hits&STARTINDEX={n}"
+    ))
+    .await;
+    assert_eq!(parse(&body).attr("next"), None);
+}
+
+#[tokio::test]
+async fn get_property_value_answers_simple_properties_geometry_and_gml_ids() {
+    // Capabilities claim only what is implemented: GetPropertyValue is an
+    // operation of Basic WFS, and it answers.
+    state().await;
+    let (_, _, caps) = wfs("SERVICE=WFS&REQUEST=GetCapabilities&VERSION=2.0.0").await;
+    assert!(caps.contains("<ows:Operation name=\"GetPropertyValue\">"));
+    assert!(caps.contains("ImplementsBasicWFS\"><ows:NoValues/><ows:DefaultValue>TRUE"));
+    let l = layer("pois");
+    let n = l.len();
+    let gpv = "SERVICE=WFS&VERSION=2.0.0&REQUEST=GetPropertyValue&TYPENAMES=geoplan:pois";
+    // ets-wfs20 GetPropertyValueTests.getProperty_gmlId.
+    let (s, ct, body) = wfs(&format!("{gpv}&VALUEREFERENCE=@gml:id")).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert!(ct.contains("xml"), "{ct}");
+    let root = parse(&body);
+    assert!(root.is("ValueCollection"), "{body}");
+    assert_eq!(root.attr("numberMatched"), Some(n.to_string().as_str()));
+    let ids: Vec<String> = root
+        .children_named("member")
+        .map(|m| m.text().to_owned())
+        .collect();
+    let want: Vec<String> = engine_fids(&l, None, None)
+        .iter()
+        .map(|f| format!("pois.{f}"))
+        .collect();
+    assert_eq!(ids, want);
+    assert_eq!(root.attr("numberReturned"), Some(n.to_string().as_str()));
+    // A simple property, prefixed or not, with paging.
+    let field = l.fields()[l.published_fields()[0]].name.clone();
+    let col = l.published_fields()[0];
+    let want: Vec<String> = (0..3)
+        .map(|i| {
+            let r = l.get(engine_fids(&l, None, None)[i]).unwrap();
+            match l.data(r.part).value(r.row as usize, col) {
+                geoplan::model::ValueRef::Text(t) => t.to_owned(),
+                geoplan::model::ValueRef::Int(i) => i.to_string(),
+                geoplan::model::ValueRef::Real(v) => v.to_string(),
+                geoplan::model::ValueRef::Bool(b) => b.to_string(),
+                geoplan::model::ValueRef::Null => String::new(),
+            }
+        })
+        .collect();
+    for vr in [field.clone(), format!("geoplan:{field}")] {
+        let (s, _, body) = wfs(&format!("{gpv}&VALUEREFERENCE={vr}&COUNT=3")).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let root = parse(&body);
+        let got: Vec<String> = root
+            .children_named("member")
+            .map(|m| m.text().to_owned())
+            .collect();
+        assert_eq!(got, want, "{vr}");
+        assert!(root.attr("next").is_some());
+    }
+    // The geometry, as GML 3.2.
+    let (_, _, body) = wfs(&format!("{gpv}&VALUEREFERENCE=geom&COUNT=2")).await;
+    let root = parse(&body);
+    let members: Vec<&Element> = root.children_named("member").collect();
+    assert_eq!(members.len(), 2);
+    assert!(members.iter().all(|m| m.child("Point").is_some()), "{body}");
+    // As XML (POST), valid against the WFS 2.0 schema.
+    let post = r#"<wfs:GetPropertyValue service="WFS" version="2.0.0" count="4" valueReference="@gml:id" xmlns:wfs="http://www.opengis.net/wfs/2.0" xmlns:geoplan="https://geoplan.danang.gov.vn/ns"><wfs:Query typeNames="geoplan:pois"/></wfs:GetPropertyValue>"#.to_string();
+    let (s, _, body) = wfs_post(&post).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(parse(&body).children_named("member").count(), 4);
+    common::assert_schema_valid(
+        "GetPropertyValue",
+        &body,
+        &[(
+            "http://www.opengis.net/wfs/2.0",
+            "http://schemas.opengis.net/wfs/2.0/wfs.xsd",
+        )],
+    );
+    // ets-wfs20 getProperty_emptyValueRef, and other bad references.
+    for (q, code) in [
+        ("VALUEREFERENCE=", "InvalidParameterValue"),
+        ("VALUEREFERENCE=no_such_property", "InvalidParameterValue"),
+        (
+            "VALUEREFERENCE=@gml:id&OUTPUTFORMAT=application/json",
+            "InvalidParameterValue",
+        ),
+        ("COUNT=1", "MissingParameterValue"),
+    ] {
+        let (s, _, body) = wfs(&format!("{gpv}&{q}")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{q}: {body}");
+        assert!(body.contains(code), "{q}: {body}");
+    }
+    let post_empty = post.replace("valueReference=\"@gml:id\"", "valueReference=\"\"");
+    let (s, _, body) = wfs_post(&post_empty).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(body.contains("InvalidParameterValue"), "{body}");
+    // Not a WFS 1.x operation.
+    let (s, _, body) = wfs(
+        "SERVICE=WFS&VERSION=1.1.0&REQUEST=GetPropertyValue&TYPENAME=geoplan:pois&VALUEREFERENCE=@gml:id",
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(body.contains("OperationNotSupported"), "{body}");
+}
+
+#[tokio::test]
+async fn wfs_capabilities_validate_against_the_official_schemas() {
+    for (v, ns, xsd) in [
+        (
+            "2.0.0",
+            "http://www.opengis.net/wfs/2.0",
+            "http://schemas.opengis.net/wfs/2.0/wfs.xsd",
+        ),
+        (
+            "1.1.0",
+            "http://www.opengis.net/wfs",
+            "http://schemas.opengis.net/wfs/1.1.0/wfs.xsd",
+        ),
+    ] {
+        let (s, _, caps) = wfs(&format!("SERVICE=WFS&REQUEST=GetCapabilities&VERSION={v}")).await;
+        assert_eq!(s, StatusCode::OK);
+        common::assert_schema_valid(&format!("WFS {v} capabilities"), &caps, &[(ns, xsd)]);
     }
 }

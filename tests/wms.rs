@@ -1110,3 +1110,156 @@ async fn parcel_labels_appear_from_zoom_17_in_the_text_colour() {
     assert!(dark_at(128.0, 512, "").await > 30);
     assert_eq!(dark_at(128.0, 512, "&FORMAT_OPTIONS=dpi:192").await, 0);
 }
+
+// ---- issue #11, finding 6: what the WMS 1.3.0 ETS asserts ----
+
+fn xml_doc(text: &str) -> geoplan::ogc::xml::Element {
+    geoplan::ogc::xml::parse(
+        text,
+        geoplan::ogc::xml::XmlLimits {
+            max_depth: 64,
+            max_elements: 1_000_000,
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// (code, locator) of a ServiceExceptionReport.
+fn service_exception(text: &str) -> (String, String) {
+    let root = xml_doc(text);
+    assert!(root.is("ServiceExceptionReport"), "{text}");
+    let e = root.child("ServiceException").unwrap();
+    (
+        e.attr("code").unwrap_or_default().to_owned(),
+        e.attr("locator").unwrap_or_default().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn updatesequence_answers_current_invalid_or_the_document() {
+    // ets-wms13 getcapabilities:updatesequence-{current,lower,higher}.
+    let caps = wms("SERVICE=WMS&REQUEST=GetCapabilities&VERSION=1.3.0").await;
+    let seq: i64 = xml_doc(&caps.text())
+        .attr("updateSequence")
+        .expect("updateSequence is advertised")
+        .parse()
+        .unwrap();
+    for v in ["1.3.0", "1.1.1"] {
+        let q = |u: String| {
+            format!("SERVICE=WMS&REQUEST=GetCapabilities&VERSION={v}&UPDATESEQUENCE={u}")
+        };
+        let r = wms(&q(seq.to_string())).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(service_exception(&r.text()).0, "CurrentUpdateSequence");
+        for higher in [(seq + 1).to_string(), "not-a-number".into()] {
+            let r = wms(&q(higher)).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST);
+            assert_eq!(service_exception(&r.text()).0, "InvalidUpdateSequence");
+        }
+        let r = wms(&q((seq - 1).to_string())).await;
+        assert_eq!(r.status, StatusCode::OK, "{v}: {}", r.text());
+        assert!(r.text().contains("updateSequence=\""));
+    }
+}
+
+#[tokio::test]
+async fn getmap_without_version_is_an_exception_report_not_a_map() {
+    // ets-wms13 getmap:no-version: the response is an exception report.
+    let r = wms("SERVICE=WMS&REQUEST=GetMap&LAYERS=parcels&STYLES=&CRS=EPSG:3857&BBOX=12039000,1813300,12039500,1813700&WIDTH=64&HEIGHT=64&FORMAT=image/png").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.ct.starts_with("text/xml"), "{}", r.ct);
+    assert_eq!(
+        service_exception(&r.text()),
+        ("MissingParameterValue".to_owned(), "VERSION".to_owned())
+    );
+    let r = wms("SERVICE=WMS&REQUEST=GetFeatureInfo&LAYERS=parcels&QUERY_LAYERS=parcels&STYLES=&CRS=EPSG:3857&BBOX=12039000,1813300,12039500,1813700&WIDTH=64&HEIGHT=64&I=1&J=1&INFO_FORMAT=text/plain").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // A WMS 1.1 (WMS-C) client that leaves VERSION out is known by SRS.
+    let r = wms("SERVICE=WMS&REQUEST=GetMap&LAYERS=parcels&STYLES=&SRS=EPSG:3857&BBOX=12039000,1813300,12039500,1813700&WIDTH=64&HEIGHT=64&FORMAT=image/png").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.ct, "image/png");
+}
+
+#[tokio::test]
+async fn no_style_is_defined_twice_down_the_layer_tree() {
+    // WMS 1.3.0 §7.2.4.6.5: a child does not redefine a style it inherits.
+    fn walk(e: &geoplan::ogc::xml::Element, inherited: &[String], named: &mut usize) {
+        let own: Vec<String> = e
+            .children_named("Style")
+            .map(|s| s.child("Name").unwrap().text().to_owned())
+            .collect();
+        for s in &own {
+            assert!(
+                !inherited.contains(s),
+                "style '{s}' of layer {:?} is inherited already",
+                e.child("Name").map(|n| n.text())
+            );
+        }
+        let mut all = inherited.to_vec();
+        all.extend(own);
+        if e.child("Name").is_some() {
+            *named += 1;
+        }
+        for c in e.children_named("Layer") {
+            walk(c, &all, named);
+        }
+    }
+    for v in ["1.3.0", "1.1.1"] {
+        let caps = wms(&format!("SERVICE=WMS&REQUEST=GetCapabilities&VERSION={v}")).await;
+        // The XML reader refuses any DOCTYPE, which 1.1.1 carries.
+        let text: String = caps
+            .text()
+            .lines()
+            .filter(|l| !l.starts_with("<!DOCTYPE"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let root = xml_doc(&text);
+        let mut named = 0;
+        for l in root.child("Capability").unwrap().children_named("Layer") {
+            walk(l, &[], &mut named);
+        }
+        assert!(named > 10, "{v}: {named}");
+    }
+    // The root layer still draws in its default style.
+    let r = wms("SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=geoplan&STYLES=default&CRS=EPSG:3857&BBOX=12039000,1813300,12039500,1813700&WIDTH=32&HEIGHT=32&FORMAT=image/png").await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+}
+
+#[tokio::test]
+async fn wms_capabilities_validate_against_the_official_schema_and_dtd() {
+    let caps = wms("SERVICE=WMS&REQUEST=GetCapabilities&VERSION=1.3.0").await;
+    common::assert_schema_valid(
+        "WMS 1.3.0 capabilities",
+        &caps.text(),
+        &[
+            (
+                "http://www.opengis.net/wms",
+                "http://schemas.opengis.net/wms/1.3.0/capabilities_1_3_0.xsd",
+            ),
+            (
+                "http://www.opengis.net/sld",
+                "http://schemas.opengis.net/sld/1.1.0/sld_capabilities.xsd",
+            ),
+        ],
+    );
+    let caps = wms("SERVICE=WMS&REQUEST=GetCapabilities&VERSION=1.1.1").await;
+    common::assert_dtd_valid(
+        "WMS 1.1.1 capabilities",
+        &caps.text(),
+        "wms/1.1.1/WMS_MS_Capabilities.dtd",
+    );
+    let r = wms("SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=nope&STYLES=&CRS=EPSG:3857&BBOX=0,0,1,1&WIDTH=8&HEIGHT=8&FORMAT=image/png").await;
+    common::assert_schema_valid(
+        "WMS 1.3.0 exception report",
+        &r.text(),
+        &[(
+            "http://www.opengis.net/ogc",
+            "http://schemas.opengis.net/wms/1.3.0/exceptions_1_3_0.xsd",
+        )],
+    );
+}

@@ -269,6 +269,73 @@ pub fn transform_bbox(
     Ok((lo, hi))
 }
 
+/// An advertised extent: the box widened outward to whole steps of about
+/// a centimetre (1e-7° in a geographic CRS, 0.01 in a projected one) and
+/// one step more, so that a client which sends the extent back as a bbox
+/// — after it went through decimal text and a reprojection — selects
+/// every feature, including those on its edges.
+///
+/// # Examples
+///
+/// ```
+/// use geo_types::Coord;
+/// use geoplan::crs::{round_outward, Crs};
+/// let (lo, hi) = round_outward(
+///     Crs::Crs84,
+///     Coord { x: 108.123456789, y: 15.5 },
+///     Coord { x: 108.2, y: 15.987654321 },
+/// );
+/// assert_eq!((lo.x, lo.y), (108.1234566, 15.4999999));
+/// assert_eq!((hi.x, hi.y), (108.2000001, 15.9876545));
+/// ```
+pub fn round_outward(c: Crs, min: Coord<f64>, max: Coord<f64>) -> (Coord<f64>, Coord<f64>) {
+    let f = if c.is_geographic() { 1e7 } else { 100.0 };
+    let down = |v: f64| ((v * f).floor() - 1.0) / f;
+    let up = |v: f64| ((v * f).ceil() + 1.0) / f;
+    let (lo, hi) = (
+        Coord {
+            x: down(min.x),
+            y: down(min.y),
+        },
+        Coord {
+            x: up(max.x),
+            y: up(max.y),
+        },
+    );
+    if c.is_geographic() {
+        (
+            Coord {
+                x: lo.x.max(-180.0),
+                y: lo.y.max(-90.0),
+            },
+            Coord {
+                x: hi.x.min(180.0),
+                y: hi.y.min(90.0),
+            },
+        )
+    } else {
+        (lo, hi)
+    }
+}
+
+/// A Web Mercator extent in `to`, rounded outward ([`round_outward`]):
+/// the box to advertise for it in that CRS (x, y order; geographic
+/// CRSs longitude first).
+pub fn advertised_bbox(
+    extent_mercator: (Coord<f64>, Coord<f64>),
+    to: Crs,
+) -> Result<(Coord<f64>, Coord<f64>), CrsError> {
+    let (lo, hi) = if to.same_frame(Crs::Crs84) {
+        (
+            mercator_to_lonlat(extent_mercator.0),
+            mercator_to_lonlat(extent_mercator.1),
+        )
+    } else {
+        transform_bbox(WEB_MERCATOR, to, extent_mercator.0, extent_mercator.1)?
+    };
+    Ok(round_outward(to, lo, hi))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ use crate::engine::{cql2, Catalog, Layer, Query, Spatial};
 use crate::ogc::ogcapi;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use geo_types::{Coord, Rect};
+use geo_types::{Coord, Geometry, MultiPolygon, Polygon, Rect};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -110,8 +110,11 @@ fn parse_numbers(name: &str, v: &str) -> Result<Vec<f64>, ApiError> {
 }
 
 /// Parses `minx,miny,maxx,maxy` (or 6 numbers with heights) given in `c`'s
-/// axis order and returns it in Web Mercator.
-pub fn parse_bbox(v: &str, c: Crs) -> Result<Rect<f64>, ApiError> {
+/// axis order and returns the spatial predicate in Web Mercator. In a
+/// geographic CRS a west edge east of the east edge crosses the
+/// antimeridian (OGC API – Features §7.15.3): the box is the two boxes
+/// either side of ±180°.
+pub fn parse_bbox(v: &str, c: Crs) -> Result<Spatial, ApiError> {
     let n = parse_numbers(param::BBOX, v)?;
     let (a0, a1, b0, b1) = match n.len() {
         4 => (n[0], n[1], n[2], n[3]),
@@ -144,19 +147,31 @@ pub fn parse_bbox(v: &str, c: Crs) -> Result<Rect<f64>, ApiError> {
                 "bbox: latitude must lie within -90..90 (check the axis order of the bbox-crs)",
             ));
         }
-        if min.x > max.x {
-            return Err(ApiError::bad_request(
-                "bbox crossing the antimeridian is not supported",
-            ));
-        }
-        if min.x < -180.0 || max.x > 180.0 {
+        if min.x < -180.0 || max.x > 180.0 || min.x > 180.0 || max.x < -180.0 {
             return Err(ApiError::bad_request(
                 "bbox: longitude must lie within -180..180",
             ));
         }
+        if min.x > max.x {
+            let to_merc = |a: Coord<f64>, b: Coord<f64>| -> Result<Polygon<f64>, ApiError> {
+                let (lo, hi) = crs::transform_bbox(c, WEB_MERCATOR, a, b)?;
+                Ok(Rect::new(lo, hi).to_polygon())
+            };
+            let east = to_merc(min, Coord { x: 180.0, y: max.y })?;
+            let west = to_merc(
+                Coord {
+                    x: -180.0,
+                    y: min.y,
+                },
+                max,
+            )?;
+            return Ok(Spatial::Intersects(Geometry::MultiPolygon(MultiPolygon(
+                vec![east, west],
+            ))));
+        }
     }
     let (lo, hi) = crs::transform_bbox(c, WEB_MERCATOR, min, max)?;
-    Ok(Rect::new(lo, hi))
+    Ok(Spatial::Bbox(Rect::new(lo, hi)))
 }
 
 fn parse_point(v: &str, c: Crs) -> Result<Coord<f64>, ApiError> {
@@ -314,7 +329,7 @@ pub fn features_request(
         (Some(_), Some(_)) => {
             return Err(ApiError::bad_request("give either bbox or point, not both"))
         }
-        (Some(b), None) => Some(Spatial::Bbox(parse_bbox(b, bbox_crs)?)),
+        (Some(b), None) => Some(parse_bbox(b, bbox_crs)?),
         (None, Some(p)) => Some(Spatial::Point(parse_point(p, point_crs)?)),
         (None, None) => None,
     };
@@ -355,6 +370,37 @@ fn page_link(base: &str, raw: &[(String, String)], offset: usize) -> String {
     format!("{base}?{}", ser.finish())
 }
 
+/// The RFC 8288 `Link` header of a document's `links` array (`href`,
+/// `rel`, `type`), for clients that read links from headers only; none
+/// when there are none or a link cannot be a header value.
+pub fn link_header(links: &serde_json::Value) -> Option<HeaderValue> {
+    let parts: Vec<String> = links
+        .as_array()?
+        .iter()
+        .filter_map(|l| {
+            let href = l.get("href")?.as_str()?;
+            let rel = l.get("rel")?.as_str()?;
+            let mut s = format!("<{href}>; rel=\"{rel}\"");
+            if let Some(t) = l.get("type").and_then(|t| t.as_str()) {
+                s.push_str(&format!("; type=\"{t}\""));
+            }
+            Some(s)
+        })
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    HeaderValue::from_str(&parts.join(", ")).ok()
+}
+
+/// Adds the `Link` header of `links` ([`link_header`]) to a response.
+pub fn with_link_header(mut r: Response, links: &serde_json::Value) -> Response {
+    if let Some(v) = link_header(links) {
+        r.headers_mut().insert(header::LINK, v);
+    }
+    r
+}
+
 /// A GeoJSON body with its `Content-Crs` header.
 pub fn geojson_response(body: String, c: Crs) -> Response {
     let mut r = ([(header::CONTENT_TYPE, "application/geo+json")], body).into_response();
@@ -374,7 +420,7 @@ pub async fn collection_response(
     time_stamp: bool,
 ) -> Result<Response, ApiError> {
     let out_crs = req.out_crs;
-    let body = tokio::task::spawn_blocking(move || -> Result<String, ApiError> {
+    let (body, links) = tokio::task::spawn_blocking(move || -> Result<(String, serde_json::Value), ApiError> {
         let res = l.query(&req.query);
         let enc = geojson::Encoder {
             layer: &l,
@@ -404,8 +450,9 @@ pub async fn collection_response(
             links.push(json!({"rel": "prev", "type": "application/geo+json",
                 "href": page_link(&base, &req.raw, req.query.offset.saturating_sub(req.query.limit))}));
         }
+        let links = serde_json::Value::Array(links);
         out.push_str(",\"links\":");
-        out.push_str(&serde_json::Value::Array(links).to_string());
+        out.push_str(&links.to_string());
         out.push_str(",\"features\":[");
         for (i, r) in res.features.iter().enumerate() {
             if i > 0 {
@@ -414,10 +461,10 @@ pub async fn collection_response(
             enc.feature(&mut out, *r)?;
         }
         out.push_str("]}");
-        Ok(out)
+        Ok((out, links))
     })
     .await??;
-    Ok(geojson_response(body, out_crs))
+    Ok(with_link_header(geojson_response(body, out_crs), &links))
 }
 
 /// One feature as GeoJSON: `fid` as given in the path, the query allowing
@@ -461,12 +508,16 @@ pub fn feature_response(
     };
     let mut out = String::new();
     enc.feature(&mut out, r).map_err(ApiError::from)?;
-    if let Some(links) = links {
+    if let Some(links) = &links {
         // The encoder closes the object last; reopen it for the links.
         out.pop();
         out.push_str(",\"links\":");
         out.push_str(&links.to_string());
         out.push('}');
     }
-    Ok(geojson_response(out, out_crs))
+    let r = geojson_response(out, out_crs);
+    Ok(match &links {
+        Some(l) => with_link_header(r, l),
+        None => r,
+    })
 }

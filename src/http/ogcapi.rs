@@ -39,8 +39,13 @@ fn check_query(raw: Option<&str>) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A JSON document, its `links` also as an RFC 8288 `Link` header.
 fn json_response(ty: &'static str, v: serde_json::Value) -> Response {
-    ([(header::CONTENT_TYPE, ty)], v.to_string()).into_response()
+    let r = ([(header::CONTENT_TYPE, ty)], v.to_string()).into_response();
+    match v.get("links") {
+        Some(links) => features::with_link_header(r, links),
+        None => r,
+    }
 }
 
 /// `GET /ogcapi`: the landing page (self, service-desc, conformance, data).

@@ -73,7 +73,9 @@ pub async fn get(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): Raw
     let kvp = Kvp::parse(q.as_deref().unwrap_or(""));
     match service_of(&kvp) {
         Ok(Service::Wms) => wms::handle(s.data, s.web, headers, kvp).await,
-        Ok(Service::Wfs) => wfs::handle(s, headers, kvp, None).await,
+        // `/wfs` wants SERVICE (the WFS ETS checks it); here the
+        // dispatch already knows it.
+        Ok(Service::Wfs) => wfs::handle(s, headers, kvp.with_default("SERVICE", "WFS"), None).await,
         Err(m) => unknown_service(m),
     }
 }
@@ -89,7 +91,7 @@ pub async fn post(
     if service_of(&kvp) == Ok(Service::Wms) {
         return unknown_service("WMS takes GET requests; POST is for WFS".into());
     }
-    wfs::handle(s, headers, kvp, Some(body)).await
+    wfs::handle(s, headers, kvp.with_default("SERVICE", "WFS"), Some(body)).await
 }
 
 #[cfg(test)]

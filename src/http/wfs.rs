@@ -308,7 +308,13 @@ async fn get_feature(state: DataState, g: GetFeature, endpoint: String) -> Respo
                 return;
             }
         };
-        if ptx.send(Ok(plan.format.mime())).is_err() {
+        // GetPropertyValue answers a wfs:ValueCollection, not GML.
+        let mime = if plan.value.is_some() {
+            "application/xml"
+        } else {
+            plan.format.mime()
+        };
+        if ptx.send(Ok(mime)).is_err() {
             return;
         }
         // A client that stops reading holds this thread: give up on it

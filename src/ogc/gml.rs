@@ -47,13 +47,19 @@ impl GmlVersion {
         }
     }
 
-    /// The XSD type of a geometry property holding `ty` (concrete types, as
-    /// QGIS and GDAL want them to pick the layer's geometry type).
+    /// The XSD type of a geometry property holding `ty`: concrete types,
+    /// as QGIS and GDAL want them to pick the layer's geometry type, and
+    /// only types the dialect's schema defines (GML 3.2 has no
+    /// `LineStringPropertyType`/`PolygonPropertyType` nor the deprecated
+    /// `Multi{LineString,Polygon}PropertyType`: its curve and surface
+    /// types hold `gml:LineString` and `gml:Polygon`).
     pub fn property_type(self, ty: crate::model::GeometryType) -> &'static str {
         use crate::model::GeometryType as T;
         match (self, ty) {
             (_, T::Point) => "gml:PointPropertyType",
+            (GmlVersion::V32, T::LineString) => "gml:CurvePropertyType",
             (_, T::LineString) => "gml:LineStringPropertyType",
+            (GmlVersion::V32, T::Polygon) => "gml:SurfacePropertyType",
             (_, T::Polygon) => "gml:PolygonPropertyType",
             (_, T::MultiPoint) => "gml:MultiPointPropertyType",
             (GmlVersion::V32, T::MultiLineString) => "gml:MultiCurvePropertyType",

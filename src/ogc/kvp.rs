@@ -41,6 +41,17 @@ impl Kvp {
     pub fn pairs(&self) -> &[(String, String)] {
         &self.pairs
     }
+
+    /// The same request with `name=value` put first where `name` is
+    /// absent: a default a dispatcher knows (`SERVICE` at `/ows`), which
+    /// any later pair of the same name overrides.
+    pub fn with_default(mut self, name: &str, value: &str) -> Kvp {
+        if !self.has(name) {
+            self.pairs
+                .insert(0, (name.to_ascii_uppercase(), value.to_owned()));
+        }
+        self
+    }
 }
 
 #[cfg(test)]

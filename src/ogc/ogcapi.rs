@@ -123,11 +123,12 @@ pub fn expr_properties(e: &Expr) -> Vec<&str> {
     out
 }
 
-/// A layer's extent in CRS84 (lon/lat), `[minx, miny, maxx, maxy]`.
+/// A layer's extent in CRS84 (lon/lat), `[minx, miny, maxx, maxy]`,
+/// rounded outward ([`crs::round_outward`]): sent back as a bbox it
+/// selects every feature of the layer. Every service advertises this one.
 pub fn extent_crs84(l: &Layer) -> Option<[f64; 4]> {
     let e = l.extent()?;
-    let a = crs::mercator_to_lonlat(e.min());
-    let b = crs::mercator_to_lonlat(e.max());
+    let (a, b) = crs::advertised_bbox((e.min(), e.max()), Crs::Crs84).ok()?;
     Some([a.x, a.y, b.x, b.y])
 }
 

@@ -1,6 +1,6 @@
 """Real QGIS 3.22 (Debian's python3-qgis, headless) against a running geoplan:
-WFS, OGC API - Features and WMS layers added the way the "Add layer" dialogs
-do with default settings; counts and a parcel's coordinates compared with
+WFS (2.0 and 1.1.0), OGC API - Features and WMS layers added the way the
+"Add layer" dialogs do with default settings; counts and a parcel's coordinates compared with
 the feature API. Then an edit session over WFS-T as an editor: one parcel's
 address changed and its outline moved 1 m east, saved with commitChanges.
 Prints `EDITED <commune> <sheet> <parcel> <address>` for the Rust side to
@@ -33,6 +33,12 @@ wfs = QgsVectorLayer(f"pagingEnabled='true' restrictToRequestBBOX='0' typename='
 check("WFS layer valid", wfs.isValid(), "WFS provider")
 n = sum(1 for _ in wfs.getFeatures())
 check("WFS reads every parcel", n == want, f"{n} of {want}, CRS {wfs.crs().authid()}")
+# WFS 1.1.0, as users of older QGIS and ArcGIS pick it: no paging in 1.1,
+# so every parcel must come in one GetFeature (issue #11, finding 1).
+wfs11 = QgsVectorLayer(f"restrictToRequestBBOX='0' typename='geoplan:parcels' url='{base}/wfs' version='1.1.0'", "parcels-1.1.0", "WFS")
+check("WFS 1.1.0 layer valid", wfs11.isValid(), "WFS provider, version 1.1.0")
+n11 = sum(1 for _ in wfs11.getFeatures())
+check("WFS 1.1.0 reads every parcel", n11 == want, f"{n11} of {want}, CRS {wfs11.crs().authid()}")
 # One parcel's vertices against the feature API in the layer's CRS.
 f = next(wfs.getFeatures(QgsFeatureRequest().setFilterExpression("\"parcel_number\" IS NOT NULL").setLimit(1)))
 epsg = wfs.crs().authid().split(":")[-1]

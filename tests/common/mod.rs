@@ -221,3 +221,143 @@ pub async fn shared_sample() -> &'static geoplan::http::AppState {
         })
         .await
 }
+
+/// The official OGC/W3C schemas (`../shared/data/ogc-schemas` beside the
+/// repository, or `GEOPLAN_OGC_SCHEMAS`). Panics, never skips, when absent.
+pub fn ogc_schemas() -> PathBuf {
+    let p = std::env::var_os("GEOPLAN_OGC_SCHEMAS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ogc-schemas")
+        });
+    assert!(
+        p.join("gml/3.2.1/gml.xsd").exists(),
+        "the OGC schemas are missing at {} (set GEOPLAN_OGC_SCHEMAS)",
+        p.display()
+    );
+    p.canonicalize().unwrap()
+}
+
+/// A copy of [`ogc_schemas`] whose `http://schemas.opengis.net/…` and W3C
+/// schema locations point into the copy itself (`file://`), made once per
+/// test binary. Not an XML catalogue: libxml2 then sees a schema reached
+/// through a rewritten URL and again through a relative include under two
+/// names and loads it twice (filter 1.1.0 includes itself via
+/// filterAll.xsd); with one spelling every schema loads once.
+fn offline_schemas() -> &'static str {
+    static COPY: std::sync::OnceLock<(tempfile::TempDir, String)> = std::sync::OnceLock::new();
+    &COPY
+        .get_or_init(|| {
+            let src = ogc_schemas();
+            let dir = tempfile::tempdir().unwrap();
+            let base = format!("file://{}/", dir.path().display());
+            fn copy(from: &std::path::Path, to: &std::path::Path, base: &str) {
+                std::fs::create_dir_all(to).unwrap();
+                for e in std::fs::read_dir(from).unwrap() {
+                    let p = e.unwrap().path();
+                    let t = to.join(p.file_name().unwrap());
+                    if p.is_dir() {
+                        copy(&p, &t, base);
+                    } else if p.extension().is_some_and(|x| x == "xsd") {
+                        let text = std::fs::read_to_string(&p).unwrap();
+                        std::fs::write(&t, rewrite_locations(&text, base)).unwrap();
+                    }
+                }
+            }
+            copy(&src, dir.path(), &base);
+            (dir, base)
+        })
+        .1
+}
+
+fn rewrite_locations(text: &str, base: &str) -> String {
+    text.replace("http://schemas.opengis.net/", base)
+        .replace(
+            "http://www.w3.org/1999/xlink.xsd",
+            &format!("{base}w3c/xlink.xsd"),
+        )
+        .replace(
+            "http://www.w3.org/2001/xml.xsd",
+            &format!("{base}w3c/xml.xsd"),
+        )
+}
+
+/// Validates `doc` with xmllint (libxml2-utils, `scripts/deps.sh test`)
+/// against the schemas of `imports` (namespace → schema location: an
+/// `http://schemas.opengis.net/…` URL, read offline from a copy of
+/// [`ogc_schemas`], or the text of a schema, such as a DescribeFeatureType
+/// answer). Never touches the network (`--nonet`); returns xmllint's
+/// complaints, empty when the document is valid.
+pub fn xml_schema_errors(doc: &str, imports: &[(&str, &str)]) -> String {
+    let base = offline_schemas();
+    let dir = tempfile::tempdir().unwrap();
+    let mut wrapper = String::from(
+        r#"<?xml version="1.0"?>
+<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:geoplan:test:validation">
+"#,
+    );
+    for (i, (ns, loc)) in imports.iter().enumerate() {
+        let loc = if loc.trim_start().starts_with('<') {
+            let p = dir.path().join(format!("schema{i}.xsd"));
+            std::fs::write(&p, rewrite_locations(loc, base)).unwrap();
+            format!("file://{}", p.display())
+        } else {
+            rewrite_locations(loc, base)
+        };
+        wrapper.push_str(&format!(
+            "  <xsd:import namespace=\"{ns}\" schemaLocation=\"{loc}\"/>\n"
+        ));
+    }
+    wrapper.push_str("</xsd:schema>\n");
+    let xsd = dir.path().join("wrapper.xsd");
+    std::fs::write(&xsd, wrapper).unwrap();
+    let file = dir.path().join("doc.xml");
+    std::fs::write(&file, doc).unwrap();
+    let out = std::process::Command::new("xmllint")
+        .args(["--nonet", "--noout", "--schema"])
+        .arg(&xsd)
+        .arg(&file)
+        .output()
+        .expect("xmllint (libxml2-utils: `scripts/deps.sh test`) runs");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    if out.status.success() {
+        String::new()
+    } else if err.trim().is_empty() {
+        format!("xmllint failed with {}", out.status)
+    } else {
+        err
+    }
+}
+
+/// Panics with xmllint's complaints unless `doc` is valid (see
+/// [`xml_schema_errors`]); `what` names the document in the message.
+pub fn assert_schema_valid(what: &str, doc: &str, imports: &[(&str, &str)]) {
+    let e = xml_schema_errors(doc, imports);
+    assert!(
+        e.is_empty(),
+        "{what} is not schema-valid:\n{}\n--- document (start) ---\n{}",
+        e.lines().take(30).collect::<Vec<_>>().join("\n"),
+        &doc[..doc.len().min(3000)]
+    );
+}
+
+/// Validates `doc` with xmllint against a DTD of [`ogc_schemas`] (`rel`,
+/// e.g. `wms/1.1.1/WMS_MS_Capabilities.dtd`), offline; panics with
+/// xmllint's complaints unless it is valid.
+pub fn assert_dtd_valid(what: &str, doc: &str, rel: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("doc.xml");
+    std::fs::write(&file, doc).unwrap();
+    let out = std::process::Command::new("xmllint")
+        .args(["--nonet", "--noout", "--dtdvalid"])
+        .arg(ogc_schemas().join(rel))
+        .arg(&file)
+        .output()
+        .expect("xmllint (libxml2-utils: `scripts/deps.sh test`) runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{what} is not valid against {rel}:\n{}",
+        err.lines().take(30).collect::<Vec<_>>().join("\n")
+    );
+}

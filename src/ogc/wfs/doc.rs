@@ -11,10 +11,11 @@
 
 use super::{advertised, default_crs, param, Version, WfsError, GEOMETRY_NAME, GET_FEATURE_BY_ID};
 use crate::config::Config;
-use crate::crs::{self, Crs, SUPPORTED_EPSG};
+use crate::crs::{Crs, SUPPORTED_EPSG};
 use crate::engine::{Catalog, Layer};
 use crate::model::FieldType;
 use crate::ogc::gml::GmlVersion;
+use crate::ogc::ogcapi::extent_crs84;
 use crate::ogc::xml::{escape, escape_into, leaf};
 use std::fmt::Write;
 
@@ -46,14 +47,7 @@ fn other_crs(def: Crs) -> Vec<Crs> {
 }
 
 fn wgs84_bbox(l: &Layer) -> [f64; 4] {
-    match l.extent() {
-        Some(e) => {
-            let a = crs::mercator_to_lonlat(e.min());
-            let b = crs::mercator_to_lonlat(e.max());
-            [a.x, a.y, b.x, b.y]
-        }
-        None => [-180.0, -90.0, 180.0, 90.0],
-    }
+    extent_crs84(l).unwrap_or([-180.0, -90.0, 180.0, 90.0])
 }
 
 const SPATIAL_OPS: &[&str] = &[
@@ -171,6 +165,7 @@ fn caps_200(cat: &Catalog, s: &Service<'_>) -> String {
         "GetCapabilities",
         "DescribeFeatureType",
         "GetFeature",
+        "GetPropertyValue",
         "ListStoredQueries",
         "DescribeStoredQueries",
     ];
@@ -204,7 +199,12 @@ fn caps_200(cat: &Catalog, s: &Service<'_>) -> String {
                     true,
                 );
             }
-            "GetFeature" => {
+            "GetFeature" | "GetPropertyValue" => {
+                let formats = if op == "GetFeature" {
+                    formats
+                } else {
+                    &formats[..1]
+                };
                 ows_param(&mut out, "Parameter", "outputFormat", formats, true);
                 ows_param(
                     &mut out,

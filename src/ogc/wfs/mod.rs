@@ -75,6 +75,8 @@ pub mod param {
     pub const STOREDQUERY_ID: &str = "STOREDQUERY_ID";
     /// ID (parameter of GetFeatureById).
     pub const ID: &str = "ID";
+    /// VALUEREFERENCE (GetPropertyValue).
+    pub const VALUEREFERENCE: &str = "VALUEREFERENCE";
 }
 
 /// A WFS version.

@@ -3,7 +3,7 @@
 //! in chunks (the head, one feature at a time, the tail): memory stays flat
 //! however many features a page holds.
 
-use super::query::{LayerQuery, Plan};
+use super::query::{LayerQuery, Plan, ValueOf};
 use super::{param, OutputFormat, Version, GEOMETRY_NAME};
 use crate::crs::CrsError;
 use crate::engine::FeatureRef;
@@ -29,9 +29,15 @@ pub struct Writer<'a> {
     written: usize,
 }
 
+/// The request again from `start`; always `RESULTTYPE=results` (the
+/// default, so left out): the `next` of a hits answer is the first page
+/// of results (OGC 09-025 §7.7.4.2).
 fn link(base: &str, kvp: &[(String, String)], start: usize) -> String {
     let mut ser = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in kvp.iter().filter(|(k, _)| k != param::STARTINDEX) {
+    for (k, v) in kvp
+        .iter()
+        .filter(|(k, _)| k != param::STARTINDEX && k != param::RESULTTYPE)
+    {
         ser.append_pair(k, v);
     }
     ser.append_pair(param::STARTINDEX, &start.to_string());
@@ -93,8 +99,15 @@ impl<'a> Writer<'a> {
         let Some(kvp) = &p.kvp else {
             return (None, None);
         };
-        if p.hits || p.by_id.is_some() {
+        if p.by_id.is_some() {
             return (None, None);
+        }
+        if p.hits {
+            // The results the hits counted start where it asked.
+            return (
+                (p.start < p.matched).then(|| link(self.base, kvp, p.start)),
+                None,
+            );
         }
         let returned = p.returned();
         let next = (returned > 0 && p.start + returned < p.matched)
@@ -160,6 +173,10 @@ impl<'a> Writer<'a> {
     /// The start of the document.
     pub fn head(&mut self, out: &mut String) {
         let p = self.plan;
+        if let (Some(_), OutputFormat::Gml(g)) = (p.value, p.format) {
+            self.value_head(out, g);
+            return;
+        }
         let returned = if p.hits { 0 } else { p.returned() };
         let g = match p.format {
             OutputFormat::Json => {
@@ -239,7 +256,9 @@ impl<'a> Writer<'a> {
                     }
                 }
             }
-            _ => {
+            // WFS 1.0's FeatureCollectionType has neither attribute.
+            Version::V100 => {}
+            Version::V110 => {
                 let n = if p.hits { p.matched } else { returned };
                 let _ = write!(
                     out,
@@ -249,7 +268,9 @@ impl<'a> Writer<'a> {
             }
         }
         out.push('>');
-        if g == GmlVersion::V2 {
+        // A GML 2 collection needs boundedBy; wfs:FeatureCollection of 2.0
+        // has its own (optional) one and holds GML 2 only in wfs:member.
+        if g == GmlVersion::V2 && p.version != Version::V200 {
             out.push_str("<gml:boundedBy><gml:null>unknown</gml:null></gml:boundedBy>");
         }
     }
@@ -260,6 +281,9 @@ impl<'a> Writer<'a> {
         let (lq, _) = &plan.pages[q];
         let first = self.written == 0;
         self.written += 1;
+        if let Some(v) = plan.value {
+            return self.value_member(out, q, lq, r, v);
+        }
         match self.plan.format {
             OutputFormat::Json => self.json_feature(out, q, lq, r, first),
             OutputFormat::Gml(g) => self.gml_feature(out, q, lq, r, g),
@@ -309,22 +333,10 @@ impl<'a> Writer<'a> {
             self.id.truncate(self.id.len() - ".geom".len());
             let _ = write!(out, "</{pre}:{GEOMETRY_NAME}>");
         }
-        let mut num = String::new();
+        let mut text = String::new();
         for (&c, tag) in lq.fields.iter().zip(&self.tags[q]) {
-            num.clear();
-            match data.value(row, c) {
-                ValueRef::Null => {}
-                ValueRef::Bool(b) => leaf(out, tag, if b { "true" } else { "false" }),
-                ValueRef::Int(i) => {
-                    let _ = write!(num, "{i}");
-                    leaf(out, tag, &num)
-                }
-                ValueRef::Real(v) if v.is_finite() => {
-                    let _ = write!(num, "{v}");
-                    leaf(out, tag, &num)
-                }
-                ValueRef::Real(_) => {}
-                ValueRef::Text(s) => leaf(out, tag, s),
+            if value_text(data.value(row, c), &mut text) {
+                leaf(out, tag, &text);
             }
         }
         let _ = write!(out, "</{pre}:{}>", l.id);
@@ -371,8 +383,77 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
+    /// GetPropertyValue: the start of the `wfs:ValueCollection`.
+    fn value_head(&mut self, out: &mut String, g: GmlVersion) {
+        let p = self.plan;
+        let returned = if p.hits { 0 } else { p.returned() };
+        out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let _ = write!(
+            out,
+            "<wfs:ValueCollection xmlns:wfs=\"http://www.opengis.net/wfs/2.0\" xmlns:gml=\"{}\" xmlns:{}=\"",
+            g.namespace(),
+            self.prefix
+        );
+        escape_into(out, self.ns);
+        let _ = write!(
+            out,
+            "\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://www.opengis.net/wfs/2.0 http://schemas.opengis.net/wfs/2.0/wfs.xsd\" timeStamp=\"{}\" numberMatched=\"{}\" numberReturned=\"{returned}\"",
+            self.timestamp, p.matched
+        );
+        let (next, prev) = self.next_prev();
+        for (k, v) in [("next", next), ("previous", prev)] {
+            if let Some(v) = v {
+                let _ = write!(out, " {k}=\"");
+                escape_into(out, &v);
+                out.push('"');
+            }
+        }
+        out.push('>');
+    }
+
+    /// GetPropertyValue: one `wfs:member` with the feature's value (empty
+    /// for a null value).
+    fn value_member(
+        &mut self,
+        out: &mut String,
+        q: usize,
+        lq: &LayerQuery,
+        r: FeatureRef,
+        v: ValueOf,
+    ) -> Result<(), CrsError> {
+        let l = &lq.layer;
+        let data = l.data(r.part);
+        let row = r.row as usize;
+        self.id.clear();
+        let _ = write!(self.id, "{}.{}", l.id, r.fid);
+        out.push_str("<wfs:member>");
+        match v {
+            ValueOf::Id => escape_into(out, &self.id),
+            ValueOf::Geometry => {
+                if data.geometry.part_count(row) > 0 {
+                    self.id.push_str(".geom");
+                    self.geom[q].write(out, data, row, &self.id, &mut self.scratch)?;
+                }
+            }
+            ValueOf::Field => {
+                let mut text = String::new();
+                if let Some(&c) = lq.fields.first() {
+                    if value_text(data.value(row, c), &mut text) {
+                        escape_into(out, &text);
+                    }
+                }
+            }
+        }
+        out.push_str("</wfs:member>");
+        Ok(())
+    }
+
     /// The end of the document.
     pub fn tail(&mut self, out: &mut String) {
+        if self.plan.value.is_some() {
+            out.push_str("</wfs:ValueCollection>");
+            return;
+        }
         match self.plan.format {
             OutputFormat::Json if self.plan.by_id.is_none() => out.push_str("]}"),
             OutputFormat::Json => {}
@@ -380,6 +461,25 @@ impl<'a> Writer<'a> {
             OutputFormat::Gml(_) => out.push_str("</wfs:FeatureCollection>"),
         }
     }
+}
+
+/// The text of a value as GML writes it into `buf`; false for a null or
+/// a non-finite number (the element is left out).
+fn value_text(v: ValueRef<'_>, buf: &mut String) -> bool {
+    buf.clear();
+    match v {
+        ValueRef::Null => return false,
+        ValueRef::Bool(b) => buf.push_str(if b { "true" } else { "false" }),
+        ValueRef::Int(i) => {
+            let _ = write!(buf, "{i}");
+        }
+        ValueRef::Real(v) if v.is_finite() => {
+            let _ = write!(buf, "{v}");
+        }
+        ValueRef::Real(_) => return false,
+        ValueRef::Text(s) => buf.push_str(s),
+    }
+    true
 }
 
 /// GeoJSON geometry in the writer's CRS; geographic coordinates stay

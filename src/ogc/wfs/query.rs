@@ -53,6 +53,59 @@ pub struct Plan {
     pub by_id: Option<String>,
     /// KVP pairs of the request, for links.
     pub kvp: Option<Vec<(String, String)>>,
+    /// GetPropertyValue: what each member of the value collection holds.
+    pub value: Option<ValueOf>,
+}
+
+/// What a GetPropertyValue answers per feature: its valueReference
+/// resolved to a simple property name (no XPath beyond that).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueOf {
+    /// `@gml:id`: the feature id (`layer.fid`).
+    Id,
+    /// The geometry property (`geom`), as a GML geometry.
+    Geometry,
+    /// A published attribute: each query's only field.
+    Field,
+}
+
+/// Resolves a valueReference (`@gml:id`, `geom`, `geoplan:land_use_code`,
+/// `land_use_code`) against every query and narrows each to that property.
+fn resolve_value(vr: &str, queries: &mut [LayerQuery]) -> Result<ValueOf, WfsError> {
+    let v = vr.trim();
+    if matches!(v, "@gml:id" | "@id" | "@fid") {
+        for q in queries.iter_mut() {
+            q.fields.clear();
+            q.geometry = false;
+        }
+        return Ok(ValueOf::Id);
+    }
+    let name = v
+        .rsplit_once('}')
+        .map(|(_, l)| l)
+        .unwrap_or_else(|| xml::local(v));
+    if name == GEOMETRY_NAME {
+        for q in queries.iter_mut() {
+            q.fields.clear();
+            q.geometry = true;
+        }
+        return Ok(ValueOf::Geometry);
+    }
+    for q in queries.iter_mut() {
+        let fields = q.layer.fields();
+        let Some(&i) = q.fields.iter().find(|&&i| fields[i].name == name) else {
+            return Err(WfsError::invalid(
+                param::VALUEREFERENCE,
+                format!(
+                    "VALUEREFERENCE '{v}': {} has no published property '{name}' (simple property names, {GEOMETRY_NAME} and @gml:id are answered)",
+                    q.layer.id
+                ),
+            ));
+        };
+        q.fields = vec![i];
+        q.geometry = false;
+    }
+    Ok(ValueOf::Field)
 }
 
 impl Plan {
@@ -162,7 +215,12 @@ pub fn plan(g: GetFeature, cat: &Catalog, config: &Config) -> Result<Plan, WfsEr
             ))
         }
         Some(c) => c,
-        None => config.ogc.wfs_count_default.min(lim.max_wfs_count),
+        // WFS 2.0 advertises CountDefault and tells a client that more
+        // match (numberMatched, next); WFS 1.x can say neither, so a 1.x
+        // request without MAXFEATURES gets every match (streamed), up to
+        // the limit, beyond which it is refused below rather than cut.
+        None if g.version == Version::V200 => config.ogc.wfs_count_default.min(lim.max_wfs_count),
+        None => lim.max_wfs_count,
     };
     let flimits = FilterLimits {
         max_depth: lim.max_filter_depth,
@@ -238,6 +296,18 @@ pub fn plan(g: GetFeature, cat: &Catalog, config: &Config) -> Result<Plan, WfsEr
             compiled.push(compile_query(spec, l, &g, config, &flimits)?);
         }
     }
+    let value = match &g.value_reference {
+        Some(vr) => {
+            if format == OutputFormat::Json {
+                return Err(WfsError::invalid(
+                    param::OUTPUTFORMAT,
+                    "GetPropertyValue answers XML (wfs:ValueCollection); leave OUTPUTFORMAT out",
+                ));
+            }
+            Some(resolve_value(vr, &mut compiled)?)
+        }
+        None => None,
+    };
     // Run: exact counts, then the window [start, start + count) over the
     // queries in order.
     let mut matched = 0usize;
@@ -256,6 +326,18 @@ pub fn plan(g: GetFeature, cat: &Catalog, config: &Config) -> Result<Plan, WfsEr
             return Err(WfsError::not_found(id));
         }
     }
+    let returned: usize = pages.iter().map(|(_, p)| p.len()).sum();
+    if g.version != Version::V200 && g.count.is_none() && !g.hits && g.start + returned < matched {
+        return Err(WfsError::invalid(
+            param::MAXFEATURES,
+            format!(
+                "{matched} features match, more than the {} one WFS {} response may carry, and WFS {} cannot tell a client that more exist; ask for pages with MAXFEATURES and STARTINDEX, narrow the query, or use WFS 2.0.0",
+                lim.max_wfs_count,
+                g.version.as_str(),
+                g.version.as_str()
+            ),
+        ));
+    }
     Ok(Plan {
         version: g.version,
         format,
@@ -266,6 +348,7 @@ pub fn plan(g: GetFeature, cat: &Catalog, config: &Config) -> Result<Plan, WfsEr
         pages,
         by_id: g.by_id,
         kvp: g.kvp,
+        value,
     })
 }
 

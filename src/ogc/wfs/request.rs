@@ -88,6 +88,25 @@ pub struct GetFeature {
     pub by_id: Option<String>,
     /// The KVP pairs, for next/previous links (None for POST).
     pub kvp: Option<Vec<(String, String)>>,
+    /// GetPropertyValue (WFS 2.0): the `valueReference` whose values are
+    /// answered instead of whole features.
+    pub value_reference: Option<String>,
+}
+
+/// VALUEREFERENCE of a GetPropertyValue: required, never empty
+/// (ISO 19142 §10.2.4.3, §10.4).
+fn value_reference(v: Option<&str>, version: Version, op: &str) -> Result<String, WfsError> {
+    if version != Version::V200 {
+        return Err(WfsError::not_supported(op));
+    }
+    match v.map(str::trim) {
+        None => Err(WfsError::missing(param::VALUEREFERENCE)),
+        Some("") => Err(WfsError::invalid(
+            param::VALUEREFERENCE,
+            "VALUEREFERENCE is empty: name a property, geom or @gml:id",
+        )),
+        Some(v) => Ok(v.to_owned()),
+    }
 }
 
 fn limits_xml(c: &Config) -> XmlLimits {
@@ -183,14 +202,18 @@ fn parse_sortby(s: &str) -> Result<Vec<(String, bool)>, WfsError> {
 }
 
 /// Parses a KVP request (GET, or the query of a POST without an XML body).
+/// SERVICE is mandatory in every KVP request (OWS Common 1.1 §7.2.1,
+/// ISO 19142 §7.5; the ETS checks GetCapabilities without it).
 pub fn parse_kvp(k: &Kvp, config: &Config) -> Result<Request, WfsError> {
-    if let Some(s) = k.get(param::SERVICE) {
-        if !s.eq_ignore_ascii_case("WFS") {
+    match k.get(param::SERVICE).map(str::trim) {
+        None | Some("") => return Err(WfsError::missing(param::SERVICE)),
+        Some(s) if !s.eq_ignore_ascii_case("WFS") => {
             return Err(WfsError::invalid(
                 param::SERVICE,
                 format!("SERVICE={s}: this endpoint serves WFS"),
             ));
         }
+        Some(_) => {}
     }
     let req = k
         .get(param::REQUEST)
@@ -233,7 +256,12 @@ pub fn parse_kvp(k: &Kvp, config: &Config) -> Result<Request, WfsError> {
                 .map(split_list)
                 .unwrap_or_default(),
         }),
-        "getfeature" => {
+        "getfeature" | "getpropertyvalue" => {
+            let value_reference = if req.eq_ignore_ascii_case("GetPropertyValue") {
+                Some(value_reference(k.get(param::VALUEREFERENCE), version, req)?)
+            } else {
+                None
+            };
             let lim = &config.limits;
             let filter =
                 match k.get(param::FILTER).filter(|f| !f.trim().is_empty()) {
@@ -313,11 +341,12 @@ pub fn parse_kvp(k: &Kvp, config: &Config) -> Result<Request, WfsError> {
                 format: k.get(param::OUTPUTFORMAT).map(str::to_owned),
                 by_id,
                 kvp: Some(k.pairs().to_vec()),
+                value_reference,
             }))
         }
         // Transaction is XML only (POST); LockFeature,
-        // GetFeatureWithLock, GetPropertyValue and stored query management
-        // are not offered (capabilities do not list them).
+        // GetFeatureWithLock and stored query management are not offered
+        // (capabilities do not list them).
         _ => Err(WfsError::not_supported(req)),
     }
 }
@@ -419,7 +448,12 @@ pub fn parse_xml(body: &str, config: &Config) -> Result<Request, WfsError> {
                 .map(|t| t.text().to_owned())
                 .collect(),
         }),
-        "GetFeature" => {
+        "GetFeature" | "GetPropertyValue" => {
+            let value_reference = if op == "GetPropertyValue" {
+                Some(value_reference(root.attr("valueReference"), version, &op)?)
+            } else {
+                None
+            };
             let mut queries = Vec::new();
             let mut by_id = None;
             for q in &root.children {
@@ -504,6 +538,7 @@ pub fn parse_xml(body: &str, config: &Config) -> Result<Request, WfsError> {
                 format: root.attr("outputFormat").map(str::to_owned),
                 by_id,
                 kvp: None,
+                value_reference,
             }))
         }
         "Transaction" => Ok(Request::Transaction(Transaction { version, root })),

@@ -7,7 +7,7 @@
 //! Every URL is absolute, built from the service URL.
 
 use super::{xml_escape, Env, Version, DEFAULT_STYLE, INFO_FORMATS, LAYER_LIMIT};
-use crate::crs::{self, Crs, SUPPORTED_EPSG, WEB_MERCATOR};
+use crate::crs::{self, Crs, SUPPORTED_EPSG};
 use crate::engine::Layer;
 use crate::render::Renderer;
 use geo_types::{Coord, Rect};
@@ -31,39 +31,33 @@ pub fn offered_crs() -> Vec<Crs> {
     v
 }
 
-fn fmt(n: f64, geographic: bool) -> String {
-    if geographic {
-        format!("{:.6}", n)
-    } else {
-        format!("{:.2}", n)
-    }
-}
-
-/// `<BoundingBox>`/`<LatLonBoundingBox>` lines of an extent (Web Mercator).
+/// `<BoundingBox>`/`<LatLonBoundingBox>` lines of an extent (Web
+/// Mercator), each rounded outward in its CRS ([`crs::advertised_bbox`]):
+/// a GetMap or a feature query over an advertised box misses nothing.
 fn bboxes(out: &mut String, v: Version, ext: Rect<f64>, indent: &str) {
-    let ll_min = crs::mercator_to_lonlat(ext.min());
-    let ll_max = crs::mercator_to_lonlat(ext.max());
+    let Ok((ll_min, ll_max)) = crs::advertised_bbox((ext.min(), ext.max()), Crs::Crs84) else {
+        return;
+    };
     match v {
         Version::V130 => {
             let _ = writeln!(
                 out,
-                "{indent}<EX_GeographicBoundingBox><westBoundLongitude>{:.6}</westBoundLongitude><eastBoundLongitude>{:.6}</eastBoundLongitude><southBoundLatitude>{:.6}</southBoundLatitude><northBoundLatitude>{:.6}</northBoundLatitude></EX_GeographicBoundingBox>",
+                "{indent}<EX_GeographicBoundingBox><westBoundLongitude>{}</westBoundLongitude><eastBoundLongitude>{}</eastBoundLongitude><southBoundLatitude>{}</southBoundLatitude><northBoundLatitude>{}</northBoundLatitude></EX_GeographicBoundingBox>",
                 ll_min.x, ll_max.x, ll_min.y, ll_max.y
             );
         }
         Version::V111 => {
             let _ = writeln!(
                 out,
-                "{indent}<LatLonBoundingBox minx=\"{:.6}\" miny=\"{:.6}\" maxx=\"{:.6}\" maxy=\"{:.6}\"/>",
+                "{indent}<LatLonBoundingBox minx=\"{}\" miny=\"{}\" maxx=\"{}\" maxy=\"{}\"/>",
                 ll_min.x, ll_min.y, ll_max.x, ll_max.y
             );
         }
     }
     for c in offered_crs() {
-        let Ok((lo, hi)) = crs::transform_bbox(WEB_MERCATOR, c, ext.min(), ext.max()) else {
+        let Ok((lo, hi)) = crs::advertised_bbox((ext.min(), ext.max()), c) else {
             continue;
         };
-        let g = c.is_geographic();
         let (attr, a, b) = match v {
             // 1.3.0: EPSG axis order (4326, 4756 are lat,lon).
             Version::V130 if c.is_lat_lon() => ("CRS", (lo.y, lo.x), (hi.y, hi.x)),
@@ -73,10 +67,7 @@ fn bboxes(out: &mut String, v: Version, ext: Rect<f64>, indent: &str) {
         let _ = writeln!(
             out,
             "{indent}<BoundingBox {attr}=\"{c}\" minx=\"{}\" miny=\"{}\" maxx=\"{}\" maxy=\"{}\"/>",
-            fmt(a.0, g),
-            fmt(a.1, g),
-            fmt(b.0, g),
-            fmt(b.1, g)
+            a.0, a.1, b.0, b.1
         );
     }
 }
@@ -316,10 +307,10 @@ pub fn document(v: Version, env: &Env<'_>, r: &Renderer) -> String {
         }
     }
     bboxes(&mut o, v, all.unwrap_or_else(default_extent), "      ");
-    let _ = writeln!(
-        o,
-        "      <Style><Name>{DEFAULT_STYLE}</Name><Title>planning map</Title></Style>"
-    );
+    // No Style here: the layers inherit the root's styles, and each of
+    // them declares `default` with its own legend; a style of the same
+    // name on the root too would be defined twice (WMS 1.3.0 §7.2.4.6.5).
+    // The root draws in its default style without one named.
     for l in env.catalog.layers() {
         layer_xml(&mut o, v, env, r, l);
     }

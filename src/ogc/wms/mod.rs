@@ -49,6 +49,10 @@ pub mod code {
     pub const INVALID_PARAMETER_VALUE: &str = "InvalidParameterValue";
     /// REQUEST names no WMS operation.
     pub const OPERATION_NOT_SUPPORTED: &str = "OperationNotSupported";
+    /// GetCapabilities with UPDATESEQUENCE equal to the current one.
+    pub const CURRENT_UPDATE_SEQUENCE: &str = "CurrentUpdateSequence";
+    /// GetCapabilities with UPDATESEQUENCE above the current one.
+    pub const INVALID_UPDATE_SEQUENCE: &str = "InvalidUpdateSequence";
 }
 
 /// WMS parameter names (case-insensitive on the wire).
@@ -101,6 +105,8 @@ pub mod param {
     pub const LAYER: &str = "LAYER";
     /// STYLE (GetLegendGraphic)
     pub const STYLE: &str = "STYLE";
+    /// UPDATESEQUENCE (GetCapabilities)
+    pub const UPDATESEQUENCE: &str = "UPDATESEQUENCE";
 }
 
 /// The one style every layer offers.
@@ -184,7 +190,7 @@ impl WmsException {
         }
     }
 
-    fn missing(p: &str) -> Self {
+    pub(crate) fn missing(p: &str) -> Self {
         WmsException::new(
             code::MISSING_PARAMETER_VALUE,
             p,

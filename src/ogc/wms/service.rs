@@ -67,8 +67,26 @@ impl Wms {
             return Reply::exception(version, &WmsException::missing(param::REQUEST));
         };
         let r = request.to_ascii_lowercase();
+        // GetMap and GetFeatureInfo must name their version (WMS 1.3.0
+        // §7.3.2, which the ETS checks); a 1.1 client that omits it is
+        // still known by its SRS (WMS-C tile clients do that).
+        let versionless = kvp
+            .get_any(&[param::VERSION, param::WMTVER])
+            .is_none_or(|v| v.trim().is_empty());
+        if versionless
+            && version == Version::V130
+            && matches!(
+                r.as_str(),
+                "getmap" | "map" | "getfeatureinfo" | "feature_info"
+            )
+        {
+            return Reply::exception(version, &WmsException::missing(param::VERSION));
+        }
         match r.as_str() {
-            "getcapabilities" | "capabilities" => self.capabilities(version, env),
+            "getcapabilities" | "capabilities" => match update_sequence(kvp, env) {
+                Ok(()) => self.capabilities(version, env),
+                Err(e) => Reply::exception(version, &e),
+            },
             "getmap" | "map" => map::get_map(&self.renderer, version, kvp, env),
             "getfeatureinfo" | "feature_info" => info::get_feature_info(version, kvp, env),
             "getlegendgraphic" => legend::legend(&self.renderer, version, kvp, env),
@@ -107,5 +125,33 @@ impl Wms {
             }
         };
         Reply::ok("text/xml; charset=UTF-8", doc.as_bytes().to_vec())
+    }
+}
+
+/// UPDATESEQUENCE of a GetCapabilities (WMS 1.3.0 §7.2.3.5, Table 4):
+/// none or lower than the advertised `updateSequence` (the catalog
+/// version) → the document; equal → `CurrentUpdateSequence`; higher, or
+/// not a number this server could have issued → `InvalidUpdateSequence`.
+fn update_sequence(kvp: &Kvp, env: &Env<'_>) -> Result<(), WmsException> {
+    let Some(asked) = kvp
+        .get(param::UPDATESEQUENCE)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    else {
+        return Ok(());
+    };
+    let current = env.catalog.version;
+    match asked.parse::<i128>() {
+        Ok(n) if n < i128::from(current) => Ok(()),
+        Ok(n) if n == i128::from(current) => Err(WmsException::new(
+            code::CURRENT_UPDATE_SEQUENCE,
+            param::UPDATESEQUENCE,
+            format!("UPDATESEQUENCE={asked} is the current update sequence: the capabilities have not changed"),
+        )),
+        _ => Err(WmsException::new(
+            code::INVALID_UPDATE_SEQUENCE,
+            param::UPDATESEQUENCE,
+            format!("UPDATESEQUENCE={asked} is greater than the current update sequence {current}, or not one this server issued"),
+        )),
     }
 }
