@@ -1,9 +1,10 @@
-//! The map page in a real browser: geoplan serves the committed sample on
-//! a loopback port, and `web/test/map.mjs` drives Debian's Chromium with
-//! Playwright against it (page loads, tiles arrive, land-use colours on the
-//! canvas, legend, layer switcher, click → parcel attributes). `make test`
-//! installs Chromium and the npm packages; this test fails if they are
-//! missing rather than skipping.
+//! The planning page in a real browser: geoplan serves the sample on a
+//! loopback port, and the scripts in `web/test/` drive Debian's Chromium
+//! with Playwright against it — `map.mjs` the map (tiles, land-use colours,
+//! legend, layer switcher, click → card), `app.mjs` every feature of the web
+//! app. Screenshots go to `target/browser/`. `make test` installs Chromium
+//! and the npm packages; these tests fail if they are missing rather than
+//! skipping.
 
 use geoplan::config::Config;
 use geoplan::http::{app, AppState};
@@ -12,22 +13,15 @@ use std::process::Command;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_planner_sees_the_planning_map_and_clicks_a_parcel() {
-    let s = AppState::new(
-        Store::Gpkg(GpkgStore::open(format!("{ROOT}/data/sample.gpkg")).unwrap()),
-        Config::default(),
-    );
-    s.load_all().await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app(s)).await });
-    let shot = std::env::temp_dir().join(format!("geoplan-map-{}.png", std::process::id()));
+/// Runs `web/test/{script}` with Node against the server at `addr` and
+/// `args`, and asserts that every browser check passed.
+async fn page_checks(script: &str, addr: std::net::SocketAddr, args: Vec<String>) {
+    let script = format!("{ROOT}/web/test/{script}");
     let out = tokio::task::spawn_blocking(move || {
         Command::new("node")
-            .arg(format!("{ROOT}/web/test/map.mjs"))
+            .arg(&script)
             .arg(format!("http://{addr}"))
-            .arg(&shot)
+            .args(&args)
             .current_dir(ROOT)
             .output()
     })
@@ -41,6 +35,26 @@ async fn a_planner_sees_the_planning_map_and_clicks_a_parcel() {
         out.status.success() && stdout.contains(" passed, 0 failed"),
         "the browser checks failed:\n{stdout}\n{stderr}\n(needs `npm ci --prefix web` and Debian's chromium: make test installs both)"
     );
+}
+
+/// Where the runs leave their screenshots for a person to look at.
+fn shots() -> String {
+    let dir = format!("{ROOT}/target/browser");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planner_sees_the_planning_map_and_clicks_a_parcel() {
+    let s = AppState::new(
+        Store::Gpkg(GpkgStore::open(format!("{ROOT}/data/sample.gpkg")).unwrap()),
+        Config::default(),
+    );
+    s.load_all().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app(s)).await });
+    page_checks("map.mjs", addr, vec![format!("{}/00-map.png", shots())]).await;
 }
 
 mod common;
@@ -61,25 +75,5 @@ async fn an_investment_officer_answers_the_planning_questions_from_the_page() {
         geoplan::http::auth::hash_password(PASSWORD).unwrap(),
     );
     let (addr, _s, _dir) = common::serve_copy(cfg).await;
-    let shots = format!("{ROOT}/target/browser");
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(format!("{ROOT}/web/test/app.mjs"))
-            .arg(format!("http://{addr}"))
-            .arg(&shots)
-            .arg(USER)
-            .arg(PASSWORD)
-            .current_dir(ROOT)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("node must be installed (make test checks it)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    assert!(
-        out.status.success() && stdout.contains(" passed, 0 failed"),
-        "the page checks failed:\n{stdout}\n{stderr}"
-    );
+    page_checks("app.mjs", addr, vec![shots(), USER.into(), PASSWORD.into()]).await;
 }
