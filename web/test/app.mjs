@@ -190,7 +190,8 @@ try {
   const api = await get(`/sites?${sitesUrl}`);
   const totalText = await page.locator("#sites-total").innerText();
   check(api.total > 0 && totalText.includes(vi(api.total, 0)), `the site search finds the sites the API finds (${api.total})`, totalText);
-  check(sitesUrl.getAll("near").some((n) => n.startsWith("airport:")) && sitesUrl.get("in") === "industrial", "the form asks for sites inside an IZ near the airport", sitesUrl.toString());
+  check(sitesUrl.getAll("near").includes("Sân bay Chu Lai:30km") && sitesUrl.getAll("near").some((n) => /Kỳ Hà.*:20km$/.test(n)) && sitesUrl.get("in") === "industrial",
+    "the form asks planning.md's question: inside an IZ, ≤ 30 km from Chu Lai airport and ≤ 20 km from Kỳ Hà port", sitesUrl.toString());
   const items = await page.locator("#sites-list li").count();
   check(items === Math.min(20, api.total), `the first page lists ${Math.min(20, api.total)} sites`, items);
   const firstSite = await page.locator("#sites-list li").first().innerText();

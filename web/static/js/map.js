@@ -20,6 +20,8 @@ export function create() {
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
   map.on("load", () => {
     ready = true;
+    window.geoplanLoadedAt = performance.now(); // first complete paint, ms since navigation
+
     const empty = { type: "FeatureCollection", features: [] };
     map.addSource("results", { type: "geojson", data: empty });
     map.addSource("highlight", { type: "geojson", data: empty });

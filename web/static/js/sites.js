@@ -25,10 +25,13 @@ let map, view, lastQuery = null, lastFc = null;
 
 const opt = (list, sel) => list.map(([v, vi, en]) => `<option value="${esc(v)}"${v === sel ? " selected" : ""}>${esc(tr(vi, en))}</option>`).join("");
 
+let places = []; // named places (pois), for a distance to one of them
+
 function nearRow(what = "airport", km = "") {
   const d = document.createElement("div");
   d.className = "near-row";
-  d.innerHTML = `<select aria-label="${esc(tr("Loại địa điểm", "Kind of place"))}" name="near_what">${opt(PLACES, what)}</select>
+  const named = places.map((n) => `<option value="${esc(n)}"${n === what ? " selected" : ""}>${esc(n)}</option>`).join("");
+  d.innerHTML = `<select aria-label="${esc(tr("Loại địa điểm", "Kind of place"))}" name="near_what"><optgroup label="${esc(tr("Loại", "Kind"))}">${opt(PLACES, what)}</optgroup>${named ? `<optgroup label="${esc(tr("Địa điểm cụ thể", "One place"))}">${named}</optgroup>` : ""}</select>
     <input name="near_km" type="number" min="0.1" max="300" step="0.1" value="${esc(km)}" aria-label="km" placeholder="km">
     <span class="small muted">km</span>
     <button type="button" class="near-del" aria-label="${esc(tr("Bỏ điều kiện", "Remove condition"))}">×</button>`;
@@ -153,11 +156,19 @@ async function run(offset) {
   }
 }
 
-export function init(m) {
+export async function init(m) {
   map = m;
   view = document.getElementById("view-sites");
   const saved = url.get("sites");
-  form(new URLSearchParams(saved || "near=airport:30km&in=industrial&function=industry&min_area=2ha&max_area=10ha&exclude=projects"));
+  try {
+    const p = await api("/layers/pois/features?limit=1000");
+    places = [...new Set(p.features.map((f) => f.properties.name).filter(Boolean))].sort((a, b) => a.localeCompare(b, "vi"));
+  } catch (_) { /* kinds of place only */ }
+  // planning.md's question: 2–10 ha for industry inside an IZ, ≤ 30 km from
+  // Chu Lai airport and ≤ 20 km from Kỳ Hà port, not already taken.
+  const airport = places.find((n) => /Chu Lai/.test(n) && /Sân bay/.test(n)) || "airport";
+  const port = places.find((n) => /Kỳ Hà/.test(n)) || "seaport";
+  form(new URLSearchParams(saved || `near=${encodeURIComponent(airport)}:30km&near=${encodeURIComponent(port)}:20km&in=industrial&function=industry&min_area=2ha&max_area=10ha&exclude=projects`));
   if (saved) run(Number(new URLSearchParams(saved).get("offset") || 0));
   on("lang", () => { const p = lastQuery || new URLSearchParams(url.get("sites") || ""); form(p); if (lastQuery) run(Number(p.get("offset") || 0)); });
   on("asof", () => { if (lastQuery) run(0); });
