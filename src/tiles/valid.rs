@@ -107,6 +107,8 @@ struct Seg {
     ring: u32,
     i: u32,
     n: u32,
+    /// Polygon (exterior and its holes) the ring belongs to.
+    part: u32,
     min_x: i32,
     max_x: i32,
 }
@@ -141,6 +143,10 @@ const BRUTE_FORCE_EDGES: usize = 24;
 pub struct Checker {
     segs: Vec<Seg>,
     overlay: Option<Overlay>,
+    /// Polygons of the feature in repair, and the kept rings.
+    bad: Vec<bool>,
+    kept: Vec<P>,
+    kept_ends: Vec<usize>,
 }
 
 impl std::fmt::Debug for Checker {
@@ -169,10 +175,33 @@ impl Checker {
     /// allow at a single point, counts as invalid here; the repair then
     /// handles it.
     pub fn is_valid(&mut self, points: &[P], ends: &[usize]) -> bool {
+        self.scan(points, ends, None)
+    }
+
+    /// Collects the edges and looks for conflicts. With `bad`, it marks
+    /// every polygon (exterior and holes) involved in one and goes on;
+    /// without, it stops at the first.
+    fn scan(&mut self, points: &[P], ends: &[usize], mut bad: Option<&mut Vec<bool>>) -> bool {
         self.segs.clear();
+        let mut valid = true;
+        let mut part = 0u32;
         for (k, r) in rings(points, ends).enumerate() {
-            if r.len() < 3 || signed_area2(r) == 0 {
-                return false;
+            let a = signed_area2(r);
+            if a > 0 && k > 0 {
+                part += 1;
+            }
+            if let Some(bad) = bad.as_deref_mut() {
+                bad.resize(part as usize + 1, false);
+            }
+            if r.len() < 3 || a == 0 {
+                match bad.as_deref_mut() {
+                    Some(bad) => {
+                        bad[part as usize] = true;
+                        valid = false;
+                        continue;
+                    }
+                    None => return false,
+                }
             }
             let n = r.len();
             for i in 0..n {
@@ -183,36 +212,48 @@ impl Checker {
                     ring: k as u32,
                     i: i as u32,
                     n: n as u32,
+                    part,
                     min_x: a[0].min(b[0]),
                     max_x: a[0].max(b[0]),
                 });
             }
         }
         let s = &mut self.segs;
+        let mut hit = |g: &Seg, o: &Seg| -> bool {
+            valid = false;
+            match bad.as_deref_mut() {
+                Some(bad) => {
+                    bad[g.part as usize] = true;
+                    bad[o.part as usize] = true;
+                    false
+                }
+                None => true,
+            }
+        };
         if s.len() <= BRUTE_FORCE_EDGES {
             for i in 0..s.len() {
                 for j in i + 1..s.len() {
-                    if s[i].conflicts(&s[j]) {
+                    if s[i].conflicts(&s[j]) && hit(&s[i], &s[j]) {
                         return false;
                     }
                 }
             }
-            return true;
-        }
-        // Sweep over x: each edge against those starting before it ends.
-        s.sort_unstable_by_key(|g| g.min_x);
-        for i in 0..s.len() {
-            let g = s[i];
-            for o in &s[i + 1..] {
-                if o.min_x > g.max_x {
-                    break;
-                }
-                if g.conflicts(o) {
-                    return false;
+        } else {
+            // Sweep over x: each edge against those starting before it ends.
+            s.sort_unstable_by_key(|g| g.min_x);
+            for i in 0..s.len() {
+                let g = s[i];
+                for o in &s[i + 1..] {
+                    if o.min_x > g.max_x {
+                        break;
+                    }
+                    if g.conflicts(o) && hit(&g, o) {
+                        return false;
+                    }
                 }
             }
         }
-        true
+        valid
     }
 
     /// Rebuilds the feature as valid polygons on the same grid: the area
@@ -220,8 +261,22 @@ impl Checker {
     /// parts merge, a hole poked outside its exterior is ignored outside,
     /// zero-width bridges and spikes vanish), as OGC-valid polygons, each
     /// exterior ring (positive area) followed by its holes. `points` and
-    /// `ends` are replaced; nothing is left when the area is empty.
+    /// `ends` are replaced; nothing is left when the area is empty. Only
+    /// the polygons involved in a conflict are rebuilt; the others, which
+    /// touch nothing, are kept as they are (after them in the output).
     pub fn repair(&mut self, points: &mut Vec<P>, ends: &mut Vec<usize>) {
+        self.rebuild(points, ends, false);
+    }
+
+    /// [`Checker::repair`]; with `all`, every polygon is rebuilt.
+    fn rebuild(&mut self, points: &mut Vec<P>, ends: &mut Vec<usize>, all: bool) {
+        let mut bad = std::mem::take(&mut self.bad);
+        bad.clear();
+        if all {
+            bad.resize(ends.len(), true);
+        } else {
+            self.scan(points, ends, Some(&mut bad));
+        }
         let overlay = self.overlay.get_or_insert_with(|| {
             // Points where the output's rings meet are kept in both rings
             // (`preserve_output_collinear`): a ring passing straight
@@ -236,17 +291,27 @@ impl Checker {
             Overlay::new_custom(64, options, Default::default())
         });
         overlay.clear();
-        for r in rings(points, ends) {
-            if r.len() >= 3 {
+        self.kept.clear();
+        self.kept_ends.clear();
+        let mut part = 0usize;
+        for (k, r) in rings(points, ends).enumerate() {
+            if k > 0 && signed_area2(r) > 0 {
+                part += 1;
+            }
+            if !bad.get(part).copied().unwrap_or(true) {
+                self.kept.extend_from_slice(r);
+                self.kept_ends.push(self.kept.len());
+            } else if r.len() >= 3 {
                 overlay.add_path_iter(
                     r.iter().map(|p| IntPoint::new(p[0], p[1])),
                     ShapeType::Subject,
                 );
             }
         }
+        self.bad = bad;
         let shapes = overlay.overlay(OverlayRule::Subject, FillRule::NonZero);
-        points.clear();
-        ends.clear();
+        std::mem::swap(points, &mut self.kept);
+        std::mem::swap(ends, &mut self.kept_ends);
         for shape in shapes {
             for (k, contour) in shape.iter().enumerate() {
                 let start = points.len();
@@ -440,6 +505,33 @@ mod tests {
     }
 
     #[test]
+    fn only_the_polygons_in_a_conflict_are_rebuilt() {
+        let far: &[P] = &[[100, 100], [110, 100], [110, 110], [100, 110]];
+        let bridged: &[P] = &[
+            [0, 0],
+            [4, 0],
+            [4, 4],
+            [10, 4],
+            [10, 0],
+            [14, 0],
+            [14, 10],
+            [10, 10],
+            [10, 4],
+            [4, 4],
+            [4, 10],
+            [0, 10],
+        ];
+        let (valid, pts, ends) = check(&[far, bridged]);
+        assert!(!valid);
+        assert_eq!(
+            &pts[..4],
+            far,
+            "the untouched square comes first, as it was"
+        );
+        assert_eq!(ends.len(), 3, "{pts:?}");
+    }
+
+    #[test]
     fn random_rings_never_panic_and_come_out_valid() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
@@ -468,10 +560,11 @@ mod tests {
                     assert!(geo::Validation::is_valid(&g), "round {round}: {g:?}");
                 }
             }
-            // The check never panics; the repair (run on every case here)
-            // always gives valid polygons, whatever the rings were.
+            // The check never panics; the rebuild (of every polygon, run on
+            // every case here) always gives valid polygons, whatever the
+            // rings were.
             let _ = c.is_valid(&pts, &ends);
-            c.repair(&mut pts, &mut ends);
+            c.rebuild(&mut pts, &mut ends, true);
             for r in rings(&pts, &ends) {
                 assert!(r.len() >= 3 && signed_area2(r) != 0, "round {round}: {r:?}");
             }
