@@ -132,12 +132,12 @@ if [ -n "${BASE:-}" ]; then
       stop_server
     done
   done
-  echo "| tiles | conns | req/s before | req/s after | after/before (median rounds) | p50 before | p50 after | p99 before | p99 after |"
+  echo "| tiles | conns | req/s before | req/s after | after/before (mean of rounds) | p50 before | p50 after | p99 before | p99 after |"
   echo "|---|---|---|---|---|---|---|---|---|"
-  med() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+  mean() { tr ' ' '\n' | grep -v '^$' | awk '{s+=$1} END {print s / NR}'; }
   for band in z15-16 z14 z10-13; do
     for c in 16 64; do
-      b=$(med <<<"${RPS[$band $c base]}"); n=$(med <<<"${RPS[$band $c new]}")
+      b=$(mean <<<"${RPS[$band $c base]}"); n=$(mean <<<"${RPS[$band $c new]}")
       echo "| $band | $c |${RPS[$band $c base]} |${RPS[$band $c new]} | $(awk -v b="$b" -v n="$n" 'BEGIN {printf "%.3f", n / b}') |${P50[$band $c base]} |${P50[$band $c new]} |${P99[$band $c base]} |${P99[$band $c new]} |"
     done
   done
