@@ -5,6 +5,11 @@
 #
 #   benches/tiles.sh        (PARCELS=1000000 PG=postgres://postgres@127.0.0.1:5432 DUR=10)
 #
+# Before/after a change, side by side in one run: BASE=<an older geoplan
+# binary> adds a first table where both binaries answer the same cold tile
+# lists in turn (BASE, this build, BASE, this build: ROUNDS=2), with the
+# ratios; AB_ONLY=1 stops after it.
+#
 # Prints markdown tables and writes them to target/bench-data/tiles-report.md:
 #   1. throughput and p50/p99 latency, geoplan cold (cache off) and warm,
 #      concurrency 16 and 64, wrk over loopback with keep-alive and gzip;
@@ -84,8 +89,8 @@ request = function()
 end
 EOF
 
-start_server() { # config-file
-  $BIN --config "$1" serve --gpkg "$GPKG" --listen 127.0.0.1:$PORT > "$DATA/serve-tiles.log" 2>&1 &
+start_server() { # config-file [binary]
+  "${2:-$BIN}" --config "$1" serve --gpkg "$GPKG" --listen 127.0.0.1:$PORT > "$DATA/serve-tiles.log" 2>&1 &
   SERVER=$!; PIDS+=("$SERVER")
   until curl -sf "http://127.0.0.1:$PORT/ready" >/dev/null; do
     kill -0 $SERVER 2>/dev/null || { cat "$DATA/serve-tiles.log"; exit 1; }
@@ -106,6 +111,39 @@ run_wrk() { # label paths-file conns -> table row
 
 echo "cache_bytes = 0" > "$DATA/cold.toml"; sed -i '1i [tiles]' "$DATA/cold.toml"
 printf '[tiles]\ncache_bytes = 1073741824\n' > "$DATA/warm.toml"
+
+if [ -n "${BASE:-}" ]; then
+  ROUNDS=${ROUNDS:-2}
+  declare -A RPS P50 P99
+  echo "## Before/after, cold (cache off): BASE=$BASE vs $BIN, $ROUNDS rounds each, alternating, wrk -t2 ${DUR}s"
+  echo
+  for round in $(seq 1 "$ROUNDS"); do
+    for side in base new; do
+      bin=$BIN; [ $side = base ] && bin=$BASE
+      start_server "$DATA/cold.toml" "$bin"
+      for band in z15-16 z14 z10-13; do
+        f=$P_HI; [ $band = z14 ] && f=$P_14; [ $band = z10-13 ] && f=$P_LOW
+        for c in 16 64; do
+          read -r _ _ _ _ _ rps _ p50 _ p99 _ < <(run_wrk x "$f" $c)
+          k="$band $c $side"
+          RPS[$k]="${RPS[$k]:-} $rps"; P50[$k]="${P50[$k]:-} $p50"; P99[$k]="${P99[$k]:-} $p99"
+        done
+      done
+      stop_server
+    done
+  done
+  echo "| tiles | conns | req/s before | req/s after | after/before (mean of rounds) | p50 before | p50 after | p99 before | p99 after |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  mean() { tr ' ' '\n' | grep -v '^$' | awk '{s+=$1} END {print s / NR}'; }
+  for band in z15-16 z14 z10-13; do
+    for c in 16 64; do
+      b=$(mean <<<"${RPS[$band $c base]}"); n=$(mean <<<"${RPS[$band $c new]}")
+      echo "| $band | $c |${RPS[$band $c base]} |${RPS[$band $c new]} | $(awk -v b="$b" -v n="$n" 'BEGIN {printf "%.3f", n / b}') |${P50[$band $c base]} |${P50[$band $c new]} |${P99[$band $c base]} |${P99[$band $c new]} |"
+    done
+  done
+  echo
+  [ -n "${AB_ONLY:-}" ] && exit 0
+fi
 
 echo "## Whole server: geoplan (release, $PARCELS parcels, wrk -t2, ${DUR}s, Accept-Encoding: gzip)"
 echo

@@ -263,8 +263,10 @@ async fn at_z14_parcels_merge_by_land_use_and_keep_the_area_of_each_code() {
             got.len()
         );
         let invalid = got.iter().filter(|f| !f.valid).count();
-        println!(
-            "{c:?}: {} merged features, {invalid} not OGC-valid after snapping",
+        assert_eq!(
+            invalid,
+            0,
+            "{c:?}: {invalid} of {} merged features not OGC-valid after snapping",
             got.len()
         );
         for (code, w) in &want {

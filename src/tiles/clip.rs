@@ -1,7 +1,9 @@
 //! Clipping to the tile plus its buffer, quantising to the integer tile
-//! grid, and the clean-up MVT 2.1 asks for: no repeated points, no
-//! degenerate rings or zero-length lines, exterior rings with positive
-//! area in tile space (y down) and holes negative.
+//! grid (no repeated points, no zero-length lines), and the signed area
+//! that winds rings as MVT 2.1 asks: exterior rings with positive area in
+//! tile space (y down) and holes negative. Polygon validity on the grid
+//! (spikes, degenerate rings, touching or crossing rings) is
+//! [`super::valid`]'s.
 //!
 //! Input coordinates are tile-space floats (0..extent across the tile, y
 //! pointing down); the clip box is `[-buffer, extent + buffer]²`.
@@ -48,8 +50,8 @@ impl ClipBox {
 
 /// Clips a closed ring (first point repeated at the end or not) with
 /// Sutherland–Hodgman. The result is open (no closing point); it may hold
-/// edges along the box where a concave ring left and re-entered, which
-/// renders correctly.
+/// zero-width bridges along the box where a concave ring left and
+/// re-entered, which [`super::valid`] removes after quantising.
 pub fn clip_ring(ring: &[[f64; 2]], b: &ClipBox, out: &mut Vec<[f64; 2]>, tmp: &mut Vec<[f64; 2]>) {
     out.clear();
     let n = if ring.len() > 1 && ring[0] == ring[ring.len() - 1] {

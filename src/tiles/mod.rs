@@ -6,12 +6,15 @@
 //! A tile of zoom `z` below a layer's detail zoom reads the layer's
 //! generalised level for `z` (prepared at load); from the detail zoom on it
 //! reads the full geometry. Either way the hot path is: R-tree lookup of
-//! the tile plus buffer, transform to tile space, clip, quantise, encode.
+//! the tile plus buffer, transform to tile space, clip, quantise, make
+//! polygons valid on the grid ([`valid`]: checked exactly, repaired only
+//! when the check fails), encode.
 
 pub mod cache;
 pub mod clip;
 pub mod invalidate;
 pub mod mvt;
+pub mod valid;
 
 use crate::engine::generalize::tile_span;
 use crate::engine::{Layer, Part};
@@ -164,6 +167,8 @@ struct Scratch {
     /// Quantised parts of the current feature and their end offsets.
     parts: Vec<[i32; 2]>,
     ends: Vec<usize>,
+    /// Polygon validity check and repair.
+    valid: valid::Checker,
 }
 
 fn render_layer(l: &Layer, c: TileCoord, opts: &TileOptions, s: &mut Scratch) -> LayerWriter {
@@ -250,14 +255,16 @@ fn render_layer(l: &Layer, c: TileCoord, opts: &TileOptions, s: &mut Scratch) ->
                         }
                         clip::clip_ring(&s.pts, &clip, &mut s.clipped, &mut s.tmp);
                         clip::quantise(&s.clipped, true, &mut s.q);
-                        if s.q.len() < 3 {
-                            continue;
-                        }
-                        let a = clip::signed_area2(&s.q);
-                        if a == 0 {
+                        // Repeats, straight runs and spikes go; a ring
+                        // left with fewer than 3 points is dropped.
+                        valid::clean_ring(&mut s.q);
+                        if s.q.is_empty() {
                             continue;
                         }
                         // Exterior positive, holes negative (tile space).
+                        // A ring of zero area is kept for the validity
+                        // pass below: it may be a figure eight.
+                        let a = clip::signed_area2(&s.q);
                         if (k == 0) != (a > 0) {
                             s.q.reverse();
                         }
@@ -272,6 +279,14 @@ fn render_layer(l: &Layer, c: TileCoord, opts: &TileOptions, s: &mut Scratch) ->
         }
         if kind == GeometryKind::Point && !s.parts.is_empty() {
             s.ends.push(s.parts.len());
+        }
+        // Clipping and snapping can make rings touch or cross (MVT 2.1
+        // forbids it): an exact check, and the repair only when it fails.
+        if kind == GeometryKind::Polygon
+            && !s.ends.is_empty()
+            && !s.valid.is_valid(&s.parts, &s.ends)
+        {
+            s.valid.repair(&mut s.parts, &mut s.ends);
         }
         if s.ends.is_empty() {
             continue;
