@@ -363,6 +363,7 @@ try {
   await page.locator("#tab-card").click();
   await page.goto(`${base}/?parcel=${P.fid}&lang=en`);
   await page.waitForSelector("#card .card-key", { timeout: 15000 });
+  await idle(page);
   const en = await page.locator("#card").innerText();
   check(en.includes("Legal area") && en.includes("Plans") && en.includes(P.commune.name), "the card reads in English, names kept with diacritics", en.slice(0, 200));
   await shot(page, "08-english");
@@ -381,6 +382,8 @@ try {
   const mapBox = await phone.locator("#map").boundingBox();
   const panelBox = await phone.locator("#panel").boundingBox();
   check(overflow <= 0 && mapBox.height > 250 && panelBox.height > 250 && panelBox.width <= 390, "on a phone the map and the card both fit, nothing scrolls sideways", JSON.stringify({ overflow, mapBox, panelBox }));
+  const phoneZoom = await phone.evaluate(() => window.geoplanMap.getZoom());
+  check(phoneZoom >= 16, `a shared link without a map position zooms to its parcel (z${phoneZoom.toFixed(1)})`);
   await shot(phone, "09-phone");
   await phone.close();
 

@@ -4,7 +4,7 @@
 // with shares and indicators, zones, projects — with printing the sheet,
 // checking a proposal on the parcel, and a shareable link.
 "use strict";
-import { api, area, day, emit, esc, num, on, state, toast, tr, url } from "./core.js";
+import { api, area, day, emit, esc, initialHash, num, on, state, toast, tr, url } from "./core.js";
 import { highlight, zoomTo, bboxOf } from "./map.js";
 import { landuse } from "./layers.js";
 
@@ -141,6 +141,6 @@ export function init(m) {
   // A shared link opens the card it names.
   const fid = url.get("parcel");
   const pt = url.get("point");
-  if (fid && /^\d+$/.test(fid)) open({ parcel: Number(fid) }, { zoom: !location.hash });
+  if (fid && /^\d+$/.test(fid)) open({ parcel: Number(fid) }, { zoom: !initialHash });
   else if (pt && /^-?[\d.]+,-?[\d.]+$/.test(pt)) open({ point: pt.split(",").map(Number) });
 }

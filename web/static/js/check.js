@@ -49,7 +49,8 @@ function siteText() {
 let siteShown = null; // the site in lon/lat, as drawn
 
 /** The site to check: `geometry` in `crs` (null: lon/lat), `shown` in lon/lat. */
-function setSite(geometry, from, crs = null, shown = null) {
+async function setSite(geometry, from, crs = null, shown = null) {
+  await draw.ready(); // lengths and areas need proj4
   site = geometry;
   siteCrs = crs;
   siteFrom = from;
@@ -93,7 +94,7 @@ async function readFile(file) {
       const r = await fetch(`/planning/site-file?name=${encodeURIComponent(file.name)}`, { method: "POST", body: file });
       const j = await r.json().catch(() => ({}));
       if (!r.ok) throw new Error(j.detail || r.statusText);
-      setSite(j.site, `${tr("Tệp", "File")} ${file.name} (${j.crs})`, j.crs === "CRS:84" ? null : j.crs, j.site_crs84);
+      await setSite(j.site, `${tr("Tệp", "File")} ${file.name} (${j.crs})`, j.crs === "CRS:84" ? null : j.crs, j.site_crs84);
       view.querySelector("#check-site").insertAdjacentHTML("beforeend", `<br><span class="muted">${esc(j.how)}</span>`);
       return;
     }
@@ -102,7 +103,7 @@ async function readFile(file) {
     if (!g) throw new Error(tr("Tệp không có vùng (Polygon) nào", "The file holds no polygon"));
     // Eastings and northings rather than degrees: VN-2000 TM-3 107°45′.
     const projected = Math.abs(g.coordinates[0][0][0]) > 360;
-    setSite(g, `${tr("Tệp", "File")} ${file.name}${projected ? " (VN-2000 TM-3 107°45′)" : ""}`, projected ? "EPSG:5899" : null);
+    await setSite(g, `${tr("Tệp", "File")} ${file.name}${projected ? " (VN-2000 TM-3 107°45′)" : ""}`, projected ? "EPSG:5899" : null);
   } catch (e) {
     msg.className = "error small";
     msg.textContent = `${file.name}: ${e.message}`;
@@ -164,7 +165,7 @@ export function init() {
     try {
       const f = await api(`/layers/parcels/features/${fid}`);
       const g = firstPolygon(f);
-      if (g) setSite(g, `${tr("Thửa đất", "Parcel")} #${fid}`);
+      if (g) await setSite(g, `${tr("Thửa đất", "Parcel")} #${fid}`);
     } catch (e) { view.querySelector("#check-site").textContent = e.message; }
   });
   on("lang", shell);

@@ -11,6 +11,9 @@ export const on = (name, f) => bus.addEventListener(name, (e) => f(e.detail));
 
 const params = new URLSearchParams(location.search);
 
+/** The map position the address came with (the map rewrites it at once). */
+export const initialHash = location.hash;
+
 /** The shareable state: query parameters kept in the address bar. */
 export const url = {
   get: (k) => new URLSearchParams(location.search).get(k),

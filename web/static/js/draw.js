@@ -5,11 +5,33 @@
 "use strict";
 import { mode } from "./card.js";
 
-// EPSG:5899 as PROJ defines it, with the VN-2000 datum shift in the
-// position-vector convention (crs::VN2000_TOWGS84 on the server).
-proj4.defs("EPSG:5899", "+proj=tmerc +lat_0=0 +lon_0=107.75 +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 " +
-  "+towgs84=-191.90441429,-39.30318279,-111.45032835,0.00928836,-0.01975479,0.00427372,0.252906278 +units=m +no_defs");
-const toTm3 = proj4("EPSG:4326", "EPSG:5899");
+let toTm3 = null, libs = null;
+
+function script(src) {
+  return new Promise((resolve, reject) => {
+    const s = document.createElement("script");
+    s.src = src;
+    s.onload = resolve;
+    s.onerror = () => reject(new Error(`${src} did not load`));
+    document.head.appendChild(s);
+  });
+}
+
+/** Loads proj4 and terra-draw once (after the first map paint, so they
+ * never delay it); resolves when measuring and drawing can work. */
+export function ready() {
+  libs = libs || (async () => {
+    await script("/vendor/proj4/proj4.js");
+    // EPSG:5899 as PROJ defines it, with the VN-2000 datum shift in the
+    // position-vector convention (crs::VN2000_TOWGS84 on the server).
+    proj4.defs("EPSG:5899", "+proj=tmerc +lat_0=0 +lon_0=107.75 +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 " +
+      "+towgs84=-191.90441429,-39.30318279,-111.45032835,0.00928836,-0.01975479,0.00427372,0.252906278 +units=m +no_defs");
+    toTm3 = proj4("EPSG:4326", "EPSG:5899");
+    await script("/vendor/terra-draw/terra-draw.umd.js");
+    await script("/vendor/terra-draw-maplibre-gl-adapter/terra-draw-maplibre-gl-adapter.umd.js");
+  })();
+  return libs;
+}
 
 /** [lon, lat] → [easting, northing] in EPSG:5899. */
 export const tm3 = (c) => toTm3.forward([c[0], c[1]]);
@@ -82,7 +104,8 @@ function instance() {
 }
 
 /** Starts drawing a "linestring" or "polygon" for `who`; clears what was drawn. */
-export function start(who, kind) {
+export async function start(who, kind) {
+  await ready();
   const d = instance();
   d.clear();
   owner = who;
@@ -100,7 +123,8 @@ export function stop({ clear = false } = {}) {
 }
 
 /** Puts a polygon on the drawing layer as `who`'s (a file read, a parcel). */
-export function show(who, geometry) {
+export async function show(who, geometry) {
+  await ready();
   const d = instance();
   d.clear();
   owner = null;
@@ -117,5 +141,5 @@ export function listen(f) { listeners.add(f); }
 
 export function init(m) {
   map = m;
-  map.on("load", () => instance());
+  map.on("load", () => ready().then(instance));
 }
