@@ -7,7 +7,6 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use geoplan::http::AppState;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -19,19 +18,8 @@ mod common;
 /// TM-3 107°45′ as survey software writes it: no TOWGS84.
 const PRJ_NO_SHIFT: &str = r#"PROJCS["VN_2000_TM3_107_45",GEOGCS["GCS_VN_2000",DATUM["D_Vietnam_2000",SPHEROID["WGS_1984",6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",107.75],PARAMETER["Scale_Factor",0.9999],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#;
 
-/// The sample's state over a copy: a check is stored, and the committed
-/// file must stay as it is.
-async fn state() -> &'static AppState {
-    static STATE: tokio::sync::OnceCell<(tempfile::TempDir, AppState)> =
-        tokio::sync::OnceCell::const_new();
-    let (_, s) = STATE
-        .get_or_init(|| common::sample_copy(geoplan::config::Config::default()))
-        .await;
-    s
-}
-
 async fn call(req: Request<Body>) -> (StatusCode, Value) {
-    let s = state().await;
+    let s = common::shared_sample().await;
     let res = geoplan::http::app(s.clone()).oneshot(req).await.unwrap();
     let st = res.status();
     let body = res.into_body().collect().await.unwrap().to_bytes();

@@ -205,21 +205,17 @@ pub async fn schemathesis(url: String, extra: &[&str]) {
     assert!(stdout.contains("No issues found"), "{stdout}");
 }
 
-/// Server state over the committed sample, loaded once per test binary;
-/// for tests that only read.
+/// Server state over a copy of the sample, loaded once per test binary:
+/// what a test stores (checks, sheets) never reaches the committed file.
 pub async fn shared_sample() -> &'static geoplan::http::AppState {
-    use geoplan::store::{gpkg::GpkgStore, Store};
-    static STATE: tokio::sync::OnceCell<geoplan::http::AppState> =
+    // Over a copy: a request that stores something (a check, a sheet) must
+    // never write into the committed sample.
+    static STATE: tokio::sync::OnceCell<(tempfile::TempDir, geoplan::http::AppState)> =
         tokio::sync::OnceCell::const_new();
-    STATE
-        .get_or_init(|| async {
-            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample.gpkg");
-            let store = Store::Gpkg(GpkgStore::open(path).unwrap());
-            let s = geoplan::http::AppState::new(store, geoplan::config::Config::default());
-            s.load_all().await.unwrap();
-            s
-        })
-        .await
+    let (_, s) = STATE
+        .get_or_init(|| sample_copy(geoplan::config::Config::default()))
+        .await;
+    s
 }
 
 /// The official OGC/W3C schemas (`../shared/data/ogc-schemas` beside the
