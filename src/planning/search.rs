@@ -95,11 +95,20 @@ fn best(l: &Layer, f: FeatureRef, fields: &[&str], q: &str) -> Option<f64> {
         .reduce(f64::max)
 }
 
+/// The feature's box in CRS84, rounded outward as every extent is.
 fn bbox(l: &Layer, f: FeatureRef) -> Option<[f64; 4]> {
     let r = l.data(f.part).geometry.bbox(f.row as usize)?;
-    let a = crate::crs::mercator_to_lonlat(r.min());
-    let b = crate::crs::mercator_to_lonlat(r.max());
-    Some([round(a.x, 6), round(a.y, 6), round(b.x, 6), round(b.y, 6)])
+    let (a, b) = crate::crs::advertised_bbox((r.min(), r.max()), crate::crs::Crs::Crs84).ok()?;
+    Some([a.x, a.y, b.x, b.y])
+}
+
+/// The non-empty parts, joined as a detail line shows them.
+fn joined(parts: impl IntoIterator<Item = String>) -> String {
+    parts
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// "1997-01-01" → "1/1/1997".
@@ -160,15 +169,11 @@ pub fn search(cat: &Catalog, q: &str, limit: usize, as_of: &str) -> Answer {
         &|l, f| {
             (
                 t(l, f, "name"),
-                [
+                joined([
                     t(l, f, "code"),
                     t(l, f, "approval_decision"),
                     t(l, f, "status"),
-                ]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join(" · "),
+                ]),
             )
         },
     );
@@ -179,11 +184,7 @@ pub fn search(cat: &Catalog, q: &str, limit: usize, as_of: &str) -> Answer {
         &|l, f| {
             (
                 t(l, f, "name"),
-                [t(l, f, "investor"), t(l, f, "stage")]
-                    .into_iter()
-                    .filter(|s| !s.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" · "),
+                joined([t(l, f, "investor"), t(l, f, "stage")]),
             )
         },
     );
@@ -340,11 +341,7 @@ fn unit_hits(cat: &Catalog, gaz: &Gazetteer, fq: &str, as_of: &str, hits: &mut V
         hits.push(Hit {
             kind: Kind::Unit,
             label,
-            detail: [code.to_owned(), period, parent]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join(" · "),
+            detail: joined([code.to_owned(), period, parent]),
             layer: "admin_units",
             fid: f.fid,
             bbox: bbox(l, f),

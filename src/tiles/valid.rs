@@ -338,6 +338,22 @@ impl Checker {
 mod tests {
     use super::*;
 
+    /// Two squares bridged by a zero-width spine, as snapping makes them.
+    const BRIDGED: &[P] = &[
+        [0, 0],
+        [4, 0],
+        [4, 4],
+        [10, 4],
+        [10, 0],
+        [14, 0],
+        [14, 10],
+        [10, 10],
+        [10, 4],
+        [4, 4],
+        [4, 10],
+        [0, 10],
+    ];
+
     /// The rings as geo polygons (each exterior followed by its holes),
     /// for geo's own validity check: an independent judge.
     fn to_geo(pts: &[P], ends: &[usize]) -> geo_types::MultiPolygon<f64> {
@@ -471,20 +487,7 @@ mod tests {
         ];
         let (valid, _, _) = check(&[u]);
         assert!(valid, "a C shape is fine");
-        let bridged: &[P] = &[
-            [0, 0],
-            [4, 0],
-            [4, 4],
-            [10, 4],
-            [10, 0],
-            [14, 0],
-            [14, 10],
-            [10, 10],
-            [10, 4],
-            [4, 4],
-            [4, 10],
-            [0, 10],
-        ];
+        let bridged: &[P] = BRIDGED;
         let (valid, pts, ends) = check(&[bridged]);
         assert!(!valid);
         assert_eq!(ends.len(), 2, "{pts:?}");
@@ -507,20 +510,7 @@ mod tests {
     #[test]
     fn only_the_polygons_in_a_conflict_are_rebuilt() {
         let far: &[P] = &[[100, 100], [110, 100], [110, 110], [100, 110]];
-        let bridged: &[P] = &[
-            [0, 0],
-            [4, 0],
-            [4, 4],
-            [10, 4],
-            [10, 0],
-            [14, 0],
-            [14, 10],
-            [10, 10],
-            [10, 4],
-            [4, 4],
-            [4, 10],
-            [0, 10],
-        ];
+        let bridged: &[P] = BRIDGED;
         let (valid, pts, ends) = check(&[far, bridged]);
         assert!(!valid);
         assert_eq!(

@@ -120,8 +120,9 @@ async function run(offset) {
   fc.features.forEach((f, i) => { f.properties = { ...f.properties, rank: offset + i + 1 }; });
   results({ type: "FeatureCollection", features: fc.features.map((f) => ({ ...f, properties: { rank: f.properties.rank } })) });
   if (fc.features.length) zoomTo(bboxOf(fc), 14);
-  const csv = new URLSearchParams(p); csv.set("f", "csv"); csv.delete("limit"); csv.delete("offset"); csv.set("limit", "1000");
-  const gj = new URLSearchParams(p); gj.delete("limit"); gj.delete("offset"); gj.set("limit", "1000");
+  // The downloads hold every site (up to the API's 1000), not this page.
+  const all = (f) => { const q = new URLSearchParams(p); q.delete("offset"); q.set("limit", "1000"); q.set("f", f); return q; };
+  const csv = all("csv"), gj = all("geojson");
   const items = fc.features.map((f) => {
     const s = f.properties;
     const title = s.kind === "lot" ? `${tr("Lô", "Lot")} ${s.lot_symbol || ""} · ${s.function || ""}` : `${tr("Thửa", "Parcel")} ${s.parcel_number} ${tr("tờ", "sheet")} ${s.sheet_number} · ${s.land_use_code || ""}`;
@@ -140,7 +141,7 @@ async function run(offset) {
       <button type="button" id="sites-prev"${offset > 0 ? "" : " disabled"}>‹ ${esc(tr("Trước", "Previous"))}</button>
       <button type="button" id="sites-next"${offset + PAGE < fc.total ? "" : " disabled"}>${esc(tr("Sau", "Next"))} ›</button>
       <a class="btn" id="sites-csv" href="/sites?${csv}" download>CSV</a>
-      <a class="btn" id="sites-geojson" href="/sites?${gj}&f=geojson" download="tim-mat-bang.geojson">GeoJSON</a>
+      <a class="btn" id="sites-geojson" href="/sites?${gj}" download="tim-mat-bang.geojson">GeoJSON</a>
     </div>
     <p class="small muted">${esc(tr("Điểm", "Score"))}: ${esc(fc.score ? fc.score.formula : "")}</p>`;
   out.querySelector("#sites-prev").addEventListener("click", () => run(Math.max(0, offset - PAGE)));
