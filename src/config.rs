@@ -150,6 +150,9 @@ pub struct TilesConfig {
     /// full geometry.
     pub detail_zoom: u8,
     /// Lowest zoom of the `parcels` layer unless its own `minzoom` is set.
+    /// From it up to `parcels_detail_zoom` the layer is the current
+    /// land-use map (bản đồ hiện trạng sử dụng đất): parcels merged by
+    /// `parcels_merge_by`, what a planner reads at ward and commune scale.
     pub parcels_minzoom: u8,
     /// Attributes of the `parcels` layer in tiles unless its own
     /// `tile_attributes` are set: what the map labels need ("number / area
@@ -157,7 +160,7 @@ pub struct TilesConfig {
     pub parcels_attributes: Vec<String>,
     /// Detail zoom of the `parcels` layer unless its own is set: below it,
     /// parcels are merged by `parcels_merge_by`, which keeps the densest
-    /// z14 tile of a million parcels under 500 KB.
+    /// tile of a million parcels under 500 KB at every merged zoom.
     pub parcels_detail_zoom: u8,
     /// `merge_by` of the `parcels` layer unless its own is set.
     pub parcels_merge_by: Vec<String>,
@@ -180,7 +183,7 @@ impl Default for TilesConfig {
             buffer: 64,
             max_zoom: 22,
             detail_zoom: 14,
-            parcels_minzoom: 14,
+            parcels_minzoom: 11,
             parcels_attributes: [
                 "commune_code",
                 "sheet_number",

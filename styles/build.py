@@ -116,7 +116,7 @@ def main():
              "paint": {"fill-color": zoning, "fill-opacity": ["interpolate", ["linear"], ["zoom"], 10, 0.85, 15, 0.45],
                        "fill-outline-color": "#8a6d3b"}},
             {"id": "parcels-fill", "type": "fill", "source": "geoplan", "source-layer": "parcels",
-             "minzoom": 14,
+             "minzoom": 11,
              "paint": {"fill-color": landuse, "fill-opacity": 0.9}},
             {"id": "parcels-line", "type": "line", "source": "geoplan", "source-layer": "parcels",
              "minzoom": 15,

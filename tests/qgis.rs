@@ -88,6 +88,10 @@ async fn qgis_reads_every_layer_in_place_and_saves_an_edit_without_moving_it_wro
             .args([script, &base, USER, PASSWORD])
             .env("QT_QPA_PLATFORM", "offscreen")
             .env("XDG_RUNTIME_DIR", &runtime_dir)
+            .env(
+                "GEOPLAN_QGIS_OUT",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/target/qgis"),
+            )
             .output()
             .expect("Debian's python3 runs (make test installs python3-qgis)")
     })

@@ -212,8 +212,11 @@ async fn parcel_tiles_at_z15_and_16_hold_exactly_the_parcels_of_their_extent() {
     assert!(checked > 100, "only {checked} parcels compared by area");
 }
 
+/// From commune scale (z11) to z14 the parcels layer is the current
+/// land-use map: parcels merged by land-use code, each code keeping its area
+/// within the tile up to the generalisation of sub-pixel parcels.
 #[tokio::test]
-async fn at_z14_parcels_merge_by_land_use_and_keep_the_area_of_each_code() {
+async fn from_z11_to_z14_parcels_merge_by_land_use_and_keep_the_area_of_each_code() {
     use geo::BooleanOps;
     let d = sample_layer("parcels");
     let col = d
@@ -221,59 +224,85 @@ async fn at_z14_parcels_merge_by_land_use_and_keep_the_area_of_each_code() {
         .iter()
         .position(|f| f.name == "land_use_code")
         .unwrap();
-    for row in [5_000usize, 12_000] {
-        let c = tile_of(&d, row, 14);
-        let a = fetch(&format!("/tiles/parcels/{}/{}/{}.mvt", c.z, c.x, c.y), &[]).await;
-        assert_eq!(a.status, StatusCode::OK);
-        let tile = decode(&a.body, c);
-        let got = &tile["parcels"];
-        let b = c.bounds();
-        let clip = geo_types::MultiPolygon(vec![b.to_polygon()]);
-        // Independent: each code's parcel area inside the tile.
-        let mut want: BTreeMap<String, f64> = BTreeMap::new();
-        let mut parcels_here = 0;
-        for r in 0..d.len() {
-            if let Geometry::Polygon(p) = mercator(&d, r) {
-                let inside = geo_types::MultiPolygon(vec![p])
-                    .intersection(&clip)
-                    .unsigned_area();
+    let parcels: Vec<(String, geo_types::MultiPolygon<f64>)> = (0..d.len())
+        .filter_map(|r| match mercator(&d, r) {
+            Geometry::Polygon(p) => Some((
+                text(d.value(r, col)).unwrap(),
+                geo_types::MultiPolygon(vec![p]),
+            )),
+            _ => None,
+        })
+        .collect();
+    for z in 11..=14u8 {
+        for row in [5_000usize, 12_000] {
+            let c = tile_of(&d, row, z);
+            let a = fetch(&format!("/tiles/parcels/{}/{}/{}.mvt", c.z, c.x, c.y), &[]).await;
+            assert_eq!(a.status, StatusCode::OK, "{c:?}");
+            let tile = decode(&a.body, c);
+            let got = &tile["parcels"];
+            let b = c.bounds();
+            let clip = geo_types::MultiPolygon(vec![b.to_polygon()]);
+            // Independent: each code's parcel area inside the tile.
+            let mut want: BTreeMap<String, f64> = BTreeMap::new();
+            let mut parcels_here = 0;
+            for (code, p) in &parcels {
+                let pb = p.bounding_rect().unwrap();
+                if pb.max().x < b.min().x
+                    || pb.min().x > b.max().x
+                    || pb.max().y < b.min().y
+                    || pb.min().y > b.max().y
+                {
+                    continue;
+                }
+                let inside = p.intersection(&clip).unsigned_area();
                 if inside > 0.0 {
                     parcels_here += 1;
-                    *want.entry(text(d.value(r, col)).unwrap()).or_default() += inside;
+                    *want.entry(code.clone()).or_default() += inside;
                 }
             }
-        }
-        let mut have: BTreeMap<String, f64> = BTreeMap::new();
-        for f in got {
-            // Merged features carry the land-use code only, and no id.
-            assert_eq!(f.attrs.keys().collect::<Vec<_>>(), ["land_use_code"]);
-            assert!(f.id <= 0, "a merged feature has no parcel id");
-            let inside = match &f.geom {
-                Geometry::Polygon(p) => geo_types::MultiPolygon(vec![p.clone()]),
-                Geometry::MultiPolygon(m) => m.clone(),
-                g => panic!("{g:?}"),
+            let mut have: BTreeMap<String, f64> = BTreeMap::new();
+            for f in got {
+                // Merged features carry the land-use code only, and no id.
+                assert_eq!(f.attrs.keys().collect::<Vec<_>>(), ["land_use_code"]);
+                assert!(f.id <= 0, "a merged feature has no parcel id");
+                let inside = match &f.geom {
+                    Geometry::Polygon(p) => geo_types::MultiPolygon(vec![p.clone()]),
+                    Geometry::MultiPolygon(m) => m.clone(),
+                    g => panic!("{g:?}"),
+                }
+                .intersection(&clip)
+                .unsigned_area();
+                *have.entry(f.attrs["land_use_code"].clone()).or_default() += inside;
             }
-            .intersection(&clip)
-            .unsigned_area();
-            *have.entry(f.attrs["land_use_code"].clone()).or_default() += inside;
-        }
-        assert!(
-            got.len() * 5 < parcels_here,
-            "{} features for {parcels_here} parcels: not merged",
-            got.len()
-        );
-        let invalid = got.iter().filter(|f| !f.valid).count();
-        assert_eq!(
-            invalid,
-            0,
-            "{c:?}: {invalid} of {} merged features not OGC-valid after snapping",
-            got.len()
-        );
-        for (code, w) in &want {
-            let h = have.get(code).copied().unwrap_or(0.0);
             assert!(
-                (h - w).abs() <= 0.1 * w + 500.0,
-                "{code} at {c:?}: {h} m² vs {w} m²"
+                got.len() * 5 < parcels_here,
+                "{c:?}: {} features for {parcels_here} parcels: not merged",
+                got.len()
+            );
+            let invalid = got.iter().filter(|f| !f.valid).count();
+            assert_eq!(
+                invalid,
+                0,
+                "{c:?}: {invalid} of {} merged features not OGC-valid after snapping",
+                got.len()
+            );
+            // Below z14 a parcel can be smaller than a pixel: the slack per
+            // code grows with the pixel (256 per tile) and a small share of
+            // all parcel area here; the total stays within 10 %.
+            let total: f64 = want.values().sum();
+            let px = (b.max().x - b.min().x) / 256.0;
+            let share = if z < 14 { 0.02 } else { 0.0 };
+            for (code, w) in &want {
+                let h = have.get(code).copied().unwrap_or(0.0);
+                assert!(
+                    (h - w).abs() <= 0.1 * w + share * total + f64::max(500.0, 4.0 * px * px),
+                    "{code} at {c:?}: {h} m² vs {w} m²"
+                );
+            }
+            let have_total: f64 = have.values().sum();
+            assert!(
+                (have_total - total).abs() <= 0.1 * total,
+                "{c:?}: {have_total} m² of land use vs {total} m² of parcels"
             );
         }
     }
@@ -282,7 +311,7 @@ async fn at_z14_parcels_merge_by_land_use_and_keep_the_area_of_each_code() {
 #[tokio::test]
 async fn below_their_minimum_zoom_parcels_are_absent_and_generalised_layers_keep_their_shape() {
     let d = sample_layer("parcels");
-    let c = tile_of(&d, 5_000, 13);
+    let c = tile_of(&d, 5_000, 10);
     let a = fetch(&format!("/tiles/parcels/{}/{}/{}.mvt", c.z, c.x, c.y), &[]).await;
     assert_eq!(a.status, StatusCode::NO_CONTENT);
     // Zoning lots at z10: simplified copies, every lot of at least a pixel
@@ -427,7 +456,7 @@ async fn tilejson_describes_the_layers_with_absolute_urls_and_fields() {
     let vl = j["vector_layers"].as_array().unwrap();
     assert_eq!(vl.len(), 2);
     assert_eq!(vl[0]["id"], "parcels");
-    assert_eq!(vl[0]["minzoom"], 14);
+    assert_eq!(vl[0]["minzoom"], 11);
     assert_eq!(vl[0]["fields"]["legal_area"], "Number");
     assert_eq!(vl[0]["fields"]["land_use_code"], "String");
     assert!(vl[0]["fields"].get("address").is_none());

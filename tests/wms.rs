@@ -1263,3 +1263,103 @@ async fn wms_capabilities_validate_against_the_official_schema_and_dtd() {
         )],
     );
 }
+
+/// Issue #11, finding 4: at commune scale (a 6 km view on 300 pixels,
+/// 20 m per pixel, tile zoom ~13) the parcels layer is the current
+/// land-use map, painted where parcels are and in the legend's colours;
+/// zoomed out beyond commune scale (24 km) it is not drawn.
+#[tokio::test]
+async fn the_land_use_map_shows_at_commune_scale_in_the_legend_colours() {
+    use geo::{BooleanOps, BoundingRect};
+    let cat = state().await.data.engine.snapshot();
+    // Xã Tam Thanh (GSO 20359), a coastal commune of Tam Kỳ.
+    let units = cat.layer("admin_units").unwrap();
+    let u = units.data(geoplan::engine::Part::Base);
+    let code = u.field_index("code").unwrap();
+    let row = (0..u.len())
+        .find(|&r| matches!(u.value(r, code), ValueRef::Text("20359")))
+        .expect("xã Tam Thanh in the sample");
+    let at = u.geometry_of(row).unwrap().interior_point().unwrap().0;
+    let map = |half: f64| {
+        let bbox = bbox_around(at, Crs::Epsg(3857), half, false);
+        async move {
+            let r = wms(&format!(
+                "SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=parcels&STYLES=&CRS=EPSG:3857&BBOX={bbox}&WIDTH=300&HEIGHT=300&FORMAT=image/png&TRANSPARENT=TRUE"
+            ))
+            .await;
+            assert_eq!(
+                r.status,
+                StatusCode::OK,
+                "{}",
+                String::from_utf8_lossy(&r.body)
+            );
+            decode_png(&r.body)
+        }
+    };
+    let half = 3_000.0;
+    let img = map(half).await;
+    // Independent: the share of the view covered by parcels.
+    let view = geo_types::Rect::new(
+        Coord {
+            x: at.x - half,
+            y: at.y - half,
+        },
+        Coord {
+            x: at.x + half,
+            y: at.y + half,
+        },
+    );
+    let clip = geo_types::MultiPolygon(vec![view.to_polygon()]);
+    let parcels = cat.layer("parcels").unwrap();
+    let p = parcels.data(geoplan::engine::Part::Base);
+    let mut covered = 0.0;
+    for r in 0..p.len() {
+        let Some(Geometry::Polygon(g)) = p.geometry_of(r) else {
+            continue;
+        };
+        let b = g.bounding_rect().unwrap();
+        if b.max().x < view.min().x
+            || b.min().x > view.max().x
+            || b.max().y < view.min().y
+            || b.min().y > view.max().y
+        {
+            continue;
+        }
+        covered += geo_types::MultiPolygon(vec![g])
+            .intersection(&clip)
+            .unsigned_area();
+    }
+    let coverage = covered / (4.0 * half * half);
+    assert!(coverage > 0.01, "the view holds parcels: {coverage}");
+    let painted: Vec<[u8; 4]> = img.px.iter().copied().filter(|px| px[3] > 0).collect();
+    let share = painted.len() as f64 / img.px.len() as f64;
+    assert!(
+        (0.6 * coverage..=1.6 * coverage).contains(&share),
+        "painted {share} of the map where parcels cover {coverage}"
+    );
+    // Painted in the land-use colours of the legend, several codes.
+    let colours = landuse_colours();
+    let mut seen = std::collections::BTreeSet::new();
+    let in_legend = painted
+        .iter()
+        .filter(|px| {
+            let hit = colours.iter().find(|(_, c)| close(**px, **c, 6));
+            if let Some((code, _)) = hit {
+                seen.insert(code.clone());
+            }
+            hit.is_some()
+        })
+        .count();
+    assert!(
+        in_legend * 10 >= painted.len() * 7,
+        "{in_legend} of {} painted pixels in legend colours",
+        painted.len()
+    );
+    assert!(seen.len() >= 3, "land-use codes drawn: {seen:?}");
+    // Beyond commune scale (80 m per pixel): not drawn.
+    let far = map(4.0 * half).await;
+    assert!(
+        far.px.iter().all(|px| px[3] == 0),
+        "parcels drawn at 80 m/px"
+    );
+}

@@ -4,7 +4,8 @@ WFS (2.0 and 1.1.0), OGC API - Features and WMS layers added the way the
 the feature API. Then an edit session over WFS-T as an editor: one parcel's
 address changed and its outline moved 1 m east, saved with commitChanges.
 Prints `EDITED <commune> <sheet> <parcel> <address>` for the Rust side to
-check the store and the engine.
+check the store and the engine. Land-use map images go to $GEOPLAN_QGIS_OUT
+when set.
 
     /usr/bin/python3 qgis_check.py BASE_URL USER PASSWORD"""
 import json, os, sys, urllib.request
@@ -75,6 +76,53 @@ job = QgsMapRendererSequentialJob(ms); job.start(); job.waitForFinished()
 img = job.renderedImage()
 coloured = sum(1 for x in range(0, 256, 8) for y in range(0, 256, 8) if img.pixelColor(x, y).alpha() > 0)
 check("WMS map renders parcels", coloured > 0, f"{coloured} of 1024 sampled pixels painted")
+# The current land-use map at ward and commune scale (issue #11, finding 4):
+# WMS views of a ward (3 km) and a commune (6 km) on 300 pixels, rendered
+# by QGIS. The painted share must match the share of the view that parcels
+# cover (from the feature API), in the legend's land-use colours.
+from qgis.core import QgsJsonUtils, QgsGeometry, QgsFields
+from qgis.PyQt.QtCore import QTextCodec
+from qgis.PyQt.QtGui import QColor
+style = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "styles", "planning.json")))
+fill = next(l for l in style["layers"] if l["id"] == "parcels-fill")["paint"]["fill-color"]
+legend = {fill[i]: tuple(int(fill[i + 1][k:k + 2], 16) for k in (1, 3, 5)) for i in range(2, len(fill) - 1, 2)}
+out_dir = os.environ.get("GEOPLAN_QGIS_OUT")
+def features(url):
+    text = urllib.request.urlopen(url).read().decode("utf-8")
+    return QgsJsonUtils.stringToFeatureList(text, QgsFields(), QTextCodec.codecForName("UTF-8"))
+for unit, half in (("20335", 1500.0), ("20359", 3000.0)):
+    u = features(f"{base}/layers/admin_units/features?code={unit}&crs=EPSG:3857&limit=1")
+    name = u[0]["name"] if u else unit
+    at = u[0].geometry().pointOnSurface().asPoint()
+    box = QgsRectangle(at.x() - half, at.y() - half, at.x() + half, at.y() + half)
+    url = f"{base}/layers/parcels/features?bbox={box.xMinimum()},{box.yMinimum()},{box.xMaximum()},{box.yMaximum()}&bbox-crs=EPSG:3857&crs=EPSG:3857&limit=10000"
+    clip = QgsGeometry.fromRect(box)
+    covered = sum(f.geometry().intersection(clip).area() for f in features(url))
+    coverage = covered / box.area()
+    ms = QgsMapSettings()
+    ms.setLayers([wms]); ms.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:3857"))
+    ms.setBackgroundColor(QColor(0, 0, 0, 0))
+    ms.setOutputSize(QSize(300, 300)); ms.setExtent(box)
+    job = QgsMapRendererSequentialJob(ms); job.start(); job.waitForFinished()
+    img = job.renderedImage()
+    if out_dir:
+        os.makedirs(out_dir, exist_ok=True)
+        img.save(os.path.join(out_dir, f"landuse-{unit}.png"))
+    painted, in_legend, codes = 0, 0, set()
+    for x in range(300):
+        for y in range(300):
+            c = img.pixelColor(x, y)
+            if c.alpha() == 0:
+                continue
+            painted += 1
+            rgb = (c.red(), c.green(), c.blue())
+            hit = next((k for k, v in legend.items() if all(abs(a - b) <= 6 for a, b in zip(rgb, v))), None)
+            if hit:
+                in_legend += 1; codes.add(hit)
+    share = painted / 90000
+    check(f"QGIS land-use map of {name} ({2 * half / 1000:.0f} km)",
+          coverage > 0.01 and 0.6 * coverage <= share <= 1.6 * coverage and in_legend >= 0.7 * painted and len(codes) >= 3,
+          f"painted {share:.1%} where parcels cover {coverage:.1%}; {in_legend} of {painted} in legend colours; codes {sorted(codes)}")
 # An edit session, as QGIS's Toggle Editing / Save Layer Edits does it.
 ed = QgsVectorLayer(f"pagingEnabled='true' restrictToRequestBBOX='0' typename='geoplan:parcels' url='{base}/wfs' version='auto' username='{user}' password='{password}'", "parcels-edit", "WFS")
 check("WFS-T layer valid", ed.isValid(), "WFS provider with credentials")

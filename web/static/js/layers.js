@@ -4,7 +4,7 @@ import { emit, esc, on, tr } from "./core.js";
 
 // Map layers grouped as the switcher shows them (style layer ids).
 const GROUPS = [
-  { vi: "Thửa đất địa chính", en: "Cadastral parcels", layers: ["parcels-fill", "parcels-line", "parcels-label"] },
+  { vi: "Thửa đất, hiện trạng sử dụng đất", en: "Parcels, current land use", layers: ["parcels-fill", "parcels-line", "parcels-label"] },
   { vi: "Lô đất quy hoạch", en: "Zoning lots", layers: ["zoning-lots"] },
   { vi: "Dự án đầu tư", en: "Investment projects", layers: ["investment-projects"] },
   { vi: "Khu công nghiệp, khu kinh tế", en: "Industrial and economic zones", layers: ["industrial-zones"] },
@@ -46,7 +46,7 @@ function legend() {
   const title = document.getElementById("legend-title");
   if (codes.size === 0) {
     title.textContent = tr("Chú giải", "Legend");
-    ul.innerHTML = `<li class="muted">${esc(tr("Phóng to tới mức 14 để xem thửa đất theo mã loại đất.", "Zoom in to level 14 to see parcels by land-use code."))}</li>`;
+    ul.innerHTML = `<li class="muted">${esc(tr("Phóng to tới mức 11 để xem hiện trạng sử dụng đất theo mã loại đất.", "Zoom in to level 11 to see the current land use by code."))}</li>`;
     return;
   }
   title.textContent = legendInfo.title;
