@@ -35,6 +35,7 @@ test: deps-test
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	GEOPLAN_TEST_PYTHON=$(CURDIR)/.venv/bin/python GEOPLAN_TEST_PG=$$(scripts/test-postgres.sh) $(CARGO) nextest run --no-fail-fast
+	$(CARGO) test --doc
 
 lint:
 	$(CARGO) fmt --check

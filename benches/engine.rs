@@ -8,6 +8,8 @@
 //!   cargo bench --bench engine
 //! ```
 //! (`benches/run.sh` does all of this.)
+// criterion_group! writes an undocumented `pub fn`.
+#![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use geo::InteriorPoint;

@@ -15,6 +15,8 @@
 //! GEOPLAN_BENCH_GPKG=target/bench-data/parcels-1000000.gpkg \
 //! GEOPLAN_BENCH_PG=postgres://postgres@127.0.0.1/geoplan_bench cargo bench --bench planning
 //! ```
+// criterion_group! writes an undocumented `pub fn`.
+#![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use geoplan::config::Config;

@@ -5,6 +5,8 @@
 //! ```sh
 //! GEOPLAN_BENCH_GPKG=target/bench-data/parcels-1000000.gpkg cargo bench --bench tile_render
 //! ```
+// criterion_group! writes an undocumented `pub fn`.
+#![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use geoplan::engine::{Layer, LayerMeta};

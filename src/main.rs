@@ -125,6 +125,26 @@ fn database_url(cfg: &Config, flag: Option<String>) -> Result<String> {
         .context("no database URL: give --database-url, set DATABASE_URL, or store.database_url in the config")
 }
 
+/// Applies the `--database-url` and `--gpkg` flags: a GeoPackage given on
+/// the command line without a configuration file serves alone (no
+/// PostGIS from the environment).
+fn choose_store(
+    cfg: &mut Config,
+    database_url: Option<String>,
+    gpkg: Option<PathBuf>,
+    no_config_file: bool,
+) {
+    if database_url.is_some() {
+        cfg.store.database_url = database_url;
+    }
+    if let Some(g) = gpkg {
+        cfg.store.gpkg = g;
+        if no_config_file {
+            cfg.store.database_url = None;
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
@@ -151,15 +171,7 @@ async fn main() -> Result<()> {
             if let Some(l) = listen {
                 cfg.listen = l;
             }
-            if database_url.is_some() {
-                cfg.store.database_url = database_url;
-            }
-            if let Some(g) = gpkg {
-                cfg.store.gpkg = g;
-                if cli.config.is_none() {
-                    cfg.store.database_url = None;
-                }
-            }
+            choose_store(&mut cfg, database_url, gpkg, cli.config.is_none());
             serve(cfg).await
         }
         Cmd::Sample { seed, parcels, out } => {
@@ -194,15 +206,7 @@ async fn main() -> Result<()> {
             database_url,
             gpkg,
         } => {
-            if database_url.is_some() {
-                cfg.store.database_url = database_url;
-            }
-            if let Some(g) = gpkg {
-                cfg.store.gpkg = g;
-                if cli.config.is_none() {
-                    cfg.store.database_url = None;
-                }
-            }
+            choose_store(&mut cfg, database_url, gpkg, cli.config.is_none());
             let bbox = match bbox {
                 None => None,
                 Some(b) => {

@@ -129,21 +129,11 @@ pub async fn seed(
     let vector_layers: Vec<serde_json::Value> = layers
         .iter()
         .map(|l| {
-            let fields: serde_json::Map<String, serde_json::Value> = l
-                .tile_fields()
-                .into_iter()
-                .map(|i| {
-                    let f = &l.fields()[i];
-                    let ty = match f.ty.json_type() {
-                        "integer" | "number" => "Number",
-                        "boolean" => "Boolean",
-                        _ => "String",
-                    };
-                    (f.name.clone(), serde_json::json!(ty))
-                })
-                .collect();
-            serde_json::json!({"id": l.id, "minzoom": l.meta.minzoom.max(req.minzoom),
-                "maxzoom": l.meta.maxzoom.min(req.maxzoom), "fields": fields})
+            crate::tiles::vector_layer(
+                l,
+                l.meta.minzoom.max(req.minzoom),
+                l.meta.maxzoom.min(req.maxzoom),
+            )
         })
         .collect();
     let info = ArchiveInfo {

@@ -122,6 +122,23 @@ impl Crs {
         matches!(self, Crs::Crs84 | Crs::Epsg(4326) | Crs::Epsg(4756))
     }
 
+    /// Decimals written for coordinates in this CRS, in every output
+    /// (GeoJSON, GML, feature info): about 0.1 mm, 9 in degrees, 4 in
+    /// metres.
+    ///
+    /// ```
+    /// use geoplan::crs::Crs;
+    /// assert_eq!(Crs::Epsg(4326).coord_decimals(), 9);
+    /// assert_eq!(Crs::Epsg(5899).coord_decimals(), 4);
+    /// ```
+    pub fn coord_decimals(self) -> usize {
+        if self.is_geographic() {
+            9
+        } else {
+            4
+        }
+    }
+
     /// True when the authority's axis order is latitude first (EPSG:4326,
     /// EPSG:4756). Services that follow EPSG axis order swap for these.
     pub fn is_lat_lon(self) -> bool {

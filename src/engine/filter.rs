@@ -21,12 +21,12 @@ pub enum Literal {
     Bool(bool),
 }
 
-/// Comparison operators.
+/// Comparison operators, of filters and of the map style alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CmpOp {
-    /// =
+    /// = (`==` in a style)
     Eq,
-    /// <>
+    /// <> (`!=` in a style)
     Ne,
     /// <
     Lt,
@@ -345,15 +345,20 @@ fn distance(a: &Geometry<f64>, b: &Geometry<f64>) -> f64 {
 }
 
 fn cmp(o: Option<std::cmp::Ordering>, op: CmpOp) -> bool {
-    use std::cmp::Ordering::*;
-    match (o, op) {
-        (None, _) => false,
-        (Some(o), CmpOp::Eq) => o == Equal,
-        (Some(o), CmpOp::Ne) => o != Equal,
-        (Some(o), CmpOp::Lt) => o == Less,
-        (Some(o), CmpOp::Le) => o != Greater,
-        (Some(o), CmpOp::Gt) => o == Greater,
-        (Some(o), CmpOp::Ge) => o != Less,
+    o.is_some_and(|o| op.holds(o))
+}
+
+impl CmpOp {
+    /// Whether `a op b` holds when `a` compares to `b` as `o`.
+    pub fn holds(self, o: std::cmp::Ordering) -> bool {
+        match self {
+            CmpOp::Eq => o.is_eq(),
+            CmpOp::Ne => o.is_ne(),
+            CmpOp::Lt => o.is_lt(),
+            CmpOp::Le => o.is_le(),
+            CmpOp::Gt => o.is_gt(),
+            CmpOp::Ge => o.is_ge(),
+        }
     }
 }
 

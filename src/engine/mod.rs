@@ -5,6 +5,35 @@
 //! The engine does no IO and never awaits: stores hand it owned data, and
 //! callers run its CPU work on a blocking pool. Readers never take a lock:
 //! they load the current [`Catalog`] snapshot and keep it for the request.
+//!
+//! # Examples
+//!
+//! Two parcels published, then "which parcel is here?" on a snapshot:
+//!
+//! ```
+//! use geo_types::{coord, polygon, Geometry};
+//! use geoplan::engine::{Engine, Layer, LayerMeta, Query, Spatial};
+//! use geoplan::model::{FieldDef, FieldType, GeometryType, LayerDataBuilder, Value};
+//!
+//! let mut b = LayerDataBuilder::new(
+//!     "parcels",
+//!     3857,
+//!     GeometryType::Polygon,
+//!     vec![FieldDef::new("land_use_code", FieldType::Text)],
+//! );
+//! for (fid, x0, code) in [(1, 0.0, "ODT"), (2, 10.0, "LUK")] {
+//!     let p = polygon![(x: x0, y: 0.0), (x: x0 + 10.0, y: 0.0), (x: x0 + 10.0, y: 10.0), (x: x0, y: 10.0), (x: x0, y: 0.0)];
+//!     b.push(fid, Some(&Geometry::Polygon(p)), vec![Value::Text(code.into())]).unwrap();
+//! }
+//! let engine = Engine::new();
+//! engine.publish_all(vec![Layer::new(b.finish().unwrap(), LayerMeta::default()).unwrap()]);
+//! let cat = engine.snapshot();
+//! let parcels = cat.layer("parcels").unwrap();
+//! let q = Query { spatial: Some(Spatial::Point(coord! {x: 14.0, y: 5.0})), limit: 10, ..Query::default() };
+//! let hit = parcels.query(&q);
+//! assert_eq!(hit.matched, 1);
+//! assert_eq!(hit.features[0].fid, 2);
+//! ```
 
 pub mod cql2;
 pub mod filter;

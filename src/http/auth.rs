@@ -17,7 +17,7 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::FromRef;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
@@ -75,21 +75,11 @@ pub struct AuthError {
 
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "type": "about:blank",
-            "title": "Unauthorized",
-            "status": 401,
-            "detail": "editing needs a user name and password (HTTP Basic) or an API key (Authorization: Bearer)",
-        });
-        (
-            StatusCode::UNAUTHORIZED,
-            [
-                (header::WWW_AUTHENTICATE, CHALLENGE),
-                (header::CONTENT_TYPE, "application/problem+json"),
-            ],
-            body.to_string(),
+        super::error::ApiError::unauthorized(
+            "editing needs a user name and password (HTTP Basic) or an API key (Authorization: Bearer)",
+            CHALLENGE,
         )
-            .into_response()
+        .into_response()
     }
 }
 

@@ -11,53 +11,75 @@ pub struct ApiError {
     status: StatusCode,
     title: &'static str,
     detail: String,
+    /// Members beyond the standard ones (RFC 9457 extensions).
+    extra: serde_json::Map<String, serde_json::Value>,
+    /// Extra response headers (e.g. `WWW-Authenticate` on a 401).
+    headers: Vec<(header::HeaderName, &'static str)>,
 }
 
 impl ApiError {
+    fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            title,
+            detail: detail.into(),
+            extra: serde_json::Map::new(),
+            headers: Vec::new(),
+        }
+    }
+
     /// 400 Bad Request naming the problem.
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        ApiError {
-            status: StatusCode::BAD_REQUEST,
-            title: "Bad Request",
-            detail: detail.into(),
-        }
+        Self::new(StatusCode::BAD_REQUEST, "Bad Request", detail)
+    }
+
+    /// 401 Unauthorized with the authentication challenge to answer.
+    pub fn unauthorized(detail: impl Into<String>, challenge: &'static str) -> Self {
+        let mut e = Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail);
+        e.headers.push((header::WWW_AUTHENTICATE, challenge));
+        e
     }
 
     /// 403 Forbidden: known, but not allowed to do this.
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        ApiError {
-            status: StatusCode::FORBIDDEN,
-            title: "Forbidden",
-            detail: detail.into(),
-        }
+        Self::new(StatusCode::FORBIDDEN, "Forbidden", detail)
     }
 
     /// 404 Not Found.
     pub fn not_found(detail: impl Into<String>) -> Self {
-        ApiError {
-            status: StatusCode::NOT_FOUND,
-            title: "Not Found",
-            detail: detail.into(),
-        }
+        Self::new(StatusCode::NOT_FOUND, "Not Found", detail)
+    }
+
+    /// 409 Conflict: the request is understood but the resource's state
+    /// does not allow it.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "Conflict", detail)
     }
 
     /// 503 Service Unavailable (not ready yet, store unreachable).
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        ApiError {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            title: "Service Unavailable",
-            detail: detail.into(),
-        }
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable",
+            detail,
+        )
     }
 
     /// 500: the cause is logged, the client sees a generic message.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!("internal error: {cause}");
-        ApiError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            title: "Internal Server Error",
-            detail: "the server failed to answer this request; the cause is in its log".into(),
-        }
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal Server Error",
+            "the server failed to answer this request; the cause is in its log",
+        )
+    }
+
+    /// Adds an extension member to the problem document.
+    pub fn with(mut self, name: &str, value: impl serde::Serialize) -> Self {
+        let v = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+        self.extra.insert(name.to_owned(), v);
+        self
     }
 
     /// The HTTP status.
@@ -68,18 +90,23 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "type": "about:blank",
-            "title": self.title,
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-        });
-        (
+        let mut body = serde_json::Map::new();
+        body.insert("type".into(), "about:blank".into());
+        body.insert("title".into(), self.title.into());
+        body.insert("status".into(), self.status.as_u16().into());
+        body.insert("detail".into(), self.detail.into());
+        body.extend(self.extra);
+        let mut r = (
             self.status,
             [(header::CONTENT_TYPE, "application/problem+json")],
-            body.to_string(),
+            serde_json::Value::Object(body).to_string(),
         )
-            .into_response()
+            .into_response();
+        for (name, value) in self.headers {
+            r.headers_mut()
+                .insert(name, header::HeaderValue::from_static(value));
+        }
+        r
     }
 }
 

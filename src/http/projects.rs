@@ -27,6 +27,25 @@ use axum::Json;
 use geo_types::{Geometry, MultiPolygon};
 use serde_json::{json, Value as Json_};
 
+/// The investment projects layer of the snapshot (503 while not loaded).
+fn projects_layer(cat: &crate::engine::Catalog) -> Result<&crate::engine::Layer, ApiError> {
+    cat.layer(PROJECTS)
+        .map(|l| l.as_ref())
+        .ok_or_else(|| ApiError::unavailable("layer investment_projects is not loaded"))
+}
+
+/// The layer and the feature of project `fid` (404 when there is none).
+fn project_in(
+    cat: &crate::engine::Catalog,
+    fid: i64,
+) -> Result<(&crate::engine::Layer, crate::engine::FeatureRef), ApiError> {
+    let l = projects_layer(cat)?;
+    let f = l
+        .get(fid)
+        .ok_or_else(|| ApiError::not_found(format!("no investment project with id {fid}")))?;
+    Ok((l, f))
+}
+
 fn fid_of(id: &str) -> Result<i64, ApiError> {
     id.parse::<i64>().ok().filter(|f| *f > 0).ok_or_else(|| {
         ApiError::bad_request(format!("'{id}' is not a project id (a positive integer)"))
@@ -139,14 +158,7 @@ pub async fn get_history(
 ) -> Result<Response, ApiError> {
     let fid = fid_of(&id)?;
     let cat = s.engine.snapshot();
-    let l = cat
-        .layer(PROJECTS)
-        .ok_or_else(|| ApiError::unavailable("layer investment_projects is not loaded"))?;
-    if l.get(fid).is_none() {
-        return Err(ApiError::not_found(format!(
-            "no investment project with id {fid}"
-        )));
-    }
+    project_in(&cat, fid)?;
     let history = s.store.history(fid).await.map_err(ApiError::internal)?;
     Ok(Json(json!({"project": fid, "history": history})).into_response())
 }
@@ -169,12 +181,7 @@ pub async fn post_transition(
     let _one = s.registry.lock().await;
     let data = &s.data;
     let cat = data.engine.snapshot();
-    let l = cat
-        .layer(PROJECTS)
-        .ok_or_else(|| ApiError::unavailable("layer investment_projects is not loaded"))?;
-    let f = l
-        .get(fid)
-        .ok_or_else(|| ApiError::not_found(format!("no investment project with id {fid}")))?;
+    let (l, f) = project_in(&cat, fid)?;
     let known = field_names(l);
     let from = stage_of(l, f).ok_or_else(|| {
         ApiError::bad_request(format!(
@@ -201,24 +208,24 @@ pub async fn post_transition(
         Err(TransitionError::Bad(m)) => return Err(ApiError::bad_request(m)),
         Err(TransitionError::Illegal { from, to, allowed }) => {
             let allowed: Vec<StageRef> = allowed.into_iter().map(StageRef::from).collect();
-            return Ok((
-                StatusCode::CONFLICT,
-                [(axum::http::header::CONTENT_TYPE, "application/problem+json")],
-                Json(json!({
-                    "type": "about:blank",
-                    "title": "Conflict",
-                    "status": 409,
-                    "detail": format!(
-                        "a project cannot move from '{}' ({}) to '{}' ({}); allowed: {}",
-                        from.code(), from.vi(), to.code(), to.vi(),
-                        if allowed.is_empty() { "none (the procedure has ended)".to_owned() }
-                        else { allowed.iter().map(|a| a.code).collect::<Vec<_>>().join(", ") }
-                    ),
-                    "from": StageRef::from(from),
-                    "allowed": allowed,
-                })),
-            )
-                .into_response());
+            return Err(ApiError::conflict(format!(
+                "a project cannot move from '{}' ({}) to '{}' ({}); allowed: {}",
+                from.code(),
+                from.vi(),
+                to.code(),
+                to.vi(),
+                if allowed.is_empty() {
+                    "none (the procedure has ended)".to_owned()
+                } else {
+                    allowed
+                        .iter()
+                        .map(|a| a.code)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ))
+            .with("from", StageRef::from(from))
+            .with("allowed", allowed));
         }
     };
     drop(cat);
@@ -347,12 +354,7 @@ pub async fn patch(
     }
     let data = &s.data;
     let cat = data.engine.snapshot();
-    let l = cat
-        .layer(PROJECTS)
-        .ok_or_else(|| ApiError::unavailable("layer investment_projects is not loaded"))?;
-    let f = l
-        .get(fid)
-        .ok_or_else(|| ApiError::not_found(format!("no investment project with id {fid}")))?;
+    let (l, f) = project_in(&cat, fid)?;
     let d = l.data(f.part);
     let row = f.row as usize;
     let known = field_names(l);
@@ -638,9 +640,7 @@ pub async fn create(
     let data = &s.data;
     let site = read_site_of(data, &body).await?;
     let cat = data.engine.snapshot();
-    let l = cat
-        .layer(PROJECTS)
-        .ok_or_else(|| ApiError::unavailable("layer investment_projects is not loaded"))?;
+    let l = projects_layer(&cat)?;
     let (geometry, ha) = stored_polygon(l.source_srid, &site)?;
     // The most specific zone holding the site.
     let zone = crate::planning::projects::zone_at(&cat, &site);

@@ -249,28 +249,7 @@ pub async fn tilejson(
     let b = bounds.unwrap_or([-180.0, -85.051_128_78, 180.0, 85.051_128_78]);
     let vector_layers: Vec<_> = layers
         .iter()
-        .map(|l| {
-            let fields: serde_json::Map<String, serde_json::Value> = l
-                .tile_fields()
-                .into_iter()
-                .map(|i| {
-                    let f = &l.fields()[i];
-                    let ty = match f.ty.json_type() {
-                        "integer" | "number" => "Number",
-                        "boolean" => "Boolean",
-                        _ => "String",
-                    };
-                    (f.name.clone(), json!(ty))
-                })
-                .collect();
-            json!({
-                "id": l.id,
-                "description": l.meta.title,
-                "minzoom": l.meta.minzoom,
-                "maxzoom": l.meta.maxzoom.min(cfg.max_zoom),
-                "fields": fields,
-            })
-        })
+        .map(|l| crate::tiles::vector_layer(l, l.meta.minzoom, l.meta.maxzoom.min(cfg.max_zoom)))
         .collect();
     let body = json!({
         "tilejson": "3.0.0",

@@ -475,8 +475,24 @@ fn segment_dist2(a: Coord<f64>, b: Coord<f64>, p: Coord<f64>) -> f64 {
     )
 }
 
-/// Liang–Barsky clipping test: does segment a–b meet the rectangle?
-fn segment_intersects_rect(a: Coord<f64>, b: Coord<f64>, min: Coord<f64>, max: Coord<f64>) -> bool {
+/// Liang–Barsky: the part of segment a–b inside the rectangle
+/// `min`–`max` (edges included), as the parameter range `(t0, t1)` along
+/// a→b (0 at a, 1 at b), or `None` when the segment misses it. The one
+/// segment clipper: predicates, tile clipping and the WMS renderer use it.
+///
+/// ```
+/// use geo_types::coord;
+/// use geoplan::model::clip_segment;
+/// let (min, max) = (coord! {x: 0., y: 0.}, coord! {x: 10., y: 10.});
+/// assert_eq!(clip_segment(coord! {x: -5., y: 5.}, coord! {x: 5., y: 5.}, min, max), Some((0.5, 1.0)));
+/// assert_eq!(clip_segment(coord! {x: -5., y: 11.}, coord! {x: 5., y: 11.}, min, max), None);
+/// ```
+pub fn clip_segment(
+    a: Coord<f64>,
+    b: Coord<f64>,
+    min: Coord<f64>,
+    max: Coord<f64>,
+) -> Option<(f64, f64)> {
     let (dx, dy) = (b.x - a.x, b.y - a.y);
     let mut t0 = 0.0f64;
     let mut t1 = 1.0f64;
@@ -488,7 +504,7 @@ fn segment_intersects_rect(a: Coord<f64>, b: Coord<f64>, min: Coord<f64>, max: C
     ] {
         if p == 0.0 {
             if q < 0.0 {
-                return false;
+                return None;
             }
         } else {
             let r = q / p;
@@ -498,11 +514,16 @@ fn segment_intersects_rect(a: Coord<f64>, b: Coord<f64>, min: Coord<f64>, max: C
                 t1 = t1.min(r);
             }
             if t0 > t1 {
-                return false;
+                return None;
             }
         }
     }
-    true
+    Some((t0, t1))
+}
+
+/// Does segment a–b meet the rectangle?
+fn segment_intersects_rect(a: Coord<f64>, b: Coord<f64>, min: Coord<f64>, max: Coord<f64>) -> bool {
+    clip_segment(a, b, min, max).is_some()
 }
 
 #[cfg(test)]

@@ -41,6 +41,34 @@ pub fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Appends a coordinate with `decimals` fixed decimals, trailing zeros
+/// trimmed and `-0` written `0` (GeoJSON and GML coordinates alike).
+///
+/// ```
+/// let mut s = String::new();
+/// geoplan::model::push_num(&mut s, 108.32670000000002, 9);
+/// s.push(' ');
+/// geoplan::model::push_num(&mut s, -0.00000000001, 9);
+/// assert_eq!(s, "108.3267 0");
+/// ```
+pub fn push_num(out: &mut String, v: f64, decimals: usize) {
+    use std::fmt::Write;
+    let start = out.len();
+    let _ = write!(out, "{v:.decimals$}");
+    if out[start..].contains('.') {
+        while out.ends_with('0') {
+            out.pop();
+        }
+        if out.ends_with('.') {
+            out.pop();
+        }
+    }
+    if &out[start..] == "-0" {
+        out.truncate(start);
+        out.push('0');
+    }
+}
+
 impl ValueRef<'_> {
     /// Appends the value as JSON (a non-finite number is `null`).
     pub fn push_json(self, out: &mut String) {

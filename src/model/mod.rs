@@ -13,8 +13,10 @@ pub use edit::{
     check_values, conform_geometry, Edit, EditError, FeatureUpdate, LayerEdit, LayerWritten,
     NewFeature, WriteResult,
 };
-pub use geometry::{FlatGeometry, GeometryKind, GeometryMismatch, GeometryType};
-pub use layer::{push_json_str, BuildError, Column, LayerData, LayerDataBuilder, ValueRef};
+pub use geometry::{clip_segment, FlatGeometry, GeometryKind, GeometryMismatch, GeometryType};
+pub use layer::{
+    push_json_str, push_num, BuildError, Column, LayerData, LayerDataBuilder, ValueRef,
+};
 
 use serde::Serialize;
 use std::fmt;

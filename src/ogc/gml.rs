@@ -12,7 +12,7 @@
 
 use super::xml::Element;
 use crate::crs::{self, Crs, CrsError, WEB_MERCATOR};
-use crate::model::{GeometryKind, LayerData};
+use crate::model::{push_num, GeometryKind, LayerData};
 use geo_types::{
     Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon,
 };
@@ -95,51 +95,25 @@ pub struct GeomWriter {
     pub lat_lon: bool,
 }
 
-/// Writes a coordinate with fixed decimals, trailing zeros trimmed.
-pub fn num(out: &mut String, v: f64, decimals: usize) {
-    let start = out.len();
-    let _ = write!(out, "{v:.decimals$}");
-    if out[start..].contains('.') {
-        while out.ends_with('0') {
-            out.pop();
-        }
-        if out.ends_with('.') {
-            out.pop();
-        }
-    }
-    if &out[start..] == "-0" {
-        out.truncate(start);
-        out.push('0');
-    }
-}
-
 impl GeomWriter {
-    fn decimals(&self) -> usize {
-        if self.crs.is_geographic() {
-            9
-        } else {
-            4
-        }
-    }
-
     fn coords(&self, out: &mut String, cs: &[Coord<f64>]) {
-        let d = self.decimals();
+        let d = self.crs.coord_decimals();
         for (i, c) in cs.iter().enumerate() {
             let (a, b) = if self.lat_lon { (c.y, c.x) } else { (c.x, c.y) };
             if self.version == GmlVersion::V2 {
                 if i > 0 {
                     out.push(' ');
                 }
-                num(out, a, d);
+                push_num(out, a, d);
                 out.push(',');
-                num(out, b, d);
+                push_num(out, b, d);
             } else {
                 if i > 0 {
                     out.push(' ');
                 }
-                num(out, a, d);
+                push_num(out, a, d);
                 out.push(' ');
-                num(out, b, d);
+                push_num(out, b, d);
             }
         }
     }

@@ -6,6 +6,7 @@
 //! work on the blocking pool.
 
 pub mod fes;
+pub mod geojson;
 pub mod gml;
 pub mod kvp;
 pub mod ogcapi;

@@ -419,21 +419,11 @@ pub fn openapi(root: &str, cat: &Catalog, config: &Config) -> Value {
     );
     for l in cat.layers() {
         let id = &l.id;
-        let mut items_params: Vec<Value> = [
-            "limit",
-            "offset",
-            "bbox",
-            "bbox-crs",
-            "crs",
-            "datetime",
-            "filter",
-            "filter-lang",
-            "filter-crs",
-            "f-geojson",
-        ]
-        .iter()
-        .map(|p| param_ref(p))
-        .collect();
+        // Every items parameter, `f` as its GeoJSON-only variant.
+        let mut items_params: Vec<Value> = ITEMS_PARAMS
+            .iter()
+            .map(|&p| param_ref(if p == "f" { "f-geojson" } else { p }))
+            .collect();
         for i in l.published_fields() {
             let f = &l.fields()[i];
             items_params.push(json!({

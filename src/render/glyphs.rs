@@ -65,27 +65,42 @@ pub(crate) fn font_name(data: &[u8]) -> Option<String> {
     })
 }
 
+/// The fonts of a directory: every `.ttf`/`.otf` that reads and names
+/// itself, in file-name order, the first file of each name only (a
+/// missing directory has none). Map labels, glyph PBFs and printed
+/// documents all find their fonts through it.
+pub(crate) fn font_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    paths.sort();
+    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    for p in paths {
+        let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
+        if !matches!(ext.to_ascii_lowercase().as_str(), "ttf" | "otf") {
+            continue;
+        }
+        let Ok(data) = std::fs::read(&p) else {
+            continue;
+        };
+        let Some(name) = font_name(&data) else {
+            continue;
+        };
+        if !out.iter().any(|(n, _)| *n == name) {
+            out.push((name, data));
+        }
+    }
+    out
+}
+
 impl Glyphs {
     /// Loads every `.ttf` / `.otf` of a directory (missing directory: no
     /// fonts, and every request says so).
     pub fn load(dir: &Path) -> Glyphs {
         let mut faces = HashMap::new();
-        if let Ok(rd) = std::fs::read_dir(dir) {
-            for e in rd.flatten() {
-                let p = e.path();
-                let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
-                if !matches!(ext.to_ascii_lowercase().as_str(), "ttf" | "otf") {
-                    continue;
-                }
-                let Ok(data) = std::fs::read(&p) else {
-                    continue;
-                };
-                let Some(name) = font_name(&data) else {
-                    continue;
-                };
-                if let Ok(font) = FontVec::try_from_vec(data) {
-                    faces.entry(name).or_insert_with(|| Arc::new(Face { font }));
-                }
+        for (name, data) in font_files(dir) {
+            if let Ok(font) = FontVec::try_from_vec(data) {
+                faces.entry(name).or_insert_with(|| Arc::new(Face { font }));
             }
         }
         Glyphs {

@@ -366,39 +366,19 @@ fn clip_line(line: &[Coord<f64>], r: [f64; 4]) -> Vec<Vec<Coord<f64>>> {
     for s in line.windows(2) {
         let (a, b) = (s[0], s[1]);
         let (dx, dy) = (b.x - a.x, b.y - a.y);
-        let (mut t0, mut t1) = (0.0f64, 1.0f64);
-        let mut visible = true;
-        for (p, q) in [
-            (-dx, a.x - r[0]),
-            (dx, r[2] - a.x),
-            (-dy, a.y - r[1]),
-            (dy, r[3] - a.y),
-        ] {
-            if p == 0.0 {
-                if q < 0.0 {
-                    visible = false;
-                    break;
-                }
-            } else {
-                let t = q / p;
-                if p < 0.0 {
-                    t0 = t0.max(t);
-                } else {
-                    t1 = t1.min(t);
-                }
-                if t0 > t1 {
-                    visible = false;
-                    break;
-                }
-            }
-        }
-        if !visible {
+        let clipped = crate::model::clip_segment(
+            a,
+            b,
+            Coord { x: r[0], y: r[1] },
+            Coord { x: r[2], y: r[3] },
+        );
+        let Some((t0, t1)) = clipped else {
             if cur.len() > 1 {
                 pieces.push(std::mem::take(&mut cur));
             }
             cur.clear();
             continue;
-        }
+        };
         let p0 = Coord {
             x: a.x + dx * t0,
             y: a.y + dy * t0,

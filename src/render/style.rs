@@ -253,22 +253,7 @@ pub enum Expr {
 /// One arm of a `match`: its labels and output.
 pub type MatchArm = (Vec<Val<'static>>, Expr);
 
-/// Comparison operators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CmpOp {
-    /// `==`
-    Eq,
-    /// `!=`
-    Ne,
-    /// `<`
-    Lt,
-    /// `<=`
-    Le,
-    /// `>`
-    Gt,
-    /// `>=`
-    Ge,
-}
+pub use crate::engine::filter::CmpOp;
 
 fn lit(v: &Json) -> Option<Val<'static>> {
     Some(match v {
@@ -467,15 +452,7 @@ impl Expr {
                             (Val::Str(x), Val::Str(y)) => Some(x.cmp(y)),
                             _ => None,
                         };
-                        match ord {
-                            None => false,
-                            Some(o) => match op {
-                                CmpOp::Lt => o.is_lt(),
-                                CmpOp::Le => o.is_le(),
-                                CmpOp::Gt => o.is_gt(),
-                                _ => o.is_ge(),
-                            },
-                        }
+                        ord.is_some_and(|o| op.holds(o))
                     }
                 })
             }

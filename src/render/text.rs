@@ -10,7 +10,6 @@
 //! already a dependency (the SDF glyphs use it). A decomposed mark that
 //! survives normalisation is placed over the letter before it.
 
-use super::glyphs::font_name;
 use ab_glyph::{Font, FontVec, GlyphId, OutlineCurve};
 use std::collections::HashMap;
 use std::path::Path;
@@ -33,24 +32,7 @@ impl Fonts {
     /// Loads every `.ttf`/`.otf` of a directory (none: labels are skipped).
     pub fn load(dir: &Path) -> Fonts {
         let mut faces: Vec<(String, FontVec)> = Vec::new();
-        let mut paths: Vec<_> = std::fs::read_dir(dir)
-            .map(|rd| rd.flatten().map(|e| e.path()).collect())
-            .unwrap_or_default();
-        paths.sort();
-        for p in paths {
-            let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
-            if !matches!(ext.to_ascii_lowercase().as_str(), "ttf" | "otf") {
-                continue;
-            }
-            let Ok(data) = std::fs::read(&p) else {
-                continue;
-            };
-            let Some(name) = font_name(&data) else {
-                continue;
-            };
-            if faces.iter().any(|(n, _)| *n == name) {
-                continue;
-            }
+        for (name, data) in super::glyphs::font_files(dir) {
             if let Ok(f) = FontVec::try_from_vec(data) {
                 faces.push((name, f));
             }

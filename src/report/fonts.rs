@@ -76,21 +76,7 @@ impl DocFonts {
     /// letter. A missing face is an error naming it and the directory.
     pub fn load(dir: &Path) -> Result<DocFonts, ReportError> {
         let mut found: Vec<Option<Arc<Vec<u8>>>> = vec![None; NAMES.len()];
-        let mut paths: Vec<_> = std::fs::read_dir(dir)
-            .map(|rd| rd.flatten().map(|e| e.path()).collect())
-            .unwrap_or_default();
-        paths.sort();
-        for p in paths {
-            let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
-            if !ext.eq_ignore_ascii_case("ttf") {
-                continue;
-            }
-            let Ok(data) = std::fs::read(&p) else {
-                continue;
-            };
-            let Some(name) = crate::render::glyphs::font_name(&data) else {
-                continue;
-            };
+        for (name, data) in crate::render::glyphs::font_files(dir) {
             if let Some(i) = NAMES.iter().position(|(_, n)| *n == name) {
                 found[i].get_or_insert_with(|| Arc::new(data));
             }

@@ -537,27 +537,7 @@ fn draw_scale_bar(pm: &mut Pixmap, f: &Frame, fonts: &Fonts, g: &mut GlyphCache,
     let box_h = size * 2.6 + bar_h + 2.0 * pad;
     let (bx, by) = (10.0 * r, f.h as f32 - 10.0 * r - box_h);
     if let Some(rect) = tiny_skia::Rect::from_xywh(bx, by, box_w, box_h) {
-        pm.fill_rect(
-            rect,
-            &paint((255, 255, 255, 225)),
-            Transform::identity(),
-            None,
-        );
-        let mut b = PathBuilder::new();
-        b.push_rect(rect);
-        if let Some(p) = b.finish() {
-            let s = Stroke {
-                width: 0.8 * r,
-                ..Stroke::default()
-            };
-            pm.stroke_path(
-                &p,
-                &paint((0x5a, 0x63, 0x6e, 255)),
-                &s,
-                Transform::identity(),
-                None,
-            );
-        }
+        panel(pm, &PathBuilder::from_rect(rect), r);
     }
     let x0 = bx + pad;
     draw_text(
@@ -646,29 +626,34 @@ fn convergence(f: &Frame) -> f32 {
     angle().unwrap_or(0.0) as f32
 }
 
+/// The white, grey-outlined panel under the scale bar and the north arrow.
+fn panel(pm: &mut Pixmap, p: &tiny_skia::Path, r: f32) {
+    pm.fill_path(
+        p,
+        &paint((255, 255, 255, 225)),
+        FillRule::Winding,
+        Transform::identity(),
+        None,
+    );
+    let s = Stroke {
+        width: 0.8 * r,
+        ..Stroke::default()
+    };
+    pm.stroke_path(
+        p,
+        &paint((0x5a, 0x63, 0x6e, 255)),
+        &s,
+        Transform::identity(),
+        None,
+    );
+}
+
 fn draw_north_arrow(pm: &mut Pixmap, f: &Frame, fonts: &Fonts, g: &mut GlyphCache) {
     let r = f.r;
     let rad = 19.0 * r;
     let (cx, cy) = (f.w as f32 - 12.0 * r - rad, 12.0 * r + rad);
     if let Some(circle) = PathBuilder::from_circle(cx, cy, rad) {
-        pm.fill_path(
-            &circle,
-            &paint((255, 255, 255, 225)),
-            FillRule::Winding,
-            Transform::identity(),
-            None,
-        );
-        let s = Stroke {
-            width: 0.8 * r,
-            ..Stroke::default()
-        };
-        pm.stroke_path(
-            &circle,
-            &paint((0x5a, 0x63, 0x6e, 255)),
-            &s,
-            Transform::identity(),
-            None,
-        );
+        panel(pm, &circle, r);
     }
     let turn = Transform::from_rotate_at(convergence(f), cx, cy);
     let (tip, base, half) = (cy - rad * 0.62, cy + rad * 0.55, rad * 0.32);

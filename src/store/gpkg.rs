@@ -6,7 +6,7 @@
 //! only once every layer is written: a failed write leaves the old file
 //! untouched. Edits (WFS-T) go into the file in one SQLite transaction.
 
-use super::StoreError;
+use super::{StoreError, WritePlan};
 use crate::model::{
     check_values, conform_geometry, FeatureRow, FieldDef, FieldType, GeometryType, LayerData,
     LayerDataBuilder, LayerEdit, LayerWritten, Value, ValueRef, WriteResult,
@@ -236,35 +236,11 @@ impl GpkgStore {
                 }
                 Ok(GpkgRow { geometry, values })
             };
-            let mut inserts = Vec::new();
-            for (n, f) in e.edit.inserts.iter().enumerate() {
-                inserts.push(check(
-                    &format!("insert #{}", n + 1),
-                    Some(f.geometry.as_ref()),
-                    &f.values,
-                )?);
-            }
-            let mut updates = Vec::new();
-            for u in &e.edit.updates {
-                let what = format!("feature {}", u.fid);
-                if u.geometry.is_none() && u.values.is_empty() {
-                    return Err(StoreError::Invalid(format!(
-                        "layer {}: {what}: the update changes nothing",
-                        e.layer
-                    )));
-                }
-                let g = u.geometry.as_ref().map(|g| g.as_ref());
-                updates.push((u.fid, check(&what, g, &u.values)?));
-            }
-            // Unique fids in first-seen order, in linear time.
-            let mut seen = std::collections::HashSet::with_capacity(e.edit.deletes.len());
-            let deletes: Vec<i64> = e
-                .edit
-                .deletes
-                .iter()
-                .copied()
-                .filter(|f| seen.insert(*f))
-                .collect();
+            let WritePlan {
+                inserts,
+                updates,
+                deletes,
+            } = WritePlan::new(&e.layer, e, check)?;
             plans.push((e.layer.as_str(), inserts, updates, deletes));
         }
 

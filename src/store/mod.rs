@@ -82,6 +82,66 @@ impl From<tokio::task::JoinError> for StoreError {
     }
 }
 
+/// One [`LayerEdit`] checked and converted, row by row, into a store's own
+/// row type `R` before anything is written: inserts, updates (each must
+/// change something) and distinct deletes in the order first given. The
+/// GeoPackage and PostGIS stores plan their writes through it alike.
+pub(crate) struct WritePlan<R> {
+    /// Rows to insert.
+    pub inserts: Vec<R>,
+    /// Rows to update, by fid.
+    pub updates: Vec<(i64, R)>,
+    /// Distinct fids to delete, in the order first given.
+    pub deletes: Vec<i64>,
+}
+
+impl<R> WritePlan<R> {
+    /// Checks `e` of layer `layer`: `row(what, geometry, values)` converts one
+    /// insert (geometry `Some`) or update (`None`: geometry unchanged) or
+    /// refuses it naming `what`.
+    pub(crate) fn new(
+        layer: &str,
+        e: &LayerEdit,
+        mut row: impl FnMut(
+            &str,
+            Option<Option<&geo_types::Geometry<f64>>>,
+            &[(String, crate::model::Value)],
+        ) -> Result<R, StoreError>,
+    ) -> Result<WritePlan<R>, StoreError> {
+        let mut inserts = Vec::with_capacity(e.edit.inserts.len());
+        for (n, f) in e.edit.inserts.iter().enumerate() {
+            let what = format!("insert #{}", n + 1);
+            inserts.push(row(&what, Some(f.geometry.as_ref()), &f.values)?);
+        }
+        let mut updates = Vec::with_capacity(e.edit.updates.len());
+        for u in &e.edit.updates {
+            let what = format!("feature {}", u.fid);
+            if u.geometry.is_none() && u.values.is_empty() {
+                return Err(StoreError::Invalid(format!(
+                    "layer {layer}: {what}: the update changes nothing"
+                )));
+            }
+            let g = u.geometry.as_ref().map(|g| g.as_ref());
+            updates.push((u.fid, row(&what, g, &u.values)?));
+        }
+        // Unique fids in first-seen order (a linear `contains` here was
+        // quadratic for a Delete whose filter matches a whole layer).
+        let mut seen = std::collections::HashSet::with_capacity(e.edit.deletes.len());
+        let deletes: Vec<i64> = e
+            .edit
+            .deletes
+            .iter()
+            .copied()
+            .filter(|f| seen.insert(*f))
+            .collect();
+        Ok(WritePlan {
+            inserts,
+            updates,
+            deletes,
+        })
+    }
+}
+
 impl From<crate::model::EditError> for StoreError {
     fn from(e: crate::model::EditError) -> Self {
         StoreError::Invalid(e.to_string())

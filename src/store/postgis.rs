@@ -12,7 +12,7 @@
 //! in the catalog (as a bound parameter) and only the catalog's answer is
 //! quoted into statements. Values travel as bound parameters or `COPY` data.
 
-use super::{ChangeEvent, StoreError};
+use super::{ChangeEvent, StoreError, WritePlan};
 use crate::model::{
     check_values, conform_geometry, nfc, FeatureRow, FieldDef, FieldType, FlatGeometry,
     GeometryType, LayerData, LayerDataBuilder, LayerEdit, LayerWritten, Value, ValueRef,
@@ -283,7 +283,12 @@ impl PostgisStore {
                     tables.len() - 1
                 }
             };
-            plans.push((t, WritePlan::new(&tables[t], e)?));
+            plans.push((
+                t,
+                WritePlan::new(&tables[t].name, e, |what, g, values| {
+                    RowWrite::new(&tables[t], what, g, values)
+                })?,
+            ));
         }
         let mut tx = self.pool.begin().await.map_err(pg)?;
         let mut result = WriteResult::default();
@@ -793,56 +798,6 @@ macro_rules! bind_values {
 }
 bind_values!(sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>);
 bind_values!(sqlx::query::QueryScalar<'q, sqlx::Postgres, i64, sqlx::postgres::PgArguments>);
-
-/// One [`LayerEdit`] checked against its table.
-struct WritePlan {
-    inserts: Vec<RowWrite>,
-    updates: Vec<(i64, RowWrite)>,
-    /// Distinct fids, in the order first given.
-    deletes: Vec<i64>,
-}
-
-impl WritePlan {
-    fn new(t: &TableInfo, e: &LayerEdit) -> Result<WritePlan, StoreError> {
-        let mut inserts = Vec::with_capacity(e.edit.inserts.len());
-        for (n, f) in e.edit.inserts.iter().enumerate() {
-            let what = format!("insert #{}", n + 1);
-            inserts.push(RowWrite::new(
-                t,
-                &what,
-                Some(f.geometry.as_ref()),
-                &f.values,
-            )?);
-        }
-        let mut updates = Vec::with_capacity(e.edit.updates.len());
-        for u in &e.edit.updates {
-            let what = format!("feature {}", u.fid);
-            if u.geometry.is_none() && u.values.is_empty() {
-                return Err(StoreError::Invalid(format!(
-                    "layer {}: {what}: the update changes nothing",
-                    t.name
-                )));
-            }
-            let g = u.geometry.as_ref().map(|g| g.as_ref());
-            updates.push((u.fid, RowWrite::new(t, &what, g, &u.values)?));
-        }
-        // Unique fids in first-seen order (a linear `contains` here was
-        // quadratic for a Delete whose filter matches a whole layer).
-        let mut seen = std::collections::HashSet::with_capacity(e.edit.deletes.len());
-        let deletes: Vec<i64> = e
-            .edit
-            .deletes
-            .iter()
-            .copied()
-            .filter(|f| seen.insert(*f))
-            .collect();
-        Ok(WritePlan {
-            inserts,
-            updates,
-            deletes,
-        })
-    }
-}
 
 /// A database error of a write: the client's data when PostgreSQL says so
 /// (class 22, data exception; class 23, integrity constraint violation),

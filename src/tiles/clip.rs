@@ -8,6 +8,9 @@
 //! Input coordinates are tile-space floats (0..extent across the tile, y
 //! pointing down); the clip box is `[-buffer, extent + buffer]²`.
 
+use crate::model::clip_segment;
+use geo_types::Coord;
+
 /// The clip box in tile units.
 #[derive(Debug, Clone, Copy)]
 pub struct ClipBox {
@@ -94,39 +97,16 @@ pub fn clip_line(line: &[[f64; 2]], b: &ClipBox, out: &mut Vec<Vec<[f64; 2]>>) {
     for w in line.windows(2) {
         let (a, c) = (w[0], w[1]);
         let (dx, dy) = (c[0] - a[0], c[1] - a[1]);
-        let (mut t0, mut t1) = (0.0f64, 1.0f64);
-        let mut visible = true;
-        for (p, q) in [
-            (-dx, a[0] - b.min),
-            (dx, b.max - a[0]),
-            (-dy, a[1] - b.min),
-            (dy, b.max - a[1]),
-        ] {
-            if p == 0.0 {
-                if q < 0.0 {
-                    visible = false;
-                    break;
-                }
-            } else {
-                let r = q / p;
-                if p < 0.0 {
-                    t0 = t0.max(r);
-                } else {
-                    t1 = t1.min(r);
-                }
-                if t0 > t1 {
-                    visible = false;
-                    break;
-                }
-            }
-        }
-        if !visible {
+        let at = |p: [f64; 2]| Coord { x: p[0], y: p[1] };
+        let corner = |v: f64| Coord { x: v, y: v };
+        let clipped = clip_segment(at(a), at(c), corner(b.min), corner(b.max));
+        let Some((t0, t1)) = clipped else {
             if cur.len() >= 2 {
                 out.push(std::mem::take(&mut cur));
             }
             cur.clear();
             continue;
-        }
+        };
         let p0 = [a[0] + t0 * dx, a[1] + t0 * dy];
         let p1 = [a[0] + t1 * dx, a[1] + t1 * dy];
         if cur.is_empty() {

@@ -9,6 +9,35 @@
 //! the tile plus buffer, transform to tile space, clip, quantise, make
 //! polygons valid on the grid ([`valid`]: checked exactly, repaired only
 //! when the check fails), encode.
+//!
+//! # Examples
+//!
+//! One parcel near Hội An (Web Mercator), its z16 tile rendered:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use geo_types::{polygon, Geometry};
+//! use geoplan::engine::{Layer, LayerMeta};
+//! use geoplan::model::{FieldDef, FieldType, GeometryType, LayerDataBuilder, Value};
+//! use geoplan::tiles::{render, TileCoord, TileOptions};
+//!
+//! let (x, y) = (12_059_000.0, 1_773_000.0);
+//! let mut b = LayerDataBuilder::new(
+//!     "parcels",
+//!     3857,
+//!     GeometryType::Polygon,
+//!     vec![FieldDef::new("land_use_code", FieldType::Text)],
+//! );
+//! let square = polygon![(x: x, y: y), (x: x + 40.0, y: y), (x: x + 40.0, y: y + 30.0), (x: x, y: y + 30.0), (x: x, y: y)];
+//! b.push(1, Some(&Geometry::Polygon(square)), vec![Value::Text("ODT".into())]).unwrap();
+//! let layer = Arc::new(Layer::new(b.finish().unwrap(), LayerMeta::default()).unwrap());
+//! // The tile holding the parcel's corner at zoom 16.
+//! let (cols, rows) = TileCoord::range(16, &geo_types::Rect::new((x, y), (x, y)));
+//! let c = TileCoord::new(16, *cols.start(), *rows.start(), 22).unwrap();
+//! let (bytes, features) = render(&[layer], c, &TileOptions::default());
+//! assert_eq!(features, 1);
+//! assert!(!bytes.is_empty());
+//! ```
 
 pub mod cache;
 pub mod clip;
@@ -312,6 +341,33 @@ fn render_layer(l: &Layer, c: TileCoord, opts: &TileOptions, s: &mut Scratch) ->
         w.end(id, ty);
     }
     w
+}
+
+/// The TileJSON 3.0 `vector_layers` entry of `l` served from `minzoom` to
+/// `maxzoom`: id, title, zooms and the attributes its tiles carry with
+/// their TileJSON types (`Number`, `Boolean`, `String`). The TileJSON
+/// endpoint and seeded archives describe layers through it alike.
+pub fn vector_layer(l: &Layer, minzoom: u8, maxzoom: u8) -> serde_json::Value {
+    let fields: serde_json::Map<String, serde_json::Value> = l
+        .tile_fields()
+        .into_iter()
+        .map(|i| {
+            let f = &l.fields()[i];
+            let ty = match f.ty.json_type() {
+                "integer" | "number" => "Number",
+                "boolean" => "Boolean",
+                _ => "String",
+            };
+            (f.name.clone(), ty.into())
+        })
+        .collect();
+    serde_json::json!({
+        "id": l.id,
+        "description": l.meta.title,
+        "minzoom": minzoom,
+        "maxzoom": maxzoom,
+        "fields": fields,
+    })
 }
 
 #[cfg(test)]

@@ -147,6 +147,54 @@ fn type_names_value(cat: &Catalog, c: &Config) -> Vec<String> {
     cat.layers().map(|l| type_name(c, l)).collect()
 }
 
+/// One `wfs:FeatureType` of the 2.0 or 1.1 capabilities: name, title,
+/// abstract, CRSs (`DefaultCRS` in 2.0, `DefaultSRS` in 1.1), the edit
+/// operations of an editable type (1.1 lists them per type), output formats
+/// and the WGS 84 bounding box.
+fn feature_type(
+    out: &mut String,
+    c: &Config,
+    l: &Layer,
+    v: Version,
+    editable: bool,
+    formats: &[&str],
+) {
+    let (default_tag, other_tag) = if v == Version::V200 {
+        ("wfs:DefaultCRS", "wfs:OtherCRS")
+    } else {
+        ("wfs:DefaultSRS", "wfs:OtherSRS")
+    };
+    let def = default_crs(l);
+    out.push_str("<wfs:FeatureType>");
+    leaf(out, "wfs:Name", &type_name(c, l));
+    let title = if l.meta.title.is_empty() {
+        &l.id
+    } else {
+        &l.meta.title
+    };
+    leaf(out, "wfs:Title", title);
+    leaf(out, "wfs:Abstract", &l.meta.description);
+    leaf(out, default_tag, &def.urn());
+    for o in other_crs(def) {
+        leaf(out, other_tag, &o.urn());
+    }
+    if editable {
+        out.push_str("<wfs:Operations><wfs:Operation>Query</wfs:Operation><wfs:Operation>Insert</wfs:Operation><wfs:Operation>Update</wfs:Operation><wfs:Operation>Delete</wfs:Operation></wfs:Operations>");
+    }
+    out.push_str("<wfs:OutputFormats>");
+    for f in formats {
+        leaf(out, "wfs:Format", f);
+    }
+    out.push_str("</wfs:OutputFormats>");
+    let b = wgs84_bbox(l);
+    let _ = write!(
+        out,
+        "<ows:WGS84BoundingBox><ows:LowerCorner>{} {}</ows:LowerCorner><ows:UpperCorner>{} {}</ows:UpperCorner></ows:WGS84BoundingBox>",
+        b[0], b[1], b[2], b[3]
+    );
+    out.push_str("</wfs:FeatureType>");
+}
+
 fn caps_200(cat: &Catalog, s: &Service<'_>) -> String {
     let c = s.config;
     let mut out = String::with_capacity(16 * 1024);
@@ -264,35 +312,7 @@ fn caps_200(cat: &Catalog, s: &Service<'_>) -> String {
     );
     out.push_str("</ows:OperationsMetadata><wfs:FeatureTypeList>");
     for l in cat.layers() {
-        let def = default_crs(l);
-        out.push_str("<wfs:FeatureType>");
-        leaf(&mut out, "wfs:Name", &type_name(c, l));
-        leaf(
-            &mut out,
-            "wfs:Title",
-            if l.meta.title.is_empty() {
-                &l.id
-            } else {
-                &l.meta.title
-            },
-        );
-        leaf(&mut out, "wfs:Abstract", &l.meta.description);
-        leaf(&mut out, "wfs:DefaultCRS", &def.urn());
-        for o in other_crs(def) {
-            leaf(&mut out, "wfs:OtherCRS", &o.urn());
-        }
-        out.push_str("<wfs:OutputFormats>");
-        for f in formats {
-            leaf(&mut out, "wfs:Format", f);
-        }
-        out.push_str("</wfs:OutputFormats>");
-        let b = wgs84_bbox(l);
-        let _ = write!(
-            out,
-            "<ows:WGS84BoundingBox><ows:LowerCorner>{} {}</ows:LowerCorner><ows:UpperCorner>{} {}</ows:UpperCorner></ows:WGS84BoundingBox>",
-            b[0], b[1], b[2], b[3]
-        );
-        out.push_str("</wfs:FeatureType>");
+        feature_type(&mut out, c, l, Version::V200, false, formats);
     }
     out.push_str("</wfs:FeatureTypeList>");
     // Filter capabilities (FES 2.0).
@@ -395,38 +415,7 @@ fn caps_110(cat: &Catalog, s: &Service<'_>) -> String {
     }
     out.push_str("</ows:OperationsMetadata><wfs:FeatureTypeList><wfs:Operations><wfs:Operation>Query</wfs:Operation></wfs:Operations>");
     for l in cat.layers() {
-        let def = default_crs(l);
-        out.push_str("<wfs:FeatureType>");
-        leaf(&mut out, "wfs:Name", &type_name(c, l));
-        leaf(
-            &mut out,
-            "wfs:Title",
-            if l.meta.title.is_empty() {
-                &l.id
-            } else {
-                &l.meta.title
-            },
-        );
-        leaf(&mut out, "wfs:Abstract", &l.meta.description);
-        leaf(&mut out, "wfs:DefaultSRS", &def.urn());
-        for o in other_crs(def) {
-            leaf(&mut out, "wfs:OtherSRS", &o.urn());
-        }
-        if (s.editable)(&l.id) {
-            out.push_str("<wfs:Operations><wfs:Operation>Query</wfs:Operation><wfs:Operation>Insert</wfs:Operation><wfs:Operation>Update</wfs:Operation><wfs:Operation>Delete</wfs:Operation></wfs:Operations>");
-        }
-        out.push_str("<wfs:OutputFormats>");
-        for f in formats {
-            leaf(&mut out, "wfs:Format", f);
-        }
-        out.push_str("</wfs:OutputFormats>");
-        let b = wgs84_bbox(l);
-        let _ = write!(
-            out,
-            "<ows:WGS84BoundingBox><ows:LowerCorner>{} {}</ows:LowerCorner><ows:UpperCorner>{} {}</ows:UpperCorner></ows:WGS84BoundingBox>",
-            b[0], b[1], b[2], b[3]
-        );
-        out.push_str("</wfs:FeatureType>");
+        feature_type(&mut out, c, l, Version::V110, (s.editable)(&l.id), formats);
     }
     out.push_str("</wfs:FeatureTypeList>");
     out.push_str("<ogc:Filter_Capabilities><ogc:Spatial_Capabilities><ogc:GeometryOperands>");

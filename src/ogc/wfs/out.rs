@@ -9,7 +9,7 @@ use crate::crs::CrsError;
 use crate::engine::FeatureRef;
 use crate::model::push_json_str;
 use crate::model::ValueRef;
-use crate::ogc::gml::{num, GeomWriter, GmlVersion};
+use crate::ogc::gml::{GeomWriter, GmlVersion};
 use crate::ogc::xml::{escape_into, leaf};
 use geo_types::Coord;
 use std::fmt::Write;
@@ -366,7 +366,15 @@ impl<'a> Writer<'a> {
             l.id, r.fid
         );
         if lq.geometry && data.geometry.part_count(row) > 0 {
-            json_geometry(out, data, row, &self.geom[q], &mut self.scratch)?;
+            // GeoJSON is longitude first whatever the CRS name.
+            crate::ogc::geojson::push_geometry(
+                out,
+                data,
+                row,
+                self.geom[q].crs,
+                false,
+                &mut self.scratch,
+            )?;
         } else {
             out.push_str("null");
         }
@@ -480,79 +488,6 @@ fn value_text(v: ValueRef<'_>, buf: &mut String) -> bool {
         ValueRef::Text(s) => buf.push_str(s),
     }
     true
-}
-
-/// GeoJSON geometry in the writer's CRS; geographic coordinates stay
-/// longitude first whatever the CRS name (GeoJSON's order).
-fn json_geometry(
-    out: &mut String,
-    data: &crate::model::LayerData,
-    row: usize,
-    w: &GeomWriter,
-    scratch: &mut Vec<Coord<f64>>,
-) -> Result<(), CrsError> {
-    use crate::model::GeometryKind;
-    let g = &data.geometry;
-    scratch.clear();
-    scratch.extend_from_slice(g.coords_of(row));
-    crate::crs::transform(crate::crs::WEB_MERCATOR, w.crs, scratch)?;
-    let d = if w.crs.is_geographic() { 9 } else { 4 };
-    let multi = data.geometry_type.is_multi() || g.part_count(row) > 1;
-    let name = match (g.kind(), multi) {
-        (GeometryKind::Point, false) => "Point",
-        (GeometryKind::Point, true) => "MultiPoint",
-        (GeometryKind::Line, false) => "LineString",
-        (GeometryKind::Line, true) => "MultiLineString",
-        (GeometryKind::Polygon, false) => "Polygon",
-        (GeometryKind::Polygon, true) => "MultiPolygon",
-    };
-    let outer = !matches!(name, "Point" | "LineString");
-    let per_part = name == "MultiPolygon";
-    let per_ring = g.kind() != GeometryKind::Point;
-    let _ = write!(out, "{{\"type\":\"{name}\",\"coordinates\":");
-    let mut k = 0usize;
-    if outer {
-        out.push('[');
-    }
-    for (pi, rings) in g.parts(row).enumerate() {
-        if pi > 0 {
-            out.push(',');
-        }
-        if per_part {
-            out.push('[');
-        }
-        for (ri, ring) in rings.enumerate() {
-            if ri > 0 {
-                out.push(',');
-            }
-            if per_ring {
-                out.push('[');
-            }
-            for ci in 0..ring.len() {
-                if ci > 0 {
-                    out.push(',');
-                }
-                let c = scratch[k];
-                k += 1;
-                out.push('[');
-                num(out, c.x, d);
-                out.push(',');
-                num(out, c.y, d);
-                out.push(']');
-            }
-            if per_ring {
-                out.push(']');
-            }
-        }
-        if per_part {
-            out.push(']');
-        }
-    }
-    if outer {
-        out.push(']');
-    }
-    out.push('}');
-    Ok(())
 }
 
 #[cfg(test)]

@@ -350,30 +350,19 @@ pub fn compile(
                 if feats.is_empty() {
                     return Err(WfsError::invalid(&what, format!("{what}: no feature")));
                 }
-                let mut run: Option<(Arc<Layer>, Vec<NewFeature>)> = None;
+                // Consecutive features of one type become one edit.
+                let mut runs: Vec<(Arc<Layer>, Vec<NewFeature>)> = Vec::new();
                 for (k, f) in feats.into_iter().enumerate() {
                     let l = editable_layer(cat, &f.name, v, editable)?.clone();
                     let type_name = format!("{prefix}:{}", l.id);
                     let geoms = Geoms::new(&l, v, action.attr("srsName"), config)?;
                     let nf = insert_feature(f, &published(&l), &geoms, &type_name, k + 1)?;
-                    match &mut run {
+                    match runs.last_mut() {
                         Some((rl, fs)) if rl.id == l.id => fs.push(nf),
-                        _ => {
-                            if let Some((rl, fs)) = run.take() {
-                                out.edits.push(LayerEdit {
-                                    layer: rl.id.clone(),
-                                    edit: Edit {
-                                        inserts: fs,
-                                        ..Edit::default()
-                                    },
-                                });
-                                out.handles.push(action.attr("handle").map(str::to_owned));
-                            }
-                            run = Some((l, vec![nf]));
-                        }
+                        _ => runs.push((l, vec![nf])),
                     }
                 }
-                if let Some((rl, fs)) = run {
+                for (rl, fs) in runs {
                     out.edits.push(LayerEdit {
                         layer: rl.id.clone(),
                         edit: Edit {

@@ -6,9 +6,10 @@
 //! `LegendURL`, `queryable="1"`, and the scale range its style shows it at.
 //! Every URL is absolute, built from the service URL.
 
-use super::{xml_escape, Env, Version, DEFAULT_STYLE, INFO_FORMATS, LAYER_LIMIT};
+use super::{Env, Version, DEFAULT_STYLE, INFO_FORMATS, LAYER_LIMIT};
 use crate::crs::{self, Crs, SUPPORTED_EPSG};
 use crate::engine::Layer;
+use crate::ogc::xml::escape;
 use crate::render::Renderer;
 use geo_types::{Coord, Rect};
 use std::fmt::Write;
@@ -75,7 +76,7 @@ fn bboxes(out: &mut String, v: Version, ext: Rect<f64>, indent: &str) {
 fn online(url: &str) -> String {
     format!(
         "<OnlineResource xmlns:xlink=\"http://www.w3.org/1999/xlink\" xlink:type=\"simple\" xlink:href=\"{}\"/>",
-        xml_escape(url)
+        escape(url)
     )
 }
 
@@ -103,12 +104,12 @@ fn layer_xml(out: &mut String, v: Version, env: &Env<'_>, r: &Renderer, l: &Laye
         l.meta.description.clone()
     };
     let _ = writeln!(out, "      <Layer queryable=\"1\" opaque=\"0\">");
-    let _ = writeln!(out, "        <Name>{}</Name>", xml_escape(&l.id));
-    let _ = writeln!(out, "        <Title>{}</Title>", xml_escape(title));
+    let _ = writeln!(out, "        <Name>{}</Name>", escape(&l.id));
+    let _ = writeln!(out, "        <Title>{}</Title>", escape(title));
     let _ = writeln!(
         out,
         "        <Abstract>{}</Abstract>",
-        xml_escape(&abstract_text)
+        escape(&abstract_text)
     );
     let ext = l.extent().unwrap_or_else(default_extent);
     bboxes(out, v, ext, "        ");
@@ -125,7 +126,7 @@ fn layer_xml(out: &mut String, v: Version, env: &Env<'_>, r: &Renderer, l: &Laye
     let _ = writeln!(
         out,
         "        <Style><Name>{DEFAULT_STYLE}</Name><Title>{}</Title><LegendURL width=\"{lw}\" height=\"{lh}\"><Format>image/png</Format>{}</LegendURL></Style>",
-        xml_escape(&format!("{title} – planning style")),
+        escape(&format!("{title} – planning style")),
         online(&legend_url)
     );
     // Scale range from the style: shown from its lowest minzoom on, up to
@@ -202,11 +203,11 @@ pub fn document(v: Version, env: &Env<'_>, r: &Renderer) -> String {
         "    <Name>{}</Name>",
         if v == Version::V130 { "WMS" } else { "OGC:WMS" }
     );
-    let _ = writeln!(o, "    <Title>{}</Title>", xml_escape(&cfg.ogc.title));
+    let _ = writeln!(o, "    <Title>{}</Title>", escape(&cfg.ogc.title));
     let _ = writeln!(
         o,
         "    <Abstract>{}</Abstract>",
-        xml_escape(&cfg.ogc.abstract_text)
+        escape(&cfg.ogc.abstract_text)
     );
     let _ = writeln!(
         o,
@@ -274,12 +275,12 @@ pub fn document(v: Version, env: &Env<'_>, r: &Renderer) -> String {
     );
     // The root layer: every layer together, the planning map.
     let _ = writeln!(o, "    <Layer queryable=\"0\">");
-    let _ = writeln!(o, "      <Name>{}</Name>", xml_escape(&cfg.ogc.prefix));
-    let _ = writeln!(o, "      <Title>{}</Title>", xml_escape(&cfg.ogc.title));
+    let _ = writeln!(o, "      <Name>{}</Name>", escape(&cfg.ogc.prefix));
+    let _ = writeln!(o, "      <Title>{}</Title>", escape(&cfg.ogc.title));
     let _ = writeln!(
         o,
         "      <Abstract>{}</Abstract>",
-        xml_escape(&cfg.ogc.abstract_text)
+        escape(&cfg.ogc.abstract_text)
     );
     let tag = match v {
         Version::V130 => "CRS",

@@ -8,15 +8,16 @@
 
 use super::request::{frame, map_params, pixel_ratio, resolve, Requested};
 use super::{
-    code, param, xml_escape, Env, Reply, Version, WmsException, INFO_FORMATS, INFO_TOLERANCE_PX,
+    code, param, Env, Reply, Version, WmsException, INFO_FORMATS, INFO_TOLERANCE_PX,
     MAX_FEATURE_COUNT,
 };
-use crate::crs::{self, Crs, WEB_MERCATOR};
+use crate::crs::Crs;
 use crate::engine::{FeatureRef, Layer, Query, Spatial};
 use crate::model::{GeometryKind, ValueRef};
+use crate::ogc::gml::{GeomWriter, GmlVersion};
 use crate::ogc::kvp::Kvp;
+use crate::ogc::xml::escape;
 use crate::render::{MapSpec, View};
-use geo_types::Coord;
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -206,146 +207,37 @@ fn value_json(v: ValueRef<'_>) -> serde_json::Value {
 }
 
 /// Rings of a feature's parts in `crs` (x = east / longitude).
-fn rings_in(l: &Layer, r: FeatureRef, c: Crs) -> Vec<Vec<Vec<Coord<f64>>>> {
-    let data = l.data(r.part);
-    data.geometry
-        .parts(r.row as usize)
-        .map(|rings| {
-            rings
-                .filter_map(|ring| {
-                    let mut v = ring.to_vec();
-                    crs::transform(WEB_MERCATOR, c, &mut v).ok().map(|_| v)
-                })
-                .collect()
-        })
-        .collect()
-}
-
-fn decimals(c: Crs) -> usize {
-    if c.is_geographic() {
-        8
-    } else {
-        3
-    }
-}
-
+/// The feature's geometry as a GeoJSON value in `c`, through the one
+/// GeoJSON writer.
 fn geojson_geometry(l: &Layer, r: FeatureRef, c: Crs) -> serde_json::Value {
-    let d = decimals(c);
-    let pos = |p: &Coord<f64>| {
-        let r = |x: f64| {
-            let s = format!("{x:.d$}");
-            serde_json::from_str::<serde_json::Value>(&s).unwrap_or(serde_json::Value::Null)
-        };
-        serde_json::Value::Array(vec![r(p.x), r(p.y)])
-    };
-    let parts = rings_in(l, r, c);
-    let ty = l.geometry_type();
-    let multi = ty.is_multi() || parts.len() > 1;
-    let ring = |rg: &Vec<Coord<f64>>| serde_json::Value::Array(rg.iter().map(pos).collect());
-    let (name, coords) = match ty.kind() {
-        GeometryKind::Point => {
-            let pts: Vec<_> = parts
-                .iter()
-                .filter_map(|p| p.first().and_then(|r| r.first()).map(pos))
-                .collect();
-            if multi {
-                ("MultiPoint", serde_json::Value::Array(pts))
-            } else {
-                (
-                    "Point",
-                    pts.into_iter().next().unwrap_or(serde_json::Value::Null),
-                )
-            }
-        }
-        GeometryKind::Line => {
-            let ls: Vec<_> = parts.iter().filter_map(|p| p.first().map(ring)).collect();
-            if multi {
-                ("MultiLineString", serde_json::Value::Array(ls))
-            } else {
-                (
-                    "LineString",
-                    ls.into_iter().next().unwrap_or(serde_json::Value::Null),
-                )
-            }
-        }
-        GeometryKind::Polygon => {
-            let ps: Vec<_> = parts
-                .iter()
-                .map(|p| serde_json::Value::Array(p.iter().map(ring).collect()))
-                .collect();
-            if multi {
-                ("MultiPolygon", serde_json::Value::Array(ps))
-            } else {
-                (
-                    "Polygon",
-                    ps.into_iter().next().unwrap_or(serde_json::Value::Null),
-                )
-            }
-        }
-    };
-    if parts.is_empty() {
-        return serde_json::Value::Null;
+    let mut s = String::new();
+    match crate::ogc::geojson::push_geometry(
+        &mut s,
+        l.data(r.part),
+        r.row as usize,
+        c,
+        false,
+        &mut Vec::new(),
+    ) {
+        Ok(()) => serde_json::from_str(&s).unwrap_or(serde_json::Value::Null),
+        Err(_) => serde_json::Value::Null,
     }
-    serde_json::json!({"type": name, "coordinates": coords})
 }
 
+/// The feature's geometry as GML 2, through the one GML writer.
 fn gml2_geometry(out: &mut String, l: &Layer, r: FeatureRef, c: Crs) {
-    let d = decimals(c);
-    let srs = format!("EPSG:{}", c.epsg());
-    let coords = |ring: &[Coord<f64>]| -> String {
-        let mut s = String::new();
-        for (i, p) in ring.iter().enumerate() {
-            if i > 0 {
-                s.push(' ');
-            }
-            let _ = write!(s, "{:.d$},{:.d$}", p.x, p.y);
-        }
-        format!("<gml:coordinates decimal=\".\" cs=\",\" ts=\" \">{s}</gml:coordinates>")
+    let w = GeomWriter {
+        version: GmlVersion::V2,
+        crs: c,
+        srs_name: format!("EPSG:{}", c.epsg()),
+        lat_lon: false,
     };
-    let parts = rings_in(l, r, c);
-    if parts.is_empty() {
-        return;
-    }
-    let kind = l.geometry_type().kind();
-    let (multi, member, single) = match kind {
-        GeometryKind::Point => ("MultiPoint", "pointMember", "Point"),
-        GeometryKind::Line => ("MultiLineString", "lineStringMember", "LineString"),
-        GeometryKind::Polygon => ("MultiPolygon", "polygonMember", "Polygon"),
-    };
-    let one = |rings: &Vec<Vec<Coord<f64>>>, srs_attr: &str| -> String {
-        match kind {
-            GeometryKind::Point | GeometryKind::Line => format!(
-                "<gml:{single}{srs_attr}>{}</gml:{single}>",
-                rings.first().map(|r| coords(r)).unwrap_or_default()
-            ),
-            GeometryKind::Polygon => {
-                let mut s = format!("<gml:Polygon{srs_attr}>");
-                for (i, ring) in rings.iter().enumerate() {
-                    let tag = if i == 0 {
-                        "outerBoundaryIs"
-                    } else {
-                        "innerBoundaryIs"
-                    };
-                    let _ = write!(
-                        s,
-                        "<gml:{tag}><gml:LinearRing>{}</gml:LinearRing></gml:{tag}>",
-                        coords(ring)
-                    );
-                }
-                s.push_str("</gml:Polygon>");
-                s
-            }
-        }
-    };
-    let srs_attr = format!(" srsName=\"{srs}\"");
-    if parts.len() == 1 && !l.geometry_type().is_multi() {
-        out.push_str(&one(&parts[0], &srs_attr));
-    } else {
-        let _ = write!(out, "<gml:{multi}{srs_attr}>");
-        for p in &parts {
-            let _ = write!(out, "<gml:{member}>{}</gml:{member}>", one(p, ""));
-        }
-        let _ = write!(out, "</gml:{multi}>");
+    let mut s = String::new();
+    let id = format!("{}.{}", l.id, r.fid);
+    if w.write(&mut s, l.data(r.part), r.row as usize, &id, &mut Vec::new())
+        .is_ok()
+    {
+        out.push_str(&s);
     }
 }
 
@@ -365,12 +257,12 @@ pub fn write(format: &str, hits: &Hits, c: Crs, env: &Env<'_>) -> String {
                 let _ = writeln!(
                     o,
                     "<table class=\"featureInfo\" data-layer=\"{}\"><caption>{}</caption>",
-                    xml_escape(&l.id),
-                    xml_escape(title)
+                    escape(&l.id),
+                    escape(title)
                 );
                 o.push_str("<tr><th>fid</th>");
                 for &i in &fields {
-                    let _ = write!(o, "<th>{}</th>", xml_escape(&l.fields()[i].name));
+                    let _ = write!(o, "<th>{}</th>", escape(&l.fields()[i].name));
                 }
                 o.push_str("</tr>\n");
                 for r in feats {
@@ -380,7 +272,7 @@ pub fn write(format: &str, hits: &Hits, c: Crs, env: &Env<'_>) -> String {
                         let _ = write!(
                             o,
                             "<td>{}</td>",
-                            xml_escape(&value_text(data.value(r.row as usize, i)))
+                            escape(&value_text(data.value(r.row as usize, i)))
                         );
                     }
                     o.push_str("</tr>\n");
@@ -425,7 +317,7 @@ pub fn write(format: &str, hits: &Hits, c: Crs, env: &Env<'_>) -> String {
             let _ = writeln!(
                 o,
                 "<wfs:FeatureCollection xmlns:wfs=\"http://www.opengis.net/wfs\" xmlns:gml=\"http://www.opengis.net/gml\" xmlns:{prefix}=\"{}\">",
-                xml_escape(ns)
+                escape(ns)
             );
             for (l, feats) in hits {
                 let fields = l.published_fields();
@@ -445,7 +337,7 @@ pub fn write(format: &str, hits: &Hits, c: Crs, env: &Env<'_>) -> String {
                         let _ = write!(
                             o,
                             "<{prefix}:{name}>{}</{prefix}:{name}>",
-                            xml_escape(&value_text(data.value(r.row as usize, i)))
+                            escape(&value_text(data.value(r.row as usize, i)))
                         );
                     }
                     let _ = writeln!(o, "</{prefix}:{}></gml:featureMember>", l.id);

@@ -203,24 +203,6 @@ impl WmsException {
     }
 }
 
-/// Escapes text for XML (and HTML) content and attributes.
-pub fn xml_escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            // Characters XML 1.0 cannot carry at all.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => o.push('\u{FFFD}'),
-            c => o.push(c),
-        }
-    }
-    o
-}
-
 /// A service exception report in the version's dialect; the content type
 /// is `text/xml` for 1.3.0 and `application/vnd.ogc.se_xml` for 1.1.1.
 pub fn exception_report(v: Version, e: &WmsException) -> (&'static str, String) {
@@ -234,9 +216,9 @@ pub fn exception_report(v: Version, e: &WmsException) -> (&'static str, String) 
         attrs.push_str(&format!(" code=\"{c}\""));
     }
     if let Some(l) = &e.locator {
-        attrs.push_str(&format!(" locator=\"{}\"", xml_escape(l)));
+        attrs.push_str(&format!(" locator=\"{}\"", crate::ogc::xml::escape(l)));
     }
-    let msg = xml_escape(&e.message);
+    let msg = crate::ogc::xml::escape(&e.message);
     match v {
         Version::V130 => (
             "text/xml; charset=UTF-8",
