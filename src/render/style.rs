@@ -891,6 +891,6 @@ mod tests {
         let s = Style::compile(&doc).unwrap();
         // Every layer but the background.
         assert_eq!(s.layers.len(), doc["layers"].as_array().unwrap().len() - 1);
-        assert_eq!(s.minzoom_of("parcels"), Some(14.0));
+        assert_eq!(s.minzoom_of("parcels"), Some(11.0));
     }
 }
