@@ -77,6 +77,32 @@ fn bench(c: &mut Criterion) {
     );
     g.finish();
 
+    // The current land-use map: parcels merged by land-use code from the
+    // served minimum zoom (11) to z14, over the densest z15 tile.
+    let served = Arc::new(
+        Layer::new(
+            store.read_layer("parcels").unwrap(),
+            LayerMeta::from_config("parcels", &geoplan::config::Config::default()),
+        )
+        .unwrap(),
+    );
+    let served = [served];
+    let mut g = c.benchmark_group("land-use map");
+    for z in (served[0].meta.minzoom..15).rev() {
+        let t = tiles[0];
+        let shift = 15 - u32::from(z);
+        let tz = TileCoord::new(u32::from(z), t.x >> shift, t.y >> shift, 22).unwrap();
+        let (bytes, n) = render(&served, tz, &opts);
+        println!(
+            "z{z} merged tile over the densest z15: {n} features, {} bytes",
+            bytes.len()
+        );
+        g.bench_function(format!("z{z} merged parcels tile"), |b| {
+            b.iter(|| black_box(render(&served, tz, &opts)))
+        });
+    }
+    g.finish();
+
     // Empty: open sea east of the coast, at z14 (parcels' minimum zoom).
     let sea = TileCoord::new(14, 13_400, 7_460, 22).unwrap();
     assert_eq!(render(&layers, sea, &opts).1, 0);
