@@ -95,6 +95,11 @@ pub struct Level {
     /// When features were merged: the fields they were grouped by, the
     /// only attributes a merged feature carries (it has no single id).
     pub merged_by: Option<Vec<usize>>,
+    /// For polygon levels: the tile extent ([`GRID_EXTENT`]) whose grid
+    /// at this level's zoom every vertex lies on, each feature valid there
+    /// (see [`snap_to_grid`]). A tile of that extent and zoom that shows a
+    /// feature unclipped then needs neither cleaning nor a validity check.
+    pub grid_extent: Option<u32>,
 }
 
 impl Level {
@@ -277,11 +282,15 @@ impl Pyramid {
                 .filter(|f| !f.2.is_empty())
                 .collect()
         };
-        let run = |z: u8, input: Vec<Feature>| -> Vec<Feature> {
+        let run = |z: u8, b: Block, input: Vec<Feature>| -> Vec<Feature> {
             let kept = generalize(kind, input.into_iter(), pixel(z));
-            match merge_by {
+            let kept = match merge_by {
                 Some(fields) => merge(kept, src.parts, fields),
                 None => kept,
+            };
+            match kind {
+                GeometryKind::Polygon => snap_to_grid(kept, z, b),
+                _ => kept,
             }
         };
         let finest = detail_zoom - 1;
@@ -339,7 +348,7 @@ impl Pyramid {
         }
         let mut built: Vec<(Block, Vec<Feature>)> = todo
             .into_par_iter()
-            .map(|(b, refs)| (b, run(finest, materialise(refs))))
+            .map(|(b, refs)| (b, run(finest, b, materialise(refs))))
             .collect();
         for z in (minzoom..=finest).rev() {
             // Every block rebuilt here (some may have come out empty).
@@ -358,7 +367,7 @@ impl Pyramid {
                     .into_iter()
                     .collect::<Vec<_>>()
                     .into_par_iter()
-                    .map(|b| (b, run(z - 1, lv.children_of(b))))
+                    .map(|b| (b, run(z - 1, b, lv.children_of(b))))
                     .collect()
             } else {
                 Vec::new()
@@ -453,6 +462,89 @@ fn generalize(kind: GeometryKind, input: impl Iterator<Item = Feature>, px: f64)
                 }
             }
         }
+    }
+    out
+}
+
+/// The tile extent (units per tile side) whose grid the polygon levels are
+/// snapped to: the MVT default, which geoplan's tiles use.
+pub const GRID_EXTENT: u32 = 4096;
+
+/// Snaps the polygon features of block `b` of zoom `z` to that zoom's tile
+/// grid ([`GRID_EXTENT`] units per tile) and makes each valid there with
+/// the tiles' own check and repair ([`crate::model::valid`]), once, when
+/// the level is built: a tile of zoom `z` then quantises an unclipped
+/// feature back onto exactly these grid points, valid as they are, and
+/// skips the check (a merged land-use feature has thousands of edges, and
+/// snapping makes most of them touch somewhere). Grid units are counted
+/// from the block's corner (y down, as in a tile), which keeps them small
+/// and exact in `i32`; a feature that vanishes on the grid is dropped, as
+/// its tile would drop it.
+fn snap_to_grid(input: Vec<Feature>, z: u8, b: Block) -> Vec<Feature> {
+    use crate::model::valid::{clean_ring, signed_area2, Checker};
+    let u = tile_span(z) / f64::from(GRID_EXTENT);
+    let r = block_rect(b, z);
+    let (x0, y0) = (r.min().x, r.max().y);
+    let mut checker = Checker::default();
+    let (mut pts, mut ends, mut q) = (Vec::new(), Vec::new(), Vec::new());
+    let mut out = Vec::with_capacity(input.len());
+    for (part, row, polys) in input {
+        pts.clear();
+        ends.clear();
+        for rings in &polys {
+            for (k, ring) in rings.iter().enumerate() {
+                q.clear();
+                for c in ring {
+                    let p = [
+                        ((c.x - x0) / u).round() as i32,
+                        ((y0 - c.y) / u).round() as i32,
+                    ];
+                    if q.last() != Some(&p) {
+                        q.push(p);
+                    }
+                }
+                while q.len() > 1 && q.first() == q.last() {
+                    q.pop();
+                }
+                clean_ring(&mut q);
+                if q.is_empty() {
+                    if k == 0 {
+                        break;
+                    }
+                    continue;
+                }
+                if (k == 0) != (signed_area2(&q) > 0) {
+                    q.reverse();
+                }
+                pts.extend_from_slice(&q);
+                ends.push(pts.len());
+            }
+        }
+        if !ends.is_empty() && !checker.is_valid(&pts, &ends) {
+            checker.repair(&mut pts, &mut ends);
+        }
+        if ends.is_empty() {
+            continue;
+        }
+        let mut g: Vec<Vec<Vec<Coord<f64>>>> = Vec::new();
+        let mut start = 0;
+        for &end in &ends {
+            let ring = &pts[start..end];
+            start = end;
+            let mut cs: Vec<Coord<f64>> = ring
+                .iter()
+                .map(|p| Coord {
+                    x: x0 + f64::from(p[0]) * u,
+                    y: y0 - f64::from(p[1]) * u,
+                })
+                .collect();
+            cs.push(cs[0]);
+            match g.last_mut() {
+                Some(poly) if signed_area2(ring) < 0 => poly.push(cs),
+                _ => g.push(vec![cs]),
+            }
+        }
+        out.push((part, row, g));
     }
     out
 }
@@ -600,6 +692,7 @@ fn assemble(
         blocks,
         tree: RTree::bulk_load(entries),
         merged_by: None,
+        grid_extent: (kind == GeometryKind::Polygon).then_some(GRID_EXTENT),
     })
 }
 
@@ -771,6 +864,61 @@ mod tests {
             p.level(8).unwrap().geometry.coord_count()
                 < p.level(13).unwrap().geometry.coord_count()
         );
+    }
+
+    #[test]
+    fn polygon_levels_lie_on_their_tile_grid_and_are_valid_there() {
+        // One feature of 400 squares 40 m wide and 0.5 m apart: on the
+        // grid of z12–14 (9.6–2.4 m) the gaps close, so the squares touch
+        // each other (invalid as one multipolygon) until repaired.
+        let mut polys = Vec::new();
+        for i in 0..400 {
+            let (x, y) = ((i % 20) as f64 * 40.5, (i / 20) as f64 * 40.5);
+            polys.push(polygon![
+                (x: x, y: y), (x: x + 40.0, y: y), (x: x + 40.0, y: y + 40.0),
+                (x: x, y: y + 40.0), (x: x, y: y),
+            ]);
+        }
+        let mut b = LayerDataBuilder::new("m", 3857, GeometryType::MultiPolygon, vec![]);
+        b.push(
+            1,
+            Some(&Geometry::MultiPolygon(geo_types::MultiPolygon(polys))),
+            vec![],
+        )
+        .unwrap();
+        let d = b.finish().unwrap();
+        let p = Pyramid::build(&[(Part::Base, &d)], |_, _| true, 12, 15, None);
+        let total = 400.0 * 40.0 * 40.0;
+        for z in 12..15u8 {
+            let l = p.level(z).unwrap();
+            assert_eq!(l.grid_extent, Some(GRID_EXTENT));
+            let u = tile_span(z) / f64::from(GRID_EXTENT);
+            let mut area = 0.0;
+            for i in 0..l.geometry.len() {
+                for c in l.geometry.coords_of(i) {
+                    for v in [(c.x + HALF_WORLD) / u, (HALF_WORLD - c.y) / u] {
+                        assert!((v - v.round()).abs() < 1e-6, "z{z}: {c:?} off the grid");
+                    }
+                }
+                let mp = geo_types::MultiPolygon(
+                    l.geometry
+                        .parts(i)
+                        .map(|mut rings| {
+                            let ext = LineString::from(rings.next().unwrap().to_vec());
+                            Polygon::new(ext, rings.map(|r| LineString::from(r.to_vec())).collect())
+                        })
+                        .collect(),
+                );
+                assert!(geo::Validation::is_valid(&mp), "z{z}: {mp:?}");
+                area += mp.unsigned_area();
+            }
+            // The closed gaps add their area, snapping moves edges by half
+            // a unit at most.
+            assert!(
+                (area - total).abs() < 0.05 * total + 4.0 * 810.0 * u,
+                "z{z}: {area} vs {total}"
+            );
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod edit;
 mod geometry;
 mod layer;
 pub mod stage;
+pub mod valid;
 
 pub use edit::{
     check_values, conform_geometry, Edit, EditError, FeatureUpdate, LayerEdit, LayerWritten,

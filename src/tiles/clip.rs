@@ -54,7 +54,7 @@ impl ClipBox {
 /// Clips a closed ring (first point repeated at the end or not) with
 /// Sutherland–Hodgman. The result is open (no closing point); it may hold
 /// zero-width bridges along the box where a concave ring left and
-/// re-entered, which [`super::valid`] removes after quantising.
+/// re-entered, which [`crate::model::valid`] removes after quantising.
 pub fn clip_ring(ring: &[[f64; 2]], b: &ClipBox, out: &mut Vec<[f64; 2]>, tmp: &mut Vec<[f64; 2]>) {
     out.clear();
     let n = if ring.len() > 1 && ring[0] == ring[ring.len() - 1] {
@@ -140,21 +140,10 @@ pub fn quantise(pts: &[[f64; 2]], ring: bool, out: &mut Vec<[i32; 2]>) {
     }
 }
 
-/// Twice the signed area of an open ring by the surveyor's formula in tile
-/// space: positive for an MVT exterior ring (clockwise on screen).
-pub fn signed_area2(r: &[[i32; 2]]) -> i64 {
-    let n = r.len();
-    (0..n)
-        .map(|i| {
-            let (a, b) = (r[i], r[(i + 1) % n]);
-            i64::from(a[0]) * i64::from(b[1]) - i64::from(b[0]) * i64::from(a[1])
-        })
-        .sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::valid::signed_area2;
 
     const B: ClipBox = ClipBox {
         min: 0.0,

@@ -43,7 +43,6 @@ pub mod cache;
 pub mod clip;
 pub mod invalidate;
 pub mod mvt;
-pub mod valid;
 
 use crate::engine::generalize::tile_span;
 use crate::engine::{Layer, Part};
@@ -51,7 +50,7 @@ use crate::model::{FlatGeometry, GeometryKind};
 use clip::ClipBox;
 use geo_types::{Coord, Rect};
 use mvt::{GeomType, LayerWriter};
-use rstar::AABB;
+use rstar::{Envelope, RTreeObject, AABB};
 use std::sync::Arc;
 
 /// Half the Web Mercator world width, metres.
@@ -197,7 +196,7 @@ struct Scratch {
     parts: Vec<[i32; 2]>,
     ends: Vec<usize>,
     /// Polygon validity check and repair.
-    valid: valid::Checker,
+    valid: crate::model::valid::Checker,
 }
 
 fn render_layer(l: &Layer, c: TileCoord, opts: &TileOptions, s: &mut Scratch) -> LayerWriter {
@@ -225,13 +224,30 @@ fn render_layer(l: &Layer, c: TileCoord, opts: &TileOptions, s: &mut Scratch) ->
         GeometryKind::Line => GeomType::LineString,
         GeometryKind::Polygon => GeomType::Polygon,
     };
-    // Sorted by (part, row) so features come out in a stable order.
-    let mut hits: Vec<(Part, u32, &FlatGeometry, usize)> = Vec::new();
+    // A level snapped to this tile's grid: a feature it shows unclipped
+    // is valid on the grid as it is (`generalize::snap_to_grid`).
+    let on_grid = level.is_some_and(|lv| lv.grid_extent == Some(opts.extent));
+    // The clip box in Web Mercator, less a unit: a feature inside it is
+    // not clipped.
+    let unclipped = AABB::from_corners(
+        [
+            query.lower()[0] + 1.0 / scale,
+            query.lower()[1] + 1.0 / scale,
+        ],
+        [
+            query.upper()[0] - 1.0 / scale,
+            query.upper()[1] - 1.0 / scale,
+        ],
+    );
+    // Sorted by (part, row) so features come out in a stable order; the
+    // flag: on the grid and unclipped.
+    let mut hits: Vec<(Part, u32, &FlatGeometry, usize, bool)> = Vec::new();
     if let Some(level) = level {
         for e in level.tree.locate_in_envelope_intersecting(&query) {
             let i = e.data as usize;
             let (part, row) = level.src[i];
-            hits.push((part, row, &level.geometry, i));
+            let exact = on_grid && unclipped.contains_envelope(&e.envelope());
+            hits.push((part, row, &level.geometry, i, exact));
         }
     } else {
         for part in [Part::Base, Part::Delta] {
@@ -239,13 +255,13 @@ fn render_layer(l: &Layer, c: TileCoord, opts: &TileOptions, s: &mut Scratch) ->
             for e in l.tree(part).locate_in_envelope_intersecting(&query) {
                 let row = e.data as usize;
                 if l.is_live(part, row) {
-                    hits.push((part, e.data, &data.geometry, row));
+                    hits.push((part, e.data, &data.geometry, row, false));
                 }
             }
         }
     }
     hits.sort_unstable_by_key(|h| (h.0, h.1, h.3));
-    for (part, row, geom, gi) in hits {
+    for (part, row, geom, gi, exact) in hits {
         s.parts.clear();
         s.ends.clear();
         for rings in geom.parts(gi) {
@@ -282,18 +298,22 @@ fn render_layer(l: &Layer, c: TileCoord, opts: &TileOptions, s: &mut Scratch) ->
                         if k > 0 && !exterior_kept {
                             break;
                         }
-                        clip::clip_ring(&s.pts, &clip, &mut s.clipped, &mut s.tmp);
-                        clip::quantise(&s.clipped, true, &mut s.q);
-                        // Repeats, straight runs and spikes go; a ring
-                        // left with fewer than 3 points is dropped.
-                        valid::clean_ring(&mut s.q);
+                        if exact {
+                            clip::quantise(&s.pts, true, &mut s.q);
+                        } else {
+                            clip::clip_ring(&s.pts, &clip, &mut s.clipped, &mut s.tmp);
+                            clip::quantise(&s.clipped, true, &mut s.q);
+                            // Repeats, straight runs and spikes go; a ring
+                            // left with fewer than 3 points is dropped.
+                            crate::model::valid::clean_ring(&mut s.q);
+                        }
                         if s.q.is_empty() {
                             continue;
                         }
                         // Exterior positive, holes negative (tile space).
                         // A ring of zero area is kept for the validity
                         // pass below: it may be a figure eight.
-                        let a = clip::signed_area2(&s.q);
+                        let a = crate::model::valid::signed_area2(&s.q);
                         if (k == 0) != (a > 0) {
                             s.q.reverse();
                         }
@@ -312,6 +332,7 @@ fn render_layer(l: &Layer, c: TileCoord, opts: &TileOptions, s: &mut Scratch) ->
         // Clipping and snapping can make rings touch or cross (MVT 2.1
         // forbids it): an exact check, and the repair only when it fails.
         if kind == GeometryKind::Polygon
+            && !exact
             && !s.ends.is_empty()
             && !s.valid.is_valid(&s.parts, &s.ends)
         {

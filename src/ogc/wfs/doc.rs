@@ -462,9 +462,12 @@ fn caps_100(cat: &Catalog, s: &Service<'_>) -> String {
     let dcp = format!(
         "<DCPType><HTTP><Get onlineResource=\"{e}?\"/></HTTP></DCPType><DCPType><HTTP><Post onlineResource=\"{e}\"/></HTTP></DCPType>"
     );
+    // WFS 1.0's ResultFormatType admits only <GML2/> (other formats would
+    // be elements of a schema of our own); GML3 and GeoJSON are still
+    // served by OUTPUTFORMAT, and WFS 1.1/2.0 advertise them.
     let _ = write!(
         out,
-        "<Capability><Request><GetCapabilities>{dcp}</GetCapabilities><DescribeFeatureType><SchemaDescriptionLanguage><XMLSCHEMA/></SchemaDescriptionLanguage>{dcp}</DescribeFeatureType><GetFeature><ResultFormat><GML2/><GML3/><JSON/></ResultFormat>{dcp}</GetFeature>"
+        "<Capability><Request><GetCapabilities>{dcp}</GetCapabilities><DescribeFeatureType><SchemaDescriptionLanguage><XMLSCHEMA/></SchemaDescriptionLanguage>{dcp}</DescribeFeatureType><GetFeature><ResultFormat><GML2/></ResultFormat>{dcp}</GetFeature>"
     );
     let any_editable = cat.layers().any(|l| (s.editable)(&l.id));
     if any_editable {

@@ -1,4 +1,4 @@
-//! Polygons kept valid on the tile grid, as MVT 2.1 (§4.3.4.4) asks and as
+//! Polygons kept valid on an integer grid (the tile grid), as MVT 2.1 (§4.3.4.4) asks and as
 //! PostGIS's `ST_AsMVTGeom` guarantees: rings do not cross or touch
 //! themselves or each other, exterior rings have positive area in tile
 //! space (y down) and holes negative, and no ring has zero area.
@@ -15,23 +15,38 @@
 //!    spikes and leaves every ring with a turn at each vertex;
 //! 2. [`Checker::is_valid`] decides exactly, in integers, whether the
 //!    feature's rings meet anywhere but at a ring's own consecutive edges
-//!    (brute force for small features, a sweep over x for large ones) —
-//!    the common case, a parcel inside the tile, stops here;
+//!    (brute force for small features, horizontal strips swept over x for
+//!    large ones) — the common case, a parcel inside the tile, stops here;
 //! 3. only then [`Checker::repair`] rebuilds the area (non-zero winding)
 //!    on the same integer grid with `i_overlay`, extracting OGC-valid
 //!    polygons, so no second rounding can undo the repair.
 //!
-//! Coordinates are tile units after clipping (within `±(extent + 2 ×
-//! buffer)`), so every product fits an `i64` exactly.
+//! The tiles run it on every clipped feature; the generalised levels of
+//! the engine run it once, when they are built, on their zoom's tile grid
+//! (`engine::generalize`), so that their features need no check at all
+//! when a tile shows them unclipped. Coordinates are grid units within a
+//! few tiles of the origin (tile space after clipping is within `±(extent
+//! + 2 × buffer)`), so every product fits an `i64` exactly.
 
 use i_overlay::core::fill_rule::FillRule;
 use i_overlay::core::overlay::{IntOverlayOptions, Overlay, ShapeType};
 use i_overlay::core::overlay_rule::OverlayRule;
 use i_overlay::i_float::int::point::IntPoint;
 
-use super::clip::signed_area2;
-
 type P = [i32; 2];
+
+/// Twice the signed area of an open ring by the surveyor's formula, y
+/// down (tile space): positive for an MVT exterior ring (clockwise on
+/// screen).
+pub fn signed_area2(r: &[P]) -> i64 {
+    let n = r.len();
+    (0..n)
+        .map(|i| {
+            let (a, b) = (r[i], r[(i + 1) % n]);
+            i64::from(a[0]) * i64::from(b[1]) - i64::from(b[0]) * i64::from(a[1])
+        })
+        .sum()
+}
 
 fn cross(o: P, a: P, b: P) -> i64 {
     let (ax, ay) = (i64::from(a[0] - o[0]), i64::from(a[1] - o[1]));
@@ -111,6 +126,8 @@ struct Seg {
     part: u32,
     min_x: i32,
     max_x: i32,
+    min_y: i32,
+    max_y: i32,
 }
 
 impl Seg {
@@ -128,20 +145,25 @@ impl Seg {
         if self.consecutive(o) {
             return false;
         }
-        let (ya, yb) = (self.a[1].min(self.b[1]), self.a[1].max(self.b[1]));
-        let (oa, ob) = (o.a[1].min(o.b[1]), o.a[1].max(o.b[1]));
-        yb >= oa && ob >= ya && meet(self.a, self.b, o.a, o.b)
+        self.max_y >= o.min_y && o.max_y >= self.min_y && meet(self.a, self.b, o.a, o.b)
     }
 }
 
 /// Features with at most this many edges are checked pair by pair.
 const BRUTE_FORCE_EDGES: usize = 24;
 
+/// Edges per horizontal strip of the sweep, on average.
+const EDGES_PER_STRIP: usize = 48;
+
 /// The validity check and repair, with buffers reused from feature to
 /// feature.
 #[derive(Default)]
 pub struct Checker {
     segs: Vec<Seg>,
+    /// The sweep's strips: edge numbers, strip by strip, and where each
+    /// strip starts in them.
+    strip_edges: Vec<u32>,
+    strip_starts: Vec<usize>,
     overlay: Option<Overlay>,
     /// Polygons of the feature in repair, and the kept rings.
     bad: Vec<bool>,
@@ -215,6 +237,8 @@ impl Checker {
                     part,
                     min_x: a[0].min(b[0]),
                     max_x: a[0].max(b[0]),
+                    min_y: a[1].min(b[1]),
+                    max_y: a[1].max(b[1]),
                 });
             }
         }
@@ -239,16 +263,54 @@ impl Checker {
                 }
             }
         } else {
-            // Sweep over x: each edge against those starting before it ends.
+            // Horizontal strips, each swept over x: an edge is listed in
+            // every strip its y range crosses, and a pair is tested only
+            // in the strip holding the lowest y the two ranges share
+            // (there is exactly one), so each pair is tested once and
+            // only against edges near it in y and x. A merged land-use
+            // feature has thousands of edges stacked over the whole tile;
+            // one sweep over x alone would test each against a column.
             s.sort_unstable_by_key(|g| g.min_x);
-            for i in 0..s.len() {
-                let g = s[i];
-                for o in &s[i + 1..] {
-                    if o.min_x > g.max_x {
-                        break;
-                    }
-                    if g.conflicts(o) && hit(&g, o) {
-                        return false;
+            let y0 = s.iter().map(|g| g.min_y).min().unwrap_or(0);
+            let y1 = s.iter().map(|g| g.max_y).max().unwrap_or(0);
+            let strips = (s.len() / EDGES_PER_STRIP).max(1);
+            let h = ((i64::from(y1) - i64::from(y0)) / strips as i64 + 1) as i32;
+            let strip = |y: i32| ((y - y0) / h) as usize;
+            let n = strip(y1) + 1;
+            let starts = &mut self.strip_starts;
+            starts.clear();
+            starts.resize(n + 1, 0);
+            for g in s.iter() {
+                for k in strip(g.min_y)..=strip(g.max_y) {
+                    starts[k + 1] += 1;
+                }
+            }
+            for k in 0..n {
+                starts[k + 1] += starts[k];
+            }
+            let edges = &mut self.strip_edges;
+            edges.clear();
+            edges.resize(starts[n], 0);
+            let mut fill = starts[..n].to_vec();
+            // In min_x order within each strip, as `s` is sorted.
+            for (i, g) in s.iter().enumerate() {
+                for k in strip(g.min_y)..=strip(g.max_y) {
+                    edges[fill[k]] = i as u32;
+                    fill[k] += 1;
+                }
+            }
+            for k in 0..n {
+                let run = &edges[starts[k]..starts[k + 1]];
+                for (a, &i) in run.iter().enumerate() {
+                    let g = &s[i as usize];
+                    for &j in &run[a + 1..] {
+                        let o = &s[j as usize];
+                        if o.min_x > g.max_x {
+                            break;
+                        }
+                        if strip(g.min_y.max(o.min_y)) == k && g.conflicts(o) && hit(g, o) {
+                            return false;
+                        }
                     }
                 }
             }
