@@ -25,6 +25,8 @@
 //!   files; never awaits.
 //! * [`planning`]: parcel lookup by cadastral key or free text over the
 //!   pre- and post-2025 administrative geography. No IO, no await.
+//! * [`import`]: the province's files mapped onto a layer (fields, codes,
+//!   units, geometry repair, keys) as one all-or-nothing write, with a report.
 //! * [`seed`]: `geoplan seed`, tiles rendered into PMTiles / MBTiles archives.
 //! * [`http`]: the axum router, errors as RFC 9457 problem details.
 //! * [`sample`]: the deterministic synthetic dataset generator.
@@ -48,6 +50,8 @@ pub mod render;
 pub mod ogc;
 
 pub mod planning;
+
+pub mod import;
 
 pub mod report;
 

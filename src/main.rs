@@ -92,6 +92,51 @@ enum Cmd {
         #[arg(long)]
         new_api_key: bool,
     },
+    /// Import the province's files into a layer, in one transaction of the
+    /// store that serves (PostGIS when a database URL is given, else the
+    /// GeoPackage): Shapefiles (loose or zipped), GeoPackage, KML, GeoJSON,
+    /// GML, DGN v7, CSV. The CRS and the text encoding (TCVN3, VNI,
+    /// Windows-1258, UTF-8) are detected unless given; fields are matched
+    /// by common Vietnamese names or a mapping file. Prints a report.
+    Import {
+        /// The files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The layer to write (parcels, zoning_lots, plans, …).
+        #[arg(long)]
+        layer: String,
+        /// A TOML mapping file ([fields], [values], [units]).
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// The files' CRS (EPSG:5899, …) or `auto`.
+        #[arg(long, default_value = "auto")]
+        crs: String,
+        /// The text encoding: auto, utf8, tcvn3, vni or cp1258.
+        #[arg(long, default_value = "auto")]
+        encoding: String,
+        /// append, replace or upsert.
+        #[arg(long, default_value = "append")]
+        mode: String,
+        /// The key fields (comma-separated) for upsert and duplicate
+        /// checks; default: the layer's natural key.
+        #[arg(long)]
+        key: Option<String>,
+        /// The layer of each file to read (default: its first with features).
+        #[arg(long)]
+        source_layer: Option<String>,
+        /// Read, check and report, but write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// PostGIS URL (overrides the config and DATABASE_URL).
+        #[arg(long)]
+        database_url: Option<String>,
+        /// GeoPackage to write when no database is used.
+        #[arg(long)]
+        gpkg: Option<PathBuf>,
+    },
     /// Copy every layer of a GeoPackage into PostGIS, with its project
     /// history, in one transaction. The layers' rows are replaced; the
     /// history is appended to (rows already in PostGIS alike are skipped).
@@ -271,6 +316,35 @@ async fn main() -> Result<()> {
             }
             Ok(())
         }
+        Cmd::Import {
+            files,
+            layer,
+            mapping,
+            crs,
+            encoding,
+            mode,
+            key,
+            source_layer,
+            dry_run,
+            report,
+            database_url,
+            gpkg,
+        } => {
+            choose_store(&mut cfg, database_url, gpkg, cli.config.is_none());
+            let req = ImportArgs {
+                files,
+                layer,
+                mapping,
+                crs,
+                encoding,
+                mode,
+                key,
+                source_layer,
+                dry_run,
+                report,
+            };
+            import(&cfg, req).await
+        }
         Cmd::Migrate { database_url: u } => {
             let pg = PostgisStore::connect(&database_url(&cfg, u)?).await?;
             pg.migrate().await?;
@@ -306,6 +380,101 @@ async fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// The `geoplan import` arguments.
+struct ImportArgs {
+    files: Vec<PathBuf>,
+    layer: String,
+    mapping: Option<PathBuf>,
+    crs: String,
+    encoding: String,
+    mode: String,
+    key: Option<String>,
+    source_layer: Option<String>,
+    dry_run: bool,
+    report: Option<PathBuf>,
+}
+
+async fn import(cfg: &Config, a: ImportArgs) -> Result<()> {
+    use geoplan::import::{fields::MappingFile, prepare, ImportOptions, Mode};
+    use geoplan::store::source::{self, encoding::TextEncoding, SourceOptions};
+    let mode = Mode::parse(&a.mode).map_err(anyhow::Error::msg)?;
+    let crs = match a.crs.trim() {
+        "" | "auto" => None,
+        c => Some(geoplan::crs::Crs::parse(c)?),
+    };
+    let encoding = match a.encoding.trim() {
+        "" | "auto" => None,
+        e => Some(
+            TextEncoding::parse(e)
+                .with_context(|| format!("--encoding {e}: use auto, utf8, tcvn3, vni or cp1258"))?,
+        ),
+    };
+    let mapping = match &a.mapping {
+        Some(p) => MappingFile::parse(
+            &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+        )
+        .map_err(anyhow::Error::msg)?,
+        None => MappingFile::default(),
+    };
+    let opts = ImportOptions {
+        mode,
+        key: a
+            .key
+            .as_deref()
+            .map(|k| {
+                k.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        mapping,
+    };
+    // The schema must be there to write into.
+    if let Some(u) = &cfg.store.database_url {
+        PostgisStore::connect(u).await?.migrate().await?;
+    }
+    let store = open_store(cfg).await?;
+    let names = store.layer_names().await?;
+    anyhow::ensure!(
+        names.contains(&a.layer),
+        "layer {} is not in {}; its layers: {}",
+        a.layer,
+        store.describe(),
+        names.join(", ")
+    );
+    let pb = progress(Some(a.files.len() as u64), "reading");
+    let sopts = SourceOptions {
+        crs,
+        encoding,
+        layer: a.source_layer.clone(),
+    };
+    let mut sources = Vec::new();
+    for f in &a.files {
+        pb.set_message(format!("reading {}", f.display()));
+        let (f2, o2) = (f.clone(), sopts.clone());
+        sources.push(tokio::task::spawn_blocking(move || source::read_path(&f2, &o2)).await??);
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    let target = store.read_layer(&a.layer).await?;
+    let mut plan = tokio::task::spawn_blocking(move || prepare(&sources, &target, &opts)).await??;
+    plan.report.dry_run = a.dry_run;
+    if !a.dry_run && !plan.edits.is_empty() {
+        let pb = progress(None, "writing in one transaction");
+        pb.enable_steady_tick(std::time::Duration::from_millis(200));
+        let written = store.write(&plan.edits).await;
+        pb.finish_and_clear();
+        plan.report.record(&written?);
+    }
+    print!("{}", plan.report.summary());
+    if let Some(p) = &a.report {
+        std::fs::write(p, serde_json::to_string_pretty(&plan.report)?)
+            .with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    Ok(())
 }
 
 /// One line from standard input, without its line ending; a prompt on

@@ -26,6 +26,10 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
             ][..],
         ),
         (
+            "import",
+            &["model", "crs", "config", "store", "engine", "planning"][..],
+        ),
+        (
             "seed",
             &["model", "crs", "config", "store", "engine", "tiles"][..],
         ),
@@ -33,7 +37,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
             "http",
             &[
                 "model", "crs", "config", "store", "engine", "tiles", "render", "ogc", "planning",
-                "report",
+                "report", "import",
             ][..],
         ),
     ])

@@ -10,6 +10,7 @@ pub mod commit;
 pub mod error;
 pub mod features;
 pub mod geojson;
+pub mod import;
 pub mod ogcapi;
 pub mod ows;
 pub mod parcels;
@@ -81,6 +82,7 @@ pub fn app(state: AppState) -> Router {
         .route("/planning/check", post(check::post))
         .route("/planning/check/{id}", get(check::get))
         .route("/planning/site-file", post(site_file::post))
+        .route("/import", post(import::post))
         .route("/stats/landuse", get(stats::landuse_stats))
         .route("/stats/projects", get(stats::project_stats))
         .route("/sites", get(sites::get))

@@ -13,6 +13,7 @@ pub mod gpkg;
 pub mod history;
 pub mod postgis;
 pub mod records;
+pub mod source;
 pub mod tiledisk;
 pub mod upload;
 

@@ -357,3 +357,56 @@ pub fn assert_dtd_valid(what: &str, doc: &str, rel: &str) {
         err.lines().take(30).collect::<Vec<_>>().join("\n")
     );
 }
+
+/// A fresh PostgreSQL database on `GEOPLAN_TEST_PG` (which `make test`
+/// provides; never skipped), dropped when the guard goes.
+pub struct PgDb {
+    /// Its name.
+    pub name: String,
+    /// Its URL.
+    pub url: String,
+}
+
+impl PgDb {
+    /// Creates `geoplan_test_{tag}_{pid}` afresh.
+    pub async fn new(tag: &str) -> PgDb {
+        let base = std::env::var("GEOPLAN_TEST_PG")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+        let name = format!("geoplan_test_{tag}_{}", std::process::id());
+        let pool = sqlx::PgPool::connect(&format!("{base}/postgres"))
+            .await
+            .expect("PostgreSQL must be reachable (GEOPLAN_TEST_PG); make test starts one");
+        for q in [
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            sqlx::query(&q).execute(&pool).await.unwrap();
+        }
+        PgDb {
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let (name, url) = (self.name.clone(), self.url.clone());
+        let admin = format!("{}/postgres", url.rsplit_once('/').map_or("", |p| p.0));
+        // Best effort, on a thread of its own: Drop cannot await.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&pool)
+                        .await;
+                }
+            })
+        })
+        .join();
+    }
+}

@@ -1,0 +1,741 @@
+//! Foreign vector files read with GDAL: the province's Shapefiles (loose
+//! or zipped), GeoPackages, KML, GeoJSON, GML, DGN v7 and CSV point lists,
+//! from a path or from memory (`/vsimem/`, removed after). What comes out
+//! is the file's own view — its fields, values and geometries in its own
+//! CRS — with two decisions made the way the province's files need:
+//!
+//! * **the CRS** ([`decide_crs`]): an EPSG code geoplan supports is taken
+//!   as is; a `.prj` describing a VN-2000 TM-3 zone (k = 0.9999, false
+//!   easting 500 km, a known central meridian) or UTM 48/49 without the
+//!   datum shift — what survey software writes — is read as the matching
+//!   VN-2000 code; a file with no CRS is placed by its coordinate ranges
+//!   (degrees of the province, TM-3 107°45′ or UTM 48/49 metres); a
+//!   reading that puts the data outside the province is refused. The
+//!   answer says how it decided.
+//! * **the text encoding** of a Shapefile's DBF or a CSV ([`encoding`]):
+//!   TCVN3, VNI, Windows-1258 or UTF-8, detected over every text value (or
+//!   as told), turned into NFC Unicode. GeoPackage, KML, GeoJSON and GML
+//!   are UTF-8 by definition and only normalised.
+//!
+//! Mapping the fields onto a layer's schema is `import`'s work, not this
+//! module's.
+
+pub mod encoding;
+
+use crate::crs::{self, Crs};
+use crate::model::{nfc, Value};
+use encoding::TextEncoding;
+use gdal::vector::{FieldValue, LayerAccess};
+use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
+use geo_types::{Coord, Geometry, Rect};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How to read a file.
+#[derive(Debug, Clone, Default)]
+pub struct SourceOptions {
+    /// The CRS of the coordinates; `None` decides it ([`decide_crs`]).
+    pub crs: Option<Crs>,
+    /// The encoding of the text; `None` detects it ([`encoding::detect`]).
+    pub encoding: Option<TextEncoding>,
+    /// The file's layer to read; `None` takes the first with features.
+    pub layer: Option<String>,
+}
+
+/// One field of a source file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceField {
+    /// Its name, as the file spells it.
+    pub name: String,
+    /// GDAL's name of its type (`String`, `Integer`, `Real`, `Date` …).
+    pub kind: String,
+}
+
+/// One feature of a source file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceFeature {
+    /// Its position in the file, from 1 (what a report names).
+    pub n: usize,
+    /// Its geometry in the source CRS, Z dropped; `None` when it has none
+    /// or GDAL cannot turn it into a simple geometry (`why_no_geometry`).
+    pub geometry: Option<Geometry<f64>>,
+    /// Why a feature has no geometry, when it had one GDAL could not read.
+    pub why_no_geometry: Option<String>,
+    /// True when the source geometry was repaired (`make_valid`).
+    pub repaired: bool,
+    /// One value per [`Source::fields`] entry, text decoded into NFC.
+    pub values: Vec<Value>,
+}
+
+/// What a source file holds.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The file's name.
+    pub name: String,
+    /// The layer read.
+    pub layer: String,
+    /// Its fields.
+    pub fields: Vec<SourceField>,
+    /// Its features, in file order.
+    pub features: Vec<SourceFeature>,
+    /// The CRS of the geometries.
+    pub crs: Crs,
+    /// How the CRS was decided, in English.
+    pub crs_how: String,
+    /// The text encoding read.
+    pub encoding: TextEncoding,
+    /// How the encoding was decided, in English.
+    pub encoding_how: String,
+    /// Features whose geometry had Z (dropped).
+    pub z_dropped: usize,
+}
+
+/// Why a file cannot be read (each a 400 on the web).
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum SourceError {
+    /// GDAL cannot read it.
+    #[error("{name}: not a file GDAL can read as vector data (zipped Shapefile, GeoPackage, KML, GeoJSON, GML, DGN v7, CSV): {why}")]
+    Unreadable {
+        /// The file's name.
+        name: String,
+        /// GDAL's reason.
+        why: String,
+    },
+    /// No layer with features (or not the one asked for).
+    #[error("{0}")]
+    NoLayer(String),
+    /// Its CRS cannot be told, or puts it outside the province.
+    #[error("{0}")]
+    Crs(String),
+}
+
+/// Where the province lies, lon/lat, with a margin: a file read outside is
+/// read wrongly.
+pub const PROVINCE: [f64; 4] = [107.0, 14.5, 109.0, 16.5];
+
+/// VN-2000 / TM-3 107°45′ eastings and northings of the province.
+const TM3_RANGE: [f64; 4] = [380_000.0, 1_600_000.0, 660_000.0, 1_820_000.0];
+
+/// UTM zone 49N eastings and northings of the province (west of the
+/// central meridian 111°, so eastings are small).
+const UTM49_RANGE: [f64; 4] = [40_000.0, 1_600_000.0, 330_000.0, 1_820_000.0];
+
+/// UTM zone 48N eastings and northings of the province (east of 105°).
+const UTM48_RANGE: [f64; 4] = [680_000.0, 1_600_000.0, 960_000.0, 1_820_000.0];
+
+/// The VN-2000 TM-3 zones by central meridian (degrees), EPSG 5896–5899
+/// and 9205–9218, as PROJ's database defines them.
+const TM3_ZONES: &[(f64, u32)] = &[
+    (102.0, 5896),
+    (105.0, 5897),
+    (108.0, 5898),
+    (107.75, 5899),
+    (103.0, 9205),
+    (104.0, 9206),
+    (104.5, 9207),
+    (104.75, 9208),
+    (105.5, 9209),
+    (105.75, 9210),
+    (106.0, 9211),
+    (106.25, 9212),
+    (106.5, 9213),
+    (107.0, 9214),
+    (107.25, 9215),
+    (107.5, 9216),
+    (108.25, 9217),
+    (108.5, 9218),
+];
+
+static SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// Files in memory under one `/vsimem/` folder, removed when dropped.
+struct MemDir {
+    dir: String,
+    files: Vec<String>,
+}
+
+impl MemDir {
+    fn new() -> MemDir {
+        MemDir {
+            dir: format!(
+                "/vsimem/geoplan-source-{}-{}",
+                std::process::id(),
+                SEQ.fetch_add(1, Ordering::Relaxed)
+            ),
+            files: Vec::new(),
+        }
+    }
+
+    /// Puts a file in the folder; returns its path.
+    fn put(&mut self, name: &str, bytes: Vec<u8>) -> Result<String, SourceError> {
+        let safe: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let path = format!("{}/{safe}", self.dir);
+        gdal::vsi::create_mem_file(&path, bytes).map_err(|e| SourceError::Unreadable {
+            name: name.to_owned(),
+            why: e.to_string(),
+        })?;
+        self.files.push(path.clone());
+        Ok(path)
+    }
+}
+
+impl Drop for MemDir {
+    fn drop(&mut self) {
+        for f in &self.files {
+            let _ = gdal::vsi::unlink_mem_file(f);
+        }
+    }
+}
+
+fn lower_ext(name: &str) -> String {
+    Path::new(name)
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// The parts of a Shapefile besides its `.shp`: read with it, never alone.
+const SIDECARS: &[&str] = &[
+    "dbf", "shx", "prj", "cpg", "qix", "sbn", "sbx", "qpj", "xml",
+];
+
+/// Reads a file given as bytes; `name` (the file's name) tells a zip or a
+/// CSV from the rest.
+pub fn read_bytes(bytes: &[u8], name: &str, opts: &SourceOptions) -> Result<Source, SourceError> {
+    let mut all = read_set(&[(name.to_owned(), bytes.to_vec())], opts)?;
+    Ok(all.remove(0))
+}
+
+/// Reads a set of uploaded files (name, bytes): each readable file of it
+/// — a Shapefile's `.shp` with the `.dbf`, `.shx`, `.prj` … sent beside
+/// it, a zip, a GeoPackage, KML, GeoJSON, CSV … — in the order given.
+pub fn read_set(
+    files: &[(String, Vec<u8>)],
+    opts: &SourceOptions,
+) -> Result<Vec<Source>, SourceError> {
+    let mut mem = MemDir::new();
+    let mut primaries = Vec::new();
+    for (name, bytes) in files {
+        if bytes.is_empty() {
+            return Err(SourceError::Unreadable {
+                name: name.to_owned(),
+                why: "the file is empty".into(),
+            });
+        }
+        let ext = lower_ext(name);
+        if ext == "csv" || ext == "txt" {
+            primaries.push((name.clone(), None, Some(bytes)));
+            continue;
+        }
+        let path = mem.put(name, bytes.clone())?;
+        if !SIDECARS.contains(&ext.as_str()) {
+            let open = if ext == "zip" {
+                format!("/vsizip/{path}")
+            } else {
+                path
+            };
+            primaries.push((name.clone(), Some(open), None));
+        }
+    }
+    if primaries.is_empty() {
+        let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
+        return Err(SourceError::NoLayer(format!(
+            "{}: only a Shapefile's side files; send the .shp with them, or one zip of all",
+            names.join(", ")
+        )));
+    }
+    primaries
+        .into_iter()
+        .map(|(name, open, csv)| match (open, csv) {
+            (_, Some(bytes)) => read_csv(bytes.clone(), &name, opts),
+            (Some(open), None) => read_open(&open, &name, opts, false),
+            (None, None) => unreachable!("a primary is a path or CSV bytes"),
+        })
+        .collect()
+}
+
+/// Reads a file on disk (a `.zip` is read inside; a `.shp` with its
+/// `.dbf`, `.prj` …).
+pub fn read_path(path: &Path, opts: &SourceOptions) -> Result<Source, SourceError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    let ext = lower_ext(&name);
+    if ext == "csv" || ext == "txt" {
+        let bytes = std::fs::read(path).map_err(|e| SourceError::Unreadable {
+            name: name.clone(),
+            why: e.to_string(),
+        })?;
+        return read_csv(bytes, &name, opts);
+    }
+    let open = if ext == "zip" {
+        format!("/vsizip/{}", path.display())
+    } else {
+        path.display().to_string()
+    };
+    read_open(&open, &name, opts, false)
+}
+
+/// A CSV: its bytes decoded first (GDAL reads CSV text as UTF-8), then
+/// read from memory as UTF-8 with points from its coordinate columns or a
+/// WKT column.
+fn read_csv(bytes: Vec<u8>, name: &str, opts: &SourceOptions) -> Result<Source, SourceError> {
+    let (enc, how) = match opts.encoding {
+        Some(e) => (e, format!("{} as given", e.name())),
+        None => {
+            let d = encoding::detect(bytes.split(|&b| b == b'\n'));
+            (d.encoding, d.how)
+        }
+    };
+    let text = encoding::decode(&bytes, enc);
+    let mut mem = MemDir::new();
+    let path = mem.put(name, text.into_bytes())?;
+    let mut src = read_open(&path, name, opts, true)?;
+    src.encoding = enc;
+    src.encoding_how = how;
+    Ok(src)
+}
+
+/// The CSV driver's options: points from the usual coordinate column
+/// names (English and Vietnamese), or a WKT column; types guessed.
+const CSV_OPTIONS: &[&str] = &[
+    "X_POSSIBLE_NAMES=x,lon,long,lng,longitude,kinh_do,kinhdo,easting,toa_do_x,toadox",
+    "Y_POSSIBLE_NAMES=y,lat,latitude,vi_do,vido,northing,toa_do_y,toadoy",
+    "GEOM_POSSIBLE_NAMES=wkt,geometry,geom,the_geom",
+    "KEEP_GEOM_COLUMNS=NO",
+    "AUTODETECT_TYPE=YES",
+];
+
+fn read_open(
+    path: &str,
+    name: &str,
+    opts: &SourceOptions,
+    csv: bool,
+) -> Result<Source, SourceError> {
+    // A DBF's bytes come through as Latin-1 (one char per byte, nothing
+    // lost), for detection below; the other formats are UTF-8.
+    let shp_options: &[&str] = &["ENCODING=ISO-8859-1"];
+    let ds = Dataset::open_ex(
+        path,
+        DatasetOptions {
+            open_flags: GdalOpenFlags::GDAL_OF_VECTOR | GdalOpenFlags::GDAL_OF_READONLY,
+            open_options: Some(if csv { CSV_OPTIONS } else { shp_options }),
+            ..Default::default()
+        },
+    )
+    .map_err(|e| SourceError::Unreadable {
+        name: name.to_owned(),
+        why: e.to_string(),
+    })?;
+    let driver = ds.driver().short_name();
+    let latin1 = driver == "ESRI Shapefile";
+    let mut names = Vec::new();
+    let mut chosen = None;
+    for (i, layer) in ds.layers().enumerate() {
+        let lname = layer.name();
+        let fits = match &opts.layer {
+            Some(want) => &lname == want,
+            None => layer.feature_count() > 0,
+        };
+        if fits && chosen.is_none() {
+            chosen = Some(i);
+        }
+        names.push(lname);
+    }
+    let Some(index) = chosen else {
+        return Err(SourceError::NoLayer(match &opts.layer {
+            Some(want) => format!(
+                "{name}: has no layer '{want}'; its layers: {}",
+                names.join(", ")
+            ),
+            None => format!("{name}: holds no feature"),
+        }));
+    };
+    let mut layer = ds.layer(index).map_err(|e| SourceError::Unreadable {
+        name: name.to_owned(),
+        why: e.to_string(),
+    })?;
+    let fields: Vec<SourceField> = layer
+        .defn()
+        .fields()
+        .map(|f| SourceField {
+            name: nfc(&f.name()),
+            kind: gdal::vector::field_type_to_name(f.field_type()),
+        })
+        .collect();
+    let srs = layer.spatial_ref();
+    let lname = layer.name();
+    // First pass: values as read (text still raw), geometries.
+    let mut raw: Vec<RawFeature> = Vec::new();
+    let mut z_dropped = 0;
+    let no_opts = gdal::cpl::CslStringList::new();
+    for (k, f) in layer.features().enumerate() {
+        let mut values = Vec::with_capacity(fields.len());
+        for i in 0..fields.len() {
+            values.push(match f.field(i) {
+                Ok(Some(v)) => Raw::from_gdal(v, latin1),
+                _ => Raw::Null,
+            });
+        }
+        let (mut geometry, mut why, mut repaired) = (None, None, false);
+        if let Some(g) = f.geometry() {
+            if !g.is_empty() {
+                let mut g = g.clone();
+                if gdal::vector::geometry_type_has_z(g.geometry_type()) {
+                    z_dropped += 1;
+                    g.flatten_to_2d();
+                }
+                let g = if is_polygonal(g.geometry_type()) && !g.is_valid() {
+                    match g.make_valid(&no_opts) {
+                        Ok(v) => {
+                            repaired = true;
+                            v
+                        }
+                        Err(_) => g,
+                    }
+                } else {
+                    g
+                };
+                match g.to_geo() {
+                    Ok(x) => geometry = Some(x),
+                    Err(e) => why = Some(e.to_string()),
+                }
+            }
+        }
+        raw.push(RawFeature {
+            n: k + 1,
+            geometry,
+            why,
+            repaired,
+            values,
+        });
+    }
+    // The text encoding, over every text value of the file.
+    let (enc, enc_how) = match opts.encoding {
+        Some(e) => (e, format!("{} as given", e.name())),
+        None if latin1 => {
+            let bytes: Vec<Vec<u8>> = raw
+                .iter()
+                .flat_map(|r| r.values.iter())
+                .filter_map(|v| match v {
+                    Raw::Bytes(b) => Some(b.clone()),
+                    _ => None,
+                })
+                .collect();
+            let d = encoding::detect(bytes.iter().map(Vec::as_slice));
+            (d.encoding, d.how)
+        }
+        None => (
+            TextEncoding::Utf8,
+            format!("{driver} text is UTF-8 by definition"),
+        ),
+    };
+    let features: Vec<SourceFeature> = raw
+        .into_iter()
+        .map(|r| SourceFeature {
+            n: r.n,
+            geometry: r.geometry,
+            why_no_geometry: r.why,
+            repaired: r.repaired,
+            values: r.values.into_iter().map(|v| v.decode(enc)).collect(),
+        })
+        .collect();
+    let (crs, crs_how) = match opts.crs {
+        Some(c) => (c, format!("{} as given", c.urn())),
+        None => {
+            let bbox = features
+                .iter()
+                .filter_map(|f| f.geometry.as_ref())
+                .filter_map(geo::BoundingRect::bounding_rect)
+                .reduce(|a, b| {
+                    Rect::new(
+                        Coord {
+                            x: a.min().x.min(b.min().x),
+                            y: a.min().y.min(b.min().y),
+                        },
+                        Coord {
+                            x: a.max().x.max(b.max().x),
+                            y: a.max().y.max(b.max().y),
+                        },
+                    )
+                });
+            match bbox {
+                Some(r) => decide_crs(srs, r, name)?,
+                None => (
+                    crs::VN2000_TM3_10745,
+                    "the file holds no geometry".to_owned(),
+                ),
+            }
+        }
+    };
+    Ok(Source {
+        name: name.to_owned(),
+        layer: lname,
+        fields,
+        features,
+        crs,
+        crs_how,
+        encoding: enc,
+        encoding_how: enc_how,
+        z_dropped,
+    })
+}
+
+fn is_polygonal(t: gdal::vector::OGRwkbGeometryType::Type) -> bool {
+    use gdal::vector::OGRwkbGeometryType as T;
+    matches!(
+        gdal::vector::geometry_type_flatten(t),
+        T::wkbPolygon | T::wkbMultiPolygon
+    )
+}
+
+/// A feature as GDAL gave it, its text not yet decoded.
+struct RawFeature {
+    n: usize,
+    geometry: Option<Geometry<f64>>,
+    why: Option<String>,
+    repaired: bool,
+    values: Vec<Raw>,
+}
+
+/// A value as GDAL gave it; text still in the file's bytes.
+enum Raw {
+    Null,
+    Value(Value),
+    /// Text from a DBF: one byte per char (read as Latin-1).
+    Bytes(Vec<u8>),
+    /// Text that is UTF-8 already.
+    Text(String),
+}
+
+impl Raw {
+    fn from_gdal(v: FieldValue, latin1: bool) -> Raw {
+        match v {
+            FieldValue::IntegerValue(i) => Raw::Value(Value::Int(i64::from(i))),
+            FieldValue::Integer64Value(i) => Raw::Value(Value::Int(i)),
+            FieldValue::RealValue(r) => Raw::Value(Value::Real(r)),
+            FieldValue::DateValue(d) => Raw::Value(Value::Text(d.format("%Y-%m-%d").to_string())),
+            FieldValue::DateTimeValue(d) => Raw::Value(Value::Text(d.to_rfc3339())),
+            FieldValue::StringValue(s) if latin1 => {
+                // Chars above U+00FF cannot come from a Latin-1 reading;
+                // keep such text as it is.
+                if s.chars().all(|c| (c as u32) < 256) {
+                    Raw::Bytes(s.chars().map(|c| c as u8).collect())
+                } else {
+                    Raw::Text(s)
+                }
+            }
+            FieldValue::StringValue(s) => Raw::Text(s),
+            FieldValue::IntegerListValue(v) => Raw::Text(join(v)),
+            FieldValue::Integer64ListValue(v) => Raw::Text(join(v)),
+            FieldValue::RealListValue(v) => Raw::Text(join(v)),
+            FieldValue::StringListValue(v) => Raw::Text(v.join(", ")),
+        }
+    }
+
+    fn decode(self, enc: TextEncoding) -> Value {
+        match self {
+            Raw::Null => Value::Null,
+            Raw::Value(v) => v,
+            Raw::Bytes(b) => text_value(encoding::decode(&b, enc)),
+            Raw::Text(s) => text_value(nfc(&s)),
+        }
+    }
+}
+
+fn text_value(s: String) -> Value {
+    let t = s.trim();
+    if t.is_empty() {
+        Value::Null
+    } else if t.len() == s.len() {
+        Value::Text(s)
+    } else {
+        Value::Text(t.to_owned())
+    }
+}
+
+fn join<T: ToString>(v: Vec<T>) -> String {
+    v.iter().map(T::to_string).collect::<Vec<_>>().join(", ")
+}
+
+fn inside(r: Rect<f64>, b: [f64; 4]) -> bool {
+    r.min().x >= b[0] && r.min().y >= b[1] && r.max().x <= b[2] && r.max().y <= b[3]
+}
+
+/// The CRS of coordinates whose bounding box is `bbox`, from the file's
+/// spatial reference `srs` if it has one, and how it was decided. A CRS
+/// that puts the data outside the province is refused (`Err`, naming the
+/// file `name`).
+pub fn decide_crs(
+    srs: Option<gdal::spatial_ref::SpatialRef>,
+    bbox: Rect<f64>,
+    name: &str,
+) -> Result<(Crs, String), SourceError> {
+    let r = bbox;
+    let (crs, how) = match srs {
+        // GeoJSON always says WGS 84, whatever its coordinates are.
+        Some(s) if s.is_geographic() && inside(r, TM3_RANGE) => (
+            crs::VN2000_TM3_10745,
+            "the file says WGS 84 but holds eastings/northings of the province: read as VN-2000 / TM-3 107°45′ (EPSG:5899)".to_owned(),
+        ),
+        Some(s) => from_srs(&s, name)?,
+        None => by_ranges(r).ok_or_else(|| {
+            SourceError::Crs(format!(
+                "{name}: names no CRS, and its coordinates ({:.3}, {:.3} … {:.3}, {:.3}) are neither degrees nor VN-2000 TM-3 or UTM metres of Thành phố Đà Nẵng; save it with a .prj or give the CRS",
+                r.min().x, r.min().y, r.max().x, r.max().y
+            ))
+        })?,
+    };
+    // A reading that puts the data outside the province is refused.
+    let mut ll: Vec<Coord<f64>> = vec![
+        r.min(),
+        r.max(),
+        (r.min().x, r.max().y).into(),
+        (r.max().x, r.min().y).into(),
+    ];
+    crs::transform(crs, Crs::Crs84, &mut ll).map_err(|e| SourceError::Crs(e.to_string()))?;
+    let (mut lo, mut hi) = (ll[0], ll[0]);
+    for c in &ll {
+        lo = Coord {
+            x: lo.x.min(c.x),
+            y: lo.y.min(c.y),
+        };
+        hi = Coord {
+            x: hi.x.max(c.x),
+            y: hi.y.max(c.y),
+        };
+    }
+    if !inside(Rect::new(lo, hi), PROVINCE) {
+        return Err(SourceError::Crs(format!(
+            "{name}: read as {} ({how}), the data lies at {:.4}, {:.4} (lon, lat), outside Thành phố Đà Nẵng; the file's CRS is wrong or missing",
+            crs.urn(),
+            (lo.x + hi.x) / 2.0,
+            (lo.y + hi.y) / 2.0
+        )));
+    }
+    Ok((crs, how))
+}
+
+/// An untagged file placed by its coordinate ranges.
+fn by_ranges(r: Rect<f64>) -> Option<(Crs, String)> {
+    let say = |what: &str, read: &str| {
+        format!("the file names no CRS; its coordinates are {what} of the province, read as {read}")
+    };
+    if inside(r, PROVINCE) {
+        Some((Crs::Crs84, say("degrees", "WGS 84 longitude/latitude")))
+    } else if inside(r, TM3_RANGE) {
+        Some((
+            crs::VN2000_TM3_10745,
+            say(
+                "eastings/northings of the TM-3 107°45′ grid",
+                "VN-2000 / TM-3 107°45′ (EPSG:5899)",
+            ),
+        ))
+    } else if inside(r, UTM49_RANGE) {
+        Some((
+            Crs::Epsg(3406),
+            say(
+                "UTM zone 49N eastings/northings",
+                "VN-2000 / UTM zone 49N (EPSG:3406)",
+            ),
+        ))
+    } else if inside(r, UTM48_RANGE) {
+        Some((
+            Crs::Epsg(3405),
+            say(
+                "UTM zone 48N eastings/northings",
+                "VN-2000 / UTM zone 48N (EPSG:3405)",
+            ),
+        ))
+    } else {
+        None
+    }
+}
+
+fn from_srs(s: &gdal::spatial_ref::SpatialRef, name: &str) -> Result<(Crs, String), SourceError> {
+    let told = s.auth_code().is_ok();
+    let shift = s.to_wkt().is_ok_and(|w| w.contains("TOWGS84"));
+    let mut s = s.clone();
+    let _ = s.auto_identify_epsg();
+    if let Ok(code) = s.auth_code() {
+        if s.is_geographic() && code == 4326 {
+            return Ok((
+                Crs::Crs84,
+                "WGS 84 (EPSG:4326) as the file says, longitude/latitude".to_owned(),
+            ));
+        }
+        if let Ok(c) = Crs::parse(&format!("EPSG:{code}")) {
+            let mut how = if told {
+                format!("EPSG:{code}, the file's CRS")
+            } else {
+                format!("the .prj matches EPSG:{code}")
+            };
+            let vn2000 = TM3_ZONES.iter().any(|z| i64::from(z.1) == i64::from(code))
+                || matches!(code, 3405 | 3406);
+            if vn2000 && !shift {
+                how.push_str(
+                    "; it carries no datum shift, so VN-2000's official one (EPSG:6960) is used",
+                );
+            }
+            return Ok((c, how));
+        }
+    }
+    let param = |n: &str| s.get_proj_param(n).ok().flatten();
+    let tm = s
+        .get_attr_value("PROJECTION", 0)
+        .ok()
+        .flatten()
+        .is_some_and(|p| p.to_ascii_lowercase().contains("transverse_mercator"));
+    let near = |v: Option<f64>, want: f64, tol: f64| v.is_some_and(|v| (v - want).abs() <= tol);
+    let datum_wgs84 = s
+        .get_attr_value("DATUM", 0)
+        .ok()
+        .flatten()
+        .is_some_and(|d| d.to_ascii_uppercase().contains("WGS") && d.contains("84"));
+    if tm
+        && near(param("false_easting"), 500_000.0, 1e-3)
+        && near(param("false_northing"), 0.0, 1e-3)
+        && !datum_wgs84
+    {
+        let cm = param("central_meridian");
+        if near(param("scale_factor"), 0.9999, 1e-9) {
+            if let Some(&(deg, code)) = TM3_ZONES.iter().find(|(d, _)| near(cm, *d, 1e-6)) {
+                let (d, m) = (deg.trunc(), ((deg - deg.trunc()) * 60.0).round());
+                return Ok((
+                    Crs::Epsg(code),
+                    format!("the .prj describes a TM-3 grid (k 0.9999, central meridian {d}°{m:02}′) without the VN-2000 datum shift: read as VN-2000 / TM-3 (EPSG:{code}), with it"),
+                ));
+            }
+        }
+        if near(param("scale_factor"), 0.9996, 1e-9) {
+            for (deg, code) in [(105.0, 3405), (111.0, 3406)] {
+                if near(cm, deg, 1e-6) {
+                    return Ok((
+                        Crs::Epsg(code),
+                        format!("the .prj describes UTM (central meridian {deg}°) on a datum other than WGS 84: read as VN-2000 / UTM (EPSG:{code})"),
+                    ));
+                }
+            }
+        }
+    }
+    if s.is_geographic() {
+        return Ok((
+            Crs::Crs84,
+            "a geographic CRS without an EPSG code, read as WGS 84 longitude/latitude".to_owned(),
+        ));
+    }
+    Err(SourceError::Crs(format!(
+        "{name}: its CRS ({}) is not one geoplan reads; use WGS 84, VN-2000 / TM-3 (EPSG:5899, 5896–5898, 9205–9218), VN-2000 / UTM (3405, 3406) or give the CRS",
+        s.to_proj4().unwrap_or_else(|_| "unnamed".into()).trim()
+    )))
+}
