@@ -787,3 +787,95 @@ async fn post_import_takes_a_shapefile_from_an_editor_and_the_map_shows_it() {
         before + 10
     );
 }
+
+#[test]
+fn a_dgn_v7_of_shapes_and_labels_becomes_parcels() {
+    use geo::InteriorPoint;
+    let (_keep, gpkg) = sample_copy();
+    let dir = tempfile::tempdir().unwrap();
+    let t = truth(15, TextEncoding::Utf8);
+    // Famis draws a sheet: each parcel a shape, its label "số thửa /
+    // diện tích / loại đất" a text element inside it (decimal comma
+    // for some); a stray label and a road line besides.
+    let mut features = Vec::new();
+    for (i, p) in t.iter().enumerate() {
+        features.push(json!({"type": "Feature", "properties": {"label": null},
+            "geometry": {"type": "Polygon", "coordinates": ring(&p.geometry)}}));
+        let at = p.geometry.interior_point().unwrap();
+        let area = if i % 2 == 0 {
+            format!("{:.1}", p.area)
+        } else {
+            format!("{:.1}", p.area).replace('.', ",")
+        };
+        features.push(json!({"type": "Feature",
+            "properties": {"label": format!("{}/{area}/{}", i + 1, p.code)},
+            "geometry": {"type": "Point", "coordinates": [at.x(), at.y()]}}));
+    }
+    let far = t[0].geometry.exterior().0[0];
+    features.push(json!({"type": "Feature", "properties": {"label": "QL1A"},
+        "geometry": {"type": "Point", "coordinates": [far.x + 5000.0, far.y + 5000.0]}}));
+    features.push(json!({"type": "Feature", "properties": {"label": null},
+        "geometry": {"type": "LineString", "coordinates": [[far.x, far.y], [far.x + 900.0, far.y]]}}));
+    let src = dir.path().join("to777.geojson");
+    std::fs::write(
+        &src,
+        json!({"type": "FeatureCollection", "features": features}).to_string(),
+    )
+    .unwrap();
+    let dgn = dir.path().join("to777.dgn");
+    let st = Command::new("ogr2ogr")
+        .args(["-f", "DGN", "-dsco", "ORIGIN=0,0,0", "-dsco", "SUB_UNITS_PER_MASTER_UNIT=1000"])
+        .args(["-dsco", "UOR_PER_SUB_UNIT=1", "-dialect", "sqlite", "-sql"])
+        .arg("SELECT geometry, CASE WHEN label IS NOT NULL THEN 'LABEL(t:\"' || label || '\")' END AS OGR_STYLE FROM to777")
+        .arg(&dgn)
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert!(dgn.exists(), "{}", String::from_utf8_lossy(&st.stderr));
+    let map = dir.path().join("to777.toml");
+    std::fs::write(
+        &map,
+        format!(
+            "[values]\ncommune_code = \"{}\"\nsheet_number = 777\n",
+            t[0].commune
+        ),
+    )
+    .unwrap();
+    let (ok, out, r) = geoplan_import(&[
+        dgn.to_str().unwrap(),
+        "--layer",
+        "parcels",
+        "--mapping",
+        map.to_str().unwrap(),
+        "--gpkg",
+        gpkg.to_str().unwrap(),
+    ]);
+    assert!(ok, "{out}");
+    assert_eq!(r["inserted"], 15, "{r}");
+    let f = &r["files"][0];
+    assert_eq!(f["crs"], "EPSG:5899", "{f}");
+    let notes = f["notes"].to_string();
+    assert!(
+        notes.contains("15 shapes") && notes.contains("1 text elements lie in no shape"),
+        "{f}"
+    );
+    assert!(notes.contains("1 other elements"), "{f}");
+    let d = layer(&gpkg, "parcels");
+    for (i, p) in t.iter().enumerate() {
+        let row = parcel_row(&d, &p.commune, 777, i as i64 + 1).expect("imported");
+        assert_eq!(text(&d, row, "land_use_code").unwrap(), p.code);
+        assert!((real(&d, row, "legal_area") - p.area).abs() < 0.051, "{i}");
+        let g = d.geometry_of(row).unwrap();
+        // DGN v7 keeps whole units of resolution (here millimetres).
+        assert!(
+            (g.unsigned_area() - p.geometry.unsigned_area()).abs()
+                < 0.02 * p.geometry.exterior().0.len() as f64 + 0.5
+        );
+        let (a, b) = (g.centroid().unwrap(), p.geometry.centroid().unwrap());
+        assert!(
+            (a.x() - b.x()).hypot(a.y() - b.y()) < 0.01,
+            "parcel {i} moved: {g:?} vs {:?}",
+            p.geometry
+        );
+    }
+}

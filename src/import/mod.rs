@@ -116,6 +116,8 @@ pub struct FileReport {
     pub mapping: BTreeMap<String, String>,
     /// The file's fields nothing was read from.
     pub unused_fields: Vec<String>,
+    /// What else there is to say about the file.
+    pub notes: Vec<String>,
 }
 
 /// What an import did (or, dry, would do).
@@ -205,6 +207,9 @@ impl Report {
             let _ = writeln!(s, "    fields: {}", m.join(", "));
             if !f.unused_fields.is_empty() {
                 let _ = writeln!(s, "    not read: {}", f.unused_fields.join(", "));
+            }
+            for n in &f.notes {
+                let _ = writeln!(s, "    {n}");
             }
         }
         if !self.unfed_fields.is_empty() {
@@ -414,6 +419,7 @@ pub fn prepare(
                 .filter(|(_, u)| !**u)
                 .map(|(n, _)| n.clone())
                 .collect(),
+            notes: src.notes.clone(),
         });
         report.read += src.features.len();
         report.z_dropped += src.z_dropped;

@@ -88,6 +88,9 @@ pub struct Source {
     pub encoding_how: String,
     /// Features whose geometry had Z (dropped).
     pub z_dropped: usize,
+    /// What else the report should say about the file (a DGN's elements
+    /// left out, labels that fell in no shape).
+    pub notes: Vec<String>,
 }
 
 /// Why a file cannot be read (each a 400 on the web).
@@ -339,6 +342,8 @@ fn read_open(
     })?;
     let driver = ds.driver().short_name();
     let latin1 = driver == "ESRI Shapefile";
+    // DGN v7 text is bytes in whatever the font drew (TCVN3 for Famis).
+    let raw_text = driver == "DGN";
     let mut names = Vec::new();
     let mut chosen = None;
     for (i, layer) in ds.layers().enumerate() {
@@ -381,8 +386,11 @@ fn read_open(
     let no_opts = gdal::cpl::CslStringList::new();
     for (k, f) in layer.features().enumerate() {
         let mut values = Vec::with_capacity(fields.len());
-        for i in 0..fields.len() {
+        for (i, field) in fields.iter().enumerate() {
             values.push(match f.field(i) {
+                Ok(Some(FieldValue::StringValue(_))) if raw_text && field.kind == "String" => {
+                    field_bytes(&f, i).map_or(Raw::Null, Raw::Bytes)
+                }
                 Ok(Some(v)) => Raw::from_gdal(v, latin1),
                 _ => Raw::Null,
             });
@@ -423,7 +431,7 @@ fn read_open(
     // The text encoding, over every text value of the file.
     let (enc, enc_how) = match opts.encoding {
         Some(e) => (e, format!("{} as given", e.name())),
-        None if latin1 => {
+        None if latin1 || raw_text => {
             let bytes: Vec<Vec<u8>> = raw
                 .iter()
                 .flat_map(|r| r.values.iter())
@@ -450,6 +458,12 @@ fn read_open(
             values: r.values.into_iter().map(|v| v.decode(enc)).collect(),
         })
         .collect();
+    let mut notes = Vec::new();
+    let (fields, features) = if driver == "DGN" {
+        dgn_shapes_with_labels(fields, features, &mut notes)
+    } else {
+        (fields, features)
+    };
     let (crs, crs_how) = match opts.crs {
         Some(c) => (c, format!("{} as given", c.urn())),
         None => {
@@ -488,6 +502,7 @@ fn read_open(
         encoding: enc,
         encoding_how: enc_how,
         z_dropped,
+        notes,
     })
 }
 
@@ -497,6 +512,128 @@ fn is_polygonal(t: gdal::vector::OGRwkbGeometryType::Type) -> bool {
         gdal::vector::geometry_type_flatten(t),
         T::wkbPolygon | T::wkbMultiPolygon
     )
+}
+
+/// The bytes of a text field as the file holds them (GDAL's own reading
+/// of them may not be UTF-8, which the gdal crate would replace).
+fn field_bytes(f: &gdal::vector::Feature<'_>, i: usize) -> Option<Vec<u8>> {
+    let i = std::os::raw::c_int::try_from(i).ok()?;
+    // SAFETY: the handle is the live feature's; the string GDAL returns is
+    // owned by the feature and copied before the feature can change.
+    unsafe {
+        let h = f.c_feature();
+        if gdal_sys::OGR_F_IsFieldSetAndNotNull(h, i) == 0 {
+            return None;
+        }
+        let p = gdal_sys::OGR_F_GetFieldAsString(h, i);
+        (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p).to_bytes().to_vec())
+    }
+}
+
+/// A DGN v7 drawing as cadastral software (Famis, gCadas) leaves it:
+/// parcels as shapes, their labels as text elements inside them ("345",
+/// "120.5", "ODT", or one "345/120.5/ODT"). Each shape becomes a feature
+/// whose fields are read from the labels inside it: `SoThua` (the first
+/// whole number), `DienTich` (the next number), `LoaiDat` (land-use
+/// codes), `KyHieu` (a symbol such as "OM-01"), `NhanThua` (every label)
+/// and the element's `Level`. Other elements are left out, and said so.
+fn dgn_shapes_with_labels(
+    fields: Vec<SourceField>,
+    features: Vec<SourceFeature>,
+    notes: &mut Vec<String>,
+) -> (Vec<SourceField>, Vec<SourceFeature>) {
+    use geo::Contains;
+    let text_col = fields.iter().position(|f| f.name == "Text");
+    let level_col = fields.iter().position(|f| f.name == "Level");
+    let mut shapes = Vec::new();
+    let mut labels: Vec<(geo_types::Point<f64>, String)> = Vec::new();
+    let mut other = 0;
+    for f in features {
+        match (&f.geometry, text_col.map(|c| &f.values[c])) {
+            (Some(Geometry::Polygon(_) | Geometry::MultiPolygon(_)), _) => shapes.push(f),
+            (Some(Geometry::Point(p)), Some(Value::Text(t))) => labels.push((*p, t.clone())),
+            _ => other += 1,
+        }
+    }
+    let mut used = vec![false; labels.len()];
+    let out_fields = [
+        "SoThua", "DienTich", "LoaiDat", "KyHieu", "NhanThua", "Level",
+    ]
+    .map(|n| SourceField {
+        name: n.to_owned(),
+        kind: if n == "SoThua" || n == "Level" {
+            "Integer".to_owned()
+        } else if n == "DienTich" {
+            "Real".to_owned()
+        } else {
+            "String".to_owned()
+        },
+    })
+    .to_vec();
+    let out: Vec<SourceFeature> = shapes
+        .into_iter()
+        .map(|f| {
+            let g = f.geometry.as_ref().expect("a shape has a geometry");
+            let mut texts = Vec::new();
+            for (k, (p, t)) in labels.iter().enumerate() {
+                if g.contains(p) {
+                    used[k] = true;
+                    texts.push(t.clone());
+                }
+            }
+            let (mut number, mut area, mut codes, mut symbol) = (None, None, Vec::new(), None);
+            for tok in texts.iter().flat_map(|t| t.split(['/', ' ', '\n', ';'])) {
+                let tok = tok.trim();
+                if tok.is_empty() {
+                    continue;
+                }
+                let numeric = tok.replace(',', ".");
+                if number.is_none() && tok.chars().all(|c| c.is_ascii_digit()) {
+                    number = tok.parse::<i64>().ok();
+                } else if area.is_none() && numeric.parse::<f64>().is_ok() {
+                    area = numeric.parse::<f64>().ok();
+                } else if tok.len() <= 11
+                    && tok.split('+').all(|c| {
+                        (2..=3).contains(&c.len()) && c.chars().all(|ch| ch.is_ascii_uppercase())
+                    })
+                {
+                    codes.push(tok.to_owned());
+                } else if symbol.is_none() {
+                    symbol = Some(tok.to_owned());
+                }
+            }
+            let level = level_col.map_or(Value::Null, |c| f.values[c].clone());
+            let text = |o: Option<String>| o.map_or(Value::Null, Value::Text);
+            SourceFeature {
+                values: vec![
+                    number.map_or(Value::Null, Value::Int),
+                    area.map_or(Value::Null, Value::Real),
+                    text((!codes.is_empty()).then(|| codes.join("+"))),
+                    text(symbol),
+                    text((!texts.is_empty()).then(|| texts.join(" / "))),
+                    level,
+                ],
+                ..f
+            }
+        })
+        .collect();
+    let stray = used.iter().filter(|u| !**u).count();
+    notes.push(format!(
+        "DGN: {} shapes read as features with the {} labels inside them",
+        out.len(),
+        labels.len() - stray
+    ));
+    if stray > 0 {
+        notes.push(format!(
+            "DGN: {stray} text elements lie in no shape (left out)"
+        ));
+    }
+    if other > 0 {
+        notes.push(format!(
+            "DGN: {other} other elements (lines, cells, arcs …) left out: parcels are read from shapes"
+        ));
+    }
+    (out_fields, out)
 }
 
 /// A feature as GDAL gave it, its text not yet decoded.
