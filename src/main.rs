@@ -397,41 +397,16 @@ struct ImportArgs {
 }
 
 async fn import(cfg: &Config, a: ImportArgs) -> Result<()> {
-    use geoplan::import::{fields::MappingFile, prepare, ImportOptions, Mode};
-    use geoplan::store::source::{self, encoding::TextEncoding, SourceOptions};
-    let mode = Mode::parse(&a.mode).map_err(anyhow::Error::msg)?;
-    let crs = match a.crs.trim() {
-        "" | "auto" => None,
-        c => Some(geoplan::crs::Crs::parse(c)?),
-    };
-    let encoding = match a.encoding.trim() {
-        "" | "auto" => None,
-        e => Some(
-            TextEncoding::parse(e)
-                .with_context(|| format!("--encoding {e}: use auto, utf8, tcvn3, vni or cp1258"))?,
-        ),
-    };
-    let mapping = match &a.mapping {
-        Some(p) => MappingFile::parse(
-            &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
-        )
-        .map_err(anyhow::Error::msg)?,
-        None => MappingFile::default(),
-    };
-    let opts = ImportOptions {
-        mode,
-        key: a
-            .key
-            .as_deref()
-            .map(|k| {
-                k.split(',')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default(),
-        mapping,
-    };
+    use geoplan::import::{prepare, ImportOptions};
+    use geoplan::store::source::{self, SourceOptions};
+    let mapping = a
+        .mapping
+        .as_ref()
+        .map(|p| std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display())))
+        .transpose()?;
+    let opts = ImportOptions::parse(Some(&a.mode), a.key.as_deref(), mapping.as_deref())?;
+    let sopts = SourceOptions::parse(Some(&a.crs), Some(&a.encoding), a.source_layer.clone())
+        .map_err(anyhow::Error::msg)?;
     // The schema must be there to write into.
     if let Some(u) = &cfg.store.database_url {
         PostgisStore::connect(u).await?.migrate().await?;
@@ -446,11 +421,6 @@ async fn import(cfg: &Config, a: ImportArgs) -> Result<()> {
         names.join(", ")
     );
     let pb = progress(Some(a.files.len() as u64), "reading");
-    let sopts = SourceOptions {
-        crs,
-        encoding,
-        layer: a.source_layer.clone(),
-    };
     let mut sources = Vec::new();
     for f in &a.files {
         pb.set_message(format!("reading {}", f.display()));

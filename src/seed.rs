@@ -110,18 +110,7 @@ pub async fn seed(
         None => layers
             .iter()
             .filter_map(|l| l.extent())
-            .reduce(|a, b| {
-                Rect::new(
-                    Coord {
-                        x: a.min().x.min(b.min().x),
-                        y: a.min().y.min(b.min().y),
-                    },
-                    Coord {
-                        x: a.max().x.max(b.max().x),
-                        y: a.max().y.max(b.max().y),
-                    },
-                )
-            })
+            .reduce(crate::model::union_rect)
             .ok_or_else(|| invalid("the layers are empty"))?,
     };
     let lo = crs::mercator_to_lonlat(area.min());

@@ -166,13 +166,23 @@ async fn files_that_give_no_site_are_refused_with_the_reason() {
     let (st, v) = upload("diem.geojson", point.to_string().into_bytes()).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert!(v["detail"].as_str().unwrap().contains("no polygon"), "{v}");
-    // UTM zone 49 metres without a .prj: neither degrees nor TM-3 of the
-    // province, so no guess.
+    // UTM zone 49 metres without a .prj are placed by their ranges, as
+    // VN-2000 / UTM 49N, and the answer says so.
     let dir = tempfile::tempdir().unwrap();
     let sq = json!({"type": "Feature", "properties": {}, "geometry": {"type": "Polygon",
         "coordinates": [[[108.2, 16.0], [108.201, 16.0], [108.201, 16.001], [108.2, 16.0]]]}});
     let zip = zipped_shapefile(dir.path(), &sq, "EPSG:32649", Some(None));
     let (st, v) = upload("utm.zip", zip).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["crs"], "EPSG:3406", "{v}");
+    assert!(v["how"].as_str().unwrap().contains("UTM zone 49N"), "{v}");
+    // Metres of Hà Nội (UTM 48N northings far north of the province)
+    // without a .prj: no range fits, so no guess.
+    let dir = tempfile::tempdir().unwrap();
+    let sq = json!({"type": "Feature", "properties": {}, "geometry": {"type": "Polygon",
+        "coordinates": [[[105.8, 21.0], [105.801, 21.0], [105.801, 21.001], [105.8, 21.0]]]}});
+    let zip = zipped_shapefile(dir.path(), &sq, "EPSG:32648", Some(None));
+    let (st, v) = upload("ha-noi.zip", zip).await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
     assert!(
         v["detail"].as_str().unwrap().contains("names no CRS"),

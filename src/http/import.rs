@@ -14,9 +14,8 @@
 use super::auth::Editor;
 use super::commit::CommitError;
 use super::{ApiError, AppState};
-use crate::crs::Crs;
-use crate::import::{fields::MappingFile, prepare, ImportOptions, Mode};
-use crate::store::source::{self, encoding::TextEncoding, SourceOptions};
+use crate::import::{prepare, ImportOptions};
+use crate::store::source::{self, SourceOptions};
 use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -109,45 +108,18 @@ pub async fn post(
             "layer {layer} is not editable: list it in [ogc] editable to import into it"
         )));
     }
-    let mode = match &form.mode {
-        Some(m) => Mode::parse(m).map_err(ApiError::bad_request)?,
-        None => Mode::Append,
-    };
-    let crs = match form.crs.as_deref() {
-        None | Some("auto") => None,
-        Some(c) => Some(Crs::parse(c)?),
-    };
-    let encoding = match form.encoding.as_deref() {
-        None | Some("auto") => None,
-        Some(e) => Some(TextEncoding::parse(e).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "encoding '{e}': use auto, utf8, tcvn3, vni or cp1258"
-            ))
-        })?),
-    };
-    let mapping = match &form.mapping {
-        Some(t) => MappingFile::parse(t).map_err(ApiError::bad_request)?,
-        None => MappingFile::default(),
-    };
-    let opts = ImportOptions {
-        mode,
-        key: form
-            .key
-            .as_deref()
-            .map(|k| {
-                k.split(',')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default(),
-        mapping,
-    };
-    let sopts = SourceOptions {
-        crs,
-        encoding,
-        layer: form.source_layer.clone(),
-    };
+    let opts = ImportOptions::parse(
+        form.mode.as_deref(),
+        form.key.as_deref(),
+        form.mapping.as_deref(),
+    )
+    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let sopts = SourceOptions::parse(
+        form.crs.as_deref(),
+        form.encoding.as_deref(),
+        form.source_layer.clone(),
+    )
+    .map_err(ApiError::bad_request)?;
     let files = form.files;
     // GDAL reading is blocking work: off the runtime.
     let sources = tokio::task::spawn_blocking(move || source::read_set(&files, &sopts))

@@ -61,6 +61,36 @@ pub struct ImportOptions {
     pub mapping: MappingFile,
 }
 
+impl ImportOptions {
+    /// The options as a user gives them (command-line flags, form parts):
+    /// `mode` (append when absent), `key` (comma-separated fields) and the
+    /// mapping file's TOML text.
+    pub fn parse(
+        mode: Option<&str>,
+        key: Option<&str>,
+        mapping: Option<&str>,
+    ) -> Result<ImportOptions, ImportError> {
+        Ok(ImportOptions {
+            mode: mode
+                .map_or(Ok(Mode::Append), Mode::parse)
+                .map_err(ImportError)?,
+            key: key
+                .map(|k| {
+                    k.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            mapping: mapping
+                .map(MappingFile::parse)
+                .transpose()
+                .map_err(ImportError)?
+                .unwrap_or_default(),
+        })
+    }
+}
+
 /// The fields that identify a feature of a layer, as the stores' unique
 /// constraints do: the cadastral key of a parcel (commune, sheet, parcel
 /// number — sheets are numbered inside each pre-2025 commune), a plan's

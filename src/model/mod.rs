@@ -131,6 +131,29 @@ impl fmt::Display for Value {
     }
 }
 
+/// The smallest rectangle holding both `a` and `b`.
+///
+/// ```
+/// use geo_types::{coord, Rect};
+/// let r = geoplan::model::union_rect(
+///     Rect::new(coord! { x: 0.0, y: 0.0 }, coord! { x: 1.0, y: 1.0 }),
+///     Rect::new(coord! { x: 2.0, y: -1.0 }, coord! { x: 3.0, y: 0.5 }),
+/// );
+/// assert_eq!(r, Rect::new(coord! { x: 0.0, y: -1.0 }, coord! { x: 3.0, y: 1.0 }));
+/// ```
+pub fn union_rect(a: geo_types::Rect<f64>, b: geo_types::Rect<f64>) -> geo_types::Rect<f64> {
+    geo_types::Rect::new(
+        geo_types::Coord {
+            x: a.min().x.min(b.min().x),
+            y: a.min().y.min(b.min().y),
+        },
+        geo_types::Coord {
+            x: a.max().x.max(b.max().x),
+            y: a.max().y.max(b.max().y),
+        },
+    )
+}
+
 /// Normalises text to Unicode NFC, so that Vietnamese diacritics compare,
 /// sort and render the same whatever form the source used.
 pub fn nfc(s: &str) -> String {

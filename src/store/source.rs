@@ -27,7 +27,7 @@ use crate::model::{nfc, Value};
 use encoding::TextEncoding;
 use gdal::vector::{FieldValue, LayerAccess};
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
-use geo_types::{Coord, Geometry, Rect};
+use geo_types::{Geometry, Rect};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -40,6 +40,34 @@ pub struct SourceOptions {
     pub encoding: Option<TextEncoding>,
     /// The file's layer to read; `None` takes the first with features.
     pub layer: Option<String>,
+}
+
+impl SourceOptions {
+    /// The options as a user gives them: `crs` (an EPSG code or `auto`),
+    /// `encoding` (utf8, tcvn3, vni, cp1258 or `auto`) and the layer.
+    pub fn parse(
+        crs: Option<&str>,
+        encoding: Option<&str>,
+        layer: Option<String>,
+    ) -> Result<SourceOptions, String> {
+        fn auto(v: Option<&str>) -> Option<&str> {
+            v.map(str::trim).filter(|v| !v.is_empty() && *v != "auto")
+        }
+        Ok(SourceOptions {
+            crs: auto(crs)
+                .map(Crs::parse)
+                .transpose()
+                .map_err(|e| e.to_string())?,
+            encoding: auto(encoding)
+                .map(|e| {
+                    TextEncoding::parse(e).ok_or_else(|| {
+                        format!("encoding '{e}': use auto, utf8, tcvn3, vni or cp1258")
+                    })
+                })
+                .transpose()?,
+            layer,
+        })
+    }
 }
 
 /// One field of a source file.
@@ -471,18 +499,7 @@ fn read_open(
                 .iter()
                 .filter_map(|f| f.geometry.as_ref())
                 .filter_map(geo::BoundingRect::bounding_rect)
-                .reduce(|a, b| {
-                    Rect::new(
-                        Coord {
-                            x: a.min().x.min(b.min().x),
-                            y: a.min().y.min(b.min().y),
-                        },
-                        Coord {
-                            x: a.max().x.max(b.max().x),
-                            y: a.max().y.max(b.max().y),
-                        },
-                    )
-                });
+                .reduce(crate::model::union_rect);
             match bbox {
                 Some(r) => decide_crs(srs, r, name)?,
                 None => (
@@ -734,24 +751,8 @@ pub fn decide_crs(
         })?,
     };
     // A reading that puts the data outside the province is refused.
-    let mut ll: Vec<Coord<f64>> = vec![
-        r.min(),
-        r.max(),
-        (r.min().x, r.max().y).into(),
-        (r.max().x, r.min().y).into(),
-    ];
-    crs::transform(crs, Crs::Crs84, &mut ll).map_err(|e| SourceError::Crs(e.to_string()))?;
-    let (mut lo, mut hi) = (ll[0], ll[0]);
-    for c in &ll {
-        lo = Coord {
-            x: lo.x.min(c.x),
-            y: lo.y.min(c.y),
-        };
-        hi = Coord {
-            x: hi.x.max(c.x),
-            y: hi.y.max(c.y),
-        };
-    }
+    let (lo, hi) = crs::transform_bbox(crs, Crs::Crs84, r.min(), r.max())
+        .map_err(|e| SourceError::Crs(e.to_string()))?;
     if !inside(Rect::new(lo, hi), PROVINCE) {
         return Err(SourceError::Crs(format!(
             "{name}: read as {} ({how}), the data lies at {:.4}, {:.4} (lon, lat), outside Thành phố Đà Nẵng; the file's CRS is wrong or missing",
