@@ -5,6 +5,8 @@
 #
 #   benches/tiles.sh        (PARCELS=1000000 PG=postgres://postgres@127.0.0.1:5432 DUR=10)
 #
+# BIN=<a geoplan binary> serves instead of this tree's release build.
+#
 # Before/after a change, side by side in one run: BASE=<an older geoplan
 # binary> adds a first table where both binaries answer the same cold tile
 # lists in turn (BASE, this build, BASE, this build: ROUNDS=2), with the
@@ -25,7 +27,7 @@ DB=geoplan_bench
 DUR=${DUR:-10}
 DATA=target/bench-data
 GPKG=$DATA/parcels-$PARCELS.gpkg
-BIN=target/release/geoplan
+BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/geoplan}
 PORT=${PORT:-18091}
 OUT=$DATA/tiles-report.md
 PGBENCH=$(ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | tail -1)

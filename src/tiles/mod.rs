@@ -7,7 +7,7 @@
 //! generalised level for `z` (prepared at load); from the detail zoom on it
 //! reads the full geometry. Either way the hot path is: R-tree lookup of
 //! the tile plus buffer, transform to tile space, clip, quantise, make
-//! polygons valid on the grid ([`valid`]: checked exactly, repaired only
+//! polygons valid on the grid ([`crate::model::valid`]: checked exactly, repaired only
 //! when the check fails), encode.
 //!
 //! # Examples
