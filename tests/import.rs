@@ -619,8 +619,38 @@ async fn postgis_imports_in_one_transaction() {
         String::from_utf8_lossy(&st.stderr)
     );
     let pg = Store::Postgis(PostgisStore::connect(&db.url).await.unwrap());
+    let mut listener = sqlx::postgres::PgListener::connect(&db.url).await.unwrap();
+    listener.listen("geoplan_changes").await.unwrap();
     let before = pg.read_layer("parcels").await.unwrap().len();
     let dir = tempfile::tempdir().unwrap();
+    // A large import (1,200 parcels of a new sheet) is one notification:
+    // reload the layer, not 1,200 of one fid each.
+    let (x0, y0) = (561_000.0, 1_756_000.0);
+    let grid: Vec<Json> = (0..1200)
+        .map(|i| {
+            let (x, y) = (x0 + f64::from(i % 40) * 12.0, y0 + f64::from(i / 40) * 12.0);
+            json!({"type": "Feature", "properties": {"MaXa": "20335", "SoTo": 990, "SoThua": i + 1,
+                "DienTich": 100.0, "MucDich": "LUC"},
+                "geometry": {"type": "Polygon", "coordinates": square(x, y, 10.0)}})
+        })
+        .collect();
+    let file = dir.path().join("to990.geojson");
+    ogr2ogr(dir.path(), grid, "EPSG:5899", &file, &["-f", "GeoJSON"]);
+    let (f, url) = (file.to_str().unwrap().to_owned(), db.url.clone());
+    let (ok, out, r) = tokio::task::spawn_blocking(move || {
+        geoplan_import(&[&f, "--layer", "parcels", "--database-url", &url])
+    })
+    .await
+    .unwrap();
+    assert!(ok && r["inserted"] == 1200, "{out}");
+    let mut said = Vec::new();
+    while let Ok(Ok(n)) =
+        tokio::time::timeout(std::time::Duration::from_secs(2), listener.recv()).await
+    {
+        said.push(serde_json::from_str::<Json>(n.payload()).unwrap());
+    }
+    assert_eq!(said, [json!({"layer": "parcels", "all": true})], "{said:?}");
+    let before = before + 1200;
     let t = truth(30, TextEncoding::Tcvn3);
     let shp = cadastral_shapefile(dir.path(), &t, TextEncoding::Tcvn3, Some(PRJ_NO_SHIFT));
     let s = shp.to_str().unwrap().to_owned();

@@ -34,6 +34,11 @@ pub const CHANGE_CHANNEL: &str = "geoplan_changes";
 /// announces each loaded layer once itself).
 const BULK_LOAD_SETTING: &str = "geoplan.bulk_load";
 
+/// A write of more rows than this (inserted and updated, all layers) is
+/// announced as one "reload" notification per layer, as the triggers do
+/// for a statement of more than 1000 rows.
+const BULK_WRITE_ROWS: usize = 1000;
+
 /// `COPY` data is sent in chunks of about this size; progress is reported
 /// after each chunk.
 const COPY_CHUNK_BYTES: usize = 4 << 20;
@@ -260,7 +265,8 @@ impl PostgisStore {
     /// column's range) or any other error rolls everything back.
     ///
     /// The change triggers announce the written fids on commit, as for
-    /// any other SQL edit.
+    /// any other SQL edit; a write of more than 1,000 rows (an import) is
+    /// announced as one "reload the layer" per layer instead.
     pub async fn write(&self, edits: &[LayerEdit]) -> Result<WriteResult, StoreError> {
         self.write_in_transaction(edits, &[]).await.map(|(w, _)| w)
     }
@@ -291,6 +297,21 @@ impl PostgisStore {
             ));
         }
         let mut tx = self.pool.begin().await.map_err(pg)?;
+        // A large write (an import) would make the statement-level triggers
+        // send one notification per row statement: announce each layer once
+        // instead, as the bulk loader does.
+        let rows: usize = plans
+            .iter()
+            .map(|(_, p)| p.inserts.len() + p.updates.len())
+            .sum();
+        let bulk = rows > BULK_WRITE_ROWS;
+        if bulk {
+            sqlx::query("SELECT set_config($1, 'on', true)")
+                .bind(BULK_LOAD_SETTING)
+                .execute(&mut *tx)
+                .await
+                .map_err(pg)?;
+        }
         let mut result = WriteResult::default();
         for (t, plan) in &plans {
             let t = &tables[*t];
@@ -342,6 +363,20 @@ impl PostgisStore {
                 written.deleted = plan.deletes.clone();
             }
             result.layers.push(written);
+        }
+        if bulk {
+            let mut layers: Vec<&str> = result.layers.iter().map(|l| l.layer.as_str()).collect();
+            layers.sort_unstable();
+            layers.dedup();
+            for layer in layers {
+                let payload = serde_json::json!({ "layer": layer, "all": true }).to_string();
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANGE_CHANNEL)
+                    .bind(payload)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(pg)?;
+            }
         }
         let rows = super::history::resolve_new(history, &result)?;
         let seqs = super::history::insert_pg(&mut tx, &rows, false).await?;
