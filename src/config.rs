@@ -293,6 +293,9 @@ pub struct Limits {
     pub max_wfs_count: usize,
     /// Most vertices in a geometry given inside a filter.
     pub max_filter_vertices: usize,
+    /// Most features one `POST /import` reads from its files (a zip of a
+    /// few MB can unpack into far more); `geoplan import` has no limit.
+    pub max_import_features: usize,
 }
 
 impl Default for Limits {
@@ -310,6 +313,7 @@ impl Default for Limits {
             max_image_height: 4096,
             max_wfs_count: 1_000_000,
             max_filter_vertices: 10_000,
+            max_import_features: 500_000,
         }
     }
 }

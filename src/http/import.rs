@@ -114,12 +114,15 @@ pub async fn post(
         form.mapping.as_deref(),
     )
     .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let sopts = SourceOptions::parse(
-        form.crs.as_deref(),
-        form.encoding.as_deref(),
-        form.source_layer.clone(),
-    )
-    .map_err(ApiError::bad_request)?;
+    let sopts = SourceOptions {
+        max_features: Some(s.data.config.limits.max_import_features),
+        ..SourceOptions::parse(
+            form.crs.as_deref(),
+            form.encoding.as_deref(),
+            form.source_layer.clone(),
+        )
+        .map_err(ApiError::bad_request)?
+    };
     let files = form.files;
     // GDAL reading is blocking work: off the runtime.
     let sources = tokio::task::spawn_blocking(move || source::read_set(&files, &sopts))

@@ -40,6 +40,8 @@ pub struct SourceOptions {
     pub encoding: Option<TextEncoding>,
     /// The file's layer to read; `None` takes the first with features.
     pub layer: Option<String>,
+    /// The most features to read from a file; more is an error.
+    pub max_features: Option<usize>,
 }
 
 impl SourceOptions {
@@ -66,6 +68,7 @@ impl SourceOptions {
                 })
                 .transpose()?,
             layer,
+            max_features: None,
         })
     }
 }
@@ -138,6 +141,14 @@ pub enum SourceError {
     /// Its CRS cannot be told, or puts it outside the province.
     #[error("{0}")]
     Crs(String),
+    /// More features than [`SourceOptions::max_features`].
+    #[error("{name}: holds more than {max} features, the most one upload may carry; import it with `geoplan import` on the server, or raise [limits] max_import_features")]
+    TooMany {
+        /// The file's name.
+        name: String,
+        /// The limit.
+        max: usize,
+    },
 }
 
 /// Where the province lies, lon/lat, with a margin: a file read outside is
@@ -413,6 +424,12 @@ fn read_open(
     let mut z_dropped = 0;
     let no_opts = gdal::cpl::CslStringList::new();
     for (k, f) in layer.features().enumerate() {
+        if let Some(max) = opts.max_features.filter(|m| k >= *m) {
+            return Err(SourceError::TooMany {
+                name: name.to_owned(),
+                max,
+            });
+        }
         let mut values = Vec::with_capacity(fields.len());
         for (i, field) in fields.iter().enumerate() {
             values.push(match f.field(i) {
@@ -876,4 +893,47 @@ fn from_srs(s: &gdal::spatial_ref::SpatialRef, name: &str) -> Result<(Crs, Strin
         "{name}: its CRS ({}) is not one geoplan reads; use WGS 84, VN-2000 / TM-3 (EPSG:5899, 5896–5898, 9205–9218), VN-2000 / UTM (3405, 3406) or give the CRS",
         s.to_proj4().unwrap_or_else(|_| "unnamed".into()).trim()
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POINTS: &str = r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","properties":{"ten":"Chợ Hàn"},"geometry":{"type":"Point","coordinates":[108.2244,16.068]}},
+        {"type":"Feature","properties":{"ten":"Cầu Rồng"},"geometry":{"type":"Point","coordinates":[108.2278,16.0613]}},
+        {"type":"Feature","properties":{"ten":"Hội An"},"geometry":{"type":"Point","coordinates":[108.335,15.88]}}]}"#;
+
+    #[test]
+    fn a_file_past_the_feature_limit_is_refused_and_says_why() {
+        let opts = SourceOptions {
+            max_features: Some(2),
+            ..Default::default()
+        };
+        let e = read_bytes(POINTS.as_bytes(), "diem.geojson", &opts).unwrap_err();
+        assert_eq!(
+            e,
+            SourceError::TooMany {
+                name: "diem.geojson".into(),
+                max: 2
+            }
+        );
+        assert!(e.to_string().contains("max_import_features"), "{e}");
+        let all = read_bytes(POINTS.as_bytes(), "diem.geojson", &SourceOptions::default()).unwrap();
+        assert_eq!(all.features.len(), 3);
+        assert_eq!(all.crs, Crs::Crs84);
+        assert_eq!(all.features[2].values[0], Value::Text("Hội An".into()));
+    }
+
+    #[test]
+    fn options_read_auto_codes_and_names_and_refuse_the_rest() {
+        let o = SourceOptions::parse(Some("auto"), Some("TCVN3"), None).unwrap();
+        assert_eq!((o.crs, o.encoding), (None, Some(TextEncoding::Tcvn3)));
+        let o = SourceOptions::parse(Some("EPSG:5899"), None, None).unwrap();
+        assert_eq!(o.crs, Some(crs::VN2000_TM3_10745));
+        assert!(SourceOptions::parse(Some("EPSG:2154"), None, None).is_err());
+        assert!(SourceOptions::parse(None, Some("latin9"), None)
+            .unwrap_err()
+            .contains("tcvn3"));
+    }
 }
