@@ -34,6 +34,22 @@ pub const CHANGE_CHANNEL: &str = "geoplan_changes";
 /// announces each loaded layer once itself).
 const BULK_LOAD_SETTING: &str = "geoplan.bulk_load";
 
+/// Announces, on commit of `tx`, that `layer` changed too much to list:
+/// listeners reload it whole.
+async fn notify_reload(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    layer: &str,
+) -> Result<(), StoreError> {
+    let payload = serde_json::json!({ "layer": layer, "all": true }).to_string();
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANGE_CHANNEL)
+        .bind(payload)
+        .execute(&mut **tx)
+        .await
+        .map_err(pg)?;
+    Ok(())
+}
+
 /// A write of more rows than this (inserted and updated, all layers) is
 /// announced as one "reload" notification per layer, as the triggers do
 /// for a statement of more than 1000 rows.
@@ -227,13 +243,7 @@ impl PostgisStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(pg)?;
-            let payload = serde_json::json!({ "layer": t.name, "all": true }).to_string();
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANGE_CHANNEL)
-                .bind(payload)
-                .execute(&mut *tx)
-                .await
-                .map_err(pg)?;
+            notify_reload(&mut tx, &t.name).await?;
         }
         tracing::debug!("load: analyzed in {:.1?}", started.elapsed());
         let appended = super::history::insert_pg(&mut tx, history, true).await?;
@@ -369,13 +379,7 @@ impl PostgisStore {
             layers.sort_unstable();
             layers.dedup();
             for layer in layers {
-                let payload = serde_json::json!({ "layer": layer, "all": true }).to_string();
-                sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(CHANGE_CHANNEL)
-                    .bind(payload)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(pg)?;
+                notify_reload(&mut tx, layer).await?;
             }
         }
         let rows = super::history::resolve_new(history, &result)?;
