@@ -27,7 +27,6 @@ DB=geoplan_bench
 DUR=${DUR:-10}
 DATA=target/bench-data
 GPKG=$DATA/parcels-$PARCELS.gpkg
-BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/geoplan}
 PORT=${PORT:-18091}
 OUT=$DATA/tiles-report.md
 PGBENCH=$(ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | tail -1)
@@ -36,7 +35,10 @@ mkdir -p "$DATA"
 # Everything printed goes to the report too (no pipelines: servers started
 # in a subshell would escape the cleanup trap).
 exec > >(tee "$OUT") 2>&1
-cargo build --release --quiet
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN=${CARGO_TARGET_DIR:-target}/release/geoplan
+fi
 [ -f "$GPKG" ] || $BIN sample --seed 7 --parcels "$PARCELS" --out "$GPKG"
 have=$(psql "$PG/$DB" -tAc "SELECT count(*) FROM geoplan.parcels" 2>/dev/null || echo 0)
 if [ "$have" != "$PARCELS" ]; then
