@@ -14,6 +14,10 @@ export function create() {
     zoom: 11,
     hash: true,
     attributionControl: { compact: true },
+    // The style is generated (styles/build.py) and tests/styles.rs keeps it
+    // to a documented subset of the spec; validating it again in each
+    // browser costs the first paint main-thread time on a slow machine.
+    validateStyle: false,
   });
   window.geoplanMap = map; // for tests and the console
   map.addControl(new maplibregl.NavigationControl(), "top-left");
