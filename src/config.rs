@@ -293,6 +293,10 @@ pub struct Limits {
     pub max_wfs_count: usize,
     /// Most vertices in a geometry given inside a filter.
     pub max_filter_vertices: usize,
+    /// Most features one file download (`f=gpkg|shp|kml|csv|xlsx` of
+    /// `/layers/{id}/features`, OGC API items, `/sites`) may hold; a file
+    /// download without `limit` holds every match up to it.
+    pub max_export_features: usize,
 }
 
 impl Default for Limits {
@@ -310,6 +314,7 @@ impl Default for Limits {
             max_image_height: 4096,
             max_wfs_count: 1_000_000,
             max_filter_vertices: 10_000,
+            max_export_features: 1_000_000,
         }
     }
 }
