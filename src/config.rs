@@ -296,6 +296,10 @@ pub struct Limits {
     /// Most features one `POST /import` reads from its files (a zip of a
     /// few MB can unpack into far more); `geoplan import` has no limit.
     pub max_import_features: usize,
+    /// Most features one file download (`f=gpkg|shp|kml|csv|xlsx` of
+    /// `/layers/{id}/features`, OGC API items, `/sites`) may hold; a file
+    /// download without `limit` holds every match up to it.
+    pub max_export_features: usize,
 }
 
 impl Default for Limits {
@@ -314,6 +318,7 @@ impl Default for Limits {
             max_wfs_count: 1_000_000,
             max_filter_vertices: 10_000,
             max_import_features: 500_000,
+            max_export_features: 1_000_000,
         }
     }
 }

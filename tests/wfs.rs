@@ -1061,7 +1061,7 @@ async fn hostile_and_malformed_input_gets_a_4xx_exception_naming_the_problem() {
     .await;
     assert_4xx(&format!("{gf}&SRSNAME=EPSG:99999"), false, &["SRSNAME"]).await;
     assert_4xx(
-        &format!("{gf}&OUTPUTFORMAT=shape-zip"),
+        &format!("{gf}&OUTPUTFORMAT=application/pdf"),
         false,
         &["OUTPUTFORMAT"],
     )

@@ -254,6 +254,58 @@ pub fn transform_one(from: Crs, to: Crs, c: Coord<f64>) -> Result<Coord<f64>, Cr
     Ok(a[0])
 }
 
+/// Transforms every coordinate of a geometry in place, one PROJ call per
+/// ring or line (not per point).
+pub fn transform_geometry(
+    from: Crs,
+    to: Crs,
+    g: &mut geo_types::Geometry<f64>,
+) -> Result<(), CrsError> {
+    use geo_types::Geometry as G;
+    if from.same_frame(to) {
+        return Ok(());
+    }
+    let mut result = Ok(());
+    let mut ring = |ls: &mut geo_types::LineString<f64>| {
+        if result.is_ok() {
+            result = transform(from, to, &mut ls.0);
+        }
+    };
+    match g {
+        G::Point(p) => p.0 = transform_one(from, to, p.0)?,
+        G::MultiPoint(mp) => {
+            let mut cs: Vec<Coord<f64>> = mp.0.iter().map(|p| p.0).collect();
+            transform(from, to, &mut cs)?;
+            mp.0.iter_mut().zip(cs).for_each(|(p, c)| p.0 = c);
+        }
+        G::LineString(ls) => ring(ls),
+        G::MultiLineString(ml) => ml.0.iter_mut().for_each(&mut ring),
+        G::Polygon(p) => {
+            p.exterior_mut(&mut ring);
+            p.interiors_mut(|rs| rs.iter_mut().for_each(&mut ring));
+        }
+        G::MultiPolygon(mp) => {
+            for p in &mut mp.0 {
+                p.exterior_mut(&mut ring);
+                p.interiors_mut(|rs| rs.iter_mut().for_each(&mut ring));
+            }
+        }
+        G::Line(l) => {
+            let mut cs = [l.start, l.end];
+            transform(from, to, &mut cs)?;
+            (l.start, l.end) = (cs[0], cs[1]);
+        }
+        G::Rect(_) | G::Triangle(_) | G::GeometryCollection(_) => {
+            return Err(CrsError::Transform {
+                from,
+                to,
+                msg: "rectangles, triangles and collections are not feature geometries".into(),
+            })
+        }
+    }
+    result
+}
+
 /// Transforms a rectangle (min, max corners) and returns the bounding box of
 /// its densified outline in the target CRS, so curved edges are covered.
 pub fn transform_bbox(

@@ -5,12 +5,15 @@
 //! absolute paging links, and the single-feature answer.
 
 use super::error::ApiError;
+use super::export::{self as download, LayerPart};
 use super::geojson;
 use super::state::DataState;
 use crate::crs::{self, Crs, WEB_MERCATOR};
 use crate::engine::filter::{CmpOp, Expr, Filter, FilterLimits, Literal};
 use crate::engine::{cql2, Catalog, Layer, Query, Spatial};
+use crate::model::FileFormat;
 use crate::ogc::ogcapi;
+use crate::store::export::{Exporter, XLSX_MAX_ROWS};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use geo_types::{Coord, Geometry, MultiPolygon, Polygon, Rect};
@@ -218,6 +221,12 @@ pub struct FeaturesRequest {
     pub out_crs: Crs,
     /// The request's parameters as given (for paging links).
     pub raw: Vec<(String, String)>,
+    /// A file download (`f=gpkg|shp|kml|csv|xlsx`, or the `Accept` type)
+    /// instead of the GeoJSON page.
+    pub format: Option<FileFormat>,
+    /// True when `limit` was given: a download without it holds every
+    /// match (up to `[limits] max_export_features`) or is refused.
+    pub limit_given: bool,
 }
 
 /// Refuses a property a layer does not publish (filters and
@@ -235,13 +244,20 @@ fn check_published(l: &Layer, e: &Expr) -> Result<(), ApiError> {
 }
 
 /// Parses and validates the query of a features request against layer `l`.
+///
+/// A file format (`f=`, else the first type of `Accept`) makes the request
+/// a download: `limit` then defaults to every match and may go up to
+/// `[limits] max_export_features`, and the output CRS defaults to the
+/// layer's storage CRS (KML: always WGS 84).
 pub fn features_request(
     s: &DataState,
     l: &Layer,
     raw: Option<&str>,
     api: Api,
+    headers: &HeaderMap,
 ) -> Result<FeaturesRequest, ApiError> {
     let raw = query_pairs(raw);
+    let mut format = download::format_from_accept(headers);
     let lim = &s.config.limits;
     let get = |k: &str| {
         raw.iter()
@@ -257,11 +273,15 @@ pub fn features_request(
             param::POINT | param::POINT_CRS if api == Api::Layers => {}
             param::DATETIME | param::FILTER_CRS if api == Api::OgcApi => {}
             param::FORMAT => {
-                if !matches!(v.as_str(), "json" | "geojson") {
-                    return Err(ApiError::bad_request(format!(
-                        "f={v}: only json/geojson is offered here"
-                    )));
-                }
+                format = match v.as_str() {
+                    "json" | "geojson" => None,
+                    other => Some(FileFormat::parse(other).ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "f={other} is not offered; use one of: {}",
+                            download::offered()
+                        ))
+                    })?),
+                };
             }
             name if ogcapi::is_published(l, name) => {
                 if let Some(f) = l.fields().iter().find(|f| f.name == name) {
@@ -333,10 +353,14 @@ pub fn features_request(
         (None, Some(p)) => Some(Spatial::Point(parse_point(p, point_crs)?)),
         (None, None) => None,
     };
+    let (max_limit, default_limit) = match format {
+        Some(_) => (lim.max_export_features, lim.max_export_features),
+        None => (lim.max_limit, lim.default_limit),
+    };
     let limit = get(param::LIMIT)
-        .map(|v| parse_count(param::LIMIT, v, lim.max_limit))
+        .map(|v| parse_count(param::LIMIT, v, max_limit))
         .transpose()?
-        .unwrap_or(lim.default_limit);
+        .unwrap_or(default_limit);
     if limit == 0 && api == Api::OgcApi {
         // OGC API declares `limit` with minimum 1.
         return Err(ApiError::bad_request("limit=0: the limit is at least 1"));
@@ -345,10 +369,20 @@ pub fn features_request(
         .map(|v| parse_count(param::OFFSET, v, usize::MAX / 2))
         .transpose()?
         .unwrap_or(0);
-    let out_crs = get(param::CRS)
+    let asked_crs = get(param::CRS)
         .map(|v| parse_crs(param::CRS, v))
-        .transpose()?
-        .unwrap_or(Crs::Crs84);
+        .transpose()?;
+    let out_crs = match (format, asked_crs) {
+        (Some(FileFormat::Kml), Some(c)) if c.epsg() != 4326 => {
+            return Err(ApiError::bad_request(format!(
+                "crs={c}: KML is always WGS 84 longitude/latitude; leave crs out or give CRS:84"
+            )))
+        }
+        (Some(FileFormat::Kml), _) => Crs::Crs84,
+        (_, Some(c)) => c,
+        (Some(_), None) => Crs::Epsg(l.source_srid),
+        (None, None) => Crs::Crs84,
+    };
     Ok(FeaturesRequest {
         query: Query {
             spatial,
@@ -357,7 +391,9 @@ pub fn features_request(
             limit,
         },
         out_crs,
+        limit_given: get(param::LIMIT).is_some(),
         raw,
+        format,
     })
 }
 
@@ -419,6 +455,9 @@ pub async fn collection_response(
     base: String,
     time_stamp: bool,
 ) -> Result<Response, ApiError> {
+    if let Some(f) = req.format {
+        return download_response(l, req, f).await;
+    }
     let out_crs = req.out_crs;
     let (body, links) = tokio::task::spawn_blocking(move || -> Result<(String, serde_json::Value), ApiError> {
         let res = l.query(&req.query);
@@ -465,6 +504,56 @@ pub async fn collection_response(
     })
     .await??;
     Ok(with_link_header(geojson_response(body, out_crs), &links))
+}
+
+/// A features request answered as a file: the matches (in fid order,
+/// `offset`/`limit` applied) written on the blocking pool, then streamed.
+/// Without `limit`, more matches than `[limits] max_export_features` are
+/// refused rather than cut.
+async fn download_response(
+    l: Arc<Layer>,
+    req: FeaturesRequest,
+    f: FileFormat,
+) -> Result<Response, ApiError> {
+    let bbox = req
+        .raw
+        .iter()
+        .rev()
+        .find(|(k, _)| k == param::BBOX)
+        .map(|(_, v)| v.clone());
+    let stem = download::file_stem(&l.id, bbox.as_deref(), &super::planning_info::today_vn());
+    let out_crs = req.out_crs;
+    let file = tokio::task::spawn_blocking(move || {
+        let res = l.query(&req.query);
+        let rest = res.matched.saturating_sub(req.query.offset);
+        if !req.limit_given && rest > res.features.len() {
+            return Err(ApiError::bad_request(format!(
+                "{rest} features match, more than the {} one download may hold ([limits] max_export_features); narrow the query, or download pages with limit and offset",
+                req.query.limit
+            )));
+        }
+        if f == FileFormat::Xlsx && res.features.len() as u64 > XLSX_MAX_ROWS {
+            return Err(ApiError::bad_request(format!(
+                "{} features are more than the {XLSX_MAX_ROWS} rows of an XLSX sheet; narrow the query, page with limit and offset, or ask for f=csv",
+                res.features.len()
+            )));
+        }
+        let mut e = Exporter::new(f, &stem).map_err(download::export_error)?;
+        download::write_layer(
+            &mut e,
+            &LayerPart {
+                layer: &l,
+                fields: &l.published_fields(),
+                geometry: true,
+                crs: req.out_crs,
+                features: &res.features,
+            },
+        )
+        .map_err(download::export_error)?;
+        e.finish().map_err(download::export_error)
+    })
+    .await??;
+    Ok(download::file_response(file, Some(out_crs)))
 }
 
 /// One feature as GeoJSON: `fid` as given in the path, the query allowing

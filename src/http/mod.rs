@@ -8,6 +8,7 @@ pub mod auth;
 pub mod check;
 pub mod commit;
 pub mod error;
+pub mod export;
 pub mod features;
 pub mod geojson;
 pub mod import;
@@ -213,7 +214,7 @@ async fn features(
 ) -> Result<Response, ApiError> {
     let cat = s.engine.snapshot();
     let l = find_layer(&cat, &id)?;
-    let req = features_request(&s, &l, raw.as_deref(), features::Api::Layers)?;
+    let req = features_request(&s, &l, raw.as_deref(), features::Api::Layers, &headers)?;
     let base = format!("{}/layers/{}/features", base_url(&s, &headers), l.id);
     features::collection_response(l, req, base, false).await
 }

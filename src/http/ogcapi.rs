@@ -138,7 +138,7 @@ pub async fn items(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let l = find_in(&s.engine.snapshot(), &id, "/ogcapi/collections")?;
-    let req = features::features_request(&s, &l, raw.as_deref(), Api::OgcApi)?;
+    let req = features::features_request(&s, &l, raw.as_deref(), Api::OgcApi, &headers)?;
     let base = format!("{}/collections/{}/items", root(&s, &headers), l.id);
     features::collection_response(l, req, base, true).await
 }

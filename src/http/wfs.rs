@@ -11,10 +11,14 @@
 //! layer not in `ogc.editable` answers 403 (`OperationProcessingFailed`),
 //! a bad request 400 naming the problem; either way nothing changes.
 
+use super::export::{self, LayerPart};
 use super::{base_url, AppState, CommitError, DataState};
+use crate::crs::Crs;
+use crate::model::FileFormat;
 use crate::ogc::kvp::Kvp;
 use crate::ogc::wfs::request::{self, GetFeature, Request, Transaction};
-use crate::ogc::wfs::{self, doc, out, query, Version, WfsError};
+use crate::ogc::wfs::{self, doc, out, query, OutputFormat, Version, WfsError};
+use crate::store::export::{ExportError, ExportFile, Exporter};
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -296,7 +300,7 @@ fn commit_failure(e: &CommitError) -> WfsError {
 /// fails to plan, else streams the collection as it is written.
 async fn get_feature(state: DataState, g: GetFeature, endpoint: String) -> Response {
     let v = g.version;
-    let (ptx, prx) = tokio::sync::oneshot::channel::<Result<&'static str, WfsError>>();
+    let (ptx, prx) = tokio::sync::oneshot::channel::<Result<Ready, WfsError>>();
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::task::spawn_blocking(move || {
         let cat = state.engine.snapshot();
@@ -308,13 +312,17 @@ async fn get_feature(state: DataState, g: GetFeature, endpoint: String) -> Respo
                 return;
             }
         };
+        if let OutputFormat::File(f) = plan.format {
+            let _ = ptx.send(export_plan(&plan, f));
+            return;
+        }
         // GetPropertyValue answers a wfs:ValueCollection, not GML.
         let mime = if plan.value.is_some() {
             "application/xml"
         } else {
             plan.format.mime()
         };
-        if ptx.send(Ok(mime)).is_err() {
+        if ptx.send(Ok(Ready::Stream(mime))).is_err() {
             return;
         }
         // A client that stops reading holds this thread: give up on it
@@ -361,7 +369,8 @@ async fn get_feature(state: DataState, g: GetFeature, endpoint: String) -> Respo
         send(Ok(Bytes::from(buf)));
     });
     match prx.await {
-        Ok(Ok(mime)) => {
+        Ok(Ok(Ready::File(file, c))) => export::file_response(file, Some(c)),
+        Ok(Ok(Ready::Stream(mime))) => {
             let mut r = Response::new(Body::from_stream(
                 tokio_stream::wrappers::ReceiverStream::new(rx),
             ));
@@ -375,6 +384,57 @@ async fn get_feature(state: DataState, g: GetFeature, endpoint: String) -> Respo
             exception(&WfsError::internal(), v)
         }
     }
+}
+
+/// What the GetFeature task hands the response: a document about to be
+/// streamed (its type), or a finished download file and its CRS.
+enum Ready {
+    Stream(&'static str),
+    File(ExportFile, Crs),
+}
+
+/// Writes the pages of a planned GetFeature into a download file: one
+/// table (GeoPackage, Shapefile, KML folder) per query, named after its
+/// layer; KML in WGS 84 whatever SRSNAME says, as KML must be.
+fn export_plan(plan: &query::Plan, f: FileFormat) -> Result<Ready, WfsError> {
+    let mut names: Vec<&str> = Vec::new();
+    for (lq, _) in &plan.pages {
+        if !names.contains(&lq.layer.id.as_str()) {
+            names.push(&lq.layer.id);
+        }
+    }
+    let stem = export::file_stem(&names.join("_"), None, &super::planning_info::today_vn());
+    let fail = |e: ExportError| {
+        if e.is_client_error() {
+            WfsError::invalid(wfs::param::OUTPUTFORMAT, e.to_string())
+        } else {
+            tracing::error!("WFS GetFeature: {e}");
+            WfsError::internal()
+        }
+    };
+    let mut e = Exporter::new(f, &stem).map_err(fail)?;
+    let mut out_crs = None;
+    for (lq, page) in &plan.pages {
+        let c = if f == FileFormat::Kml {
+            Crs::Crs84
+        } else {
+            lq.out.0
+        };
+        out_crs.get_or_insert(c);
+        export::write_layer(
+            &mut e,
+            &LayerPart {
+                layer: &lq.layer,
+                fields: &lq.fields,
+                geometry: lq.geometry,
+                crs: c,
+                features: page,
+            },
+        )
+        .map_err(fail)?;
+    }
+    let file = e.finish().map_err(fail)?;
+    Ok(Ready::File(file, out_crs.unwrap_or(Crs::Crs84)))
 }
 
 /// The current UTC time as ISO 8601 (`2026-12-01T01:47:00Z`).

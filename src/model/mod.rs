@@ -5,6 +5,7 @@
 //! Stores produce [`LayerData`]; the engine indexes it; services read it.
 
 mod edit;
+mod format;
 mod geometry;
 mod layer;
 pub mod stage;
@@ -14,6 +15,7 @@ pub use edit::{
     check_values, conform_geometry, Edit, EditError, FeatureUpdate, LayerEdit, LayerWritten,
     NewFeature, WriteResult,
 };
+pub use format::FileFormat;
 pub use geometry::{clip_segment, FlatGeometry, GeometryKind, GeometryMismatch, GeometryType};
 pub use layer::{
     push_json_str, push_num, BuildError, Column, LayerData, LayerDataBuilder, ValueRef,

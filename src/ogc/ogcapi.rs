@@ -21,7 +21,7 @@ use crate::crs::{self, Crs, SUPPORTED_EPSG};
 use crate::engine::filter::{CmpOp, Expr, Literal};
 use crate::engine::temporal::{temporal_extent, temporal_of, Temporal};
 use crate::engine::{Catalog, Layer};
-use crate::model::FieldType;
+use crate::model::{FieldType, FileFormat};
 use serde_json::{json, Value};
 
 /// Where the API is mounted, relative to the public base URL.
@@ -379,6 +379,23 @@ fn responses(ok_type: &str, ok_schema: Value, not_found: bool) -> Value {
     r
 }
 
+/// The `f=` values of items: GeoJSON, then the download formats.
+fn items_formats() -> Vec<&'static str> {
+    let mut v = vec!["json", "geojson"];
+    v.extend(FileFormat::ALL.iter().map(|f| f.short_name()));
+    v
+}
+
+/// The responses of items: the GeoJSON page, or a download file.
+fn items_responses(page: Value) -> Value {
+    let mut r = responses(GEOJSON, page, true);
+    for f in FileFormat::ALL {
+        let media = f.mime().split(';').next().unwrap_or_default();
+        r["200"]["content"][media] = json!({"schema": {"type": "string", "format": "binary"}});
+    }
+    r
+}
+
 /// The OpenAPI 3.0 document of the API over the current catalog: one set
 /// of paths per collection, every parameter, `limit` with the configured
 /// default and maximum.
@@ -419,10 +436,10 @@ pub fn openapi(root: &str, cat: &Catalog, config: &Config) -> Value {
     );
     for l in cat.layers() {
         let id = &l.id;
-        // Every items parameter, `f` as its GeoJSON-only variant.
+        // Every items parameter, `f` with the download formats.
         let mut items_params: Vec<Value> = ITEMS_PARAMS
             .iter()
-            .map(|&p| param_ref(if p == "f" { "f-geojson" } else { p }))
+            .map(|&p| param_ref(if p == "f" { "f-items" } else { p }))
             .collect();
         for i in l.published_fields() {
             let f = &l.fields()[i];
@@ -453,7 +470,7 @@ pub fn openapi(root: &str, cat: &Catalog, config: &Config) -> Value {
             "description": format!("{} (geometry type {}).", l.meta.title, l.geometry_type().name()),
             "operationId": format!("getFeatures_{id}"), "tags": ["Data"],
             "parameters": items_params,
-            "responses": responses(GEOJSON, schema("featureCollectionGeoJSON"), true)}}));
+            "responses": items_responses(schema("featureCollectionGeoJSON"))}}));
         paths.insert(
             format!("/collections/{id}/items/{{featureId}}"),
             json!({"get": {
@@ -509,6 +526,9 @@ pub fn openapi(root: &str, cat: &Catalog, config: &Config) -> Value {
                 "filter-crs": {"name": "filter-crs", "in": "query", "required": false, "style": "form", "explode": false,
                     "description": "CRS of geometry literals in the filter.",
                     "schema": {"type": "string", "format": "uri", "enum": crs_enum, "default": Crs::Crs84.uri()}},
+                "f-items": {"name": "f", "in": "query", "required": false,
+                    "description": format!("Output format: the GeoJSON page (json, geojson), or every match as a file (gpkg, shp — a zipped Shapefile, kml, csv, xlsx) in the storage CRS unless `crs` says otherwise (KML: WGS 84); a file without `limit` holds every match, at most {}.", lim.max_export_features),
+                    "schema": {"type": "string", "enum": items_formats()}},
                 "f-geojson": {"name": "f", "in": "query", "required": false,
                     "description": "Output format (GeoJSON only).",
                     "schema": {"type": "string", "enum": ["json", "geojson"]}},

@@ -3,6 +3,8 @@
 //! so Excel reads the diacritics) or as an XLSX workbook (rust_xlsxwriter).
 
 use super::ReportError;
+use crate::model::ValueRef;
+use crate::store::export::{CsvWriter, ExportError, XlsxWriter};
 
 /// One cell.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,80 +32,47 @@ fn header(h: &(String, String)) -> String {
     format!("{} ({})", h.0, h.1)
 }
 
-fn csv_field(s: &str, out: &mut String) {
-    if s.contains([',', '"', '\n', '\r']) {
-        out.push('"');
-        out.push_str(&s.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(s);
+fn cell(c: &Cell) -> ValueRef<'_> {
+    match c {
+        Cell::Text(s) => ValueRef::Text(s),
+        Cell::Int(i) => ValueRef::Int(*i),
+        Cell::Num(v) => ValueRef::Real(*v),
     }
 }
 
 impl DataTable {
-    /// CSV, RFC 4180, UTF-8 with a byte-order mark.
+    /// CSV, RFC 4180, UTF-8 with a byte-order mark (the export writer's).
     pub fn to_csv(&self) -> String {
-        let mut out = String::from('\u{feff}');
-        let line = |cells: Vec<String>, out: &mut String| {
-            for (i, c) in cells.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                csv_field(c, out);
-            }
-            out.push_str("\r\n");
-        };
-        line(self.headers.iter().map(header).collect(), &mut out);
-        for r in &self.rows {
-            line(
-                r.iter()
-                    .map(|c| match c {
-                        Cell::Text(s) => s.clone(),
-                        Cell::Int(i) => i.to_string(),
-                        Cell::Num(v) => v.to_string(),
-                    })
-                    .collect(),
-                &mut out,
-            );
+        let mut w = CsvWriter::new(Vec::new()).expect("writing to memory");
+        for h in &self.headers {
+            w.text(&header(h));
         }
-        out
+        let mut rows = || -> std::io::Result<()> {
+            w.end_row()?;
+            for r in &self.rows {
+                r.iter().for_each(|c| w.cell(cell(c)));
+                w.end_row()?;
+            }
+            Ok(())
+        };
+        rows().expect("writing to memory");
+        let bytes = w.finish().expect("writing to memory");
+        String::from_utf8(bytes).expect("the writer writes UTF-8")
     }
 
-    /// An XLSX workbook of one sheet, headers bold and frozen.
+    /// An XLSX workbook of one sheet, headers bold and frozen (the export
+    /// writer's).
     pub fn to_xlsx(&self) -> Result<Vec<u8>, ReportError> {
-        use rust_xlsxwriter::{Format, Workbook};
-        let err = |e: rust_xlsxwriter::XlsxError| ReportError::Table(e.to_string());
-        let mut wb = Workbook::new();
-        let ws = wb.add_worksheet();
-        let name: String = self.name.chars().take(31).collect();
-        if !name.is_empty() {
-            ws.set_name(&name).map_err(err)?;
-        }
-        let bold = Format::new().set_bold();
-        for (c, h) in self.headers.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, header(h), &bold)
-                .map_err(err)?;
-            ws.set_column_width(c as u16, 18).map_err(err)?;
-        }
-        ws.set_freeze_panes(1, 0).map_err(err)?;
-        for (r, row) in self.rows.iter().enumerate() {
-            let r = r as u32 + 1;
-            for (c, cell) in row.iter().enumerate() {
-                let c = c as u16;
-                match cell {
-                    // Excel holds at most 32,767 characters in a cell.
-                    Cell::Text(s) if s.chars().count() > 32_767 => {
-                        let cut: String = s.chars().take(32_766).collect();
-                        ws.write_string(r, c, format!("{cut}…")).map(|_| ())
-                    }
-                    Cell::Text(s) => ws.write_string(r, c, s).map(|_| ()),
-                    Cell::Int(i) => ws.write_number(r, c, *i as f64).map(|_| ()),
-                    Cell::Num(v) => ws.write_number(r, c, *v).map(|_| ()),
-                }
-                .map_err(err)?;
+        let err = |e: ExportError| ReportError::Table(e.to_string());
+        let headers: Vec<String> = self.headers.iter().map(header).collect();
+        let mut w = XlsxWriter::new(&self.name, &headers, false).map_err(err)?;
+        for row in &self.rows {
+            for c in row {
+                w.cell(cell(c)).map_err(err)?;
             }
+            w.end_row();
         }
-        wb.save_to_buffer().map_err(err)
+        w.to_buffer().map_err(err)
     }
 }
 

@@ -9,6 +9,7 @@
 //! written in the same transaction as the project's edit.
 
 pub mod archive;
+pub mod export;
 pub mod gpkg;
 pub mod history;
 pub mod postgis;

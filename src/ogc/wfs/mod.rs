@@ -25,6 +25,7 @@ use super::gml::GmlVersion;
 use super::xml;
 use crate::crs::Crs;
 use crate::engine::{Catalog, Layer};
+use crate::model::FileFormat;
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -285,26 +286,78 @@ pub enum OutputFormat {
     Gml(GmlVersion),
     /// GeoJSON.
     Json,
+    /// A downloaded file: GeoPackage, zipped Shapefile, KML, CSV, XLSX.
+    File(FileFormat),
 }
 
+/// The download formats as GetFeature OUTPUTFORMAT values: each MIME
+/// type, and the names GeoServer's clients send (`SHAPE-ZIP`, `KML`,
+/// `csv`, `excel2007`).
+const FILE_FORMATS: [&str; 9] = [
+    "application/geopackage+sqlite3",
+    "SHAPE-ZIP",
+    "application/zip",
+    "application/vnd.google-earth.kml+xml",
+    "KML",
+    "text/csv",
+    "csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "excel2007",
+];
+
 /// MIME types advertised, in order, per WFS version (the first is the
-/// version's default).
+/// version's default). WFS 1.0's capabilities can name only GML2 (its
+/// ResultFormat schema); the list still says what OUTPUTFORMAT takes.
 pub fn advertised(v: Version) -> &'static [&'static str] {
+    const V200: [&str; 14] = [
+        "application/gml+xml; version=3.2",
+        "text/xml; subtype=gml/3.2",
+        "text/xml; subtype=gml/3.1.1",
+        "text/xml; subtype=gml/2.1.2",
+        "application/json",
+        FILE_FORMATS[0],
+        FILE_FORMATS[1],
+        FILE_FORMATS[2],
+        FILE_FORMATS[3],
+        FILE_FORMATS[4],
+        FILE_FORMATS[5],
+        FILE_FORMATS[6],
+        FILE_FORMATS[7],
+        FILE_FORMATS[8],
+    ];
+    const V110: [&str; 13] = [
+        "text/xml; subtype=gml/3.1.1",
+        "application/gml+xml; version=3.2",
+        "text/xml; subtype=gml/2.1.2",
+        "application/json",
+        FILE_FORMATS[0],
+        FILE_FORMATS[1],
+        FILE_FORMATS[2],
+        FILE_FORMATS[3],
+        FILE_FORMATS[4],
+        FILE_FORMATS[5],
+        FILE_FORMATS[6],
+        FILE_FORMATS[7],
+        FILE_FORMATS[8],
+    ];
+    const V100: [&str; 12] = [
+        "GML2",
+        "GML3",
+        "application/json",
+        FILE_FORMATS[0],
+        FILE_FORMATS[1],
+        FILE_FORMATS[2],
+        FILE_FORMATS[3],
+        FILE_FORMATS[4],
+        FILE_FORMATS[5],
+        FILE_FORMATS[6],
+        FILE_FORMATS[7],
+        FILE_FORMATS[8],
+    ];
     match v {
-        Version::V200 => &[
-            "application/gml+xml; version=3.2",
-            "text/xml; subtype=gml/3.2",
-            "text/xml; subtype=gml/3.1.1",
-            "text/xml; subtype=gml/2.1.2",
-            "application/json",
-        ],
-        Version::V110 => &[
-            "text/xml; subtype=gml/3.1.1",
-            "application/gml+xml; version=3.2",
-            "text/xml; subtype=gml/2.1.2",
-            "application/json",
-        ],
-        Version::V100 => &["GML2", "GML3", "application/json"],
+        Version::V200 => &V200,
+        Version::V110 => &V110,
+        Version::V100 => &V100,
     }
 }
 
@@ -341,6 +394,9 @@ impl OutputFormat {
             // A bare text/xml is the version's own GML.
             "text/xml" | "application/xml" => return OutputFormat::parse(None, v),
             "application/json" | "json" | "geojson" | "application/geo+json" => OutputFormat::Json,
+            _ if FileFormat::parse(s).is_some() => {
+                OutputFormat::File(FileFormat::parse(s).expect("checked"))
+            }
             _ => {
                 return Err(WfsError::invalid(
                     param::OUTPUTFORMAT,
@@ -360,6 +416,7 @@ impl OutputFormat {
             OutputFormat::Gml(GmlVersion::V311) => "text/xml; subtype=gml/3.1.1",
             OutputFormat::Gml(GmlVersion::V2) => "text/xml; subtype=gml/2.1.2",
             OutputFormat::Json => "application/json",
+            OutputFormat::File(f) => f.mime(),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! GetFeature responses: feature collections in GML 3.2, GML 3.1.1, GML 2
-//! and GeoJSON, written feature by feature so that `http` can stream them
+//! and GeoJSON (download files are `http::export`'s), written feature by feature so that `http` can stream them
 //! in chunks (the head, one feature at a time, the tail): memory stays flat
 //! however many features a page holds.
 
@@ -57,7 +57,7 @@ impl<'a> Writer<'a> {
     ) -> Writer<'a> {
         let version = match plan.format {
             OutputFormat::Gml(v) => v,
-            OutputFormat::Json => GmlVersion::V32,
+            OutputFormat::Json | OutputFormat::File(_) => GmlVersion::V32,
         };
         let geom = plan
             .pages
@@ -215,6 +215,8 @@ impl<'a> Writer<'a> {
                 out.push_str("],\"features\":[");
                 return;
             }
+            // Files are written by `http::export`, not as a document.
+            OutputFormat::File(_) => return,
             OutputFormat::Gml(g) => g,
         };
         out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -287,6 +289,7 @@ impl<'a> Writer<'a> {
         match self.plan.format {
             OutputFormat::Json => self.json_feature(out, q, lq, r, first),
             OutputFormat::Gml(g) => self.gml_feature(out, q, lq, r, g),
+            OutputFormat::File(_) => Ok(()),
         }
     }
 
@@ -464,7 +467,7 @@ impl<'a> Writer<'a> {
         }
         match self.plan.format {
             OutputFormat::Json if self.plan.by_id.is_none() => out.push_str("]}"),
-            OutputFormat::Json => {}
+            OutputFormat::Json | OutputFormat::File(_) => {}
             OutputFormat::Gml(_) if self.plan.by_id.is_some() => {}
             OutputFormat::Gml(_) => out.push_str("</wfs:FeatureCollection>"),
         }
@@ -512,7 +515,11 @@ mod tests {
             OutputFormat::parse(Some("application/json"), Version::V100).unwrap(),
             OutputFormat::Json
         );
-        let e = OutputFormat::parse(Some("shape-zip"), Version::V200).unwrap_err();
+        assert_eq!(
+            OutputFormat::parse(Some("SHAPE-ZIP"), Version::V100).unwrap(),
+            OutputFormat::File(crate::model::FileFormat::ShpZip)
+        );
+        let e = OutputFormat::parse(Some("shape"), Version::V200).unwrap_err();
         assert_eq!(e.locator.as_deref(), Some("OUTPUTFORMAT"));
     }
 }

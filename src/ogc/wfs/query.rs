@@ -203,7 +203,13 @@ fn collect_fields(e: &Expr, out: &mut Vec<String>) {
 /// runtime.
 pub fn plan(g: GetFeature, cat: &Catalog, config: &Config) -> Result<Plan, WfsError> {
     let lim = &config.limits;
-    let format = OutputFormat::parse(g.format.as_deref(), g.version)?;
+    let mut format = OutputFormat::parse(g.format.as_deref(), g.version)?;
+    let file = matches!(format, OutputFormat::File(_));
+    if file && g.hits {
+        // A count is a document, not a file: the version's GML says it.
+        format = OutputFormat::parse(None, g.version)?;
+    }
+    let file = file && !g.hits;
     let count = match g.count {
         Some(c) if c > lim.max_wfs_count => {
             return Err(WfsError::invalid(
@@ -219,7 +225,10 @@ pub fn plan(g: GetFeature, cat: &Catalog, config: &Config) -> Result<Plan, WfsEr
         // match (numberMatched, next); WFS 1.x can say neither, so a 1.x
         // request without MAXFEATURES gets every match (streamed), up to
         // the limit, beyond which it is refused below rather than cut.
-        None if g.version == Version::V200 => config.ogc.wfs_count_default.min(lim.max_wfs_count),
+        // A file cannot say that more exist: like 1.x, every match.
+        None if g.version == Version::V200 && !file => {
+            config.ogc.wfs_count_default.min(lim.max_wfs_count)
+        }
         None => lim.max_wfs_count,
     };
     let flimits = FilterLimits {
@@ -298,7 +307,7 @@ pub fn plan(g: GetFeature, cat: &Catalog, config: &Config) -> Result<Plan, WfsEr
     }
     let value = match &g.value_reference {
         Some(vr) => {
-            if format == OutputFormat::Json {
+            if format == OutputFormat::Json || file {
                 return Err(WfsError::invalid(
                     param::OUTPUTFORMAT,
                     "GetPropertyValue answers XML (wfs:ValueCollection); leave OUTPUTFORMAT out",
@@ -327,14 +336,28 @@ pub fn plan(g: GetFeature, cat: &Catalog, config: &Config) -> Result<Plan, WfsEr
         }
     }
     let returned: usize = pages.iter().map(|(_, p)| p.len()).sum();
-    if g.version != Version::V200 && g.count.is_none() && !g.hits && g.start + returned < matched {
+    if (g.version != Version::V200 || file)
+        && g.count.is_none()
+        && !g.hits
+        && g.start + returned < matched
+    {
+        let paging = if g.version == Version::V200 {
+            param::COUNT
+        } else {
+            param::MAXFEATURES
+        };
+        let (what, why) = if file {
+            ("file", "a file".to_owned())
+        } else {
+            ("response", format!("WFS {}", g.version.as_str()))
+        };
         return Err(WfsError::invalid(
-            param::MAXFEATURES,
+            paging,
             format!(
-                "{matched} features match, more than the {} one WFS {} response may carry, and WFS {} cannot tell a client that more exist; ask for pages with MAXFEATURES and STARTINDEX, narrow the query, or use WFS 2.0.0",
+                "{matched} features match, more than the {} one WFS {} {what} may carry, and {why} cannot tell a client that more exist; ask for pages with {paging} and STARTINDEX, narrow the query{}",
                 lim.max_wfs_count,
                 g.version.as_str(),
-                g.version.as_str()
+                if file { "" } else { ", or use WFS 2.0.0" }
             ),
         ));
     }
