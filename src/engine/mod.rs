@@ -490,16 +490,7 @@ mod tests {
         let cat = engine.snapshot();
         let l = cat.layer("parcels").unwrap();
         let e = l.extent().unwrap();
-        let world = Rect::new(
-            Coord {
-                x: e.min().x - 1.0,
-                y: e.min().y - 1.0,
-            },
-            Coord {
-                x: e.max().x + 1.0,
-                y: e.max().y + 1.0,
-            },
-        );
+        let world = crate::model::grow_rect(e, 1.0);
         let mut want = Vec::new();
         l.for_each_match(Some(&Spatial::Bbox(world)), None, |r| want.push(r.fid));
         want.sort_unstable();

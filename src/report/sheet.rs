@@ -13,6 +13,7 @@ use super::fonts::DocFonts;
 use super::map::{frame_around, lift_zoom_limits, render_extract, MapExtract, MapRequest};
 use super::ReportError;
 use crate::engine::Catalog;
+use crate::model::grow_rect;
 use crate::planning::info::{PlanningInfo, PARCELS};
 use crate::planning::overlay::{polygons, to_plane};
 use crate::render::style::Style;
@@ -90,16 +91,7 @@ pub fn sheet_map(
 ) -> Result<MapExtract, ReportError> {
     let rect = match (subject.and_then(|s| s.bounding_rect()), point) {
         (Some(r), _) => r,
-        (None, Some(p)) => Rect::new(
-            Coord {
-                x: p.x - 20.0,
-                y: p.y - 20.0,
-            },
-            Coord {
-                x: p.x + 20.0,
-                y: p.y + 20.0,
-            },
-        ),
+        (None, Some(p)) => grow_rect(Rect::new(p, p), 20.0),
         (None, None) => return Err(ReportError::Size("nothing to draw".into())),
     };
     let (bbox, _) = frame_around(rect, MAP_MM, 1000);
