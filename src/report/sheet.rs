@@ -482,17 +482,10 @@ pub fn information_sheet(info: &PlanningInfo, map: Option<&MapExtract>, issue: &
 
     // The map.
     if let Some(m) = map {
-        sections.push(Section {
-            heading: Text::bi("Trích lục bản đồ", "Map extract"),
-            blocks: vec![Block::Figure(m.figure(Text::bi(
-                format!(
-                    "Vị trí (viền đỏ) trên nền lô quy hoạch · {} · lưới VN-2000 (EPSG:5899) {} m",
-                    m.scale_text(),
-                    m.grid_m
-                ),
-                "Subject (red outline) over the plan · VN-2000 grid",
-            )))],
-        });
+        sections.push(m.section(
+            Text::bi("Trích lục bản đồ", "Map extract"),
+            ("Vị trí", "Subject"),
+        ));
     }
 
     // Sources and notes.
@@ -518,31 +511,52 @@ pub fn information_sheet(info: &PlanningInfo, map: Option<&MapExtract>, issue: &
         blocks: vec![Block::Fields(src)],
     });
 
+    issued_document(
+        Text::bi(
+            format!("Phiếu thông tin quy hoạch — {title_subject}"),
+            "Planning information sheet",
+        ),
+        &info.as_of,
+        sections,
+        Text::bi(
+            "Lưu ý: Phiếu này cung cấp thông tin quy hoạch để tham khảo, không phải là chứng chỉ quy hoạch và không thay thế văn bản của cơ quan có thẩm quyền.",
+            "This sheet is planning information for reference; it is not a planning certificate and does not replace the competent authority's documents.",
+        ),
+        issue,
+        "lập",
+    )
+}
+
+/// A document the city's Department of Construction issues: its heading
+/// and the national motto, `title`, the day the planning data is read as
+/// of (`as_of`, YYYY-MM-DD), `sections`, `disclaimer`, the verification
+/// of `issue` and a footer saying when it was `made` ("lập", "kiểm tra").
+pub fn issued_document(
+    title: Text,
+    as_of: &str,
+    sections: Vec<Section>,
+    disclaimer: Text,
+    issue: &Issue,
+    made: &str,
+) -> Document {
     Document {
         header_left: vec!["UBND THÀNH PHỐ ĐÀ NẴNG".into(), "SỞ XÂY DỰNG".into()],
         header_right: vec![
             "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM".into(),
             "Độc lập – Tự do – Hạnh phúc".into(),
         ],
-        title: Text::bi(
-            format!("Phiếu thông tin quy hoạch — {title_subject}"),
-            "Planning information sheet",
-        ),
+        title,
         subtitle: Some(format!(
-            "Theo dữ liệu quy hoạch ngày {} · As of {}",
-            vn_date(&info.as_of),
-            info.as_of
+            "Theo dữ liệu quy hoạch ngày {} · As of {as_of}",
+            vn_date(as_of)
         )),
         sections,
-        disclaimer: Some(Text::bi(
-            "Lưu ý: Phiếu này cung cấp thông tin quy hoạch để tham khảo, không phải là chứng chỉ quy hoạch và không thay thế văn bản của cơ quan có thẩm quyền.",
-            "This sheet is planning information for reference; it is not a planning certificate and does not replace the competent authority's documents.",
-        )),
+        disclaimer: Some(disclaimer),
         verification: Some(Verification {
             code: issue.code.clone(),
             url: issue.verify_url.clone(),
         }),
-        footer: format!("geoplan · lập lúc {}", issue.issued_at),
+        footer: format!("geoplan · {made} lúc {}", issue.issued_at),
     }
 }
 
