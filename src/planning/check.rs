@@ -746,7 +746,13 @@ pub fn check(
         info.projects
             .iter()
             .filter(|p| p.kind.as_deref() != Some("đã thu hồi"))
-            .map(|p| format!("{} ({} m²)", p.name, num(p.overlap_m2.unwrap_or(0.0), 1).0))
+            .map(|p| {
+                format!(
+                    "{} ({} m²)",
+                    p.name,
+                    num(p.overlap.overlap_m2.unwrap_or(0.0), 1).0
+                )
+            })
             .collect()
     } else {
         vec![]

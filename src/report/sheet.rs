@@ -315,7 +315,7 @@ pub fn information_sheet(info: &PlanningInfo, map: Option<&MapExtract>, issue: &
                         dash(p.approval_date.as_deref().map(vn_date)),
                         dash(p.approving_authority.clone()),
                         p.status.clone(),
-                        pct(p.share_pct),
+                        pct(p.overlap.share_pct),
                     ]
                 })
                 .collect(),
@@ -390,8 +390,8 @@ pub fn information_sheet(info: &PlanningInfo, map: Option<&MapExtract>, issue: &
                         dash(l.far.map(|f| vn_number(f, 2))),
                         m2(Some(l.lot_area_m2)),
                         m2(l.max_gfa_m2),
-                        m2(l.overlap_m2),
-                        pct(l.share_pct),
+                        m2(l.overlap.overlap_m2),
+                        pct(l.overlap.share_pct),
                     ]
                 })
                 .collect(),
@@ -448,7 +448,7 @@ pub fn information_sheet(info: &PlanningInfo, map: Option<&MapExtract>, issue: &
             rows.push(vec![
                 format!("Khu CN/KT · {}", dash(z.kind.clone())),
                 z.name.clone(),
-                pct(z.share_pct),
+                pct(z.overlap.share_pct),
             ]);
         }
         for p in &info.projects {
@@ -461,7 +461,7 @@ pub fn information_sheet(info: &PlanningInfo, map: Option<&MapExtract>, issue: &
             rows.push(vec![
                 format!("Dự án · {}", dash(p.kind.clone())),
                 format!("{}{investor}", p.name),
-                pct(p.share_pct),
+                pct(p.overlap.share_pct),
             ]);
         }
         sections.push(Section {
