@@ -99,37 +99,8 @@ enum Cmd {
     /// Windows-1258, UTF-8) are detected unless given; fields are matched
     /// by common Vietnamese names or a mapping file. Prints a report.
     Import {
-        /// The files.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// The layer to write (parcels, zoning_lots, plans, …).
-        #[arg(long)]
-        layer: String,
-        /// A TOML mapping file ([fields], [values], [units]).
-        #[arg(long)]
-        mapping: Option<PathBuf>,
-        /// The files' CRS (EPSG:5899, …) or `auto`.
-        #[arg(long, default_value = "auto")]
-        crs: String,
-        /// The text encoding: auto, utf8, tcvn3, vni or cp1258.
-        #[arg(long, default_value = "auto")]
-        encoding: String,
-        /// append, replace or upsert.
-        #[arg(long, default_value = "append")]
-        mode: String,
-        /// The key fields (comma-separated) for upsert and duplicate
-        /// checks; default: the layer's natural key.
-        #[arg(long)]
-        key: Option<String>,
-        /// The layer of each file to read (default: its first with features).
-        #[arg(long)]
-        source_layer: Option<String>,
-        /// Read, check and report, but write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Also write the report as JSON to this file.
-        #[arg(long)]
-        report: Option<PathBuf>,
+        #[command(flatten)]
+        args: ImportArgs,
         /// PostGIS URL (overrides the config and DATABASE_URL).
         #[arg(long)]
         database_url: Option<String>,
@@ -317,33 +288,12 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Cmd::Import {
-            files,
-            layer,
-            mapping,
-            crs,
-            encoding,
-            mode,
-            key,
-            source_layer,
-            dry_run,
-            report,
+            args,
             database_url,
             gpkg,
         } => {
             choose_store(&mut cfg, database_url, gpkg, cli.config.is_none());
-            let req = ImportArgs {
-                files,
-                layer,
-                mapping,
-                crs,
-                encoding,
-                mode,
-                key,
-                source_layer,
-                dry_run,
-                report,
-            };
-            import(&cfg, req).await
+            import(&cfg, args).await
         }
         Cmd::Migrate { database_url: u } => {
             let pg = PostgisStore::connect(&database_url(&cfg, u)?).await?;
@@ -382,17 +332,39 @@ async fn main() -> Result<()> {
     }
 }
 
-/// The `geoplan import` arguments.
+/// The `geoplan import` arguments but the store's.
+#[derive(clap::Args)]
 struct ImportArgs {
+    /// The files.
+    #[arg(required = true)]
     files: Vec<PathBuf>,
+    /// The layer to write (parcels, zoning_lots, plans, …).
+    #[arg(long)]
     layer: String,
+    /// A TOML mapping file ([fields], [values], [units]).
+    #[arg(long)]
     mapping: Option<PathBuf>,
+    /// The files' CRS (EPSG:5899, …) or `auto`.
+    #[arg(long, default_value = "auto")]
     crs: String,
+    /// The text encoding: auto, utf8, tcvn3, vni or cp1258.
+    #[arg(long, default_value = "auto")]
     encoding: String,
+    /// append, replace or upsert.
+    #[arg(long, default_value = "append")]
     mode: String,
+    /// The key fields (comma-separated) for upsert and duplicate
+    /// checks; default: the layer's natural key.
+    #[arg(long)]
     key: Option<String>,
+    /// The layer of each file to read (default: its first with features).
+    #[arg(long)]
     source_layer: Option<String>,
+    /// Read, check and report, but write nothing.
+    #[arg(long)]
     dry_run: bool,
+    /// Also write the report as JSON to this file.
+    #[arg(long)]
     report: Option<PathBuf>,
 }
 

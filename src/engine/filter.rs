@@ -5,7 +5,7 @@
 //! Property names are looked up in the schema, never evaluated; unknown
 //! fields and type mismatches are errors naming the field.
 
-use crate::model::{FieldDef, FieldType, LayerData, ValueRef};
+use crate::model::{grow_rect, FieldDef, FieldType, LayerData, ValueRef};
 use geo::{BoundingRect, Intersects, Relate};
 use geo_types::{Geometry, Rect};
 use std::sync::Arc;
@@ -112,25 +112,12 @@ impl Expr {
                     SpatialOp::DWithin(d) => d / ground_scale(&r),
                     _ => 0.0,
                 };
-                Some(grow(r, pad))
+                Some(grow_rect(r, pad))
             }
             Expr::And(es) => es.iter().find_map(Expr::envelope_hint),
             _ => None,
         }
     }
-}
-
-fn grow(r: Rect<f64>, pad: f64) -> Rect<f64> {
-    Rect::new(
-        geo_types::Coord {
-            x: r.min().x - pad,
-            y: r.min().y - pad,
-        },
-        geo_types::Coord {
-            x: r.max().x + pad,
-            y: r.max().y + pad,
-        },
-    )
 }
 
 /// Metres on the ground per Web Mercator unit at the centre of `r`
@@ -305,7 +292,7 @@ fn spatial_matches(op: SpatialOp, arg: &SpatialArg, data: &LayerData, row: usize
         SpatialOp::DWithin(d) | SpatialOp::Beyond(d) => d / arg.scale,
         _ => 0.0,
     };
-    let near = fb.intersects(&grow(arg.rect, pad));
+    let near = fb.intersects(&grow_rect(arg.rect, pad));
     match op {
         SpatialOp::BBox => near && g.intersects_rect(row, &arg.rect),
         SpatialOp::Disjoint | SpatialOp::Beyond(_) if !near => true,

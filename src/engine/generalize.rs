@@ -20,7 +20,7 @@
 //! Coordinates are Web Mercator metres; no IO.
 
 use super::layer::{Entry, Part};
-use crate::model::{FlatGeometry, GeometryKind, LayerData};
+use crate::model::{grow_rect, FlatGeometry, GeometryKind, LayerData};
 use geo::{Area, Simplify};
 use geo_types::{Coord, LineString, Polygon, Rect};
 use rayon::prelude::*;
@@ -321,18 +321,7 @@ impl Pyramid {
                     // The rectangle grows by a pixel: `block_of` and
                     // `block_rect` round differently at the edge, and the
                     // `block_of` test below drops the extras.
-                    let r = block_rect(b, finest);
-                    let px = pixel(finest);
-                    let grown = Rect::new(
-                        Coord {
-                            x: r.min().x - px,
-                            y: r.min().y - px,
-                        },
-                        Coord {
-                            x: r.max().x + px,
-                            y: r.max().y + px,
-                        },
-                    );
+                    let grown = grow_rect(block_rect(b, finest), pixel(finest));
                     let mut refs: Vec<(Part, u32)> = (src.candidates)(&grown)
                         .into_iter()
                         .filter(|&(part, row)| {

@@ -177,11 +177,12 @@ mod tests {
     use crate::model::{FieldDef, FieldType, GeometryType, LayerDataBuilder, Value, ValueRef};
     use geo_types::{polygon, Coord, Geometry, Rect};
 
-    /// A 40×40 grid of 20 m square parcels in EPSG:5899 near Hội An.
-    fn grid_row(i: i64) -> FeatureRow {
+    /// Parcel `i` (fid `i + 1`) of a grid `cols` wide of 20 m squares in
+    /// EPSG:5899 near Hội An, moved `dx` east, of land use `code`.
+    fn square_row(i: i64, cols: i64, dx: f64, code: &str) -> FeatureRow {
         let (x0, y0) = (
-            561_000.0 + (i % 40) as f64 * 20.0,
-            1_756_000.0 + (i / 40) as f64 * 20.0,
+            561_000.0 + (i % cols) as f64 * 20.0 + dx,
+            1_756_000.0 + (i / cols) as f64 * 20.0,
         );
         FeatureRow {
             fid: i + 1,
@@ -189,15 +190,13 @@ mod tests {
                 (x: x0, y: y0), (x: x0 + 20.0, y: y0), (x: x0 + 20.0, y: y0 + 20.0),
                 (x: x0, y: y0 + 20.0), (x: x0, y: y0),
             ])),
-            values: vec![
-                Value::Text(if i % 3 == 0 { "ODT" } else { "LUC" }.into()),
-                Value::Real(400.0),
-            ],
+            values: vec![Value::Text(code.into()), Value::Real(400.0)],
         }
     }
 
-    fn grid() -> Layer {
-        let mut b = LayerDataBuilder::new(
+    /// A parcels layer (land use code, legal area) being built.
+    fn parcels_builder() -> LayerDataBuilder {
+        LayerDataBuilder::new(
             "parcels",
             5899,
             GeometryType::Polygon,
@@ -205,7 +204,16 @@ mod tests {
                 FieldDef::new("land_use_code", FieldType::Text),
                 FieldDef::new("legal_area", FieldType::Real),
             ],
-        );
+        )
+    }
+
+    /// A 40×40 grid of 20 m square parcels.
+    fn grid_row(i: i64) -> FeatureRow {
+        square_row(i, 40, 0.0, if i % 3 == 0 { "ODT" } else { "LUC" })
+    }
+
+    fn grid() -> Layer {
+        let mut b = parcels_builder();
         for i in 0..1600 {
             b.push_row(grid_row(i)).unwrap();
         }
@@ -385,30 +393,9 @@ mod tests {
             merge_by: Some(vec!["land_use_code".into()]),
             ..LayerMeta::default()
         };
-        let row = |i: i64, code: &str, dx: f64| {
-            let (x0, y0) = (
-                561_000.0 + (i % 120) as f64 * 20.0 + dx,
-                1_756_000.0 + (i / 120) as f64 * 20.0,
-            );
-            FeatureRow {
-                fid: i + 1,
-                geometry: Some(Geometry::Polygon(polygon![
-                    (x: x0, y: y0), (x: x0 + 20.0, y: y0), (x: x0 + 20.0, y: y0 + 20.0),
-                    (x: x0, y: y0 + 20.0), (x: x0, y: y0),
-                ])),
-                values: vec![Value::Text(code.into()), Value::Real(400.0)],
-            }
-        };
+        let row = |i: i64, code: &str, dx: f64| square_row(i, 120, dx, code);
         let code = |i: i64| if (i / 7) % 3 == 0 { "ODT" } else { "LUC" };
-        let mut b = LayerDataBuilder::new(
-            "parcels",
-            5899,
-            GeometryType::Polygon,
-            vec![
-                FieldDef::new("land_use_code", FieldType::Text),
-                FieldDef::new("legal_area", FieldType::Real),
-            ],
-        );
+        let mut b = parcels_builder();
         for i in 0..14_400 {
             b.push_row(row(i, code(i), 0.0)).unwrap();
         }
@@ -490,16 +477,7 @@ mod tests {
         let cat = engine.snapshot();
         let l = cat.layer("parcels").unwrap();
         let e = l.extent().unwrap();
-        let world = Rect::new(
-            Coord {
-                x: e.min().x - 1.0,
-                y: e.min().y - 1.0,
-            },
-            Coord {
-                x: e.max().x + 1.0,
-                y: e.max().y + 1.0,
-            },
-        );
+        let world = crate::model::grow_rect(e, 1.0);
         let mut want = Vec::new();
         l.for_each_match(Some(&Spatial::Bbox(world)), None, |r| want.push(r.fid));
         want.sort_unstable();

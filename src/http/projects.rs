@@ -247,19 +247,7 @@ pub async fn post_transition(
     if let Some(dn) = &checked.decision {
         values.push(("approval_decision".into(), Value::Text(dn.clone())));
     }
-    // A file from before the registry lacks some fields: those are left out.
-    values.retain(|(k, _)| known.contains(k));
-    let edit = LayerEdit {
-        layer: PROJECTS.into(),
-        edit: Edit {
-            updates: vec![FeatureUpdate {
-                fid,
-                geometry: None,
-                values,
-            }],
-            ..Default::default()
-        },
-    };
+    let edit = project_update(fid, None, values, &known);
     let row = Transition {
         seq: 0,
         project_fid: fid,
@@ -433,19 +421,7 @@ pub async fn patch(
         values.push(("check_id".into(), Value::Null));
     }
     drop(cat);
-    // A file from before the registry lacks some fields: those are left out.
-    values.retain(|(k, _)| known.contains(k));
-    let edit = LayerEdit {
-        layer: PROJECTS.into(),
-        edit: Edit {
-            updates: vec![FeatureUpdate {
-                fid,
-                geometry,
-                values,
-            }],
-            ..Default::default()
-        },
-    };
+    let edit = project_update(fid, geometry, values, &known);
     s.commit(&[edit]).await.map_err(commit_failure)?;
     let cat = data.engine.snapshot();
     let summary = summary_json(&cat, fid);
@@ -737,6 +713,29 @@ fn summary_json(cat: &crate::engine::Catalog, fid: i64) -> Json_ {
     project(cat, fid).map_or(Json_::Null, |p| {
         serde_json::to_value(p).unwrap_or(Json_::Null)
     })
+}
+
+/// The update of project `fid` to `geometry` (`None`: unchanged) and
+/// `values`, of which only the `known` fields are written: a file from
+/// before the registry lacks some.
+fn project_update(
+    fid: i64,
+    geometry: Option<Option<Geometry<f64>>>,
+    mut values: Vec<(String, Value)>,
+    known: &[String],
+) -> LayerEdit {
+    values.retain(|(k, _)| known.contains(k));
+    LayerEdit {
+        layer: PROJECTS.into(),
+        edit: Edit {
+            updates: vec![FeatureUpdate {
+                fid,
+                geometry,
+                values,
+            }],
+            ..Default::default()
+        },
+    }
 }
 
 /// The field names of a layer.

@@ -156,6 +156,29 @@ pub fn union_rect(a: geo_types::Rect<f64>, b: geo_types::Rect<f64>) -> geo_types
     )
 }
 
+/// `r` grown by `m` on every side (shrunk for a negative `m`).
+///
+/// ```
+/// use geo_types::{coord, Rect};
+/// let r = geoplan::model::grow_rect(
+///     Rect::new(coord! { x: 0.0, y: 0.0 }, coord! { x: 1.0, y: 2.0 }),
+///     0.5,
+/// );
+/// assert_eq!(r, Rect::new(coord! { x: -0.5, y: -0.5 }, coord! { x: 1.5, y: 2.5 }));
+/// ```
+pub fn grow_rect(r: geo_types::Rect<f64>, m: f64) -> geo_types::Rect<f64> {
+    geo_types::Rect::new(
+        geo_types::Coord {
+            x: r.min().x - m,
+            y: r.min().y - m,
+        },
+        geo_types::Coord {
+            x: r.max().x + m,
+            y: r.max().y + m,
+        },
+    )
+}
+
 /// Normalises text to Unicode NFC, so that Vietnamese diacritics compare,
 /// sort and render the same whatever form the source used.
 pub fn nfc(s: &str) -> String {

@@ -38,18 +38,23 @@ pub const MAIN: [Stage; 7] = [
     Stage::Operating,
 ];
 
-/// Every stage.
-pub const ALL: [Stage; 9] = [
-    Stage::Proposed,
-    Stage::PolicyApproved,
-    Stage::InvestorSelected,
-    Stage::LandAllocated,
-    Stage::BuildingPermit,
-    Stage::UnderConstruction,
-    Stage::Operating,
-    Stage::Suspended,
-    Stage::Terminated,
-];
+/// The stages a project may enter from any stage.
+pub const ASIDE: [Stage; 2] = [Stage::Suspended, Stage::Terminated];
+
+/// Every stage: the main ones in order, then those aside.
+pub const ALL: [Stage; 9] = {
+    let mut all = [Stage::Proposed; 9];
+    let mut i = 0;
+    while i < all.len() {
+        all[i] = if i < MAIN.len() {
+            MAIN[i]
+        } else {
+            ASIDE[i - MAIN.len()]
+        };
+        i += 1;
+    }
+    all
+};
 
 impl Stage {
     /// The code ("investor_selected").

@@ -22,8 +22,9 @@ use super::text::fold;
 use super::{num_of, text_of, PlanningError};
 use crate::crs::{self, VN2000_TM3_10745, WEB_MERCATOR};
 use crate::engine::{Catalog, Spatial};
+use crate::model::grow_rect;
 use geo::{Area, BooleanOps, BoundingRect, Buffer, Distance, Euclidean};
-use geo_types::{Coord, Geometry, LineString, MultiPolygon, Rect};
+use geo_types::{Geometry, LineString, MultiPolygon, Rect};
 
 /// Water lines (rivers, canals, lakes' shores).
 pub const WATER: &str = "water";
@@ -345,18 +346,7 @@ fn rule(rule: &'static str, pass: bool, vi: String, en: String) -> Rule {
 /// (roughly: Web Mercator metres are ~4 % shorter at 16° N; this only
 /// picks candidates).
 fn grown(site: &MultiPolygon<f64>, m: f64) -> Option<Rect<f64>> {
-    let r = site.bounding_rect()?;
-    let g = m * 1.1;
-    Some(Rect::new(
-        Coord {
-            x: r.min().x - g,
-            y: r.min().y - g,
-        },
-        Coord {
-            x: r.max().x + g,
-            y: r.max().y + g,
-        },
-    ))
+    Some(grow_rect(site.bounding_rect()?, m * 1.1))
 }
 
 fn line_to_plane(g: &Geometry<f64>) -> Vec<LineString<f64>> {
@@ -756,7 +746,13 @@ pub fn check(
         info.projects
             .iter()
             .filter(|p| p.kind.as_deref() != Some("đã thu hồi"))
-            .map(|p| format!("{} ({} m²)", p.name, num(p.overlap_m2.unwrap_or(0.0), 1).0))
+            .map(|p| {
+                format!(
+                    "{} ({} m²)",
+                    p.name,
+                    num(p.overlap.overlap_m2.unwrap_or(0.0), 1).0
+                )
+            })
             .collect()
     } else {
         vec![]

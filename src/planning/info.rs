@@ -158,14 +158,34 @@ pub struct PlanInfo {
     pub approving_authority: Option<String>,
     /// Who commissioned the plan (chủ đầu tư), when the data says.
     pub client: Option<String>,
-    /// Overlap with the subject, m² (none for a point).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub overlap_m2: Option<f64>,
-    /// Share of the subject it covers, % (none for a point).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub share_pct: Option<f64>,
+    /// How much of the subject it covers.
+    #[serde(flatten)]
+    pub overlap: Overlap,
     /// Where it comes from.
     pub source: FactSource,
+}
+
+/// How much of the subject a plan, lot, zone or project covers, measured
+/// in EPSG:5899 (none for a point).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Overlap {
+    /// Overlap with the subject, m².
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overlap_m2: Option<f64>,
+    /// Share of the subject, %.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub share_pct: Option<f64>,
+}
+
+impl Overlap {
+    /// An overlap of `o` m² with a subject of `area` m², rounded as
+    /// answered (cm², hundredths of a percent).
+    fn of(o: Option<f64>, area: Option<f64>) -> Overlap {
+        Overlap {
+            overlap_m2: o.map(|o| round(o, 2)),
+            share_pct: share(o, area),
+        }
+    }
 }
 
 /// A zoning lot the subject touches.
@@ -199,12 +219,9 @@ pub struct LotInfo {
     pub lot_area_m2: f64,
     /// Maximum gross floor area of the lot: FAR × lot area, m².
     pub max_gfa_m2: Option<f64>,
-    /// Overlap with the subject, m² (none for a point).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub overlap_m2: Option<f64>,
-    /// Share of the subject in this lot, % (none for a point).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub share_pct: Option<f64>,
+    /// How much of the subject lies in this lot.
+    #[serde(flatten)]
+    pub overlap: Overlap,
     /// FAR × the overlap: the floor area the subject's share carries, m².
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_gfa_on_share_m2: Option<f64>,
@@ -234,12 +251,9 @@ pub struct AreaFact {
     /// More about it: a project's investor and function, a zone's note.
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub details: serde_json::Map<String, serde_json::Value>,
-    /// Overlap with the subject, m² (none for a point).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub overlap_m2: Option<f64>,
-    /// Share of the subject, % (none for a point).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub share_pct: Option<f64>,
+    /// How much of the subject it covers.
+    #[serde(flatten)]
+    pub overlap: Overlap,
     /// Where it comes from.
     pub source: FactSource,
 }
@@ -490,7 +504,6 @@ pub fn answer(cat: &Catalog, q: &InfoQuery) -> Result<PlanningInfo, PlanningErro
         Shape::Polygon(_, a) => Some(*a),
         Shape::Point(_) => None,
     };
-    let pct = |o: Option<f64>| share(o, subject_area);
 
     // The parcel: key, both geographies, land use.
     let mut cadastre = None;
@@ -543,7 +556,7 @@ pub fn answer(cat: &Catalog, q: &InfoQuery) -> Result<PlanningInfo, PlanningErro
                     level: text_of(l, h.f, "level").unwrap_or_default().to_owned(),
                     valid_from: owned(text_of(l, h.f, "valid_from")),
                     valid_to: owned(text_of(l, h.f, "valid_to")),
-                    share_pct: pct(h.overlap),
+                    share_pct: share(h.overlap, subject_area),
                     source: source(l, h.f, None),
                 });
             }
@@ -589,8 +602,7 @@ pub fn answer(cat: &Catalog, q: &InfoQuery) -> Result<PlanningInfo, PlanningErro
                     approval_date: owned(text_of(l, h.f, "approval_date")),
                     approving_authority: owned(text_of(l, h.f, "approving_authority")),
                     client: owned(text_of(l, h.f, "client")),
-                    overlap_m2: h.overlap.map(|o| round(o, 2)),
-                    share_pct: pct(h.overlap),
+                    overlap: Overlap::of(h.overlap, subject_area),
                     source: source(l, h.f, decision),
                 });
             }
@@ -606,7 +618,7 @@ pub fn answer(cat: &Catalog, q: &InfoQuery) -> Result<PlanningInfo, PlanningErro
     let governing = plans.iter().position(|p| p.in_force);
     if let Some(i) = governing {
         plans[i].governs = true;
-        if let Some(share) = plans[i].share_pct.filter(|s| *s < 99.5) {
+        if let Some(share) = plans[i].overlap.share_pct.filter(|s| *s < 99.5) {
             // Another plan in force of the same level first (two adjacent
             // detailed plans), else the next less detailed one.
             let rest = plans
@@ -672,8 +684,7 @@ pub fn answer(cat: &Catalog, q: &InfoQuery) -> Result<PlanningInfo, PlanningErro
                 phase: owned(text_of(l, h.f, "phase")),
                 lot_area_m2: round(lot_area, 2),
                 max_gfa_m2: far.map(|f| round(f * lot_area, 1)),
-                overlap_m2: h.overlap.map(|o| round(o, 2)),
-                share_pct: pct(h.overlap),
+                overlap: Overlap::of(h.overlap, subject_area),
                 max_gfa_on_share_m2: far.zip(h.overlap).map(|(f, o)| round(f * o, 1)),
                 source: source(l, h.f, decision.as_deref()),
             });
@@ -682,9 +693,10 @@ pub fn answer(cat: &Catalog, q: &InfoQuery) -> Result<PlanningInfo, PlanningErro
             b.in_governing_plan
                 .cmp(&a.in_governing_plan)
                 .then(
-                    b.overlap_m2
+                    b.overlap
+                        .overlap_m2
                         .unwrap_or(0.0)
-                        .total_cmp(&a.overlap_m2.unwrap_or(0.0)),
+                        .total_cmp(&a.overlap.overlap_m2.unwrap_or(0.0)),
                 )
                 .then(a.source.fid.cmp(&b.source.fid))
         });
@@ -696,7 +708,7 @@ pub fn answer(cat: &Catalog, q: &InfoQuery) -> Result<PlanningInfo, PlanningErro
             let in_lots: f64 = zoning_lots
                 .iter()
                 .filter(|z| z.in_governing_plan)
-                .filter_map(|z| z.overlap_m2)
+                .filter_map(|z| z.overlap.overlap_m2)
                 .sum();
             let p = round((in_lots / a * 100.0).min(100.0), 2);
             Some(LotCoverage {
@@ -814,8 +826,7 @@ fn area_facts<'a>(
             name: text_of(l, h.f, "name").unwrap_or_default().to_owned(),
             kind: owned(text_of(l, h.f, kind_field)),
             details: d,
-            overlap_m2: h.overlap.map(|o| round(o, 2)),
-            share_pct: share(h.overlap, c.subject_area),
+            overlap: Overlap::of(h.overlap, c.subject_area),
             source: source(l, h.f, text_of(l, h.f, "approval_decision")),
         });
     }

@@ -29,7 +29,7 @@ use geo::InteriorPoint;
 use geo_types::Coord;
 use std::collections::HashSet;
 
-pub use crate::model::stage::{Stage, ALL, MAIN};
+pub use crate::model::stage::{Stage, ALL, ASIDE, MAIN};
 
 impl Stage {
     /// A stage from its code, its Vietnamese name (diacritics optional),
@@ -63,13 +63,13 @@ pub fn allowed_next(from: Stage, before_suspension: Option<Stage>) -> Vec<Stage>
         Stage::Terminated => vec![],
         Stage::Suspended => before_suspension
             .into_iter()
-            .filter(|s| *s != Stage::Suspended && *s != Stage::Terminated)
+            .filter(|s| !ASIDE.contains(s))
             .chain([Stage::Terminated])
             .collect(),
-        Stage::Operating => vec![Stage::Suspended, Stage::Terminated],
+        Stage::Operating => ASIDE.to_vec(),
         s => {
             let i = MAIN.iter().position(|m| *m == s).unwrap_or(0);
-            vec![MAIN[i + 1], Stage::Suspended, Stage::Terminated]
+            [MAIN[i + 1]].into_iter().chain(ASIDE).collect()
         }
     }
 }

@@ -38,7 +38,7 @@ use super::{round, PlanningError};
 use crate::crs::{self, VN2000_TM3_10745, WEB_MERCATOR};
 use crate::engine::temporal::{is_day, temporal_of};
 use crate::engine::{Catalog, Entry, FeatureRef, Layer, Part, Spatial};
-use crate::model::{Column, LayerData, ValueRef};
+use crate::model::{grow_rect, Column, LayerData, ValueRef};
 use geo::{BoundingRect, Distance, Euclidean, InteriorPoint, Intersects};
 use geo_types::{Coord, Geometry, LineString, MultiPolygon, Point, Rect};
 use rstar::primitives::Rectangle;
@@ -728,19 +728,6 @@ fn rect_gap(a: &Rect<f64>, b: &Rect<f64>) -> f64 {
     dx.hypot(dy)
 }
 
-fn grow(r: &Rect<f64>, m: f64) -> Rect<f64> {
-    Rect::new(
-        Coord {
-            x: r.min().x - m,
-            y: r.min().y - m,
-        },
-        Coord {
-            x: r.max().x + m,
-            y: r.max().y + m,
-        },
-    )
-}
-
 /// How much shorter than a Web Mercator distance a legal-plane distance
 /// can be, at most, near `r`: `cos φ` at the latitude farthest from the
 /// equator (Mercator's scale is `sec φ`), times TM-3's least scale
@@ -1229,7 +1216,7 @@ pub fn search(
         regions.push(
             c.chunks
                 .iter()
-                .map(|ch| grow(&ch.merc, c.spec.max_m / shrink(&ch.merc)))
+                .map(|ch| grow_rect(ch.merc, c.spec.max_m / shrink(&ch.merc)))
                 .collect(),
         );
     }
@@ -1605,7 +1592,7 @@ fn near_any(
     pick: impl Fn(&LayerData, usize) -> bool,
 ) -> Result<bool, PlanningError> {
     let mut hits = Vec::new();
-    l.for_each_match(Some(&Spatial::Bbox(grow(bbox, m / k))), None, |h| {
+    l.for_each_match(Some(&Spatial::Bbox(grow_rect(*bbox, m / k))), None, |h| {
         hits.push(h)
     });
     for h in hits {

@@ -6,7 +6,7 @@
 
 use super::doc::*;
 use super::map::MapExtract;
-use super::sheet::{vn_date, vn_number, Issue};
+use super::sheet::{issued_document, vn_number, Issue};
 use serde_json::Value;
 
 fn s(v: &Value) -> String {
@@ -161,43 +161,24 @@ pub fn check_report(result: &Value, map: Option<&MapExtract>, issue: &Issue) -> 
     });
 
     if let Some(m) = map {
-        sections.push(Section {
-            heading: Text::bi("Sơ đồ khu đất", "Site map"),
-            blocks: vec![Block::Figure(m.figure(Text::bi(
-                format!(
-                    "Khu đất đề xuất (viền đỏ) trên nền lô quy hoạch · {} · lưới VN-2000 (EPSG:5899) {} m",
-                    m.scale_text(),
-                    m.grid_m
-                ),
-                "Proposed site (red outline) over the plan · VN-2000 grid",
-            )))],
-        });
+        sections.push(m.section(
+            Text::bi("Sơ đồ khu đất", "Site map"),
+            ("Khu đất đề xuất", "Proposed site"),
+        ));
     }
 
-    Document {
-        header_left: vec!["UBND THÀNH PHỐ ĐÀ NẴNG".into(), "SỞ XÂY DỰNG".into()],
-        header_right: vec![
-            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM".into(),
-            "Độc lập – Tự do – Hạnh phúc".into(),
-        ],
-        title: Text::bi(
+    issued_document(
+        Text::bi(
             "Kết quả kiểm tra sự phù hợp quy hoạch của khu đất đề xuất",
             "Planning compliance check of a proposed site",
         ),
-        subtitle: Some(format!(
-            "Theo dữ liệu quy hoạch ngày {} · As of {}",
-            vn_date(&s(&info["as_of"])),
-            s(&info["as_of"])
-        )),
+        &s(&info["as_of"]),
         sections,
-        disclaimer: Some(Text::bi(
+        Text::bi(
             "Lưu ý: Kết quả kiểm tra tự động từ dữ liệu quy hoạch, để tham khảo; không thay thế thẩm định của cơ quan có thẩm quyền.",
             "This is an automatic check against the planning data, for reference; it does not replace the competent authority's appraisal.",
-        )),
-        verification: Some(Verification {
-            code: issue.code.clone(),
-            url: issue.verify_url.clone(),
-        }),
-        footer: format!("geoplan · kiểm tra lúc {}", issue.issued_at),
-    }
+        ),
+        issue,
+        "kiểm tra",
+    )
 }

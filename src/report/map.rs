@@ -10,7 +10,7 @@
 //! grid ticks are straight. Everything is drawn into the PNG (tiny-skia),
 //! so the HTML page shows the same map as the PDF.
 
-use super::doc::{Figure, Text};
+use super::doc::{Block, Figure, Section, Text};
 use super::ReportError;
 use crate::crs::{self, VN2000_TM3_10745, WEB_MERCATOR, WGS84};
 use crate::engine::{Catalog, Layer, Part};
@@ -81,6 +81,25 @@ impl MapExtract {
             pixels: self.pixels,
             width_mm: self.width_mm,
             caption,
+        }
+    }
+
+    /// The extract as a document section under `heading`, captioned with
+    /// what the red outline shows (`subject`: Vietnamese, English) over
+    /// the plan, the scale and the VN-2000 grid.
+    pub fn section(&self, heading: Text, subject: (&str, &str)) -> Section {
+        let caption = Text::bi(
+            format!(
+                "{} (viền đỏ) trên nền lô quy hoạch · {} · lưới VN-2000 (EPSG:5899) {} m",
+                subject.0,
+                self.scale_text(),
+                self.grid_m
+            ),
+            format!("{} (red outline) over the plan · VN-2000 grid", subject.1),
+        );
+        Section {
+            heading,
+            blocks: vec![Block::Figure(self.figure(caption))],
         }
     }
 
@@ -464,20 +483,52 @@ fn draw_grid_crosses(pm: &mut Pixmap, f: &Frame, step: f64) {
     }
 }
 
-/// Text with its left end at `(x, y)` (baseline), turned by `angle`
-/// degrees about that point, over a white halo when `halo`.
-#[allow(clippy::too_many_arguments)]
+/// How a label is set: size, weight, turn (degrees about its start) and a
+/// white halo.
+#[derive(Clone, Copy)]
+struct Label {
+    size: f32,
+    bold: bool,
+    angle: f32,
+    halo: bool,
+}
+
+impl Label {
+    /// Upright, regular, without a halo.
+    fn plain(size: f32) -> Label {
+        Label {
+            size,
+            bold: false,
+            angle: 0.0,
+            halo: false,
+        }
+    }
+
+    /// Bold.
+    fn bold(size: f32) -> Label {
+        Label {
+            bold: true,
+            ..Label::plain(size)
+        }
+    }
+}
+
+/// Text with its left end at `(x, y)` (baseline), set as `label` says;
+/// its width.
 fn draw_text(
     pm: &mut Pixmap,
     fonts: &Fonts,
     glyphs: &mut GlyphCache,
     text: &str,
-    size: f32,
-    bold: bool,
     at: (f32, f32),
-    angle: f32,
-    halo: bool,
+    label: Label,
 ) -> f32 {
+    let Label {
+        size,
+        bold,
+        angle,
+        halo,
+    } = label;
     let names = if bold {
         ["DejaVu Sans Bold".to_owned()]
     } else {
@@ -545,11 +596,8 @@ fn draw_scale_bar(pm: &mut Pixmap, f: &Frame, fonts: &Fonts, g: &mut GlyphCache,
         fonts,
         g,
         &scale_label,
-        size,
-        true,
         (x0, by + pad + size),
-        0.0,
-        false,
+        Label::bold(size),
     );
     let bar_y = by + pad + size * 1.5;
     let seg = len_px / segs as f32;
@@ -578,30 +626,17 @@ fn draw_scale_bar(pm: &mut Pixmap, f: &Frame, fonts: &Fonts, g: &mut GlyphCache,
         fonts,
         g,
         "0",
-        size,
-        false,
         (x0 - zero_w / 2.0, label_y),
-        0.0,
-        false,
+        Label::plain(size),
     );
     let half = unit(len_m / 2.0);
     if segs == 4 {
         let hw = text_width(fonts, g, &half, size);
         let hx = x0 + len_px / 2.0 - hw / 2.0;
-        draw_text(pm, fonts, g, &half, size, false, (hx, label_y), 0.0, false);
+        draw_text(pm, fonts, g, &half, (hx, label_y), Label::plain(size));
     }
     let ex = x0 + len_px - end_w / 2.0;
-    draw_text(
-        pm,
-        fonts,
-        g,
-        &end_label,
-        size,
-        false,
-        (ex, label_y),
-        0.0,
-        false,
-    );
+    draw_text(pm, fonts, g, &end_label, (ex, label_y), Label::plain(size));
 }
 
 /// The angle (degrees, clockwise from grid north) of true north at the
@@ -688,11 +723,11 @@ fn draw_north_arrow(pm: &mut Pixmap, f: &Frame, fonts: &Fonts, g: &mut GlyphCach
         fonts,
         g,
         "B",
-        size,
-        true,
         (cx - w / 2.0, tip - 1.5 * r),
-        0.0,
-        true,
+        Label {
+            halo: true,
+            ..Label::bold(size)
+        },
     );
 }
 
@@ -741,28 +776,9 @@ fn draw_frame(pm: &mut Pixmap, f: &Frame, m: f32, fonts: &Fonts, g: &mut GlyphCa
         if lx < m * 0.6 || lx + tw > m + w + m * 0.4 {
             continue;
         }
-        draw_text(
-            pm,
-            fonts,
-            g,
-            &t,
-            size,
-            false,
-            (lx, m - tick - 2.0 * r),
-            0.0,
-            false,
-        );
-        draw_text(
-            pm,
-            fonts,
-            g,
-            &t,
-            size,
-            false,
-            (lx, m + h + tick + size),
-            0.0,
-            false,
-        );
+        for ly in [m - tick - 2.0 * r, m + h + tick + size] {
+            draw_text(pm, fonts, g, &t, (lx, ly), Label::plain(size));
+        }
     }
     for &n in &norths {
         let (_, y) = f.px(Coord { x: f.bbox[0], y: n });
@@ -773,28 +789,13 @@ fn draw_frame(pm: &mut Pixmap, f: &Frame, m: f32, fonts: &Fonts, g: &mut GlyphCa
             continue;
         }
         // Turned a quarter anticlockwise, reading upwards.
-        draw_text(
-            pm,
-            fonts,
-            g,
-            &t,
-            size,
-            false,
-            (m - tick - 2.0 * r, ly),
-            -90.0,
-            false,
-        );
-        draw_text(
-            pm,
-            fonts,
-            g,
-            &t,
-            size,
-            false,
-            (m + w + tick + size, ly),
-            -90.0,
-            false,
-        );
+        let upwards = Label {
+            angle: -90.0,
+            ..Label::plain(size)
+        };
+        for lx in [m - tick - 2.0 * r, m + w + tick + size] {
+            draw_text(pm, fonts, g, &t, (lx, ly), upwards);
+        }
     }
 }
 

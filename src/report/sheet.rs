@@ -13,6 +13,7 @@ use super::fonts::DocFonts;
 use super::map::{frame_around, lift_zoom_limits, render_extract, MapExtract, MapRequest};
 use super::ReportError;
 use crate::engine::Catalog;
+use crate::model::grow_rect;
 use crate::planning::info::{PlanningInfo, PARCELS};
 use crate::planning::overlay::{polygons, to_plane};
 use crate::render::style::Style;
@@ -90,16 +91,7 @@ pub fn sheet_map(
 ) -> Result<MapExtract, ReportError> {
     let rect = match (subject.and_then(|s| s.bounding_rect()), point) {
         (Some(r), _) => r,
-        (None, Some(p)) => Rect::new(
-            Coord {
-                x: p.x - 20.0,
-                y: p.y - 20.0,
-            },
-            Coord {
-                x: p.x + 20.0,
-                y: p.y + 20.0,
-            },
-        ),
+        (None, Some(p)) => grow_rect(Rect::new(p, p), 20.0),
         (None, None) => return Err(ReportError::Size("nothing to draw".into())),
     };
     let (bbox, _) = frame_around(rect, MAP_MM, 1000);
@@ -323,7 +315,7 @@ pub fn information_sheet(info: &PlanningInfo, map: Option<&MapExtract>, issue: &
                         dash(p.approval_date.as_deref().map(vn_date)),
                         dash(p.approving_authority.clone()),
                         p.status.clone(),
-                        pct(p.share_pct),
+                        pct(p.overlap.share_pct),
                     ]
                 })
                 .collect(),
@@ -398,8 +390,8 @@ pub fn information_sheet(info: &PlanningInfo, map: Option<&MapExtract>, issue: &
                         dash(l.far.map(|f| vn_number(f, 2))),
                         m2(Some(l.lot_area_m2)),
                         m2(l.max_gfa_m2),
-                        m2(l.overlap_m2),
-                        pct(l.share_pct),
+                        m2(l.overlap.overlap_m2),
+                        pct(l.overlap.share_pct),
                     ]
                 })
                 .collect(),
@@ -456,7 +448,7 @@ pub fn information_sheet(info: &PlanningInfo, map: Option<&MapExtract>, issue: &
             rows.push(vec![
                 format!("Khu CN/KT · {}", dash(z.kind.clone())),
                 z.name.clone(),
-                pct(z.share_pct),
+                pct(z.overlap.share_pct),
             ]);
         }
         for p in &info.projects {
@@ -469,7 +461,7 @@ pub fn information_sheet(info: &PlanningInfo, map: Option<&MapExtract>, issue: &
             rows.push(vec![
                 format!("Dự án · {}", dash(p.kind.clone())),
                 format!("{}{investor}", p.name),
-                pct(p.share_pct),
+                pct(p.overlap.share_pct),
             ]);
         }
         sections.push(Section {
@@ -490,17 +482,10 @@ pub fn information_sheet(info: &PlanningInfo, map: Option<&MapExtract>, issue: &
 
     // The map.
     if let Some(m) = map {
-        sections.push(Section {
-            heading: Text::bi("Trích lục bản đồ", "Map extract"),
-            blocks: vec![Block::Figure(m.figure(Text::bi(
-                format!(
-                    "Vị trí (viền đỏ) trên nền lô quy hoạch · {} · lưới VN-2000 (EPSG:5899) {} m",
-                    m.scale_text(),
-                    m.grid_m
-                ),
-                "Subject (red outline) over the plan · VN-2000 grid",
-            )))],
-        });
+        sections.push(m.section(
+            Text::bi("Trích lục bản đồ", "Map extract"),
+            ("Vị trí", "Subject"),
+        ));
     }
 
     // Sources and notes.
@@ -526,31 +511,52 @@ pub fn information_sheet(info: &PlanningInfo, map: Option<&MapExtract>, issue: &
         blocks: vec![Block::Fields(src)],
     });
 
+    issued_document(
+        Text::bi(
+            format!("Phiếu thông tin quy hoạch — {title_subject}"),
+            "Planning information sheet",
+        ),
+        &info.as_of,
+        sections,
+        Text::bi(
+            "Lưu ý: Phiếu này cung cấp thông tin quy hoạch để tham khảo, không phải là chứng chỉ quy hoạch và không thay thế văn bản của cơ quan có thẩm quyền.",
+            "This sheet is planning information for reference; it is not a planning certificate and does not replace the competent authority's documents.",
+        ),
+        issue,
+        "lập",
+    )
+}
+
+/// A document the city's Department of Construction issues: its heading
+/// and the national motto, `title`, the day the planning data is read as
+/// of (`as_of`, YYYY-MM-DD), `sections`, `disclaimer`, the verification
+/// of `issue` and a footer saying when it was `made` ("lập", "kiểm tra").
+pub fn issued_document(
+    title: Text,
+    as_of: &str,
+    sections: Vec<Section>,
+    disclaimer: Text,
+    issue: &Issue,
+    made: &str,
+) -> Document {
     Document {
         header_left: vec!["UBND THÀNH PHỐ ĐÀ NẴNG".into(), "SỞ XÂY DỰNG".into()],
         header_right: vec![
             "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM".into(),
             "Độc lập – Tự do – Hạnh phúc".into(),
         ],
-        title: Text::bi(
-            format!("Phiếu thông tin quy hoạch — {title_subject}"),
-            "Planning information sheet",
-        ),
+        title,
         subtitle: Some(format!(
-            "Theo dữ liệu quy hoạch ngày {} · As of {}",
-            vn_date(&info.as_of),
-            info.as_of
+            "Theo dữ liệu quy hoạch ngày {} · As of {as_of}",
+            vn_date(as_of)
         )),
         sections,
-        disclaimer: Some(Text::bi(
-            "Lưu ý: Phiếu này cung cấp thông tin quy hoạch để tham khảo, không phải là chứng chỉ quy hoạch và không thay thế văn bản của cơ quan có thẩm quyền.",
-            "This sheet is planning information for reference; it is not a planning certificate and does not replace the competent authority's documents.",
-        )),
+        disclaimer: Some(disclaimer),
         verification: Some(Verification {
             code: issue.code.clone(),
             url: issue.verify_url.clone(),
         }),
-        footer: format!("geoplan · lập lúc {}", issue.issued_at),
+        footer: format!("geoplan · {made} lúc {}", issue.issued_at),
     }
 }
 

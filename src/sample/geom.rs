@@ -50,6 +50,33 @@ pub(crate) fn stream(seed: u64, words: &[u64]) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(hash(&all))
 }
 
+/// The index a uniform `r` in [0, 1) picks from `weights`, each index in
+/// proportion to its weight (the last when rounding leaves `r` past the
+/// sum).
+pub(crate) fn pick_index<I>(r: f64, weights: I) -> usize
+where
+    I: IntoIterator<Item = f64>,
+    I::IntoIter: Clone,
+{
+    let weights = weights.into_iter();
+    let total: f64 = weights.clone().sum();
+    let mut acc = 0.0;
+    let mut last = 0;
+    for (i, wt) in weights.enumerate() {
+        acc += wt / total;
+        if r < acc {
+            return i;
+        }
+        last = i;
+    }
+    last
+}
+
+/// Picks from weighted choices, as [`pick_index`].
+pub(crate) fn pick<T: Copy>(r: f64, items: &[(T, f64)]) -> T {
+    items[pick_index(r, items.iter().map(|x| x.1))].0
+}
+
 /// Rounds to the millimetre, the precision cadastral coordinates carry.
 pub(crate) fn mm(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0

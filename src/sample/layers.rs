@@ -3,7 +3,9 @@
 //! communes) and their lineage, plans and zoning lots, roads, water,
 //! industrial zones, points of interest and investment projects.
 
-use super::geom::{c, clip_closer, dist, mm_c, polygon, rect_ring, ring_centroid, stream, C};
+use super::geom::{
+    c, clip_closer, dist, mm_c, pick, pick_index, polygon, rect_ring, ring_centroid, stream, C,
+};
 use super::names::{CommuneKind, INVESTOR_A, INVESTOR_B};
 use super::parcels::StreetLine;
 use super::world::{is_mainland, ll, Dir, Terrain, World, DN, QN};
@@ -611,8 +613,7 @@ fn plans(world: &World, cells: &[MultiPolygon<f64>]) -> Vec<Plan> {
     ] {
         let Ok(at) = ll(lon, lat) else { continue };
         let aspect: f64 = rng.gen_range(1.2..2.0);
-        let wd = (ha * 10_000.0 * aspect).sqrt();
-        let r = rect_ring(at, wd, wd / aspect, rng.gen_range(-0.5..0.5));
+        let r = ha_ring(at, ha, aspect, rng.gen_range(-0.5..0.5));
         let Some(shape) = largest(mm_multi(polygon(r).intersection(&world.land))) else {
             continue;
         };
@@ -783,6 +784,44 @@ const FUNCTIONS: &[(&str, &str)] = &[
 
 /// Density %, floors min/max and FAR of a zoning lot of a function
 /// (QCVN 01:2021/BXD ranges: density 40–90 %, FAR 0.5–10).
+/// The function a lot symbol's `prefix` stands for; `fallback` for one
+/// [`FUNCTIONS`] lacks.
+fn function_of(prefix: &str, fallback: &'static str) -> &'static str {
+    FUNCTIONS
+        .iter()
+        .find(|f| f.0 == prefix)
+        .map_or(fallback, |f| f.1)
+}
+
+/// Pushes a zoning lot on `ring`: its zone code and lot symbol, function,
+/// controls (density, floors min and max, FAR), area and plan.
+fn push_lot(
+    l: &mut Layer,
+    ring: Vec<C>,
+    [zone, symbol]: [String; 2],
+    function: &str,
+    (density, fmin, fmax, far): (f64, i64, i64, f64),
+    plan_code: &str,
+) -> Result<(), SampleError> {
+    let poly = polygon(ring);
+    let area_m2 = (poly.unsigned_area() * 10.0).round() / 10.0;
+    l.push(
+        Geometry::Polygon(poly),
+        vec![
+            text(zone),
+            text(symbol),
+            text(function),
+            Value::Real(density),
+            Value::Int(fmin),
+            Value::Int(fmax),
+            Value::Real(far),
+            Value::Real(area_m2),
+            text(plan_code),
+            Value::Bool(true),
+        ],
+    )
+}
+
 fn controls(prefix: &str, rng: &mut ChaCha8Rng, max_floors: i64) -> (f64, i64, i64, f64) {
     let (d, fmin, fmax): (f64, i64, i64) = match prefix {
         "OM" => (rng.gen_range(60.0..80.0), 2, rng.gen_range(4..=7)),
@@ -919,7 +958,7 @@ fn zoning_lots(world: &World) -> Result<LayerData, SampleError> {
                             "CX"
                         }
                     } else if rel < 0.35 {
-                        pick_fn(
+                        pick(
                             rng.gen(),
                             &[
                                 ("TMDV", 25.0),
@@ -932,7 +971,7 @@ fn zoning_lots(world: &World) -> Result<LayerData, SampleError> {
                             ],
                         )
                     } else {
-                        pick_fn(
+                        pick(
                             rng.gen(),
                             &[
                                 ("OM", 35.0),
@@ -947,29 +986,18 @@ fn zoning_lots(world: &World) -> Result<LayerData, SampleError> {
                             ],
                         )
                     };
-                    let function = FUNCTIONS
-                        .iter()
-                        .find(|f| f.0 == prefix)
-                        .map_or("Đất hỗn hợp", |f| f.1);
                     let n = counters.entry((zone, prefix)).or_insert(0);
                     *n += 1;
-                    let (density, fmin, fmax, far) = controls(prefix, &mut rng, area.max_floors);
-                    let poly = polygon(ring);
-                    let area_m2 = (poly.unsigned_area() * 10.0).round() / 10.0;
-                    l.push(
-                        Geometry::Polygon(poly),
-                        vec![
-                            text(format!("PK-{}-{zone:02}", area.key)),
-                            text(format!("{prefix}-{:02}", *n)),
-                            text(function),
-                            Value::Real(density),
-                            Value::Int(fmin),
-                            Value::Int(fmax),
-                            Value::Real(far),
-                            Value::Real(area_m2),
-                            text(&plan_code),
-                            Value::Bool(true),
+                    push_lot(
+                        &mut l,
+                        ring,
+                        [
+                            format!("PK-{}-{zone:02}", area.key),
+                            format!("{prefix}-{:02}", *n),
                         ],
+                        function_of(prefix, "Đất hỗn hợp"),
+                        controls(prefix, &mut rng, area.max_floors),
+                        &plan_code,
                     )?;
                 }
             }
@@ -1021,51 +1049,25 @@ fn industrial_lots(world: &World, l: &mut Layer) -> Result<(), SampleError> {
                 if !inside || probes.iter().any(|&p| world.corridors.within(p, 10.0)) {
                     continue;
                 }
-                let prefix = pick_fn(
+                let prefix = pick(
                     r,
                     &[("CN", 70.0), ("KB", 12.0), ("HTKT", 6.0), ("CX", 12.0)],
                 );
-                let function = FUNCTIONS
-                    .iter()
-                    .find(|f| f.0 == prefix)
-                    .map_or("Đất công nghiệp", |f| f.1);
                 let n = counters.entry(prefix).or_insert(0);
                 *n += 1;
-                let (density, fmin, fmax, far) = controls(prefix, &mut rng, 5);
-                let poly = polygon(ring);
-                let area_m2 = (poly.unsigned_area() * 10.0).round() / 10.0;
-                l.push(
-                    Geometry::Polygon(poly),
-                    vec![
-                        text(format!("KCN-{key}")),
-                        text(format!("{prefix}-{:02}", *n)),
-                        text(function),
-                        Value::Real(density),
-                        Value::Int(fmin),
-                        Value::Int(fmax),
-                        Value::Real(far),
-                        Value::Real(area_m2),
-                        text(format!("QHPK-KCN-{key}")),
-                        Value::Bool(true),
-                    ],
+                push_lot(
+                    l,
+                    ring,
+                    [format!("KCN-{key}"), format!("{prefix}-{:02}", *n)],
+                    function_of(prefix, "Đất công nghiệp"),
+                    controls(prefix, &mut rng, 5),
+                    &format!("QHPK-KCN-{key}"),
                 )?;
             }
             y += h + ROAD;
         }
     }
     Ok(())
-}
-
-fn pick_fn(r: f64, items: &[(&'static str, f64)]) -> &'static str {
-    let total: f64 = items.iter().map(|x| x.1).sum();
-    let mut acc = 0.0;
-    for &(t, w) in items {
-        acc += w / total;
-        if r < acc {
-            return t;
-        }
-    }
-    items[items.len() - 1].0
 }
 
 /// The `roads` layer: national and provincial roads, district roads and
@@ -1281,6 +1283,32 @@ struct Site {
     rate: f64,
 }
 
+/// The polygon of `ring`, taken into `placed` unless its box meets one
+/// already there.
+fn claim(ring: Vec<C>, placed: &mut Vec<Polygon<f64>>) -> Option<Polygon<f64>> {
+    let shape = polygon(ring);
+    if overlaps_any(&shape, placed) {
+        return None;
+    }
+    placed.push(shape.clone());
+    Some(shape)
+}
+
+/// A rectangle of `ha` hectares, `aspect` times as long as deep, centred
+/// on `at` and turned by `angle` (radians).
+fn ha_ring(at: C, ha: f64, aspect: f64, angle: f64) -> Vec<C> {
+    let wd = (ha * 10_000.0 * aspect).sqrt();
+    rect_ring(at, wd, wd / aspect, angle)
+}
+
+/// [`ha_ring`] rounded to the millimetre.
+fn site_ring(at: C, ha: f64, aspect: f64, angle: f64) -> Vec<C> {
+    ha_ring(at, ha, aspect, angle)
+        .into_iter()
+        .map(mm_c)
+        .collect()
+}
+
 fn overlaps_any(shape: &Polygon<f64>, placed: &[Polygon<f64>]) -> bool {
     let Some(b) = shape.bounding_rect() else {
         return true;
@@ -1335,7 +1363,7 @@ fn sites(world: &World) -> Vec<Site> {
     let mut tries = 0;
     while out.len() < 50 && tries < 5000 && !zones.is_empty() {
         tries += 1;
-        let zi = zones[pick_index(rng.gen(), &weights)];
+        let zi = zones[pick_index(rng.gen(), weights.iter().copied())];
         let z = &world.zones[zi];
         let Some(bb) = z.shape.bounding_rect() else {
             continue;
@@ -1343,27 +1371,21 @@ fn sites(world: &World) -> Vec<Site> {
         let zone_ha = z.shape.unsigned_area() / 10_000.0;
         let ha = rng.gen_range(1.5..25.0f64).min(zone_ha * 0.15).max(0.8);
         let aspect: f64 = rng.gen_range(1.0..2.0);
-        let wd = (ha * 10_000.0 * aspect).sqrt();
         let at = c(
             rng.gen_range(bb.min().x..bb.max().x),
             rng.gen_range(bb.min().y..bb.max().y),
         );
-        let ring: Vec<C> = rect_ring(at, wd, wd / aspect, rng.gen_range(-0.4..0.4))
-            .into_iter()
-            .map(mm_c)
-            .collect();
+        let ring = site_ring(at, ha, aspect, rng.gen_range(-0.4..0.4));
         if !ring
             .iter()
             .all(|&p| z.index.contains(p) && world.province_at(p).is_some())
         {
             continue;
         }
-        let shape = polygon(ring);
-        if overlaps_any(&shape, &placed) {
+        let Some(shape) = claim(ring, &mut placed) else {
             continue;
-        }
+        };
         let (what, function, rate) = PRODUCTS[rng.gen_range(0..PRODUCTS.len())];
-        placed.push(shape.clone());
         out.push(Site {
             name: format!("{what} tại {}", z.name),
             function,
@@ -1407,23 +1429,17 @@ fn sites(world: &World) -> Vec<Site> {
             }
             let ha: f64 = rng.gen_range(5.0..50.0);
             let aspect: f64 = rng.gen_range(1.0..2.0);
-            let wd = (ha * 10_000.0 * aspect).sqrt();
-            let ring: Vec<C> = rect_ring(at, wd, wd / aspect, rng.gen_range(-0.6..0.6))
-                .into_iter()
-                .map(mm_c)
-                .collect();
+            let ring = site_ring(at, ha, aspect, rng.gen_range(-0.6..0.6));
             if !ring
                 .iter()
                 .all(|&p| kkt.index.contains(p) && !world.reserved(p))
             {
                 continue;
             }
-            let shape = polygon(ring);
-            if overlaps_any(&shape, &placed) {
+            let Some(shape) = claim(ring, &mut placed) else {
                 continue;
-            }
+            };
             let (what, function, rate) = KKT[n % KKT.len()];
-            placed.push(shape.clone());
             n += 1;
             out.push(Site {
                 name: if n > KKT.len() {
@@ -1454,7 +1470,7 @@ fn sites(world: &World) -> Vec<Site> {
     let mut tries = 0;
     while n < 18 && tries < 3000 && !segs.is_empty() {
         tries += 1;
-        let (a, b) = segs[pick_index(rng.gen(), &seg_w)];
+        let (a, b) = segs[pick_index(rng.gen(), seg_w.iter().copied())];
         let t: f64 = rng.gen();
         let p = c(a.x + t * (b.x - a.x), a.y + t * (b.y - a.y));
         let len = dist(a, b);
@@ -1474,11 +1490,9 @@ fn sites(world: &World) -> Vec<Site> {
         if !ring.iter().all(|&q| on_land(q)) {
             continue;
         }
-        let shape = polygon(ring);
-        if overlaps_any(&shape, &placed) {
+        let Some(shape) = claim(ring, &mut placed) else {
             continue;
-        }
-        placed.push(shape.clone());
+        };
         n += 1;
         let kind = [
             "Khu nghỉ dưỡng ven biển",
@@ -1511,7 +1525,7 @@ fn sites(world: &World) -> Vec<Site> {
     let mut tries = 0;
     while n < 25 && tries < 3000 {
         tries += 1;
-        let a = &world.urban[pick_index(rng.gen(), &aw)];
+        let a = &world.urban[pick_index(rng.gen(), aw.iter().copied())];
         let (u, v) = (
             rng.gen_range(-a.zoning.0..a.zoning.0),
             rng.gen_range(-a.zoning.1..a.zoning.1),
@@ -1524,21 +1538,15 @@ fn sites(world: &World) -> Vec<Site> {
             rng.gen_range(0.5..6.0)
         };
         let aspect: f64 = rng.gen_range(1.0..1.8);
-        let wd = (ha * 10_000.0 * aspect).sqrt();
-        let ring: Vec<C> = rect_ring(at, wd, wd / aspect, a.angle)
-            .into_iter()
-            .map(mm_c)
-            .collect();
+        let ring = site_ring(at, ha, aspect, a.angle);
         if !ring.iter().all(|&q| on_land(q) && !world.reserved(q))
             || world.corridors.within(at, 20.0)
         {
             continue;
         }
-        let shape = polygon(ring);
-        if overlaps_any(&shape, &placed) {
+        let Some(shape) = claim(ring, &mut placed) else {
             continue;
-        }
-        placed.push(shape.clone());
+        };
         n += 1;
         let street = a.street_name(Dir::H, a.grid.rows_over(v, v).start().to_owned());
         let name = if function == "Nhà ở – khu đô thị" || function == "Y tế" {
@@ -1581,21 +1589,15 @@ fn sites(world: &World) -> Vec<Site> {
         let (what, function, rate) = RURAL_USES[rng.gen_range(0..RURAL_USES.len())];
         let ha: f64 = rng.gen_range(5.0..80.0);
         let aspect: f64 = rng.gen_range(1.0..2.0);
-        let wd = (ha * 10_000.0 * aspect).sqrt();
-        let ring: Vec<C> = rect_ring(at, wd, wd / aspect, rng.gen_range(-0.5..0.5))
-            .into_iter()
-            .map(mm_c)
-            .collect();
+        let ring = site_ring(at, ha, aspect, rng.gen_range(-0.5..0.5));
         if !ring.iter().all(|&q| on_land(q) && !world.reserved(q))
             || world.corridors.within(at, 50.0)
         {
             continue;
         }
-        let shape = polygon(ring);
-        if overlaps_any(&shape, &placed) {
+        let Some(shape) = claim(ring, &mut placed) else {
             continue;
-        }
-        placed.push(shape.clone());
+        };
         n += 1;
         out.push(Site {
             name: format!("{what} {}", place_name(world, at)),
@@ -1605,18 +1607,6 @@ fn sites(world: &World) -> Vec<Site> {
         });
     }
     out
-}
-
-fn pick_index(r: f64, weights: &[f64]) -> usize {
-    let total: f64 = weights.iter().sum();
-    let mut acc = 0.0;
-    for (i, w) in weights.iter().enumerate() {
-        acc += w / total;
-        if r < acc {
-            return i;
-        }
-    }
-    weights.len() - 1
 }
 
 /// The `investment_projects` layer, and each project's procedure (by
@@ -1651,7 +1641,7 @@ pub(crate) fn investment_projects(
     let sw: Vec<f64> = STAGES.iter().map(|s| s.1).collect();
     let mut procedures = Vec::new();
     for (i, s) in sites(world).into_iter().enumerate() {
-        let stage = STAGES[pick_index(rng.gen(), &sw)].0;
+        let stage = STAGES[pick_index(rng.gen(), sw.iter().copied())].0;
         let ha = (s.shape.unsigned_area() / 100.0).round() / 100.0;
         let capital = (ha * s.rate * rng.gen_range(0.6..1.6))
             .clamp(50.0, 20_000.0)

@@ -9,7 +9,7 @@
 //! the lowland, so any size spreads over the whole plain; the last sheet is
 //! cut short.
 
-use super::geom::{c, hash, mm_c, ring_area2, ring_centroid, stream, unit, w, C};
+use super::geom::{c, hash, mm_c, pick, ring_area2, ring_centroid, stream, unit, w, C};
 use super::world::{Dir, Terrain, World, CELL, FINE};
 use super::SampleError;
 use crate::model::{FieldDef, FieldType, GeometryType, LayerData, LayerDataBuilder, Value};
@@ -503,19 +503,6 @@ impl Patch {
             Patch::Barren => ((24.0, 44.0), (26.0, 50.0)),
         }
     }
-}
-
-/// Picks from weighted choices.
-fn pick<T: Copy>(r: f64, items: &[(T, f64)]) -> T {
-    let total: f64 = items.iter().map(|x| x.1).sum();
-    let mut acc = 0.0;
-    for &(t, wt) in items {
-        acc += wt / total;
-        if r < acc {
-            return t;
-        }
-    }
-    items[items.len() - 1].0
 }
 
 /// Lots of one rural 1 km sheet: rows of field patches separated by small
