@@ -64,7 +64,7 @@ try {
   // ---- First paint, from a cold cache --------------------------------
   const page = await newPage();
   const t0 = Date.now();
-  await page.goto(`${base}/#12/15.88/108.33`);
+  await page.goto(`${base}/#12/15.88/108.33`, { waitUntil: "domcontentloaded" });
   await page.waitForFunction(() => window.geoplanMap && window.geoplanMap.loaded(), null, { timeout: 30000 });
   const firstPaint = Date.now() - t0;
   console.log(`info first map paint from a cold cache: ${firstPaint} ms`);
@@ -108,7 +108,7 @@ try {
   check(await page.locator("#search-list").isHidden(), "Escape closes the suggestions");
 
   // ---- 2. Planning card -------------------------------------------------
-  await page.goto(`${base}/?parcel=${P.fid}`);
+  await page.goto(`${base}/?parcel=${P.fid}`, { waitUntil: "domcontentloaded" });
   await page.waitForSelector(`#card .card-key[data-fid="${P.fid}"]`, { timeout: 15000 });
   await idle(page);
   const card = await page.locator("#card").innerText();
@@ -128,7 +128,7 @@ try {
   await page.locator("#card-link").click();
   const shared = await page.locator("#card-link").getAttribute("data-copied");
   const page2 = await newPage();
-  await page2.goto(shared);
+  await page2.goto(shared, { waitUntil: "domcontentloaded" });
   await page2.waitForSelector(`#card .card-key[data-fid="${P.fid}"]`, { timeout: 15000 }).catch(() => {});
   check(await page2.locator(`#card .card-key[data-fid="${P.fid}"]`).count() === 1, "the copied link opens the same card elsewhere", shared);
   await page2.close();
@@ -209,7 +209,7 @@ try {
     check(await page.locator("#sites-list li").first().getAttribute("data-rank") === "21", "Next shows the second page");
   }
   const page3 = await newPage();
-  await page3.goto(page.url());
+  await page3.goto(page.url(), { waitUntil: "domcontentloaded" });
   await page3.waitForSelector("#sites-total", { timeout: 20000 }).catch(() => {});
   check((await page3.locator("#sites-total").innerText().catch(() => "")).includes(vi(api.total, 0)), "the address reproduces the search");
   await page3.close();
@@ -221,7 +221,7 @@ try {
   check((await page.locator("#sites-error").count()) === 1, "an inverted area range is refused with the server's reason", await page.locator("#sites-out").innerText());
 
   // ---- 5. Compliance check: the parcel from its card --------------------
-  await page.goto(`${base}/?parcel=${P.fid}`);
+  await page.goto(`${base}/?parcel=${P.fid}`, { waitUntil: "domcontentloaded" });
   await page.waitForSelector("#card-check", { timeout: 15000 });
   await idle(page);
   await page.locator("#card-check").click();
@@ -361,7 +361,7 @@ try {
   await page.waitForTimeout(600);
   check((await page.locator("#stats-out").innerText()).includes("Parcels"), "the statistics redraw in English");
   await page.locator("#tab-card").click();
-  await page.goto(`${base}/?parcel=${P.fid}&lang=en`);
+  await page.goto(`${base}/?parcel=${P.fid}&lang=en`, { waitUntil: "domcontentloaded" });
   await page.waitForSelector("#card .card-key", { timeout: 15000 });
   await idle(page);
   const en = await page.locator("#card").innerText();

@@ -52,7 +52,7 @@ try {
   const external = [];
   page.on("request", (r) => { if (!r.url().startsWith(base) && !r.url().startsWith("data:") && !r.url().startsWith("blob:")) external.push(r.url()); });
 
-  await page.goto(`${base}/#17/${centre[1]}/${centre[0]}`);
+  await page.goto(`${base}/#17/${centre[1]}/${centre[0]}`, { waitUntil: "domcontentloaded" });
   await page.waitForFunction(() => window.geoplanMap && window.geoplanMap.loaded() && window.geoplanMap.areTilesLoaded(), null, { timeout: 30000 });
   await page.waitForTimeout(500);
   check(errors.length === 0, "the page loads without script errors", errors.join(" | "));
