@@ -28,58 +28,8 @@ const ADDRESS: &str = "Số 12 đường Nguyễn Thị Minh Khai, Phường H�
 
 // ---------------------------------------------------------------- fixtures
 
-fn pg_base_url() -> String {
-    std::env::var("GEOPLAN_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
-}
-
 /// A fresh database, dropped when the guard goes.
-struct Db {
-    name: String,
-    url: String,
-}
-
-impl Db {
-    async fn new(tag: &str) -> Db {
-        let name = format!("geoplan_test_{tag}_{}", std::process::id());
-        let admin = format!("{}/postgres", pg_base_url());
-        let pool = sqlx::PgPool::connect(&admin)
-            .await
-            .expect("PostgreSQL must be reachable (GEOPLAN_TEST_PG); make test starts one");
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&pool)
-            .await
-            .unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&pool)
-            .await
-            .unwrap();
-        Db {
-            url: format!("{}/{name}", pg_base_url()),
-            name,
-        }
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        let admin = format!("{}/postgres", pg_base_url());
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&pool)
-                        .await;
-                }
-            })
-        })
-        .join();
-    }
-}
+use common::PgDb as Db;
 
 fn sample_layers() -> Vec<LayerData> {
     let g = GpkgStore::open(SAMPLE).unwrap();

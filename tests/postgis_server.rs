@@ -17,59 +17,8 @@ use tower::ServiceExt;
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample.gpkg");
 
-fn base_url() -> String {
-    std::env::var("GEOPLAN_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
-}
-
 /// A fresh database, dropped when the guard goes.
-struct Db {
-    name: String,
-    url: String,
-}
-
-impl Db {
-    async fn new(tag: &str) -> Db {
-        let name = format!("geoplan_test_{tag}_{}", std::process::id());
-        let admin = format!("{}/postgres", base_url());
-        let pool = sqlx::PgPool::connect(&admin)
-            .await
-            .expect("PostgreSQL must be reachable (GEOPLAN_TEST_PG); make test starts one");
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&pool)
-            .await
-            .unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&pool)
-            .await
-            .unwrap();
-        Db {
-            url: format!("{}/{name}", base_url()),
-            name,
-        }
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        let admin = format!("{}/postgres", base_url());
-        // Best effort, on a thread of its own: Drop cannot await.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&pool)
-                        .await;
-                }
-            })
-        })
-        .join();
-    }
-}
+use common::PgDb as Db;
 
 async fn get(state: &AppState, uri: &str) -> (StatusCode, Value) {
     let res = app(state.clone())
