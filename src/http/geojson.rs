@@ -25,16 +25,9 @@ impl Encoder<'_> {
         let row = r.row as usize;
         let _ = write!(out, "{{\"type\":\"Feature\",\"id\":{},\"geometry\":", r.fid);
         self.geometry(out, row, r)?;
-        out.push_str(",\"properties\":{");
-        for (n, &c) in self.fields.iter().enumerate() {
-            if n > 0 {
-                out.push(',');
-            }
-            push_json_str(out, &data.fields[c].name);
-            out.push(':');
-            data.value(row, c).push_json(out);
-        }
-        out.push_str("}}");
+        out.push_str(",\"properties\":");
+        crate::ogc::geojson::push_properties(out, data, row, &self.fields);
+        out.push('}');
         Ok(())
     }
 

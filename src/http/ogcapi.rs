@@ -9,8 +9,11 @@ use super::error::ApiError;
 use super::features::{self, base_url, find_in, query_pairs, Api};
 use super::state::DataState;
 use crate::ogc::ogcapi::{self as doc, ROOT};
-use axum::extract::{Path, RawQuery, State};
+use crate::engine::Layer;
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
+use std::sync::Arc;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -48,56 +51,50 @@ fn json_response(ty: &'static str, v: serde_json::Value) -> Response {
     }
 }
 
+/// A document request (anything but items): its query may hold `f=json`
+/// only, and it knows the API root's absolute URL.
+pub struct DocRequest {
+    root: String,
+}
+
+impl FromRequestParts<DataState> for DocRequest {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &DataState) -> Result<Self, ApiError> {
+        check_query(parts.uri.query())?;
+        Ok(DocRequest {
+            root: root(s, &parts.headers),
+        })
+    }
+}
+
+/// The collection `id`, or 404 naming where the list is.
+fn collection_of(s: &DataState, id: &str) -> Result<Arc<Layer>, ApiError> {
+    find_in(&s.engine.snapshot(), id, "/ogcapi/collections")
+}
+
 /// `GET /ogcapi`: the landing page (self, service-desc, conformance, data).
-pub async fn landing(
-    State(s): State<DataState>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    check_query(raw.as_deref())?;
-    Ok(json_response(
-        doc::JSON,
-        doc::landing(&root(&s, &headers), &s.config),
-    ))
+pub async fn landing(State(s): State<DataState>, d: DocRequest) -> Response {
+    json_response(doc::JSON, doc::landing(&d.root, &s.config))
 }
 
 /// `GET /ogcapi/conformance`.
-pub async fn conformance(
-    State(s): State<DataState>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    check_query(raw.as_deref())?;
-    Ok(json_response(
-        doc::JSON,
-        doc::conformance(&root(&s, &headers)),
-    ))
+pub async fn conformance(d: DocRequest) -> Response {
+    json_response(doc::JSON, doc::conformance(&d.root))
 }
 
 /// `GET /ogcapi/api`: the OpenAPI 3.0 document of the live catalog.
-pub async fn api(
-    State(s): State<DataState>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    check_query(raw.as_deref())?;
-    let root = root(&s, &headers);
+pub async fn api(State(s): State<DataState>, d: DocRequest) -> Result<Response, ApiError> {
     let cat = s.engine.snapshot();
-    let v = tokio::task::spawn_blocking(move || doc::openapi(&root, &cat, &s.config)).await?;
+    let v = tokio::task::spawn_blocking(move || doc::openapi(&d.root, &cat, &s.config)).await?;
     Ok(json_response(doc::OPENAPI_JSON, v))
 }
 
 /// `GET /ogcapi/collections`.
-pub async fn collections(
-    State(s): State<DataState>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    check_query(raw.as_deref())?;
-    let root = root(&s, &headers);
+pub async fn collections(State(s): State<DataState>, d: DocRequest) -> Result<Response, ApiError> {
     let cat = s.engine.snapshot();
     // Temporal extents scan the temporal columns: off the async runtime.
-    let v = tokio::task::spawn_blocking(move || doc::collections(&root, &cat)).await?;
+    let v = tokio::task::spawn_blocking(move || doc::collections(&d.root, &cat)).await?;
     Ok(json_response(doc::JSON, v))
 }
 
@@ -105,13 +102,10 @@ pub async fn collections(
 pub async fn collection(
     State(s): State<DataState>,
     Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    d: DocRequest,
 ) -> Result<Response, ApiError> {
-    let l = find_in(&s.engine.snapshot(), &id, "/ogcapi/collections")?;
-    check_query(raw.as_deref())?;
-    let root = root(&s, &headers);
-    let v = tokio::task::spawn_blocking(move || doc::collection(&root, &l)).await?;
+    let l = collection_of(&s, &id)?;
+    let v = tokio::task::spawn_blocking(move || doc::collection(&d.root, &l)).await?;
     Ok(json_response(doc::JSON, v))
 }
 
@@ -119,15 +113,10 @@ pub async fn collection(
 pub async fn queryables(
     State(s): State<DataState>,
     Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    d: DocRequest,
 ) -> Result<Response, ApiError> {
-    let l = find_in(&s.engine.snapshot(), &id, "/ogcapi/collections")?;
-    check_query(raw.as_deref())?;
-    Ok(json_response(
-        doc::SCHEMA_JSON,
-        doc::queryables(&root(&s, &headers), &l),
-    ))
+    let l = collection_of(&s, &id)?;
+    Ok(json_response(doc::SCHEMA_JSON, doc::queryables(&d.root, &l)))
 }
 
 /// `GET /ogcapi/collections/{id}/items`: a GeoJSON FeatureCollection.
@@ -137,7 +126,7 @@ pub async fn items(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let l = find_in(&s.engine.snapshot(), &id, "/ogcapi/collections")?;
+    let l = collection_of(&s, &id)?;
     let req = features::features_request(&s, &l, raw.as_deref(), Api::OgcApi, &headers)?;
     let base = format!("{}/collections/{}/items", root(&s, &headers), l.id);
     features::collection_response(l, req, base, true).await
@@ -151,7 +140,7 @@ pub async fn item(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let l = find_in(&s.engine.snapshot(), &id, "/ogcapi/collections")?;
+    let l = collection_of(&s, &id)?;
     let coll = format!("{}/collections/{}", root(&s, &headers), l.id);
     let links = json!([
         {"rel": "self", "type": doc::GEOJSON, "href": format!("{coll}/items/{fid}")},

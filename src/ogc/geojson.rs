@@ -5,9 +5,24 @@
 //! write geometries through it.
 
 use crate::crs::{self, Crs, CrsError, WEB_MERCATOR};
-use crate::model::{push_num, GeometryKind, LayerData};
+use crate::model::{push_json_str, push_num, GeometryKind, LayerData};
 use geo_types::Coord;
 use std::fmt::Write;
+
+/// Appends the properties object of `row` (`{"name":value,…}`) with the
+/// fields at the indexes `fields`, in that order.
+pub fn push_properties(out: &mut String, data: &LayerData, row: usize, fields: &[usize]) {
+    out.push('{');
+    for (n, &c) in fields.iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        push_json_str(out, &data.fields[c].name);
+        out.push(':');
+        data.value(row, c).push_json(out);
+    }
+    out.push('}');
+}
 
 /// Appends the geometry of `row` as a GeoJSON geometry object in `crs`
 /// (`null` for a feature without geometry). `lat_lon` swaps to latitude

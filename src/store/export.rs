@@ -32,6 +32,7 @@ use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use super::gpkg::last_gdal_error;
 
 /// Most data rows of one XLSX worksheet (Excel's 1,048,576 rows, less the
 /// header).
@@ -147,19 +148,6 @@ fn io_err(format: FileFormat) -> impl Fn(std::io::Error) -> ExportError {
     move |e| ExportError::Write {
         format: format.short_name(),
         msg: e.to_string(),
-    }
-}
-
-/// GDAL's last error message on this thread.
-fn last_gdal_error() -> String {
-    // SAFETY: CPLGetLastErrorMsg returns a thread-local string, valid until
-    // the next GDAL call on this thread; it is copied at once.
-    unsafe {
-        let p = gdal_sys::CPLGetLastErrorMsg();
-        if p.is_null() {
-            return String::new();
-        }
-        std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
     }
 }
 

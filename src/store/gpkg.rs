@@ -455,8 +455,9 @@ impl GpkgStore {
 }
 
 /// GDAL's last error message on this thread (the OGR error codes alone say
-/// little: "failure").
-fn last_gdal_error() -> String {
+/// little: "failure"). The store's GDAL writers (here and the exports) read
+/// it after a failed call.
+pub(crate) fn last_gdal_error() -> String {
     // SAFETY: CPLGetLastErrorMsg returns a thread-local string, valid until
     // the next GDAL call on this thread; it is copied at once.
     unsafe {

@@ -195,18 +195,34 @@ fn feature_type(
     out.push_str("</wfs:FeatureType>");
 }
 
-fn caps_200(cat: &Catalog, s: &Service<'_>) -> String {
+/// The start of a WFS 1.1 or 2.0 capabilities document, up to and
+/// including the opening `ows:OperationsMetadata`: the root element with
+/// the version's `namespaces` and `schema_location`, and the service
+/// identification.
+fn caps_start(s: &Service<'_>, v: Version, namespaces: &str, schema_location: &str) -> String {
     let c = s.config;
     let mut out = String::with_capacity(16 * 1024);
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = write!(
         out,
-        "<wfs:WFS_Capabilities version=\"2.0.0\" xmlns:wfs=\"http://www.opengis.net/wfs/2.0\" xmlns:ows=\"http://www.opengis.net/ows/1.1\" xmlns:fes=\"http://www.opengis.net/fes/2.0\" xmlns:gml=\"http://www.opengis.net/gml/3.2\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:{}=\"{}\" xsi:schemaLocation=\"http://www.opengis.net/wfs/2.0 http://schemas.opengis.net/wfs/2.0/wfs.xsd\">",
+        "<wfs:WFS_Capabilities version=\"{}\" {namespaces} xmlns:xlink=\"http://www.w3.org/1999/xlink\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:{}=\"{}\" xsi:schemaLocation=\"{schema_location}\">",
+        v.as_str(),
         c.ogc.prefix,
         escape(&c.ogc.namespace_uri)
     );
-    service_identification(&mut out, s, Version::V200);
+    service_identification(&mut out, s, v);
     out.push_str("<ows:OperationsMetadata>");
+    out
+}
+
+fn caps_200(cat: &Catalog, s: &Service<'_>) -> String {
+    let c = s.config;
+    let mut out = caps_start(
+        s,
+        Version::V200,
+        "xmlns:wfs=\"http://www.opengis.net/wfs/2.0\" xmlns:ows=\"http://www.opengis.net/ows/1.1\" xmlns:fes=\"http://www.opengis.net/fes/2.0\" xmlns:gml=\"http://www.opengis.net/gml/3.2\"",
+        "http://www.opengis.net/wfs/2.0 http://schemas.opengis.net/wfs/2.0/wfs.xsd",
+    );
     let formats = advertised(Version::V200);
     let any_editable = cat.layers().any(|l| (s.editable)(&l.id));
     let mut ops = vec![
@@ -358,16 +374,12 @@ fn caps_200(cat: &Catalog, s: &Service<'_>) -> String {
 
 fn caps_110(cat: &Catalog, s: &Service<'_>) -> String {
     let c = s.config;
-    let mut out = String::with_capacity(16 * 1024);
-    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = write!(
-        out,
-        "<wfs:WFS_Capabilities version=\"1.1.0\" xmlns:wfs=\"http://www.opengis.net/wfs\" xmlns:ows=\"http://www.opengis.net/ows\" xmlns:ogc=\"http://www.opengis.net/ogc\" xmlns:gml=\"http://www.opengis.net/gml\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:{}=\"{}\" xsi:schemaLocation=\"http://www.opengis.net/wfs http://schemas.opengis.net/wfs/1.1.0/wfs.xsd\">",
-        c.ogc.prefix,
-        escape(&c.ogc.namespace_uri)
+    let mut out = caps_start(
+        s,
+        Version::V110,
+        "xmlns:wfs=\"http://www.opengis.net/wfs\" xmlns:ows=\"http://www.opengis.net/ows\" xmlns:ogc=\"http://www.opengis.net/ogc\" xmlns:gml=\"http://www.opengis.net/gml\"",
+        "http://www.opengis.net/wfs http://schemas.opengis.net/wfs/1.1.0/wfs.xsd",
     );
-    service_identification(&mut out, s, Version::V110);
-    out.push_str("<ows:OperationsMetadata>");
     let formats = advertised(Version::V110);
     let any_editable = cat.layers().any(|l| (s.editable)(&l.id));
     let mut ops = vec!["GetCapabilities", "DescribeFeatureType", "GetFeature"];

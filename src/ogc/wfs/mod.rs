@@ -309,56 +309,38 @@ const FILE_FORMATS: [&str; 9] = [
 /// version's default). WFS 1.0's capabilities can name only GML2 (its
 /// ResultFormat schema); the list still says what OUTPUTFORMAT takes.
 pub fn advertised(v: Version) -> &'static [&'static str] {
-    const V200: [&str; 14] = [
+    const V200: [&str; 14] = then_files([
         "application/gml+xml; version=3.2",
         "text/xml; subtype=gml/3.2",
         "text/xml; subtype=gml/3.1.1",
         "text/xml; subtype=gml/2.1.2",
         "application/json",
-        FILE_FORMATS[0],
-        FILE_FORMATS[1],
-        FILE_FORMATS[2],
-        FILE_FORMATS[3],
-        FILE_FORMATS[4],
-        FILE_FORMATS[5],
-        FILE_FORMATS[6],
-        FILE_FORMATS[7],
-        FILE_FORMATS[8],
-    ];
-    const V110: [&str; 13] = [
+    ]);
+    const V110: [&str; 13] = then_files([
         "text/xml; subtype=gml/3.1.1",
         "application/gml+xml; version=3.2",
         "text/xml; subtype=gml/2.1.2",
         "application/json",
-        FILE_FORMATS[0],
-        FILE_FORMATS[1],
-        FILE_FORMATS[2],
-        FILE_FORMATS[3],
-        FILE_FORMATS[4],
-        FILE_FORMATS[5],
-        FILE_FORMATS[6],
-        FILE_FORMATS[7],
-        FILE_FORMATS[8],
-    ];
-    const V100: [&str; 12] = [
-        "GML2",
-        "GML3",
-        "application/json",
-        FILE_FORMATS[0],
-        FILE_FORMATS[1],
-        FILE_FORMATS[2],
-        FILE_FORMATS[3],
-        FILE_FORMATS[4],
-        FILE_FORMATS[5],
-        FILE_FORMATS[6],
-        FILE_FORMATS[7],
-        FILE_FORMATS[8],
-    ];
+    ]);
+    const V100: [&str; 12] = then_files(["GML2", "GML3", "application/json"]);
     match v {
         Version::V200 => &V200,
         Version::V110 => &V110,
         Version::V100 => &V100,
     }
+}
+
+/// `head` followed by [`FILE_FORMATS`], at compile time (`M` must be `N`
+/// plus their count, or the constant does not compile).
+const fn then_files<const N: usize, const M: usize>(head: [&'static str; N]) -> [&'static str; M] {
+    assert!(M == N + FILE_FORMATS.len());
+    let mut out = [""; M];
+    let mut i = 0;
+    while i < M {
+        out[i] = if i < N { head[i] } else { FILE_FORMATS[i - N] };
+        i += 1;
+    }
+    out
 }
 
 impl OutputFormat {

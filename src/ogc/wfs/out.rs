@@ -381,16 +381,9 @@ impl<'a> Writer<'a> {
         } else {
             out.push_str("null");
         }
-        out.push_str(",\"properties\":{");
-        for (n, &c) in lq.fields.iter().enumerate() {
-            if n > 0 {
-                out.push(',');
-            }
-            push_json_str(out, &data.fields[c].name);
-            out.push(':');
-            data.value(row, c).push_json(out);
-        }
-        out.push_str("}}");
+        out.push_str(",\"properties\":");
+        crate::ogc::geojson::push_properties(out, data, row, &lq.fields);
+        out.push('}');
         Ok(())
     }
 
