@@ -282,8 +282,15 @@ pub struct Limits {
     pub max_filter_bytes: usize,
     /// Maximum request body, in bytes.
     pub max_body_bytes: usize,
+    /// Largest `POST /import` upload, in bytes (written to disk as it
+    /// arrives, never held in memory).
+    pub max_upload_bytes: usize,
     /// Request timeout, seconds.
     pub request_timeout_secs: u64,
+    /// Timeout of the routes that may answer a file (features and OGC API
+    /// items with `f=gpkg…`, WFS, `/sites`, `/import`), seconds: writing a
+    /// province's layer as a GeoPackage takes minutes, not seconds.
+    pub download_timeout_secs: u64,
     /// Largest WMS image width, pixels.
     pub max_image_width: u32,
     /// Largest WMS image height, pixels.
@@ -312,7 +319,9 @@ impl Default for Limits {
             max_in_list: 1000,
             max_filter_bytes: 16 * 1024,
             max_body_bytes: 10 * 1024 * 1024,
+            max_upload_bytes: 1024 * 1024 * 1024,
             request_timeout_secs: 60,
+            download_timeout_secs: 900,
             max_image_width: 4096,
             max_image_height: 4096,
             max_wfs_count: 1_000_000,

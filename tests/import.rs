@@ -221,7 +221,8 @@ fn parcel_row(d: &LayerData, commune: &str, sheet: i64, parcel: i64) -> Option<u
 }
 
 /// Every imported parcel is where the truth is (vertices within 1 mm),
-/// with its text, its code brought up to date and its area in m².
+/// with its text, its code brought up to date (the legacy one kept) and
+/// its area in m².
 fn assert_parcels_match(d: &LayerData, t: &[Truth]) {
     for (i, p) in t.iter().enumerate() {
         let row = parcel_row(d, &p.commune, p.sheet, p.parcel)
@@ -236,6 +237,11 @@ fn assert_parcels_match(d: &LayerData, t: &[Truth]) {
             code,
             if i % 5 == 0 { "HNK" } else { p.code.as_str() },
             "parcel {i}"
+        );
+        assert_eq!(
+            text(d, row, "land_use_code_old").as_deref(),
+            (i % 5 == 0).then_some("BHK"),
+            "parcel {i}: the legacy code kept beside the current one"
         );
         assert!(
             (real(d, row, "legal_area") - p.area).abs() < 0.01,
@@ -282,6 +288,8 @@ fn a_tcvn3_shapefile_without_its_datum_shift_lands_on_its_parcels() {
     assert_eq!(f["mapping"]["sheet_number"], "SHBANDO", "{f}");
     assert_eq!(f["mapping"]["address"], "DiaChi", "{f}");
     assert_eq!(r["land_use_mapped"]["BHK → HNK"], 8, "{r}");
+    assert_eq!(r["land_use_old_kept"], 8, "{r}");
+    assert!(out.contains("kept in land_use_code_old: 8"), "{out}");
     assert_eq!(r["area_in_ha"], 6, "{r}");
     let d = layer(&gpkg, "parcels");
     assert_eq!(d.len(), before + 40);
@@ -714,12 +722,17 @@ async fn post_import_takes_a_shapefile_from_an_editor_and_the_map_shows_it() {
     use tower::ServiceExt;
     const USER: &str = "nguyen.van.an";
     const PASSWORD: &str = "Đất đai Quảng Nam 2025";
+    const MB: usize = 1024 * 1024;
     let mut cfg = geoplan::config::Config::default();
     cfg.ogc.editable = vec!["parcels".into()];
     cfg.ogc.users.insert(
         USER.into(),
         geoplan::http::auth::hash_password(PASSWORD).unwrap(),
     );
+    // Uploads have their own limit, far above other bodies' (and axum's
+    // 2 MB default).
+    cfg.limits.max_body_bytes = MB;
+    cfg.limits.max_upload_bytes = 4 * MB;
     let (_keep, state) = common::sample_copy(cfg).await;
     let dir = tempfile::tempdir().unwrap();
     let t = truth(10, TextEncoding::Vni);
@@ -749,7 +762,13 @@ async fn post_import_takes_a_shapefile_from_an_editor_and_the_map_shows_it() {
             &std::fs::read(dir.path().join(&f)).unwrap(),
         );
     }
+    // ArcGIS's metadata beside it, 3 MB: read with the upload, never alone.
+    let metadata = format!("<metadata>{}</metadata>", "x".repeat(3 * MB));
+    part("file", Some("thua_dat.shp.xml"), metadata.as_bytes());
+    let mut too_large = body.clone();
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    too_large.extend_from_slice(&vec![b' '; 2 * MB]);
+    too_large.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     let send = |authz: Option<String>, body: Vec<u8>| {
         let mut req = Request::post("/import").header(
             header::CONTENT_TYPE,
@@ -771,6 +790,23 @@ async fn post_import_takes_a_shapefile_from_an_editor_and_the_map_shows_it() {
     let authz = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"))
+    );
+    // Over max_upload_bytes: 413 naming the limit, nothing written.
+    let res = geoplan::http::app(state.clone())
+        .oneshot(send(Some(authz.clone()), too_large))
+        .await
+        .unwrap();
+    let status = res.status();
+    let text = res.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        String::from_utf8_lossy(&text).contains("max_upload_bytes"),
+        "{}",
+        String::from_utf8_lossy(&text)
+    );
+    assert_eq!(
+        state.data.engine.snapshot().layer("parcels").unwrap().len(),
+        before
     );
     let res = geoplan::http::app(state.clone())
         .oneshot(send(Some(authz.clone()), body))
@@ -906,6 +942,88 @@ fn a_dgn_v7_of_shapes_and_labels_becomes_parcels() {
             (a.x() - b.x()).hypot(a.y() - b.y()) < 0.01,
             "parcel {i} moved: {g:?} vs {:?}",
             p.geometry
+        );
+    }
+}
+
+/// What a GIS officer sees after an import: real QGIS (its WFS provider,
+/// as the dialog sets it up) reads the imported parcels of a TCVN3
+/// Shapefile with their Vietnamese text intact, the legacy land-use code
+/// beside the current one, and each where the file put it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qgis_reads_imported_parcels_in_place_with_their_text() {
+    use geoplan::http::{app, AppState};
+    use geoplan::store::Store;
+    let (_keep, gpkg) = sample_copy();
+    let dir = tempfile::tempdir().unwrap();
+    let t = truth(20, TextEncoding::Tcvn3);
+    let shp = cadastral_shapefile(dir.path(), &t, TextEncoding::Tcvn3, Some(PRJ_NO_SHIFT));
+    let (ok, out, _) = geoplan_import(&[
+        shp.to_str().unwrap(),
+        "--layer",
+        "parcels",
+        "--gpkg",
+        gpkg.to_str().unwrap(),
+    ]);
+    assert!(ok, "{out}");
+    let state = AppState::new(
+        Store::Gpkg(GpkgStore::open(&gpkg).unwrap()),
+        geoplan::config::Config::default(),
+    );
+    state.load_all().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = app(state);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/qgis_import_check.py"
+    );
+    let runtime = tempfile::tempdir().unwrap();
+    let runtime_dir = runtime.path().to_owned();
+    let (commune, sheet_min) = (t[0].commune.clone(), t.iter().map(|p| p.sheet).min().unwrap());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("/usr/bin/python3")
+            .args([script, &base, &commune, &sheet_min.to_string()])
+            .env("QT_QPA_PLATFORM", "offscreen")
+            .env("XDG_RUNTIME_DIR", &runtime_dir)
+            .output()
+            .expect("Debian's python3 runs (make test installs python3-qgis)")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "QGIS failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Vec<Json> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("PARCEL "))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(seen.len(), t.len(), "QGIS reads every imported parcel\n{stdout}");
+    for (i, p) in t.iter().enumerate() {
+        let q = seen
+            .iter()
+            .find(|q| q["sheet_number"] == p.sheet && q["parcel_number"] == p.parcel)
+            .unwrap_or_else(|| panic!("parcel {i} in QGIS\n{stdout}"));
+        assert_eq!(q["address"], p.address.as_str(), "parcel {i}: text");
+        let (code, old) = match i % 5 {
+            0 => ("HNK", json!("BHK")),
+            _ => (p.code.as_str(), Json::Null),
+        };
+        assert_eq!(q["land_use_code"], code, "parcel {i}");
+        assert_eq!(q["land_use_code_old"], old, "parcel {i}");
+        let c = p.geometry.centroid().unwrap();
+        let (x, y) = (q["x"].as_f64().unwrap(), q["y"].as_f64().unwrap());
+        assert!(
+            (x - c.x()).hypot(y - c.y()) < 0.01,
+            "parcel {i} is at ({x}, {y}) in QGIS ({}), the file has ({}, {})",
+            q["crs"],
+            c.x(),
+            c.y()
         );
     }
 }

@@ -125,6 +125,7 @@ fn parcel_fields() -> Vec<FieldDef> {
         ("parcel_number", Integer),
         ("legal_area", Real),
         ("land_use_code", Text),
+        ("land_use_code_old", Text),
         ("address", Text),
         ("certificate_number", Text),
         ("synthetic", Boolean),

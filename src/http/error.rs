@@ -56,6 +56,11 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, "Conflict", detail)
     }
 
+    /// 413 Content Too Large: the body is over the route's limit.
+    pub fn too_large(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "Content Too Large", detail)
+    }
+
     /// 503 Service Unavailable (not ready yet, store unreachable).
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::new(

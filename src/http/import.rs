@@ -17,13 +17,17 @@ use super::{ApiError, AppState};
 use crate::import::{prepare, ImportOptions};
 use crate::store::source::{self, SourceOptions};
 use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use std::path::PathBuf;
+use tokio::io::AsyncWriteExt;
 
-/// What the form said.
-#[derive(Default)]
+/// What the form said; its files are on disk, in `dir` (a district's
+/// Shapefile runs to hundreds of MB: it is never held in memory whole).
 struct Form {
-    files: Vec<(String, Vec<u8>)>,
+    dir: tempfile::TempDir,
+    files: Vec<(String, PathBuf)>,
     layer: Option<String>,
     mode: Option<String>,
     key: Option<String>,
@@ -37,11 +41,32 @@ struct Form {
 const PARTS: &str = "file, layer, mode, key, crs, encoding, source_layer, dry_run, mapping";
 
 async fn read_form(mut m: Multipart) -> Result<Form, ApiError> {
-    let mut f = Form::default();
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        ApiError::bad_request(format!("the body is not a readable multipart form: {e}"))
+    let dir = tempfile::Builder::new()
+        .prefix("geoplan-import-")
+        .tempdir()
+        .map_err(ApiError::internal)?;
+    let mut f = Form {
+        dir,
+        files: Vec::new(),
+        layer: None,
+        mode: None,
+        key: None,
+        crs: None,
+        encoding: None,
+        source_layer: None,
+        dry_run: false,
+        mapping: None,
     };
-    while let Some(part) = m.next_field().await.map_err(bad)? {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(format!(
+                "the upload is larger than [limits] max_upload_bytes: {e}"
+            ))
+        } else {
+            ApiError::bad_request(format!("the body is not a readable multipart form: {e}"))
+        }
+    };
+    while let Some(mut part) = m.next_field().await.map_err(bad)? {
         let name = part.name().unwrap_or_default().to_owned();
         if name == "file" {
             let file_name = part
@@ -53,8 +78,20 @@ async fn read_form(mut m: Multipart) -> Result<Form, ApiError> {
                         "a file part needs a file name (its extension tells its format)",
                     )
                 })?;
-            let bytes = part.bytes().await.map_err(bad)?;
-            f.files.push((file_name, bytes.to_vec()));
+            let path = f.dir.path().join(source::safe_file_name(&file_name));
+            if f.files.iter().any(|(_, p)| *p == path) {
+                return Err(ApiError::bad_request(format!(
+                    "file '{file_name}' is sent twice"
+                )));
+            }
+            let mut out = tokio::fs::File::create(&path)
+                .await
+                .map_err(ApiError::internal)?;
+            while let Some(chunk) = part.chunk().await.map_err(bad)? {
+                out.write_all(&chunk).await.map_err(ApiError::internal)?;
+            }
+            out.flush().await.map_err(ApiError::internal)?;
+            f.files.push((file_name, path));
             continue;
         }
         let text = part.text().await.map_err(bad)?;
@@ -125,7 +162,12 @@ pub async fn post(
     };
     let files = form.files;
     // GDAL reading is blocking work: off the runtime.
-    let sources = tokio::task::spawn_blocking(move || source::read_set(&files, &sopts))
+    let dir = form.dir;
+    let sources = tokio::task::spawn_blocking(move || {
+        let read = source::read_files(&files, &sopts);
+        drop(dir);
+        read
+    })
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| ApiError::bad_request(e.to_string()))?;

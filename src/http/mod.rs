@@ -70,7 +70,7 @@ pub fn app(state: AppState) -> Router {
             ),
         );
     }
-    router
+    let router = router
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/layers", get(layers))
@@ -83,10 +83,8 @@ pub fn app(state: AppState) -> Router {
         .route("/planning/check", post(check::post))
         .route("/planning/check/{id}", get(check::get))
         .route("/planning/site-file", post(site_file::post))
-        .route("/import", post(import::post))
         .route("/stats/landuse", get(stats::landuse_stats))
         .route("/stats/projects", get(stats::project_stats))
-        .route("/sites", get(sites::get))
         .route("/search", get(search::get))
         .route("/projects", get(projects::get_list).post(projects::create))
         .route(
@@ -101,7 +99,6 @@ pub fn app(state: AppState) -> Router {
         .route("/planning/sheet", get(sheet::get))
         .route("/planning/sheet/verify/{code}", get(sheet::verify))
         .route("/layers/{id}", get(layer_info))
-        .route("/layers/{id}/features", get(features))
         .route("/layers/{id}/features/{fid}", get(feature))
         .route("/ogcapi", get(ogcapi::landing))
         .route("/ogcapi/", get(ogcapi::landing))
@@ -113,15 +110,12 @@ pub fn app(state: AppState) -> Router {
             "/ogcapi/collections/{id}/queryables",
             get(ogcapi::queryables),
         )
-        .route("/ogcapi/collections/{id}/items", get(ogcapi::items))
         .route("/ogcapi/collections/{id}/items/{fid}", get(ogcapi::item))
         .route("/tiles/{name}", get(tiles::tilejson))
         .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::tile))
         .route("/styles/{file}", get(web::style))
         .route("/fonts/{stack}/{file}", get(web::glyphs))
-        .route("/wfs", get(wfs::get).post(wfs::post))
         .route("/wms", get(wms::get))
-        .route("/ows", get(ows::get).post(ows::post))
         .route_service(
             "/",
             tower_http::services::ServeFile::new(state.data.config.web.dir.join("index.html")),
@@ -131,17 +125,53 @@ pub fn app(state: AppState) -> Router {
             tower_http::services::ServeDir::new(state.data.config.web.dir.join("static")),
         )
         .fallback(|| async { ApiError::not_found("no such endpoint; see /layers") })
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            limits.max_body_bytes,
-        ))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(limits.request_timeout_secs),
-        ))
+        .layer(timeout(limits.request_timeout_secs))
+        .layer(body_limit(limits.max_body_bytes));
+    // Routes that may answer a file (or a long stream) get the download
+    // timeout; only the import takes a large body, streamed to disk.
+    let downloads = Router::new()
+        .route("/layers/{id}/features", get(features))
+        .route("/ogcapi/collections/{id}/items", get(ogcapi::items))
+        .route("/sites", get(sites::get))
+        .route("/wfs", get(wfs::get).post(wfs::post))
+        .route("/ows", get(ows::get).post(ows::post))
+        .layer(timeout(limits.download_timeout_secs))
+        .layer(body_limit(limits.max_body_bytes));
+    // The import reads its form as it arrives (to disk): the form reader
+    // answers an upload past the limit with a problem naming it.
+    let upload = Router::new()
+        .route("/import", post(import::post))
+        .layer(timeout(limits.download_timeout_secs))
+        .layer(axum::extract::DefaultBodyLimit::max(limits.max_upload_bytes));
+    router
+        .merge(downloads)
+        .merge(upload)
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::cors::CorsLayer::permissive())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A request's time limit: 408 once it passes.
+fn timeout(secs: u64) -> tower_http::timeout::TimeoutLayer {
+    tower_http::timeout::TimeoutLayer::with_status_code(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        Duration::from_secs(secs),
+    )
+}
+
+/// A body limit, both for the bytes that arrive (413 past `max`) and for
+/// axum's extractors, whose own default (2 MB) would otherwise govern.
+fn body_limit(
+    max: usize,
+) -> tower::layer::util::Stack<
+    tower_http::limit::RequestBodyLimitLayer,
+    axum::extract::DefaultBodyLimit,
+> {
+    tower::layer::util::Stack::new(
+        tower_http::limit::RequestBodyLimitLayer::new(max),
+        axum::extract::DefaultBodyLimit::max(max),
+    )
 }
 
 async fn health() -> Json<serde_json::Value> {

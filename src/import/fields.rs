@@ -114,6 +114,16 @@ const ALIASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "land_use_code_old",
+        &[
+            "mucdichcu",
+            "loaidatcu",
+            "mdsdcu",
+            "maloaidatcu",
+            "landusecodeold",
+        ],
+    ),
+    (
         "address",
         &["diachi", "diachithua", "tenduong", "address", "vitri"],
     ),

@@ -192,9 +192,17 @@ pub struct Report {
     /// Land-use codes not in the national list (code: count), kept as
     /// written.
     pub land_use_unknown: BTreeMap<String, usize>,
+    /// Features whose legacy code was kept in [`OLD_LAND_USE`] beside the
+    /// current one; `None` when the layer has no such field (the codes
+    /// are then only counted in `land_use_mapped`).
+    pub land_use_old_kept: Option<usize>,
     /// Area values read in hectares and written in m².
     pub area_in_ha: usize,
 }
+
+/// The field that keeps a feature's legacy (25/2014, 27/2018) land-use
+/// code when the import brought it to TT 08/2024.
+pub const OLD_LAND_USE: &str = "land_use_code_old";
 
 /// The most rejections a report lists one by one.
 const MAX_LISTED: usize = 1000;
@@ -257,6 +265,18 @@ impl Report {
         );
         for (k, n) in &self.land_use_mapped {
             let _ = writeln!(s, "  land-use code {k}: {n}");
+        }
+        match self.land_use_old_kept {
+            Some(n) if n > 0 => {
+                let _ = writeln!(s, "  legacy land-use codes kept in {OLD_LAND_USE}: {n}");
+            }
+            None if !self.land_use_mapped.is_empty() => {
+                let _ = writeln!(
+                    s,
+                    "  the layer has no {OLD_LAND_USE} field: legacy codes are not kept"
+                );
+            }
+            _ => {}
         }
         for (k, n) in &self.land_use_unknown {
             let _ = writeln!(s, "  land-use code {k} is not in TT 08/2024: {n} (kept)");
@@ -400,6 +420,11 @@ pub fn prepare(
         rejections: Vec::new(),
         land_use_mapped: BTreeMap::new(),
         land_use_unknown: BTreeMap::new(),
+        land_use_old_kept: target
+            .fields
+            .iter()
+            .any(|f| f.name == OLD_LAND_USE)
+            .then_some(0),
         area_in_ha: 0,
     };
     let mut unfed: Option<Vec<bool>> = None;
@@ -424,6 +449,13 @@ pub fn prepare(
                 None => {}
             }
         }
+        // The legacy code goes beside the current one unless the file
+        // feeds that field itself.
+        let keep_old = target
+            .fields
+            .iter()
+            .zip(&feeds)
+            .any(|(t, feed)| t.name == OLD_LAND_USE && feed.is_none());
         let u = unfed.get_or_insert_with(|| vec![true; feeds.len()]);
         for (i, f) in feeds.iter().enumerate() {
             if f.is_some() {
@@ -506,6 +538,7 @@ pub fn prepare(
             };
             let mut values: Vec<(String, Value)> = Vec::new();
             let mut bad = None;
+            let mut old_code = None;
             for (t, feed) in target.fields.iter().zip(&feeds) {
                 let raw = match feed {
                     Some(Feed::Field(i)) => f.values[*i].clone(),
@@ -525,7 +558,12 @@ pub fn prepare(
                 };
                 let v = match (t.name.as_str(), v) {
                     ("land_use_code", Value::Text(code)) => {
-                        Value::Text(land_use(&code, &mut report))
+                        let now = land_use(&code, &mut report);
+                        let before = code.trim().to_uppercase();
+                        if now != before {
+                            old_code = Some(before);
+                        }
+                        Value::Text(now)
                     }
                     ("legal_area" | "area_m2", Value::Real(a)) => {
                         let unit = opts.mapping.units.get(&t.name).map(String::as_str);
@@ -544,6 +582,9 @@ pub fn prepare(
                     (_, v) => v,
                 };
                 values.push((t.name.clone(), v));
+            }
+            if let (Some(old), true) = (old_code, keep_old) {
+                values.push((OLD_LAND_USE.to_owned(), Value::Text(old)));
             }
             let key_of = |values: &[(String, Value)]| -> Option<Key> {
                 key.iter()
@@ -660,6 +701,14 @@ pub fn prepare(
     }
     report.inserted = edit.inserts.len();
     report.updated = edit.updates.len();
+    if let Some(kept) = &mut report.land_use_old_kept {
+        let has_old = |v: &[(String, Value)]| v.iter().any(|(n, _)| n == OLD_LAND_USE);
+        *kept = edit.inserts.iter().filter(|f| has_old(&f.values)).count()
+            + edit.updates.iter().filter(|f| has_old(&f.values)).count();
+        if *kept > 0 {
+            report.unfed_fields.retain(|f| f != OLD_LAND_USE);
+        }
+    }
     let mut edits = Vec::new();
     if opts.mode == Mode::Replace && !target.fids.is_empty() {
         report.deleted = target.fids.len();
@@ -963,6 +1012,7 @@ mod tests {
             rejections: vec![],
             land_use_mapped: BTreeMap::new(),
             land_use_unknown: BTreeMap::new(),
+            land_use_old_kept: None,
             area_in_ha: 0,
         };
         assert_eq!(land_use("ODT+BHK", &mut r), "ODT+HNK");

@@ -205,6 +205,7 @@ fn layers_come_in_order_with_the_documented_schemas() {
                 ("parcel_number", Integer),
                 ("legal_area", Real),
                 ("land_use_code", Text),
+                ("land_use_code_old", Text),
                 ("address", Text),
                 ("certificate_number", Text),
                 ("synthetic", Boolean),

@@ -210,17 +210,7 @@ impl MemDir {
 
     /// Puts a file in the folder; returns its path.
     fn put(&mut self, name: &str, bytes: Vec<u8>) -> Result<String, SourceError> {
-        let safe: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let path = format!("{}/{safe}", self.dir);
+        let path = format!("{}/{}", self.dir, safe_file_name(name));
         gdal::vsi::create_mem_file(&path, bytes).map_err(|e| SourceError::Unreadable {
             name: name.to_owned(),
             why: e.to_string(),
@@ -235,6 +225,26 @@ impl Drop for MemDir {
         for f in &self.files {
             let _ = gdal::vsi::unlink_mem_file(f);
         }
+    }
+}
+
+/// A sent file's name as a file name in a folder of our own: ASCII
+/// letters, digits, `.` and `-` kept, anything else (a path separator, a
+/// leading `..`) `_`; the extension, which tells the format, survives.
+pub fn safe_file_name(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    match safe.strip_prefix('.') {
+        Some(rest) => format!("_{rest}"),
+        None => safe,
     }
 }
 
@@ -265,31 +275,71 @@ pub fn read_set(
     opts: &SourceOptions,
 ) -> Result<Vec<Source>, SourceError> {
     let mut mem = MemDir::new();
-    let mut primaries = Vec::new();
+    let mut placed = Vec::with_capacity(files.len());
     for (name, bytes) in files {
         if bytes.is_empty() {
-            return Err(SourceError::Unreadable {
-                name: name.to_owned(),
-                why: "the file is empty".into(),
-            });
+            return Err(empty(name));
         }
-        let ext = lower_ext(name);
-        if ext == "csv" || ext == "txt" {
-            primaries.push((name.clone(), None, Some(bytes)));
-            continue;
-        }
-        let path = mem.put(name, bytes.clone())?;
-        if !SIDECARS.contains(&ext.as_str()) {
-            let open = if ext == "zip" {
-                format!("/vsizip/{path}")
-            } else {
-                path
-            };
-            primaries.push((name.clone(), Some(open), None));
-        }
+        placed.push(match lower_ext(name).as_str() {
+            "csv" | "txt" => (name.clone(), Placed::Csv(bytes.clone())),
+            _ => (name.clone(), Placed::Gdal(mem.put(name, bytes.clone())?)),
+        });
     }
+    read_placed(placed, opts)
+}
+
+/// Reads a set of files an upload wrote into one folder (`(name, path)`,
+/// the paths named by [`safe_file_name`]), as [`read_set`] reads them from
+/// memory: what a large upload streams to disk instead of holding.
+pub fn read_files(
+    files: &[(String, std::path::PathBuf)],
+    opts: &SourceOptions,
+) -> Result<Vec<Source>, SourceError> {
+    let mut placed = Vec::with_capacity(files.len());
+    for (name, path) in files {
+        let unreadable = |e: std::io::Error| SourceError::Unreadable {
+            name: name.clone(),
+            why: e.to_string(),
+        };
+        if std::fs::metadata(path).map_err(unreadable)?.len() == 0 {
+            return Err(empty(name));
+        }
+        placed.push(match lower_ext(name).as_str() {
+            "csv" | "txt" => (
+                name.clone(),
+                Placed::Csv(std::fs::read(path).map_err(unreadable)?),
+            ),
+            _ => (name.clone(), Placed::Gdal(path.display().to_string())),
+        });
+    }
+    read_placed(placed, opts)
+}
+
+/// A file of a set, where GDAL finds it (or a CSV's bytes, decoded first).
+enum Placed {
+    Csv(Vec<u8>),
+    Gdal(String),
+}
+
+fn empty(name: &str) -> SourceError {
+    SourceError::Unreadable {
+        name: name.to_owned(),
+        why: "the file is empty".into(),
+    }
+}
+
+/// Reads the primaries of a placed set (every file but a Shapefile's side
+/// files; a zip is read inside).
+fn read_placed(
+    placed: Vec<(String, Placed)>,
+    opts: &SourceOptions,
+) -> Result<Vec<Source>, SourceError> {
+    let names: Vec<String> = placed.iter().map(|(n, _)| n.clone()).collect();
+    let primaries: Vec<(String, Placed)> = placed
+        .into_iter()
+        .filter(|(name, _)| !SIDECARS.contains(&lower_ext(name).as_str()))
+        .collect();
     if primaries.is_empty() {
-        let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
         return Err(SourceError::NoLayer(format!(
             "{}: only a Shapefile's side files; send the .shp with them, or one zip of all",
             names.join(", ")
@@ -297,10 +347,12 @@ pub fn read_set(
     }
     primaries
         .into_iter()
-        .map(|(name, open, csv)| match (open, csv) {
-            (_, Some(bytes)) => read_csv(bytes.clone(), &name, opts),
-            (Some(open), None) => read_open(&open, &name, opts, false),
-            (None, None) => unreachable!("a primary is a path or CSV bytes"),
+        .map(|(name, p)| match p {
+            Placed::Csv(bytes) => read_csv(bytes, &name, opts),
+            Placed::Gdal(path) if lower_ext(&name) == "zip" => {
+                read_open(&format!("/vsizip/{path}"), &name, opts, false)
+            }
+            Placed::Gdal(path) => read_open(&path, &name, opts, false),
         })
         .collect()
 }
