@@ -981,7 +981,10 @@ async fn qgis_reads_imported_parcels_in_place_with_their_text() {
     );
     let runtime = tempfile::tempdir().unwrap();
     let runtime_dir = runtime.path().to_owned();
-    let (commune, sheet_min) = (t[0].commune.clone(), t.iter().map(|p| p.sheet).min().unwrap());
+    let (commune, sheet_min) = (
+        t[0].commune.clone(),
+        t.iter().map(|p| p.sheet).min().unwrap(),
+    );
     let out = tokio::task::spawn_blocking(move || {
         Command::new("/usr/bin/python3")
             .args([script, &base, &commune, &sheet_min.to_string()])
@@ -1003,7 +1006,11 @@ async fn qgis_reads_imported_parcels_in_place_with_their_text() {
         .filter_map(|l| l.strip_prefix("PARCEL "))
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(seen.len(), t.len(), "QGIS reads every imported parcel\n{stdout}");
+    assert_eq!(
+        seen.len(),
+        t.len(),
+        "QGIS reads every imported parcel\n{stdout}"
+    );
     for (i, p) in t.iter().enumerate() {
         let q = seen
             .iter()

@@ -125,10 +125,10 @@ fn parcel_fields() -> Vec<FieldDef> {
         ("parcel_number", Integer),
         ("legal_area", Real),
         ("land_use_code", Text),
-        ("land_use_code_old", Text),
         ("address", Text),
         ("certificate_number", Text),
         ("synthetic", Boolean),
+        ("land_use_code_old", Text),
     ]
     .into_iter()
     .map(|(n, t)| FieldDef::new(n, t))
@@ -159,6 +159,7 @@ fn parcels(first: i64, n: i64) -> LayerData {
                 address,
                 Value::Null,
                 Value::Bool(true),
+                Value::Null,
             ],
         )
         .unwrap();
@@ -416,7 +417,7 @@ async fn a_load_that_fails_midway_on_a_duplicate_key_leaves_every_table_as_it_wa
     let mut b = LayerDataBuilder::new("parcels", 5899, GeometryType::Polygon, parcel_fields());
     for fid in [10, 11] {
         let g = Geometry::Polygon(square(0.0, 0.0, 1.0));
-        let mut v = vec![Value::Null; 10];
+        let mut v = vec![Value::Null; 11];
         v[0] = text("20104");
         v[3] = Value::Int(1);
         v[4] = Value::Int(1);

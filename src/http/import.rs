@@ -168,9 +168,9 @@ pub async fn post(
         drop(dir);
         read
     })
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let target = s
         .data
         .store

@@ -142,7 +142,9 @@ pub fn app(state: AppState) -> Router {
     let upload = Router::new()
         .route("/import", post(import::post))
         .layer(timeout(limits.download_timeout_secs))
-        .layer(axum::extract::DefaultBodyLimit::max(limits.max_upload_bytes));
+        .layer(axum::extract::DefaultBodyLimit::max(
+            limits.max_upload_bytes,
+        ));
     router
         .merge(downloads)
         .merge(upload)

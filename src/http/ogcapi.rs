@@ -8,14 +8,14 @@
 use super::error::ApiError;
 use super::features::{self, base_url, find_in, query_pairs, Api};
 use super::state::DataState;
-use crate::ogc::ogcapi::{self as doc, ROOT};
 use crate::engine::Layer;
-use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use crate::ogc::ogcapi::{self as doc, ROOT};
+use axum::extract::{FromRef, FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
-use std::sync::Arc;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use std::sync::Arc;
 
 /// The absolute URL of the API root.
 fn root(s: &DataState, headers: &HeaderMap) -> String {
@@ -57,13 +57,17 @@ pub struct DocRequest {
     root: String,
 }
 
-impl FromRequestParts<DataState> for DocRequest {
+impl<S> FromRequestParts<S> for DocRequest
+where
+    DataState: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, s: &DataState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         check_query(parts.uri.query())?;
         Ok(DocRequest {
-            root: root(s, &parts.headers),
+            root: root(&DataState::from_ref(state), &parts.headers),
         })
     }
 }
@@ -116,7 +120,10 @@ pub async fn queryables(
     d: DocRequest,
 ) -> Result<Response, ApiError> {
     let l = collection_of(&s, &id)?;
-    Ok(json_response(doc::SCHEMA_JSON, doc::queryables(&d.root, &l)))
+    Ok(json_response(
+        doc::SCHEMA_JSON,
+        doc::queryables(&d.root, &l),
+    ))
 }
 
 /// `GET /ogcapi/collections/{id}/items`: a GeoJSON FeatureCollection.

@@ -106,13 +106,14 @@ pub(crate) fn fields() -> Vec<FieldDef> {
         FieldDef::new("parcel_number", FieldType::Integer),
         FieldDef::new("legal_area", FieldType::Real),
         FieldDef::new("land_use_code", FieldType::Text),
-        // The 25/2014 or 27/2018 code an import brought to TT 08/2024; the
-        // sample's legacy codes stay in land_use_code, as older records
-        // loaded without an import carry them.
-        FieldDef::new("land_use_code_old", FieldType::Text),
         FieldDef::new("address", FieldType::Text),
         FieldDef::new("certificate_number", FieldType::Text),
         FieldDef::new("synthetic", FieldType::Boolean),
+        // The 25/2014 or 27/2018 code an import brought to TT 08/2024; the
+        // sample's legacy codes stay in land_use_code, as older records
+        // loaded without an import carry them. Last, where migration 0006
+        // adds the column to PostGIS.
+        FieldDef::new("land_use_code_old", FieldType::Text),
     ]
 }
 
@@ -868,10 +869,10 @@ fn assemble(
                 Value::Int(parcel_no),
                 Value::Real((l.area * 10.0).round() / 10.0),
                 Value::Text(l.code.to_owned()),
-                Value::Null,
                 Value::Text(address),
                 cert,
                 Value::Bool(true),
+                Value::Null,
             ],
         )?;
     }

@@ -22,6 +22,7 @@
 //! * XLSX rows go to disk as they are written (rust_xlsxwriter's constant
 //!   memory mode); a sheet holds at most [`XLSX_MAX_ROWS`] rows.
 
+use super::gpkg::last_gdal_error;
 use crate::crs::{Crs, VN2000_TOWGS84};
 use crate::model::{push_num, FieldDef, FieldType, FileFormat, GeometryType, ValueRef};
 use gdal::vector::{Feature, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType, ToGdal};
@@ -32,7 +33,6 @@ use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use super::gpkg::last_gdal_error;
 
 /// Most data rows of one XLSX worksheet (Excel's 1,048,576 rows, less the
 /// header).

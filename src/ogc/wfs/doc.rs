@@ -215,6 +215,22 @@ fn caps_start(s: &Service<'_>, v: Version, namespaces: &str, schema_location: &s
     out
 }
 
+/// One `ows:Operation` per name in `ops`, each with its DCP and the
+/// parameters `params` writes for it.
+fn operations(
+    out: &mut String,
+    s: &Service<'_>,
+    ops: &[&str],
+    mut params: impl FnMut(&mut String, &str),
+) {
+    for op in ops {
+        let _ = write!(out, "<ows:Operation name=\"{op}\">");
+        dcp(out, s);
+        params(out, op);
+        out.push_str("</ows:Operation>");
+    }
+}
+
 fn caps_200(cat: &Catalog, s: &Service<'_>) -> String {
     let c = s.config;
     let mut out = caps_start(
@@ -236,52 +252,41 @@ fn caps_200(cat: &Catalog, s: &Service<'_>) -> String {
     if any_editable {
         ops.push("Transaction");
     }
-    for op in ops {
-        let _ = write!(out, "<ows:Operation name=\"{op}\">");
-        dcp(&mut out, s);
-        match op {
-            "GetCapabilities" => {
-                ows_param(
-                    &mut out,
-                    "Parameter",
-                    "AcceptVersions",
-                    &["2.0.0", "1.1.0", "1.0.0"],
-                    true,
-                );
-                ows_param(&mut out, "Parameter", "AcceptFormats", &["text/xml"], true);
-            }
-            "DescribeFeatureType" => {
-                ows_param(
-                    &mut out,
-                    "Parameter",
-                    "outputFormat",
-                    &[
-                        "application/gml+xml; version=3.2",
-                        "text/xml; subtype=gml/3.1.1",
-                        "text/xml; subtype=gml/2.1.2",
-                    ],
-                    true,
-                );
-            }
-            "GetFeature" | "GetPropertyValue" => {
-                let formats = if op == "GetFeature" {
-                    formats
-                } else {
-                    &formats[..1]
-                };
-                ows_param(&mut out, "Parameter", "outputFormat", formats, true);
-                ows_param(
-                    &mut out,
-                    "Parameter",
-                    "resultType",
-                    &["results", "hits"],
-                    true,
-                );
-            }
-            _ => {}
+    operations(&mut out, s, &ops, |out, op| match op {
+        "GetCapabilities" => {
+            ows_param(
+                out,
+                "Parameter",
+                "AcceptVersions",
+                &["2.0.0", "1.1.0", "1.0.0"],
+                true,
+            );
+            ows_param(out, "Parameter", "AcceptFormats", &["text/xml"], true);
         }
-        out.push_str("</ows:Operation>");
-    }
+        "DescribeFeatureType" => {
+            ows_param(
+                out,
+                "Parameter",
+                "outputFormat",
+                &[
+                    "application/gml+xml; version=3.2",
+                    "text/xml; subtype=gml/3.1.1",
+                    "text/xml; subtype=gml/2.1.2",
+                ],
+                true,
+            );
+        }
+        "GetFeature" | "GetPropertyValue" => {
+            let formats = if op == "GetFeature" {
+                formats
+            } else {
+                &formats[..1]
+            };
+            ows_param(out, "Parameter", "outputFormat", formats, true);
+            ows_param(out, "Parameter", "resultType", &["results", "hits"], true);
+        }
+        _ => {}
+    });
     ows_param(
         &mut out,
         "Parameter",
@@ -388,43 +393,32 @@ fn caps_110(cat: &Catalog, s: &Service<'_>) -> String {
     }
     let names = type_names_value(cat, c);
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    for op in ops {
-        let _ = write!(out, "<ows:Operation name=\"{op}\">");
-        dcp(&mut out, s);
-        match op {
-            "GetCapabilities" => {
-                ows_param(
-                    &mut out,
-                    "Parameter",
-                    "AcceptVersions",
-                    &["1.1.0", "1.0.0", "2.0.0"],
-                    false,
-                );
-            }
-            "DescribeFeatureType" => {
-                ows_param(
-                    &mut out,
-                    "Parameter",
-                    "outputFormat",
-                    &["text/xml; subtype=gml/3.1.1"],
-                    false,
-                );
-            }
-            "GetFeature" => {
-                ows_param(
-                    &mut out,
-                    "Parameter",
-                    "resultType",
-                    &["results", "hits"],
-                    false,
-                );
-                ows_param(&mut out, "Parameter", "outputFormat", formats, false);
-                ows_param(&mut out, "Parameter", "typeName", &names, false);
-            }
-            _ => {}
+    operations(&mut out, s, &ops, |out, op| match op {
+        "GetCapabilities" => {
+            ows_param(
+                out,
+                "Parameter",
+                "AcceptVersions",
+                &["1.1.0", "1.0.0", "2.0.0"],
+                false,
+            );
         }
-        out.push_str("</ows:Operation>");
-    }
+        "DescribeFeatureType" => {
+            ows_param(
+                out,
+                "Parameter",
+                "outputFormat",
+                &["text/xml; subtype=gml/3.1.1"],
+                false,
+            );
+        }
+        "GetFeature" => {
+            ows_param(out, "Parameter", "resultType", &["results", "hits"], false);
+            ows_param(out, "Parameter", "outputFormat", formats, false);
+            ows_param(out, "Parameter", "typeName", &names, false);
+        }
+        _ => {}
+    });
     out.push_str("</ows:OperationsMetadata><wfs:FeatureTypeList><wfs:Operations><wfs:Operation>Query</wfs:Operation></wfs:Operations>");
     for l in cat.layers() {
         feature_type(&mut out, c, l, Version::V110, (s.editable)(&l.id), formats);
