@@ -368,6 +368,17 @@ try {
   check(en.includes("Legal area") && en.includes("Plans") && en.includes(P.commune.name), "the card reads in English, names kept with diacritics", en.slice(0, 200));
   await shot(page, "08-english");
 
+  // ---- Every tab shows whole (the longer English labels too) ---------------
+  const cutTabs = (p) => p.evaluate(() => {
+    const panel = document.getElementById("panel").getBoundingClientRect();
+    return [...document.querySelectorAll("#tabs [role=tab]")].filter((b) => {
+      const r = b.getBoundingClientRect();
+      return r.left < panel.left || r.right > panel.right + 0.5 || b.scrollWidth > b.clientWidth;
+    }).map((b) => b.textContent);
+  });
+  const cut = await cutTabs(page);
+  check(cut.length === 0, "every tab shows whole beside the map at 1366×768", cut.join(", "));
+
   // ---- Keyboard: the tabs follow the arrow keys ----------------------------
   await page.locator("#tab-card").focus();
   await page.keyboard.press("ArrowRight");
@@ -382,6 +393,8 @@ try {
   const mapBox = await phone.locator("#map").boundingBox();
   const panelBox = await phone.locator("#panel").boundingBox();
   check(overflow <= 0 && mapBox.height > 250 && panelBox.height > 250 && panelBox.width <= 390, "on a phone the map and the card both fit, nothing scrolls sideways", JSON.stringify({ overflow, mapBox, panelBox }));
+  const phoneCut = await cutTabs(phone);
+  check(phoneCut.length === 0, "every tab shows whole on a phone", phoneCut.join(", "));
   const phoneZoom = await phone.evaluate(() => window.geoplanMap.getZoom());
   check(phoneZoom >= 16, `a shared link without a map position zooms to its parcel (z${phoneZoom.toFixed(1)})`);
   await shot(phone, "09-phone");
