@@ -108,6 +108,19 @@ enum Cmd {
         #[arg(long)]
         gpkg: Option<PathBuf>,
     },
+    /// Check a configuration before serving it: the listen address, the
+    /// public URL, the users' hashes and the editable layers, the store
+    /// (reachable, with the layers named), the map page, styles and fonts,
+    /// and the tile disk cache (writable). Prints one line per check and
+    /// exits 1 when any fails.
+    CheckConfig {
+        /// PostGIS URL (overrides the config and DATABASE_URL).
+        #[arg(long)]
+        database_url: Option<String>,
+        /// GeoPackage to check when no database is used.
+        #[arg(long)]
+        gpkg: Option<PathBuf>,
+    },
     /// Copy every layer of a GeoPackage into PostGIS, with its project
     /// history, in one transaction. The layers' rows are replaced; the
     /// history is appended to (rows already in PostGIS alike are skipped).
@@ -189,6 +202,15 @@ async fn main() -> Result<()> {
             }
             choose_store(&mut cfg, database_url, gpkg, cli.config.is_none());
             serve(cfg).await
+        }
+        Cmd::CheckConfig { database_url, gpkg } => {
+            choose_store(&mut cfg, database_url, gpkg, cli.config.is_none());
+            if check_config(&cfg).await {
+                println!("configuration ok");
+                Ok(())
+            } else {
+                anyhow::bail!("the configuration has problems (FAIL lines above)")
+            }
         }
         Cmd::Sample { seed, parcels, out } => {
             let pb = progress(Some(parcels as u64), "generating parcels");
@@ -451,6 +473,115 @@ async fn open_store(cfg: &Config) -> Result<Store> {
     })
 }
 
+/// Runs every check of `geoplan check-config`, printing `ok` or `FAIL` and
+/// what was found; true when all pass.
+async fn check_config(cfg: &Config) -> bool {
+    let mut all = true;
+    let mut report = |ok: bool, what: String| {
+        println!("{} {what}", if ok { "ok  " } else { "FAIL" });
+        all &= ok;
+    };
+    match cfg.listen.parse::<std::net::SocketAddr>() {
+        Ok(a) => report(true, format!("listen address {a}")),
+        Err(e) => report(false, format!("listen address '{}': {e}", cfg.listen)),
+    }
+    if let Some(u) = &cfg.public_url {
+        match url::Url::parse(u) {
+            Ok(p) if matches!(p.scheme(), "http" | "https") => {
+                report(true, format!("public_url {u}"))
+            }
+            Ok(_) => report(false, format!("public_url {u}: not http or https")),
+            Err(e) => report(false, format!("public_url {u}: {e}")),
+        }
+    }
+    match geoplan::http::auth::Auth::from_config(&cfg.ogc) {
+        Ok(_) => report(
+            true,
+            format!(
+                "{} users and {} API keys",
+                cfg.ogc.users.len(),
+                cfg.ogc.api_keys.len()
+            ),
+        ),
+        Err(e) => report(false, format!("[ogc] users / api_keys: {e}")),
+    }
+    match open_store(cfg).await {
+        Err(e) => report(false, format!("store: {e:#}")),
+        Ok(store) => match store.layer_names().await {
+            Err(e) => report(false, format!("store {}: {e}", store.describe())),
+            Ok(names) => {
+                report(
+                    !names.is_empty(),
+                    format!("store {}: {} layers", store.describe(), names.len()),
+                );
+                for l in &cfg.ogc.editable {
+                    report(
+                        names.contains(l),
+                        format!("editable layer {l} is in the store"),
+                    );
+                }
+            }
+        },
+    }
+    let index = cfg.web.dir.join("index.html");
+    report(index.is_file(), format!("map page {}", index.display()));
+    for pkg in geoplan::http::VENDOR {
+        let d = cfg.web.dir.join("node_modules").join(pkg).join("dist");
+        report(
+            d.is_dir(),
+            format!("{} (run npm ci in {})", d.display(), cfg.web.dir.display()),
+        );
+    }
+    let style = cfg.web.styles_dir.join("planning.json");
+    report(style.is_file(), format!("style {}", style.display()));
+    let fonts = std::fs::read_dir(&cfg.web.fonts_dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.path().extension().is_some_and(|x| x == "ttf"))
+                .count()
+        })
+        .unwrap_or(0);
+    report(
+        fonts > 0,
+        format!("{fonts} TrueType fonts in {}", cfg.web.fonts_dir.display()),
+    );
+    if let Some(dir) = &cfg.tiles.disk_cache {
+        let probe = dir.join(".geoplan-check");
+        let writable = std::fs::create_dir_all(dir)
+            .and_then(|_| std::fs::write(&probe, b"x"))
+            .and_then(|_| std::fs::remove_file(&probe));
+        match writable {
+            Ok(()) => report(
+                true,
+                format!("tile disk cache {} is writable", dir.display()),
+            ),
+            Err(e) => report(false, format!("tile disk cache {}: {e}", dir.display())),
+        }
+    }
+    all
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (what `systemctl stop` and
+/// container runtimes send).
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}
+
+/// How long a stopping server waits for the requests in flight (a WFS
+/// stream to a client that stopped reading would hold it forever).
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
+
 async fn serve(cfg: Config) -> Result<()> {
     // A hash that can never match is a configuration error, not a 401 later.
     let auth = geoplan::http::auth::Auth::from_config(&cfg.ogc)?;
@@ -492,10 +623,22 @@ async fn serve(cfg: Config) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     println!("serving at {public}/  (layers: {public}/layers)");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // On a signal: stop accepting, let the requests in flight finish (at
+    // most DRAIN), then stop; the change listener ends with the process.
+    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        println!("stopping: finishing the requests in flight");
+        let _ = stopping.send(true);
+    });
+    let deadline = async move {
+        let _ = stopped.wait_for(|s| *s).await;
+        tokio::time::sleep(DRAIN).await;
+    };
+    tokio::select! {
+        r = async { server.await } => r?,
+        _ = deadline => println!("stopping: requests still in flight after {} s, cut", DRAIN.as_secs()),
+    }
+    println!("stopped");
     Ok(())
 }

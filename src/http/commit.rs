@@ -97,6 +97,11 @@ impl AppState {
             "edit committed to {}",
             store.describe()
         );
+        super::metrics::edits(
+            written.total_inserted(),
+            written.total_updated(),
+            written.total_deleted(),
+        );
         let mut by_layer: std::collections::BTreeMap<&str, Vec<i64>> = Default::default();
         for l in &written.layers {
             by_layer.entry(&l.layer).or_default().extend(l.fids());

@@ -12,6 +12,7 @@ pub mod export;
 pub mod features;
 pub mod geojson;
 pub mod import;
+pub mod metrics;
 pub mod ogcapi;
 pub mod ows;
 pub mod parcels;
@@ -45,7 +46,7 @@ use std::time::Duration;
 
 /// The npm packages the map page loads, served at `/vendor/{name}/` from
 /// `web/node_modules/{name}/dist/`.
-const VENDOR: &[&str] = &[
+pub const VENDOR: &[&str] = &[
     "maplibre-gl",
     "terra-draw",
     "terra-draw-maplibre-gl-adapter",
@@ -73,6 +74,7 @@ pub fn app(state: AppState) -> Router {
     let router = router
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .route("/metrics", get(metrics::get))
         .route("/layers", get(layers))
         .route("/api", get(api::get))
         .route("/parcels", get(parcels::get))
@@ -151,6 +153,7 @@ pub fn app(state: AppState) -> Router {
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::cors::CorsLayer::permissive())
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
 }
 

@@ -5,6 +5,7 @@
 //! An empty tile (no feature of the requested layers) is `204 No Content`,
 //! which MapLibre, OpenLayers, QGIS and GDAL all treat as empty.
 
+use super::metrics::{self, TileSource};
 use super::{base_url, find_layer, ApiError, DataState, TileState};
 use crate::engine::Layer;
 use crate::tiles::cache::{Tile, TileKey};
@@ -93,6 +94,7 @@ pub async fn tile(
             .await
             .map_err(ApiError::internal)?;
         let t = Tile::from_gzip(gz.map(|b| b.to_vec()).unwrap_or_default());
+        metrics::tile(TileSource::Archive);
         return Ok(answer(&t, &headers, cfg.max_age));
     }
     let key = TileKey {
@@ -103,7 +105,10 @@ pub async fn tile(
     let gen = ts.cache.generation();
     let layers = layers_of(&s, &list)?;
     let t = match ts.cache.get(&key) {
-        Some(t) => t,
+        Some(t) => {
+            metrics::tile(TileSource::Memory);
+            t
+        }
         None => {
             let disk = ts.disk.load_full();
             let on_disk = match &disk {
@@ -117,6 +122,7 @@ pub async fn tile(
             };
             match on_disk {
                 Some(t) => {
+                    metrics::tile(TileSource::Disk);
                     ts.cache.insert(key, t.clone(), gen);
                     t
                 }
@@ -130,6 +136,9 @@ pub async fn tile(
                         Tile::new(raw, n)
                     })
                     .await?;
+                    metrics::tile(TileSource::Rendered {
+                        bytes: t.gzip.len(),
+                    });
                     ts.cache.insert(key, t.clone(), gen);
                     if let Some(d) = disk {
                         // Written in the background; dropped again if an

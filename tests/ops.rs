@@ -1,0 +1,224 @@
+//! Running geoplan as a service (issue #12, operations): `geoplan
+//! check-config` says what is wrong with a configuration before it is
+//! served, a server told to stop (SIGTERM, as `systemctl stop` sends)
+//! finishes the requests in flight before it exits, and `/metrics` counts
+//! what it answered in the Prometheus format.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Runs `geoplan check-config` with `toml` as the configuration, from the
+/// repository root (where the default web, styles and fonts paths point).
+fn check_config(dir: &Path, toml: &str) -> (bool, String) {
+    let path = dir.join("geoplan.toml");
+    std::fs::write(&path, toml).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_geoplan"))
+        .args(["--config", path.to_str().unwrap(), "check-config"])
+        .current_dir(ROOT)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn check_config_passes_a_good_configuration_and_names_each_problem_of_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("tile-cache");
+    let good = format!(
+        "listen = \"127.0.0.1:8080\"\npublic_url = \"https://gis.danang.gov.vn/geoplan\"\n\
+         [store]\ngpkg = \"{ROOT}/data/sample.gpkg\"\n\
+         [tiles]\ndisk_cache = \"{}\"\n\
+         [ogc]\neditable = [\"parcels\"]\n",
+        cache.display()
+    );
+    let (ok, out) = check_config(dir.path(), &good);
+    assert!(ok, "{out}");
+    assert!(!out.contains("FAIL"), "{out}");
+    for line in [
+        "ok   listen address 127.0.0.1:8080",
+        "ok   editable layer parcels is in the store",
+        "layers",
+        "planning.json",
+        "maplibre-gl",
+        "is writable",
+        "configuration ok",
+    ] {
+        assert!(out.contains(line), "'{line}' in\n{out}");
+    }
+
+    let bad = format!(
+        "listen = \"everywhere\"\npublic_url = \"ftp://gis\"\n\
+         [store]\ngpkg = \"{}/missing.gpkg\"\n\
+         [web]\ndir = \"{}/no-web\"\n\
+         [ogc]\neditable = [\"parcels\"]\n[ogc.users]\n\"nguyen.van.an\" = \"not-a-hash\"\n",
+        dir.path().display(),
+        dir.path().display()
+    );
+    let (ok, out) = check_config(dir.path(), &bad);
+    assert!(!ok, "{out}");
+    for what in [
+        "FAIL listen address 'everywhere'",
+        "FAIL public_url ftp://gis",
+        "FAIL [ogc] users / api_keys",
+        "FAIL store",
+        "missing.gpkg",
+        "FAIL map page",
+        "problems",
+    ] {
+        assert!(out.contains(what), "'{what}' in\n{out}");
+    }
+}
+
+#[test]
+fn sigterm_lets_the_request_in_flight_finish_then_the_server_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = dir.path().join("sample.gpkg");
+    std::fs::copy(format!("{ROOT}/data/sample.gpkg"), &gpkg).unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut server = Command::new(env!("CARGO_BIN_EXE_geoplan"))
+        .args(["serve", "--gpkg", gpkg.to_str().unwrap()])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .current_dir(ROOT)
+        .env_remove("DATABASE_URL")
+        .env_remove("GEOPLAN_CONFIG")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(server.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("serving at") {
+        line.clear();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "the server stopped before serving"
+        );
+    }
+    // Every parcel as GML (tens of MB): read the head only, so that the
+    // body is still being written when the server is told to stop.
+    let mut conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    write!(
+        conn,
+        "GET /wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan:parcels&COUNT=20000 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        conn.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(500));
+    let mut body = Vec::new();
+    conn.read_to_end(&mut body).unwrap();
+    let tail = String::from_utf8_lossy(&body[body.len().saturating_sub(200)..]).into_owned();
+    assert!(
+        tail.contains("</wfs:FeatureCollection>"),
+        "the whole collection arrives ({} bytes), ends with: {tail}",
+        body.len()
+    );
+    let exit = server.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(
+        rest.contains("stopping") && rest.contains("stopped"),
+        "{rest}"
+    );
+}
+
+/// The value of the first sample line of `text` starting with `series`.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_tiles_by_source_and_the_engine() {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let (_keep, state) = common::sample_copy(geoplan::config::Config::default()).await;
+    let get = |uri: &str| {
+        let (state, uri) = (state.clone(), uri.to_owned());
+        async move {
+            let res = geoplan::http::app(state)
+                .oneshot(Request::get(&uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let status = res.status();
+            let body = res.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+    // The same tile twice: rendered, then from memory; a 404 and a 400.
+    for _ in 0..2 {
+        assert_eq!(
+            get("/tiles/parcels/16/52489/29839.mvt").await.0,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(get("/layers/nope/features").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get("/layers/parcels/features?limit=x").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let (status, text) = get("/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    let tile_route = "geoplan_http_requests_total{method=\"GET\",route=\"/tiles/{layers}/{z}/{x}/{y}\",status=\"200\"}";
+    assert_eq!(sample(&text, tile_route), Some(2.0), "{text}");
+    let features_404 = "geoplan_http_requests_total{method=\"GET\",route=\"/layers/{id}/features\",status=\"404\"}";
+    assert_eq!(sample(&text, features_404), Some(1.0), "{text}");
+    let features_400 = "geoplan_http_requests_total{method=\"GET\",route=\"/layers/{id}/features\",status=\"400\"}";
+    assert_eq!(sample(&text, features_400), Some(1.0), "{text}");
+    assert_eq!(
+        sample(&text, "geoplan_tiles_total{source=\"rendered\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "geoplan_tiles_total{source=\"memory\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    assert!(sample(&text, "geoplan_tiles_rendered_bytes_total").unwrap() > 0.0);
+    assert!(sample(&text, "geoplan_tile_cache_bytes").unwrap() > 0.0);
+    let parcels = state.data.engine.snapshot().layer("parcels").unwrap().len();
+    assert_eq!(
+        sample(&text, "geoplan_engine_features{layer=\"parcels\"}"),
+        Some(parcels as f64),
+        "{text}"
+    );
+    let hist = "geoplan_http_request_duration_seconds_count{route=\"/tiles/{layers}/{z}/{x}/{y}\"}";
+    assert_eq!(sample(&text, hist), Some(2.0), "{text}");
+}
