@@ -197,9 +197,19 @@ fn feature_type(
 
 /// The start of a WFS 1.1 or 2.0 capabilities document, up to and
 /// including the opening `ows:OperationsMetadata`: the root element with
-/// the version's `namespaces` and `schema_location`, and the service
+/// the version's namespaces and schema location, and the service
 /// identification.
-fn caps_start(s: &Service<'_>, v: Version, namespaces: &str, schema_location: &str) -> String {
+fn caps_start(s: &Service<'_>, v: Version) -> String {
+    let (namespaces, schema_location) = match v {
+        Version::V200 => (
+            "xmlns:wfs=\"http://www.opengis.net/wfs/2.0\" xmlns:ows=\"http://www.opengis.net/ows/1.1\" xmlns:fes=\"http://www.opengis.net/fes/2.0\" xmlns:gml=\"http://www.opengis.net/gml/3.2\"",
+            "http://www.opengis.net/wfs/2.0 http://schemas.opengis.net/wfs/2.0/wfs.xsd",
+        ),
+        _ => (
+            "xmlns:wfs=\"http://www.opengis.net/wfs\" xmlns:ows=\"http://www.opengis.net/ows\" xmlns:ogc=\"http://www.opengis.net/ogc\" xmlns:gml=\"http://www.opengis.net/gml\"",
+            "http://www.opengis.net/wfs http://schemas.opengis.net/wfs/1.1.0/wfs.xsd",
+        ),
+    };
     let c = s.config;
     let mut out = String::with_capacity(16 * 1024);
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -233,12 +243,7 @@ fn operations(
 
 fn caps_200(cat: &Catalog, s: &Service<'_>) -> String {
     let c = s.config;
-    let mut out = caps_start(
-        s,
-        Version::V200,
-        "xmlns:wfs=\"http://www.opengis.net/wfs/2.0\" xmlns:ows=\"http://www.opengis.net/ows/1.1\" xmlns:fes=\"http://www.opengis.net/fes/2.0\" xmlns:gml=\"http://www.opengis.net/gml/3.2\"",
-        "http://www.opengis.net/wfs/2.0 http://schemas.opengis.net/wfs/2.0/wfs.xsd",
-    );
+    let mut out = caps_start(s, Version::V200);
     let formats = advertised(Version::V200);
     let any_editable = cat.layers().any(|l| (s.editable)(&l.id));
     let mut ops = vec![
@@ -379,12 +384,7 @@ fn caps_200(cat: &Catalog, s: &Service<'_>) -> String {
 
 fn caps_110(cat: &Catalog, s: &Service<'_>) -> String {
     let c = s.config;
-    let mut out = caps_start(
-        s,
-        Version::V110,
-        "xmlns:wfs=\"http://www.opengis.net/wfs\" xmlns:ows=\"http://www.opengis.net/ows\" xmlns:ogc=\"http://www.opengis.net/ogc\" xmlns:gml=\"http://www.opengis.net/gml\"",
-        "http://www.opengis.net/wfs http://schemas.opengis.net/wfs/1.1.0/wfs.xsd",
-    );
+    let mut out = caps_start(s, Version::V110);
     let formats = advertised(Version::V110);
     let any_editable = cat.layers().any(|l| (s.editable)(&l.id));
     let mut ops = vec!["GetCapabilities", "DescribeFeatureType", "GetFeature"];
