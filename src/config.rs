@@ -287,6 +287,15 @@ pub struct Limits {
     pub max_upload_bytes: usize,
     /// Request timeout, seconds.
     pub request_timeout_secs: u64,
+    /// WFS and OWS requests answered at once (GetFeature streams up to a
+    /// million features); one more is a 503 with Retry-After.
+    pub max_concurrent_wfs: usize,
+    /// WMS requests answered at once (each renders a map on the CPU).
+    pub max_concurrent_wms: usize,
+    /// Planning sheets and check reports (PDF) made at once.
+    pub max_concurrent_pdf: usize,
+    /// Imports read and written at once.
+    pub max_concurrent_imports: usize,
     /// Timeout of the routes that may answer a file (features and OGC API
     /// items with `f=gpkg…`, WFS, `/sites`, `/import`), seconds: writing a
     /// province's layer as a GeoPackage takes minutes, not seconds.
@@ -321,6 +330,10 @@ impl Default for Limits {
             max_body_bytes: 10 * 1024 * 1024,
             max_upload_bytes: 1024 * 1024 * 1024,
             request_timeout_secs: 60,
+            max_concurrent_wfs: 32,
+            max_concurrent_wms: 16,
+            max_concurrent_pdf: 4,
+            max_concurrent_imports: 2,
             download_timeout_secs: 900,
             max_image_width: 4096,
             max_image_height: 4096,

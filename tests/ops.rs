@@ -82,6 +82,79 @@ fn check_config_passes_a_good_configuration_and_names_each_problem_of_a_bad_one(
     }
 }
 
+/// A WFS GetFeature of every parcel of the sample as GML, tens of MB: a
+/// client that reads only its head keeps it in flight.
+const EVERY_PARCEL: &str =
+    "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan:parcels&COUNT=20000";
+
+/// Sends `GET path` over a new connection and reads the response head
+/// only (lower-cased); the body is left to read from the stream.
+fn request_head(port: u16, path: &str) -> (TcpStream, String) {
+    let mut conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        conn.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    (conn, String::from_utf8_lossy(&head).to_lowercase())
+}
+
+/// The rest of a response after its head.
+fn rest(mut conn: TcpStream) -> String {
+    let mut body = Vec::new();
+    conn.read_to_end(&mut body).unwrap();
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_heavy_request_past_its_cap_is_503_with_retry_after_until_one_ends() {
+    let mut cfg = geoplan::config::Config::default();
+    cfg.limits.max_concurrent_wfs = 1;
+    let (_keep, state) = common::sample_copy(cfg).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let router = geoplan::http::app(state);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::task::spawn_blocking(move || {
+        let caps = "/wfs?SERVICE=WFS&REQUEST=GetCapabilities";
+        let (first, head) = request_head(port, EVERY_PARCEL);
+        assert!(head.starts_with("http/1.1 200"), "{head}");
+        // The one WFS permit is taken while the stream runs.
+        let (conn, head) = request_head(port, caps);
+        let body = rest(conn);
+        assert!(head.starts_with("http/1.1 503"), "{head}");
+        assert!(head.contains("retry-after: 5"), "{head}");
+        assert!(body.contains("max_concurrent_wfs"), "{body}");
+        // Another kind of request is not held up.
+        let (conn, head) = request_head(port, "/wms?SERVICE=WMS&REQUEST=GetCapabilities");
+        rest(conn);
+        assert!(head.starts_with("http/1.1 200"), "{head}");
+        // The stream ends whole; then WFS answers again.
+        assert!(rest(first).contains("</wfs:FeatureCollection>"));
+        let mut status = String::new();
+        for _ in 0..50 {
+            let (conn, head) = request_head(port, caps);
+            rest(conn);
+            status = head.lines().next().unwrap_or_default().to_owned();
+            if status.starts_with("http/1.1 200") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(status.starts_with("http/1.1 200"), "{status}");
+    })
+    .await
+    .unwrap();
+}
+
 #[test]
 fn sigterm_lets_the_request_in_flight_finish_then_the_server_exits() {
     let dir = tempfile::tempdir().unwrap();
@@ -111,34 +184,16 @@ fn sigterm_lets_the_request_in_flight_finish_then_the_server_exits() {
     }
     // Every parcel as GML (tens of MB): read the head only, so that the
     // body is still being written when the server is told to stop.
-    let mut conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    write!(
-        conn,
-        "GET /wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan:parcels&COUNT=20000 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        conn.read_exact(&mut byte).unwrap();
-        head.push(byte[0]);
-    }
-    assert!(
-        head.starts_with(b"HTTP/1.1 200"),
-        "{}",
-        String::from_utf8_lossy(&head)
-    );
+    let (conn, head) = request_head(port, EVERY_PARCEL);
+    assert!(head.starts_with("http/1.1 200"), "{head}");
     let status = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     std::thread::sleep(Duration::from_millis(500));
-    let mut body = Vec::new();
-    conn.read_to_end(&mut body).unwrap();
-    let tail = String::from_utf8_lossy(&body[body.len().saturating_sub(200)..]).into_owned();
+    let body = rest(conn);
+    let tail = &body[body.len().saturating_sub(200)..];
     assert!(
         tail.contains("</wfs:FeatureCollection>"),
         "the whole collection arrives ({} bytes), ends with: {tail}",
@@ -221,4 +276,48 @@ async fn metrics_count_requests_by_route_tiles_by_source_and_the_engine() {
     );
     let hist = "geoplan_http_request_duration_seconds_count{route=\"/tiles/{layers}/{z}/{x}/{y}\"}";
     assert_eq!(sample(&text, hist), Some(2.0), "{text}");
+}
+
+/// QGIS editing the GeoPackage holds SQLite's write lock until it saves: a
+/// write of the server meanwhile waits for the lock instead of failing with
+/// "database is locked", and lands once QGIS lets go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_waits_for_a_geopackage_another_program_is_writing() {
+    use geoplan::model::{Edit, FeatureUpdate, LayerEdit, Value};
+    use geoplan::store::{gpkg::GpkgStore, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = dir.path().join("sample.gpkg");
+    std::fs::copy(format!("{ROOT}/data/sample.gpkg"), &gpkg).unwrap();
+    let store = Store::Gpkg(GpkgStore::open(&gpkg).unwrap());
+    let fid = store.read_layer("pois").await.unwrap().fids[0];
+    // Another program's write transaction, held for 1.5 s.
+    let other = rusqlite::Connection::open(&gpkg).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let holder = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        other.execute_batch("COMMIT").unwrap();
+    });
+    let t = std::time::Instant::now();
+    let edit = LayerEdit {
+        layer: "pois".into(),
+        edit: Edit {
+            updates: vec![FeatureUpdate {
+                fid,
+                geometry: None,
+                values: vec![("name".into(), Value::Text("Chợ Hội An".into()))],
+            }],
+            ..Default::default()
+        },
+    };
+    let written = store.write(&[edit]).await;
+    let waited = t.elapsed();
+    holder.join().unwrap();
+    assert!(written.is_ok(), "{written:?}");
+    assert!(
+        waited >= Duration::from_millis(1000),
+        "it waited {waited:?}"
+    );
+    let pois = store.read_features("pois", &[fid]).await.unwrap();
+    // The first field of pois is its name.
+    assert_eq!(pois[0].values[0], Value::Text("Chợ Hội An".into()));
 }

@@ -10,6 +10,7 @@ pub mod commit;
 pub mod error;
 pub mod export;
 pub mod features;
+pub mod gate;
 pub mod geojson;
 pub mod import;
 pub mod metrics;
@@ -56,6 +57,30 @@ pub const VENDOR: &[&str] = &[
 /// The application router.
 pub fn app(state: AppState) -> Router {
     let limits = &state.data.config.limits;
+    // Heavy requests, each kind capped (503 past the cap, see gate.rs).
+    let cap = |what, key, max| {
+        axum::middleware::from_fn_with_state(gate::Gate::new(what, key, max), gate::admit)
+    };
+    let wfs = cap(
+        "WFS and OWS requests",
+        "max_concurrent_wfs",
+        limits.max_concurrent_wfs,
+    );
+    let wms = cap(
+        "WMS requests",
+        "max_concurrent_wms",
+        limits.max_concurrent_wms,
+    );
+    let pdf = cap(
+        "sheets and check reports",
+        "max_concurrent_pdf",
+        limits.max_concurrent_pdf,
+    );
+    let import = cap(
+        "imports",
+        "max_concurrent_imports",
+        limits.max_concurrent_imports,
+    );
     let mut router = Router::new();
     // The page's npm packages, each from its `dist/` (no CDN).
     for pkg in VENDOR {
@@ -83,7 +108,7 @@ pub fn app(state: AppState) -> Router {
             get(planning_info::get).post(planning_info::post),
         )
         .route("/planning/check", post(check::post))
-        .route("/planning/check/{id}", get(check::get))
+        .route("/planning/check/{id}", get(check::get).layer(pdf.clone()))
         .route("/planning/site-file", post(site_file::post))
         .route("/stats/landuse", get(stats::landuse_stats))
         .route("/stats/projects", get(stats::project_stats))
@@ -98,7 +123,7 @@ pub fn app(state: AppState) -> Router {
             "/projects/{id}/transitions",
             post(projects::post_transition),
         )
-        .route("/planning/sheet", get(sheet::get))
+        .route("/planning/sheet", get(sheet::get).layer(pdf))
         .route("/planning/sheet/verify/{code}", get(sheet::verify))
         .route("/layers/{id}", get(layer_info))
         .route("/layers/{id}/features/{fid}", get(feature))
@@ -117,7 +142,7 @@ pub fn app(state: AppState) -> Router {
         .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::tile))
         .route("/styles/{file}", get(web::style))
         .route("/fonts/{stack}/{file}", get(web::glyphs))
-        .route("/wms", get(wms::get))
+        .route("/wms", get(wms::get).layer(wms))
         .route_service(
             "/",
             tower_http::services::ServeFile::new(state.data.config.web.dir.join("index.html")),
@@ -135,14 +160,14 @@ pub fn app(state: AppState) -> Router {
         .route("/layers/{id}/features", get(features))
         .route("/ogcapi/collections/{id}/items", get(ogcapi::items))
         .route("/sites", get(sites::get))
-        .route("/wfs", get(wfs::get).post(wfs::post))
-        .route("/ows", get(ows::get).post(ows::post))
+        .route("/wfs", get(wfs::get).post(wfs::post).layer(wfs.clone()))
+        .route("/ows", get(ows::get).post(ows::post).layer(wfs))
         .layer(timeout(limits.download_timeout_secs))
         .layer(body_limit(limits.max_body_bytes));
     // The import reads its form as it arrives (to disk): the form reader
     // answers an upload past the limit with a problem naming it.
     let upload = Router::new()
-        .route("/import", post(import::post))
+        .route("/import", post(import::post).layer(import))
         .layer(timeout(limits.download_timeout_secs))
         .layer(axum::extract::DefaultBodyLimit::max(
             limits.max_upload_bytes,

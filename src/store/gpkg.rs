@@ -187,7 +187,32 @@ impl GpkgStore {
     /// (see [`super::history`]) appended inside the same GDAL dataset
     /// transaction, after the edits: the rows commit with the edits or
     /// neither does. Returns the seqs of the rows, in order.
+    ///
+    /// Another program writing the file (QGIS saving an edit session)
+    /// holds SQLite's lock; GDAL's transaction, which reads before it
+    /// writes, then fails at once with "database is locked" (SQLite does
+    /// not wait where waiting could deadlock). The whole transaction,
+    /// rolled back, is tried again until the lock is free, for at most
+    /// [`LOCK_WAIT`].
     pub(super) fn write_in_transaction(
+        &self,
+        edits: &[LayerEdit],
+        history: &[super::history::Transition],
+    ) -> Result<(WriteResult, Vec<i64>), StoreError> {
+        let start = std::time::Instant::now();
+        loop {
+            match self.write_once(edits, history) {
+                Err(StoreError::Gpkg { msg, .. })
+                    if msg.contains("database is locked") && start.elapsed() < LOCK_WAIT =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                r => return r,
+            }
+        }
+    }
+
+    fn write_once(
         &self,
         edits: &[LayerEdit],
         history: &[super::history::Transition],
@@ -453,6 +478,9 @@ impl GpkgStore {
         Ok(())
     }
 }
+
+/// How long a write waits for another program's lock on the file.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// GDAL's last error message on this thread (the OGR error codes alone say
 /// little: "failure"). The store's GDAL writers (here and the exports) read
