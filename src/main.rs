@@ -16,8 +16,21 @@ struct Cli {
     /// Configuration file (geoplan.toml). Without it, defaults are used.
     #[arg(long, short, global = true, env = "GEOPLAN_CONFIG")]
     config: Option<PathBuf>,
+    /// Log lines as text, or as JSON objects (one per line, with the
+    /// request id of the request they belong to), for a log collector.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     cmd: Cmd,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// Readable text.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -34,6 +47,10 @@ enum Cmd {
         /// GeoPackage to serve when no database is used.
         #[arg(long)]
         gpkg: Option<PathBuf>,
+        /// Log each response (method, URI, status, milliseconds, request
+        /// id; target geoplan::access).
+        #[arg(long)]
+        access_log: bool,
     },
     /// Write the deterministic synthetic sample of Đà Nẵng – Quảng Nam
     /// (EPSG:5899) to a GeoPackage.
@@ -176,13 +193,33 @@ fn choose_store(
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "geoplan=info,tower_http=warn".into()),
-        )
-        .init();
     let cli = Cli::parse();
+    // RUST_LOG, when set, says it all; else geoplan's own lines at info,
+    // the access log only when asked for.
+    let access = matches!(
+        cli.cmd,
+        Cmd::Serve {
+            access_log: true,
+            ..
+        }
+    );
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        if access {
+            "geoplan=info,tower_http=warn".into()
+        } else {
+            "geoplan=info,geoplan::access=off,tower_http=warn".into()
+        }
+    });
+    match cli.log_format {
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .init(),
+    }
     let mut cfg = match &cli.config {
         Some(p) => Config::load(p)?,
         None => {
@@ -196,6 +233,7 @@ async fn main() -> Result<()> {
             listen,
             database_url,
             gpkg,
+            access_log: _,
         } => {
             if let Some(l) = listen {
                 cfg.listen = l;
@@ -578,6 +616,59 @@ async fn shutdown_signal() {
     }
 }
 
+/// Raises this process's open-file limit to its hard limit and returns
+/// the limit now: each client connection is an open file, and the usual
+/// soft limit (1,024) refuses connections long before the machine is busy.
+fn raise_open_files() -> libc::rlim_t {
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit read and write the struct given;
+    // nothing else is touched.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) != 0 {
+            return 0;
+        }
+        if r.rlim_cur < r.rlim_max {
+            let want = libc::rlimit {
+                rlim_cur: r.rlim_max,
+                rlim_max: r.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &want) == 0 {
+                return want.rlim_cur;
+            }
+        }
+    }
+    r.rlim_cur
+}
+
+/// Connections the kernel completes before geoplan accepts them. The
+/// usual 1,024 overflows in a burst of new connections (a page load asks
+/// for dozens of tiles; a crowd arrives at once), and a SYN that finds
+/// the queue full is retried by the client only after a second.
+const ACCEPT_BACKLOG: u32 = 4096;
+
+/// Listens on `addr` (an IP address or a host name, with a port) with
+/// [`ACCEPT_BACKLOG`].
+async fn listen_on(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
+    let mut last = None;
+    for a in tokio::net::lookup_host(addr).await? {
+        let socket = match a {
+            std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+            std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(a).and_then(|_| socket.listen(ACCEPT_BACKLOG)) {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "the address names no host")
+    }))
+}
+
 /// How long a stopping server waits for the requests in flight (a WFS
 /// stream to a client that stopped reading would hold it forever).
 const DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
@@ -619,7 +710,8 @@ async fn serve(cfg: Config) -> Result<()> {
         heap / 1_000_000,
         pyramids / 1_000_000
     );
-    let listener = tokio::net::TcpListener::bind(&listen)
+    println!("open files: up to {}", raise_open_files());
+    let listener = listen_on(&listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     println!("serving at {public}/  (layers: {public}/layers)");

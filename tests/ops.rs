@@ -155,8 +155,17 @@ async fn a_heavy_request_past_its_cap_is_503_with_retry_after_until_one_ends() {
     .unwrap();
 }
 
-#[test]
-fn sigterm_lets_the_request_in_flight_finish_then_the_server_exits() {
+/// `geoplan` serving a copy of the sample on a free port, started with
+/// `global` arguments before `serve` and `extra` after it.
+struct Served {
+    child: std::process::Child,
+    /// Its standard output after the "serving at" line.
+    stdout: BufReader<std::process::ChildStdout>,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+fn serve(global: &[&str], extra: &[&str]) -> Served {
     let dir = tempfile::tempdir().unwrap();
     let gpkg = dir.path().join("sample.gpkg");
     std::fs::copy(format!("{ROOT}/data/sample.gpkg"), &gpkg).unwrap();
@@ -164,16 +173,19 @@ fn sigterm_lets_the_request_in_flight_finish_then_the_server_exits() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let mut server = Command::new(env!("CARGO_BIN_EXE_geoplan"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_geoplan"))
+        .args(global)
         .args(["serve", "--gpkg", gpkg.to_str().unwrap()])
         .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(extra)
         .current_dir(ROOT)
         .env_remove("DATABASE_URL")
         .env_remove("GEOPLAN_CONFIG")
+        .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdout = BufReader::new(server.stdout.take().unwrap());
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     while !line.contains("serving at") {
         line.clear();
@@ -182,15 +194,96 @@ fn sigterm_lets_the_request_in_flight_finish_then_the_server_exits() {
             "the server stopped before serving"
         );
     }
+    Served {
+        child,
+        stdout,
+        port,
+        _dir: dir,
+    }
+}
+
+/// Sends SIGTERM, as `systemctl stop` does.
+fn terminate(s: &Served) {
+    let status = Command::new("kill")
+        .args(["-TERM", &s.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn json_logs_name_each_request_by_its_id_and_the_id_comes_back() {
+    let mut s = serve(&["--log-format", "json"], &["--access-log"]);
+    let mut conn = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    write!(
+        conn,
+        "GET /layers HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: qgis-7\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mine = rest(conn).to_lowercase();
+    assert!(mine.contains("x-request-id: qgis-7"), "{mine}");
+    let (conn, head) = request_head(s.port, "/layers/nope");
+    rest(conn);
+    let given = head
+        .lines()
+        .find_map(|l| l.strip_prefix("x-request-id: "))
+        .expect("an id is given to a request without one")
+        .trim()
+        .to_owned();
+    terminate(&s);
+    assert!(s.child.wait().unwrap().success());
+    let mut out = String::new();
+    s.stdout.read_to_string(&mut out).unwrap();
+    let events: Vec<serde_json::Value> = out
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|e: &serde_json::Value| e["target"] == "geoplan::access")
+        .collect();
+    let of = |id: &str| {
+        events
+            .iter()
+            .find(|e| e["span"]["request_id"] == id)
+            .unwrap_or_else(|| panic!("an access line for {id} in\n{out}"))
+            .clone()
+    };
+    let a = of("qgis-7");
+    assert_eq!(a["status"], 200, "{a}");
+    assert_eq!(a["span"]["uri"], "/layers", "{a}");
+    let b = of(&given);
+    assert_eq!(b["status"], 404, "{b}");
+    assert!(b["ms"].as_f64().unwrap() >= 0.0, "{b}");
+}
+
+/// 10,000 clients that connect and send nothing (a crowd of idle
+/// browsers, or a slow attack) hold 10,000 connections; a real request
+/// still gets its answer, and the server stops cleanly after.
+#[test]
+fn ten_thousand_idle_connections_leave_room_for_a_real_request() {
+    let mut s = serve(&[], &[]);
+    let idle: Vec<TcpStream> = (0..10_000)
+        .map(|i| {
+            TcpStream::connect(("127.0.0.1", s.port))
+                .unwrap_or_else(|e| panic!("idle connection {i}: {e}"))
+        })
+        .collect();
+    let (conn, head) = request_head(s.port, "/layers");
+    let body = rest(conn);
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(body.contains("parcels"), "{body}");
+    drop(idle);
+    terminate(&s);
+    assert!(s.child.wait().unwrap().success());
+}
+
+#[test]
+fn sigterm_lets_the_request_in_flight_finish_then_the_server_exits() {
+    let mut s = serve(&[], &[]);
+    let port = s.port;
     // Every parcel as GML (tens of MB): read the head only, so that the
     // body is still being written when the server is told to stop.
     let (conn, head) = request_head(port, EVERY_PARCEL);
     assert!(head.starts_with("http/1.1 200"), "{head}");
-    let status = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    terminate(&s);
     std::thread::sleep(Duration::from_millis(500));
     let body = rest(conn);
     let tail = &body[body.len().saturating_sub(200)..];
@@ -199,14 +292,11 @@ fn sigterm_lets_the_request_in_flight_finish_then_the_server_exits() {
         "the whole collection arrives ({} bytes), ends with: {tail}",
         body.len()
     );
-    let exit = server.wait().unwrap();
+    let exit = s.child.wait().unwrap();
     assert!(exit.success(), "{exit:?}");
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
-    assert!(
-        rest.contains("stopping") && rest.contains("stopped"),
-        "{rest}"
-    );
+    let mut out = String::new();
+    s.stdout.read_to_string(&mut out).unwrap();
+    assert!(out.contains("stopping") && out.contains("stopped"), "{out}");
 }
 
 /// The value of the first sample line of `text` starting with `series`.

@@ -3,6 +3,7 @@
 //! snapshot and do their CPU work on the blocking pool; they never touch
 //! the store except for `/ready`.
 
+pub mod access;
 pub mod api;
 pub mod auth;
 pub mod check;
@@ -177,8 +178,13 @@ pub fn app(state: AppState) -> Router {
         .merge(upload)
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::cors::CorsLayer::permissive())
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(access::trace_layer())
         .layer(axum::middleware::from_fn(metrics::track))
+        // Outermost: the id is set before the span is made, and answered.
+        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
+            access::Ids,
+        ))
         .with_state(state)
 }
 
