@@ -287,6 +287,10 @@ pub struct Limits {
     pub max_upload_bytes: usize,
     /// Request timeout, seconds.
     pub request_timeout_secs: u64,
+    /// Time a client has to send a request's headers, seconds (from the
+    /// connection, or the end of the previous response); past it the
+    /// connection is closed. An idle or slowloris client holds nothing.
+    pub header_read_timeout_secs: u64,
     /// WFS and OWS requests answered at once (GetFeature streams up to a
     /// million features); one more is a 503 with Retry-After.
     pub max_concurrent_wfs: usize,
@@ -330,6 +334,7 @@ impl Default for Limits {
             max_body_bytes: 10 * 1024 * 1024,
             max_upload_bytes: 1024 * 1024 * 1024,
             request_timeout_secs: 60,
+            header_read_timeout_secs: 30,
             max_concurrent_wfs: 32,
             max_concurrent_wms: 16,
             max_concurrent_pdf: 4,

@@ -7,6 +7,7 @@ use geoplan::http::{app, AppState};
 use geoplan::store::{gpkg::GpkgStore, postgis::PostgisStore, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// geoplan: a GIS server for urban planning and investment management in
 /// Đà Nẵng – Quảng Nam (VN-2000, cadastral parcels, zoning plans, projects).
@@ -684,6 +685,7 @@ async fn serve(cfg: Config) -> Result<()> {
     let store = open_store(&cfg).await?;
     let listen = cfg.listen.clone();
     let public = cfg.public_url();
+    let header_read_timeout_secs = cfg.limits.header_read_timeout_secs;
     let state = AppState::new(store, cfg);
     let t = std::time::Instant::now();
     // Listen first, then load: no change can fall between the two.
@@ -715,21 +717,60 @@ async fn serve(cfg: Config) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     println!("serving at {public}/  (layers: {public}/layers)");
+    // hyper's own connection loop rather than axum::serve, which gives
+    // hyper no timer: without one a client that sends its headers a byte
+    // at a time (slowloris), or never, holds a connection for ever.
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    let header_timeout = Duration::from_secs(header_read_timeout_secs.max(1));
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let router = app(state);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut signal = std::pin::pin!(shutdown_signal());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of files or memory for a moment: wait, not spin.
+                        tracing::warn!("accept: {e}");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let (builder, router, watcher) = (builder.clone(), router.clone(), graceful.watcher());
+                tokio::spawn(async move {
+                    // hyper's header timeout runs from the first byte: a
+                    // client that sends none is let go here.
+                    let mut first = [0u8; 1];
+                    match tokio::time::timeout(header_timeout, stream.peek(&mut first)).await {
+                        Ok(Ok(n)) if n > 0 => {}
+                        _ => return,
+                    }
+                    let service = hyper_util::service::TowerToHyperService::new(router);
+                    let conn = builder
+                        .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                        .into_owned();
+                    if let Err(e) = watcher.watch(conn).await {
+                        tracing::debug!("connection: {e}");
+                    }
+                });
+            }
+            _ = &mut signal => break,
+        }
+    }
     // On a signal: stop accepting, let the requests in flight finish (at
     // most DRAIN), then stop; the change listener ends with the process.
-    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
-        shutdown_signal().await;
-        println!("stopping: finishing the requests in flight");
-        let _ = stopping.send(true);
-    });
-    let deadline = async move {
-        let _ = stopped.wait_for(|s| *s).await;
-        tokio::time::sleep(DRAIN).await;
-    };
+    drop(listener);
+    println!("stopping: finishing the requests in flight");
     tokio::select! {
-        r = async { server.await } => r?,
-        _ = deadline => println!("stopping: requests still in flight after {} s, cut", DRAIN.as_secs()),
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(DRAIN) => println!("stopping: requests still in flight after {} s, cut", DRAIN.as_secs()),
     }
     println!("stopped");
     Ok(())

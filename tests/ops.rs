@@ -275,6 +275,38 @@ fn ten_thousand_idle_connections_leave_room_for_a_real_request() {
     assert!(s.child.wait().unwrap().success());
 }
 
+/// A client that sends half a request line and stops (slowloris), or
+/// nothing at all, is disconnected once `[limits] header_read_timeout_secs`
+/// passes, instead of holding its connection for ever.
+#[test]
+fn clients_too_slow_with_their_headers_are_disconnected() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("geoplan.toml");
+    std::fs::write(&cfg, "[limits]\nheader_read_timeout_secs = 1\n").unwrap();
+    let mut s = serve(&["--config", cfg.to_str().unwrap()], &[]);
+    let mut slow = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    slow.write_all(b"GET /layers HTTP/1.1\r\nHost: loc")
+        .unwrap();
+    let silent = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    for (what, mut conn) in [("half a request", slow), ("nothing", silent)] {
+        // A read that times out (the server holding on) is an error; the
+        // server closing the connection is the end of the stream.
+        conn.set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut buf = Vec::new();
+        let end = conn.read_to_end(&mut buf);
+        assert!(
+            end.is_ok(),
+            "a client that sent {what} is still connected: {end:?}"
+        );
+    }
+    let (conn, head) = request_head(s.port, "/layers");
+    rest(conn);
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    terminate(&s);
+    assert!(s.child.wait().unwrap().success());
+}
+
 #[test]
 fn sigterm_lets_the_request_in_flight_finish_then_the_server_exits() {
     let mut s = serve(&[], &[]);
