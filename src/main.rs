@@ -520,8 +520,9 @@ async fn check_config(cfg: &Config) -> bool {
         println!("{} {what}", if ok { "ok  " } else { "FAIL" });
         all &= ok;
     };
-    match cfg.listen.parse::<std::net::SocketAddr>() {
-        Ok(a) => report(true, format!("listen address {a}")),
+    // As serve reads it: an address or a host name, with a port.
+    match tokio::net::lookup_host(&cfg.listen).await {
+        Ok(_) => report(true, format!("listen address {}", cfg.listen)),
         Err(e) => report(false, format!("listen address '{}': {e}", cfg.listen)),
     }
     if let Some(u) = &cfg.public_url {
@@ -672,7 +673,7 @@ async fn listen_on(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
 
 /// How long a stopping server waits for the requests in flight (a WFS
 /// stream to a client that stopped reading would hold it forever).
-const DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
+const DRAIN: Duration = Duration::from_secs(30);
 
 async fn serve(cfg: Config) -> Result<()> {
     // A hash that can never match is a configuration error, not a 401 later.

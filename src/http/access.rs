@@ -3,7 +3,8 @@
 //! response's `X-Request-Id` and carried by a tracing span, so that every
 //! log line written while answering it names it. The access log is one
 //! event per response (target `geoplan::access`: method, URI, status,
-//! milliseconds), off unless `geoplan serve --access-log` turns it on.
+//! milliseconds), off unless `geoplan serve --access-log` turns it on;
+//! the span, and so the id on other log lines, comes with it.
 
 use axum::http::{HeaderValue, Request, Response};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,7 +45,10 @@ impl<B> MakeSpan<B> for RequestSpan {
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("-");
-        tracing::info_span!("request", request_id = %id, method = %req.method(), uri = %req.uri())
+        // Target geoplan::access, like the access log: off with it, so that
+        // a server without --access-log makes no span per request (a tile
+        // takes tens of microseconds; formatting a span is a good share).
+        tracing::info_span!(target: "geoplan::access", "request", request_id = %id, method = %req.method(), uri = %req.uri())
     }
 }
 

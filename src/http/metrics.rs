@@ -178,21 +178,18 @@ pub fn edits(inserted: usize, updated: usize, deleted: usize) {
 /// path: the label set stays bounded) and times it to the response head.
 pub async fn track(req: Request, next: Next) -> Response {
     let m = &*METRICS;
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "other".to_owned());
-    let method = req.method().as_str().to_owned();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map_or("other", MatchedPath::as_str);
+    let method = req.method().clone();
     m.in_flight.inc();
     let t = Instant::now();
     let res = next.run(req).await;
     m.in_flight.dec();
     m.duration
-        .with_label_values(&[route.as_str()])
+        .with_label_values(&[route])
         .observe(t.elapsed().as_secs_f64());
     m.requests
-        .with_label_values(&[route.as_str(), method.as_str(), res.status().as_str()])
+        .with_label_values(&[route, method.as_str(), res.status().as_str()])
         .inc();
     res
 }
