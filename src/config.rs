@@ -98,6 +98,14 @@ pub struct OgcConfig {
     /// for logs → `sha256:<64 hex digits>` of the key, never the key.
     /// `geoplan hash-password --new-api-key` makes a key and its hash.
     pub api_keys: BTreeMap<String, String>,
+    /// The role of each user or API key name above: `officer` (sees
+    /// sensitive fields), `editor` (also writes) or `admin` (writes every
+    /// editable layer, reads the audit log). A name not listed is an
+    /// editor, as every configured user was before roles.
+    pub roles: BTreeMap<String, String>,
+    /// The layers an editor may write, by user or key name; an editor not
+    /// listed writes every layer in `editable`.
+    pub grants: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for OgcConfig {
@@ -111,6 +119,8 @@ impl Default for OgcConfig {
             editable: Vec::new(),
             users: BTreeMap::new(),
             api_keys: BTreeMap::new(),
+            roles: BTreeMap::new(),
+            grants: BTreeMap::new(),
         }
     }
 }
@@ -262,6 +272,9 @@ pub struct LayerConfig {
     pub maxzoom: Option<u8>,
     /// False hides the layer.
     pub publish: Option<bool>,
+    /// Fields only officers and above see (personal or sensitive data);
+    /// for `parcels` `["certificate_number"]` when absent. Never in tiles.
+    pub sensitive: Option<Vec<String>>,
 }
 
 /// Limits on requests; each is named in the error that enforces it.

@@ -63,7 +63,17 @@ async fn the_sample_served_from_postgis_follows_sql_edits() {
     let n_parcels = layers[0].len();
     pg.load(&layers, &|_| {}).await.unwrap();
 
-    let state = AppState::new(Store::Postgis(pg.clone()), Config::default());
+    // This test reads certificate numbers through the public API: here
+    // no parcel field is sensitive (tests/roles.rs covers privacy).
+    let mut config = Config::default();
+    config.layers.insert(
+        "parcels".into(),
+        geoplan::config::LayerConfig {
+            sensitive: Some(Vec::new()),
+            ..Default::default()
+        },
+    );
+    let state = AppState::new(Store::Postgis(pg.clone()), config);
     state.spawn_change_listener().await.unwrap();
     state.load_all().await.unwrap();
     let (s, j) = get(&state, "/ready").await;
@@ -612,7 +622,25 @@ async fn a_project_transition_writes_the_project_and_one_history_row_in_postgis(
     )
     .await;
     assert_eq!(f["properties"]["stage"], "land_allocated");
-    let (_, h) = get(&state, &format!("/projects/{fid}/history")).await;
+    // Who recorded a step is for signed-in callers.
+    let res = app(state.clone())
+        .oneshot(
+            Request::get(format!("/projects/{fid}/history"))
+                .header(
+                    header::AUTHORIZATION,
+                    format!(
+                        "Basic {}",
+                        base64::engine::general_purpose::STANDARD
+                            .encode(format!("{user}:{password}"))
+                    ),
+                )
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let h: Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
     let last = h["history"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["user_name"], user);
     assert_eq!(last["from_stage"], "investor_selected");

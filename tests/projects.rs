@@ -47,6 +47,19 @@ async fn get(s: &AppState, uri: &str) -> (StatusCode, Value) {
     call(s, Request::get(uri).body(Body::empty()).unwrap()).await
 }
 
+/// A GET signed in as the editor (who sees who recorded each step and
+/// their own stored checks).
+async fn get_signed(s: &AppState, uri: &str) -> (StatusCode, Value) {
+    call(
+        s,
+        Request::get(uri)
+            .header("authorization", basic())
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
 /// A JSON request, signed in as the editor when `auth`.
 async fn send(
     s: &AppState,
@@ -333,7 +346,7 @@ async fn editors_update_facts_and_site_and_a_proposal_is_checked_against_the_pla
     assert_eq!(v["check"]["pass"], false, "{v}");
     assert_eq!(v["project"]["plan_conflict"], true);
     let id = v["project"]["check_id"].as_str().unwrap();
-    let (st, c) = get(&s, &format!("/planning/check/{id}")).await;
+    let (st, c) = get_signed(&s, &format!("/planning/check/{id}")).await;
     assert_eq!(st, StatusCode::OK, "{c}");
     assert_eq!(c["request"]["project"], fid);
     let ha = v["project"]["area_ha"].as_f64().unwrap();
@@ -422,7 +435,7 @@ async fn an_editor_registers_a_new_project_with_its_first_step_and_its_check() {
     let ha = v["project"]["area_ha"].as_f64().unwrap();
     assert!((2.0..3.5).contains(&ha), "{ha} ha");
     assert_eq!(v["transition"]["project_fid"], fid);
-    let (_, h) = get(&s, &format!("/projects/{fid}/history")).await;
+    let (_, h) = get_signed(&s, &format!("/projects/{fid}/history")).await;
     let h = h["history"].as_array().unwrap();
     assert_eq!(h.len(), 1);
     assert_eq!(h[0]["to_stage"], "proposed");

@@ -325,10 +325,13 @@ async fn describe_feature_type_is_an_xsd_with_the_namespace_and_concrete_geometr
     assert_eq!(el("land_use_code").as_deref(), Some("xsd:string"));
     assert_eq!(el("synthetic").as_deref(), Some("xsd:boolean"));
     assert_eq!(el("parcels").as_deref(), Some("geoplan:parcelsType"));
-    // Every published field of the engine's schema is declared.
-    for f in layer("parcels").fields() {
-        assert!(el(&f.name).is_some(), "{} missing", f.name);
+    // Every field published to the public is declared, and the sensitive
+    // certificate number is not (officers see it, see tests/roles.rs).
+    let l = layer("parcels");
+    for (i, f) in l.fields().iter().enumerate() {
+        assert_eq!(el(&f.name).is_some(), !l.is_sensitive(i), "{}", f.name);
     }
+    assert!(el("certificate_number").is_none());
     // Multi types are concrete in every dialect.
     let (_, _, body) =
         wfs("SERVICE=WFS&VERSION=1.1.0&REQUEST=DescribeFeatureType&TYPENAME=admin_units").await;
@@ -519,14 +522,12 @@ async fn every_comparison_and_logical_operator_matches_the_engine() {
         (format!("<fes:PropertyIsBetween>{}<fes:LowerBoundary>{}</fes:LowerBoundary><fes:UpperBoundary>{}</fes:UpperBoundary></fes:PropertyIsBetween>", vr("legal_area"), lit("120"), lit("150")), "legal_area BETWEEN 120 AND 150"),
         (format!("<fes:PropertyIsLike wildCard=\"*\" singleChar=\".\" escapeChar=\"\\\">{}{}</fes:PropertyIsLike>", vr("commune_name"), lit("Phường *An")), "commune_name LIKE 'Phường %An'"),
         (format!("<fes:PropertyIsLike wildCard=\"%\" singleChar=\"_\" escapeChar=\"\\\">{}{}</fes:PropertyIsLike>", vr("land_use_code"), lit("O_T")), "land_use_code LIKE 'O_T'"),
-        (format!("<fes:PropertyIsNull>{}</fes:PropertyIsNull>", vr("certificate_number")), "certificate_number IS NULL"),
-        (format!("<fes:PropertyIsNil>{}</fes:PropertyIsNil>", vr("certificate_number")), "certificate_number IS NULL"),
         (
             format!(
                 "<fes:And><fes:PropertyIsEqualTo>{}{}</fes:PropertyIsEqualTo><fes:Or><fes:PropertyIsGreaterThan>{}{}</fes:PropertyIsGreaterThan><fes:Not><fes:PropertyIsNull>{}</fes:PropertyIsNull></fes:Not></fes:Or></fes:And>",
-                vr("land_use_code"), lit("ODT"), vr("legal_area"), lit("200"), vr("certificate_number")
+                vr("land_use_code"), lit("ODT"), vr("legal_area"), lit("200"), vr("land_use_code_old")
             ),
-            "land_use_code = 'ODT' AND (legal_area > 200 OR NOT certificate_number IS NULL)",
+            "land_use_code = 'ODT' AND (legal_area > 200 OR NOT land_use_code_old IS NULL)",
         ),
     ];
     for (f, c) in cases {
@@ -537,6 +538,41 @@ async fn every_comparison_and_logical_operator_matches_the_engine() {
             want.len()
         );
         assert_eq!(filtered("parcels", &filter_xml(&f)).await, want, "{c}");
+    }
+    // Null tests on a field with some nulls the public sees (a parcel's
+    // certificate number is for officers: tests/roles.rs).
+    let p = layer("investment_projects");
+    for (f, c) in [
+        (
+            format!(
+                "<fes:PropertyIsNull>{}</fes:PropertyIsNull>",
+                vr("investor")
+            ),
+            "investor IS NULL",
+        ),
+        (
+            format!("<fes:PropertyIsNil>{}</fes:PropertyIsNil>", vr("investor")),
+            "investor IS NULL",
+        ),
+        (
+            format!(
+                "<fes:Not><fes:PropertyIsNull>{}</fes:PropertyIsNull></fes:Not>",
+                vr("investor")
+            ),
+            "NOT investor IS NULL",
+        ),
+    ] {
+        let want = engine_fids(&p, None, Some(cql(&p, c)));
+        assert!(
+            !want.is_empty() && want.len() < p.len(),
+            "{c}: {}",
+            want.len()
+        );
+        assert_eq!(
+            filtered("investment_projects", &filter_xml(&f)).await,
+            want,
+            "{c}"
+        );
     }
     // Filter 1.1 spelling (ogc: namespace, PropertyName) in WFS 1.1.
     let f = "<ogc:Filter xmlns:ogc=\"http://www.opengis.net/ogc\"><ogc:PropertyIsEqualTo matchCase=\"false\"><ogc:PropertyName>land_use_code</ogc:PropertyName><ogc:Literal>odt</ogc:Literal></ogc:PropertyIsEqualTo></ogc:Filter>";
@@ -1389,7 +1425,8 @@ async fn the_handler_answers_when_called_directly_as_a_combined_ows_endpoint_wou
     let kvp = geoplan::ogc::kvp::Kvp::parse(
         "service=wfs&request=GetFeature&typeNames=geoplan:pois&count=2",
     );
-    let res = geoplan::http::wfs::handle(s.clone(), axum::http::HeaderMap::new(), kvp, None).await;
+    let res =
+        geoplan::http::wfs::handle(s.clone(), axum::http::HeaderMap::new(), kvp, None, None).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body = res.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(fids(std::str::from_utf8(&body).unwrap()), vec![1, 2]);
@@ -1401,6 +1438,7 @@ async fn the_handler_answers_when_called_directly_as_a_combined_ows_endpoint_wou
         Some(axum::body::Bytes::from_static(
             br#"<GetCapabilities service="WFS" xmlns="http://www.opengis.net/wfs/2.0"><AcceptVersions xmlns="http://www.opengis.net/ows/1.1"><Version>1.1.0</Version></AcceptVersions></GetCapabilities>"#,
         )),
+        None,
     )
     .await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -1889,8 +1927,10 @@ async fn get_property_value_answers_simple_properties_geometry_and_gml_ids() {
     assert_eq!(ids, want);
     assert_eq!(root.attr("numberReturned"), Some(n.to_string().as_str()));
     // A simple property, prefixed or not, with paging.
-    let field = l.fields()[l.published_fields()[0]].name.clone();
-    let col = l.published_fields()[0];
+    let field = l.fields()[l.fields_for(geoplan::model::access::Role::Public)[0]]
+        .name
+        .clone();
+    let col = l.fields_for(geoplan::model::access::Role::Public)[0];
     let want: Vec<String> = (0..3)
         .map(|i| {
             let r = l.get(engine_fids(&l, None, None)[i]).unwrap();

@@ -5,6 +5,7 @@
 use super::generalize::{Pyramid, Source};
 use super::EngineError;
 use crate::crs::{self, Crs, WEB_MERCATOR};
+use crate::model::access::{Access, Role};
 use crate::model::{FeatureRow, FieldDef, GeometryType, LayerData, LayerDataBuilder};
 use geo_types::{Coord, Rect};
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -35,6 +36,9 @@ pub struct LayerMeta {
     pub detail_zoom: u8,
     /// Below the detail zoom, polygons sharing these attributes are merged.
     pub merge_by: Option<Vec<String>>,
+    /// Fields shown only to roles that see sensitive data, never in
+    /// tiles (see [`crate::model::access`]).
+    pub sensitive: Vec<String>,
 }
 
 impl LayerMeta {
@@ -44,6 +48,9 @@ impl LayerMeta {
     pub fn from_config(id: &str, config: &crate::config::Config) -> LayerMeta {
         let c = config.layers.get(id);
         let t = &config.tiles;
+        let sensitive = c
+            .and_then(|c| c.sensitive.clone())
+            .unwrap_or_else(|| default_sensitive(id));
         LayerMeta {
             title: c
                 .and_then(|c| c.title.clone())
@@ -64,9 +71,12 @@ impl LayerMeta {
             } else {
                 t.detail_zoom
             }),
+            // Merged tile features carry these attributes: never sensitive.
             merge_by: c
                 .and_then(|c| c.merge_by.clone())
-                .or_else(|| (id == "parcels").then(|| t.parcels_merge_by.clone())),
+                .or_else(|| (id == "parcels").then(|| t.parcels_merge_by.clone()))
+                .map(|m| m.into_iter().filter(|f| !sensitive.contains(f)).collect()),
+            sensitive,
         }
     }
 }
@@ -82,7 +92,18 @@ impl Default for LayerMeta {
             maxzoom: 22,
             detail_zoom: 14,
             merge_by: None,
+            sensitive: Vec::new(),
         }
+    }
+}
+
+/// The sensitive fields of a layer the configuration says nothing about:
+/// the land-use right certificate's number for parcels.
+pub fn default_sensitive(id: &str) -> Vec<String> {
+    if id == "parcels" {
+        vec!["certificate_number".to_owned()]
+    } else {
+        Vec::new()
     }
 }
 
@@ -475,21 +496,49 @@ impl Layer {
         self.base.data.geometry.coord_count() + self.delta.data.geometry.coord_count()
     }
 
-    /// Indexes of the fields the layer publishes to services: the
-    /// configured `attributes`, in that order, else all.
-    pub fn published_fields(&self) -> Vec<usize> {
-        self.fields_named(self.meta.attributes.as_deref())
+    /// Indexes of the fields the layer publishes to `access`: the
+    /// configured `attributes`, in that order, else all; without the
+    /// sensitive ones unless the caller's role sees them, in which case
+    /// each one shown is noted in `access` (for the audit log).
+    pub fn published_fields(&self, access: &Access) -> Vec<usize> {
+        let fields = self.fields_for(access.role());
+        for &i in &fields {
+            if self.is_sensitive(i) {
+                access.disclose(&self.id, &self.fields()[i].name);
+            }
+        }
+        fields
+    }
+
+    /// The fields a role is published, as [`Layer::published_fields`],
+    /// noting nothing: for schemas and checks that show no values.
+    pub fn fields_for(&self, role: Role) -> Vec<usize> {
+        let mut fields = self.fields_named(self.meta.attributes.as_deref());
+        if !role.sees_sensitive() {
+            fields.retain(|&i| !self.is_sensitive(i));
+        }
+        fields
+    }
+
+    /// True when field `i` is one of the layer's sensitive fields.
+    pub fn is_sensitive(&self, i: usize) -> bool {
+        self.fields()
+            .get(i)
+            .is_some_and(|f| self.meta.sensitive.contains(&f.name))
     }
 
     /// Indexes of the fields its vector tiles carry: `tile_attributes`,
-    /// else `attributes`, else all.
+    /// else `attributes`, else all; never a sensitive field (tiles are
+    /// the same for everyone and cached as such).
     pub fn tile_fields(&self) -> Vec<usize> {
-        self.fields_named(
+        let mut fields = self.fields_named(
             self.meta
                 .tile_attributes
                 .as_deref()
                 .or(self.meta.attributes.as_deref()),
-        )
+        );
+        fields.retain(|&i| !self.is_sensitive(i));
+        fields
     }
 
     fn fields_named(&self, names: Option<&[String]>) -> Vec<usize> {

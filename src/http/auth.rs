@@ -1,5 +1,8 @@
-//! Who may edit: HTTP Basic against `ogc.users` and `Authorization: Bearer`
-//! API keys against `ogc.api_keys`. Only hashes are configured:
+//! Who is asking: HTTP Basic against `ogc.users` and `Authorization:
+//! Bearer` API keys against `ogc.api_keys`, each name with its role from
+//! `ogc.roles` (officer, editor or admin; editor when unlisted) and, for
+//! editors, the layers `ogc.grants` lets them write. A request without
+//! credentials is `public`. Only hashes are configured:
 //!
 //! * passwords as Argon2id PHC strings (`$argon2id$v=19$m=19456,t=2,p=1$…`),
 //!   slow on purpose since passwords are guessable; verified on the
@@ -10,9 +13,15 @@
 //! `geoplan hash-password` prints either. Failures all look the same to the
 //! client (401 with `WWW-Authenticate: Basic realm="geoplan"`), an unknown
 //! user costs as much time as a wrong password, and nothing here logs a
-//! secret.
+//! secret. A password once verified is remembered (by the SHA-256 of the
+//! header, for [`VERIFIED_FOR`]) so that an officer's map session does not
+//! pay Argon2 on every request.
+//!
+//! Handlers take [`Access`] (anyone, with their role) or [`Editor`]
+//! (editors and admins only; 403 for officers).
 
 use crate::config::OgcConfig;
+use crate::model::access::{Access, Role};
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -21,7 +30,9 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 
 /// The `WWW-Authenticate` challenge sent with every 401.
@@ -34,13 +45,61 @@ const SHA256_PREFIX: &str = "sha256:";
 /// milliseconds, so a flood of guesses cannot take the whole blocking pool.
 const CONCURRENT_VERIFICATIONS: usize = 4;
 
-/// An authenticated editor.
+/// How long a verified password is remembered.
+pub const VERIFIED_FOR: Duration = Duration::from_secs(300);
+
+/// Verified passwords remembered at most (the memory is cleared when full).
+const VERIFIED_MAX: usize = 4096;
+
+/// A signed-in caller: who, how, and their role.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    /// The user name, or the API key's name in `ogc.api_keys`.
+    pub name: String,
+    /// How they proved who they are.
+    pub method: AuthMethod,
+    /// Their role (`ogc.roles`).
+    pub role: Role,
+}
+
+/// An authenticated editor (or admin): the one a handler that writes
+/// takes.
+#[derive(Debug, Clone)]
 pub struct Editor {
     /// The user name, or the API key's name in `ogc.api_keys`.
     pub name: String,
     /// How the editor proved who they are.
     pub method: AuthMethod,
+    /// Editor or admin.
+    pub role: Role,
+    /// The layers they may write; `None` for all editable ones.
+    grants: Option<Arc<[String]>>,
+    /// The request's access, for audit notes of what was written.
+    pub access: Access,
+}
+
+impl Editor {
+    /// True when this editor may write `layer` (admins write all; an
+    /// editor with grants only those).
+    pub fn may_write(&self, layer: &str) -> bool {
+        self.role == Role::Admin
+            || self
+                .grants
+                .as_ref()
+                .is_none_or(|g| g.iter().any(|l| l == layer))
+    }
+
+    /// `Ok` when this editor may write `layer`, else a 403 naming it.
+    pub fn check_layer(&self, layer: &str) -> Result<(), super::error::ApiError> {
+        if self.may_write(layer) {
+            Ok(())
+        } else {
+            Err(super::error::ApiError::forbidden(format!(
+                "{} may not write layer '{layer}' (ogc.grants)",
+                self.name
+            )))
+        }
+    }
 }
 
 /// How an [`Editor`] authenticated.
@@ -83,6 +142,44 @@ impl IntoResponse for AuthError {
     }
 }
 
+/// A signed-in caller whose role may not do what was asked: 403.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name} ({role}) may not {what}")]
+pub struct RoleError {
+    /// The caller's name.
+    pub name: String,
+    /// Their role.
+    pub role: Role,
+    /// What they tried ("edit", "read the audit log").
+    pub what: &'static str,
+}
+
+impl IntoResponse for RoleError {
+    fn into_response(self) -> Response {
+        super::error::ApiError::forbidden(self.to_string()).into_response()
+    }
+}
+
+/// Why a caller was turned away: not signed in (401) or not allowed (403).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    /// No or wrong credentials.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// A role that may not.
+    #[error(transparent)]
+    Role(#[from] RoleError),
+}
+
+impl IntoResponse for Denied {
+    fn into_response(self) -> Response {
+        match self {
+            Denied::Auth(e) => e.into_response(),
+            Denied::Role(e) => e.into_response(),
+        }
+    }
+}
+
 /// A configured user or key that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthConfigError {
@@ -95,6 +192,12 @@ pub enum AuthConfigError {
     /// `ogc.api_keys.NAME` is not `sha256:<64 hex digits>`.
     #[error("ogc.api_keys.{0}: not a key hash (sha256:<64 hex digits>); make one with `geoplan hash-password --api-key`")]
     BadKeyHash(String),
+    /// `ogc.roles` or `ogc.grants` names no configured user or key.
+    #[error("ogc.{0}.{1}: no user or API key of that name")]
+    UnknownName(&'static str, String),
+    /// `ogc.roles.NAME` is not officer, editor or admin.
+    #[error("ogc.roles.{0}: '{1}' is not a role of a configured user (officer, editor or admin)")]
+    BadRole(String, String),
 }
 
 /// The editors a server accepts, with their hashes parsed. The default
@@ -108,6 +211,12 @@ pub struct Auth {
     /// cost the same time as known ones.
     decoy: Arc<OnceLock<String>>,
     verifying: Arc<tokio::sync::Semaphore>,
+    /// Name → role (editor when absent).
+    roles: HashMap<String, Role>,
+    /// Name → layers an editor may write (all editable when absent).
+    grants: HashMap<String, Arc<[String]>>,
+    /// SHA-256 of a Basic header verified lately → (user, when).
+    verified: Mutex<HashMap<[u8; 32], (String, Instant)>>,
 }
 
 impl Default for Auth {
@@ -117,6 +226,9 @@ impl Default for Auth {
             keys: Vec::new(),
             decoy: Arc::default(),
             verifying: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_VERIFICATIONS)),
+            roles: HashMap::new(),
+            grants: HashMap::new(),
+            verified: Mutex::default(),
         }
     }
 }
@@ -161,7 +273,101 @@ impl Auth {
                 parse_key_hash(hash).ok_or_else(|| AuthConfigError::BadKeyHash(name.clone()))?;
             auth.keys.push((name.clone(), digest));
         }
+        let known = |n: &String| ogc.users.contains_key(n) || ogc.api_keys.contains_key(n);
+        for (name, role) in &ogc.roles {
+            if !known(name) {
+                return Err(AuthConfigError::UnknownName("roles", name.clone()));
+            }
+            match Role::parse(role) {
+                Some(Role::Public) | None => {
+                    return Err(AuthConfigError::BadRole(name.clone(), role.clone()))
+                }
+                Some(r) => auth.roles.insert(name.clone(), r),
+            };
+        }
+        for (name, layers) in &ogc.grants {
+            if !known(name) {
+                return Err(AuthConfigError::UnknownName("grants", name.clone()));
+            }
+            auth.grants.insert(name.clone(), layers.clone().into());
+        }
         Ok(auth)
+    }
+
+    /// The role of a configured name: editor unless `ogc.roles` says.
+    pub fn role_of(&self, name: &str) -> Role {
+        self.roles.get(name).copied().unwrap_or(Role::Editor)
+    }
+
+    /// Who the request is from: `Ok(None)` without an `Authorization`
+    /// header, the signed-in caller with good credentials, 401 otherwise.
+    pub async fn caller(&self, headers: &HeaderMap) -> Result<Option<SignedIn>, AuthError> {
+        if !headers.contains_key(header::AUTHORIZATION) {
+            return Ok(None);
+        }
+        self.verify(headers).await.map(Some)
+    }
+
+    /// The request's [`Access`]: public without credentials, the caller's
+    /// role with good ones (401 with bad ones), recording into `recorder`
+    /// (the audit layer's, when there is one).
+    pub async fn access(
+        &self,
+        headers: &HeaderMap,
+        recorder: Option<&Access>,
+    ) -> Result<Access, AuthError> {
+        let a = match self.caller(headers).await? {
+            None => Access::public(),
+            Some(s) => Access::new(s.role, Some(s.name)),
+        };
+        Ok(match recorder {
+            Some(r) => a.recording_into(r),
+            None => a,
+        })
+    }
+
+    /// The request's editor: 401 without good credentials, 403 for an
+    /// officer.
+    pub async fn editor(
+        &self,
+        headers: &HeaderMap,
+        recorder: Option<&Access>,
+    ) -> Result<Editor, Denied> {
+        let s = require_editor(self, headers).await?;
+        if !s.role.writes() {
+            return Err(RoleError {
+                name: s.name,
+                role: s.role,
+                what: "edit",
+            }
+            .into());
+        }
+        let access = Access::new(s.role, Some(s.name.clone()));
+        Ok(Editor {
+            grants: self.grants.get(&s.name).cloned(),
+            access: match recorder {
+                Some(r) => access.recording_into(r),
+                None => access,
+            },
+            name: s.name,
+            method: s.method,
+            role: s.role,
+        })
+    }
+
+    fn remembered(&self, digest: &[u8; 32]) -> Option<String> {
+        let m = self.verified.lock().ok()?;
+        let (user, at) = m.get(digest)?;
+        (at.elapsed() < VERIFIED_FOR).then(|| user.clone())
+    }
+
+    fn remember(&self, digest: [u8; 32], user: &str) {
+        if let Ok(mut m) = self.verified.lock() {
+            if m.len() >= VERIFIED_MAX {
+                m.clear();
+            }
+            m.insert(digest, (user.to_owned(), Instant::now()));
+        }
     }
 
     /// True when no user and no key is configured (no one can edit).
@@ -170,7 +376,7 @@ impl Auth {
     }
 
     /// Checks the `Authorization` header of a request.
-    pub async fn verify(&self, headers: &HeaderMap) -> Result<Editor, AuthError> {
+    pub async fn verify(&self, headers: &HeaderMap) -> Result<SignedIn, AuthError> {
         let fail = |failure| Err(AuthError { failure });
         let Some(value) = headers.get(header::AUTHORIZATION) else {
             return fail(AuthFailure::Missing);
@@ -180,13 +386,22 @@ impl Auth {
         };
         match credentials {
             Credentials::Bearer(key) => match self.key_named(key.as_bytes()) {
-                Some(name) => Ok(Editor {
+                Some(name) => Ok(SignedIn {
+                    role: self.role_of(&name),
                     name,
                     method: AuthMethod::ApiKey,
                 }),
                 None => fail(AuthFailure::Rejected),
             },
             Credentials::Basic { user, password } => {
+                let digest: [u8; 32] = Sha256::digest(value.as_bytes()).into();
+                if let Some(name) = self.remembered(&digest) {
+                    return Ok(SignedIn {
+                        role: self.role_of(&name),
+                        name,
+                        method: AuthMethod::Basic,
+                    });
+                }
                 let known = self.users.iter().find(|(u, _)| *u == user);
                 let hash = known.map(|(_, h)| h.clone());
                 let decoy = self.decoy.clone();
@@ -200,7 +415,9 @@ impl Auth {
                 .await
                 .unwrap_or(false);
                 if ok && known.is_some() {
-                    Ok(Editor {
+                    self.remember(digest, &user);
+                    Ok(SignedIn {
+                        role: self.role_of(&user),
                         name: user,
                         method: AuthMethod::Basic,
                     })
@@ -238,22 +455,45 @@ fn make_decoy(decoy: &OnceLock<String>) -> &str {
     })
 }
 
-/// Checks the `Authorization` header against the server's editors: the
-/// one call a handler that writes makes first.
-pub async fn require_editor(auth: &Auth, headers: &HeaderMap) -> Result<Editor, AuthError> {
+/// Checks the `Authorization` header against the server's users and keys
+/// (any role), logging the outcome at debug level.
+pub async fn require_editor(auth: &Auth, headers: &HeaderMap) -> Result<SignedIn, AuthError> {
     let r = auth.verify(headers).await;
     match &r {
-        Ok(e) => tracing::debug!(editor = %e.name, method = ?e.method, "editor authenticated"),
-        Err(e) => tracing::debug!(failure = ?e.failure, "editor not authenticated"),
+        Ok(e) => {
+            tracing::debug!(user = %e.name, role = %e.role, method = ?e.method, "authenticated")
+        }
+        Err(e) => tracing::debug!(failure = ?e.failure, "not authenticated"),
     }
     r
 }
 
 /// `Editor` as an axum extractor: a handler taking an `Editor` runs only
-/// for authenticated editors; others get the 401 of [`AuthError`]. Any
-/// router state that holds the editors ([`Arc<Auth>`] through `FromRef`)
+/// for authenticated editors and admins; others get 401, officers 403.
+/// Any router state that holds the users ([`Arc<Auth>`] through `FromRef`)
 /// will do.
 impl<S> axum::extract::FromRequestParts<S> for Editor
+where
+    Arc<Auth>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Denied;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let recorder = parts.extensions.get::<Access>().cloned();
+        Arc::<Auth>::from_ref(state)
+            .editor(&parts.headers, recorder.as_ref())
+            .await
+    }
+}
+
+/// `Access` as an axum extractor: public without credentials, the
+/// caller's role with good ones, 401 with bad ones. It records into the
+/// audit layer's [`Access`] when the request passed through it.
+impl<S> axum::extract::FromRequestParts<S> for Access
 where
     Arc<Auth>: FromRef<S>,
     S: Send + Sync,
@@ -264,7 +504,39 @@ where
         parts: &mut axum::http::request::Parts,
         state: &S,
     ) -> Result<Self, Self::Rejection> {
-        require_editor(&Arc::<Auth>::from_ref(state), &parts.headers).await
+        let recorder = parts.extensions.get::<Access>().cloned();
+        Arc::<Auth>::from_ref(state)
+            .access(&parts.headers, recorder.as_ref())
+            .await
+    }
+}
+
+/// An admin, as an axum extractor: 401 without credentials, 403 for any
+/// other role.
+#[derive(Debug, Clone)]
+pub struct Admin(pub SignedIn);
+
+impl<S> axum::extract::FromRequestParts<S> for Admin
+where
+    Arc<Auth>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Denied;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let s = require_editor(&Arc::<Auth>::from_ref(state), &parts.headers).await?;
+        if s.role != Role::Admin {
+            return Err(RoleError {
+                name: s.name,
+                role: s.role,
+                what: "use an admin endpoint",
+            }
+            .into());
+        }
+        Ok(Admin(s))
     }
 }
 

@@ -6,6 +6,7 @@
 use super::auth::Auth;
 use super::planning_info::{read_query, read_site, today_vn};
 use super::{base_url, ApiError, DataState, WebState};
+use crate::model::access::Access;
 use crate::planning::check::{check, CheckLimits, Proposal};
 use crate::planning::site::site_from;
 use crate::report::check::check_report;
@@ -107,6 +108,13 @@ pub async fn post(
     Ok(res)
 }
 
+/// Who may read a stored check: anyone holding the id of an anonymous
+/// one; a signed-in user's own; officers and above every one (noted in
+/// the audit log).
+fn may_read(access: &Access, owner: Option<&str>) -> bool {
+    owner.is_none() || access.role().sees_sensitive() || access.who() == owner
+}
+
 fn record_json(r: &crate::store::records::Record) -> Value {
     serde_json::json!({
         "id": r.id.as_str(),
@@ -127,6 +135,7 @@ pub async fn get(
     State(web): State<WebState>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
+    access: Access,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let asked = read_query(raw.as_deref(), false, &["json", "pdf"])?;
@@ -137,7 +146,11 @@ pub async fn get(
         .await
         .map_err(|e| ApiError::unavailable(format!("records cannot be read: {e}")))?
         .filter(|r| r.kind == RecordKind::Check)
+        .filter(|r| may_read(&access, r.user.as_deref()))
         .ok_or_else(|| ApiError::not_found(format!("no check has id {}", id.as_str())))?;
+    if r.user.is_some() && r.user.as_deref() != access.who() {
+        access.disclose("planning_records", &format!("check {}", r.id.as_str()));
+    }
     let pdf = match asked.format.as_deref() {
         Some(f) => f == "pdf",
         None => headers

@@ -11,6 +11,7 @@ use super::state::DataState;
 use crate::crs::{self, Crs, WEB_MERCATOR};
 use crate::engine::filter::{CmpOp, Expr, Filter, FilterLimits, Literal};
 use crate::engine::{cql2, Catalog, Layer, Query, Spatial};
+use crate::model::access::{Access, Role};
 use crate::model::FileFormat;
 use crate::ogc::ogcapi;
 use crate::store::export::{Exporter, XLSX_MAX_ROWS};
@@ -227,13 +228,15 @@ pub struct FeaturesRequest {
     /// True when `limit` was given: a download without it holds every
     /// match (up to `[limits] max_export_features`) or is refused.
     pub limit_given: bool,
+    /// Who asks: which fields they are shown.
+    pub access: Access,
 }
 
 /// Refuses a property a layer does not publish (filters and
 /// `property=value` see only the published attributes).
-fn check_published(l: &Layer, e: &Expr) -> Result<(), ApiError> {
+fn check_published(l: &Layer, e: &Expr, role: Role) -> Result<(), ApiError> {
     for p in ogcapi::expr_properties(e) {
-        if !ogcapi::is_published(l, p) {
+        if !ogcapi::is_published(l, p, role) {
             return Err(ApiError::bad_request(format!(
                 "filter: unknown property '{p}' (see the queryables of '{}')",
                 l.id
@@ -255,7 +258,9 @@ pub fn features_request(
     raw: Option<&str>,
     api: Api,
     headers: &HeaderMap,
+    access: Access,
 ) -> Result<FeaturesRequest, ApiError> {
+    let role = access.role();
     let raw = query_pairs(raw);
     let mut format = download::format_from_accept(headers);
     let lim = &s.config.limits;
@@ -283,7 +288,7 @@ pub fn features_request(
                     })?),
                 };
             }
-            name if ogcapi::is_published(l, name) => {
+            name if ogcapi::is_published(l, name, role) => {
                 if let Some(f) = l.fields().iter().find(|f| f.name == name) {
                     ogcapi::check_property_value(name, f.ty, v)
                         .map_err(|e| ApiError::bad_request(e.0))?;
@@ -314,7 +319,7 @@ pub fn features_request(
             )));
         }
         let e = cql2::parse(f)?;
-        check_published(l, &e)?;
+        check_published(l, &e, role)?;
         exprs.push(e);
     }
     if let Some(c) = get(param::FILTER_CRS) {
@@ -394,6 +399,7 @@ pub fn features_request(
         limit_given: get(param::LIMIT).is_some(),
         raw,
         format,
+        access,
     })
 }
 
@@ -465,7 +471,7 @@ pub async fn collection_response(
             layer: &l,
             crs: req.out_crs,
             lat_lon: req.out_crs.is_lat_lon(),
-            fields: l.published_fields(),
+            fields: l.published_fields(&req.access),
         };
         let mut out = String::with_capacity(256 + res.features.len() * 400);
         out.push_str("{\"type\":\"FeatureCollection\",");
@@ -543,7 +549,7 @@ async fn download_response(
             &mut e,
             &LayerPart {
                 layer: &l,
-                fields: &l.published_fields(),
+                fields: &l.published_fields(&req.access),
                 geometry: true,
                 crs: req.out_crs,
                 features: &res.features,
@@ -564,6 +570,7 @@ pub fn feature_response(
     fid: &str,
     raw: Option<&str>,
     links: Option<serde_json::Value>,
+    access: &Access,
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::not_found(format!("no feature '{fid}' in layer '{}'", l.id));
     let r = fid
@@ -593,7 +600,7 @@ pub fn feature_response(
         layer: l,
         crs: out_crs,
         lat_lon: out_crs.is_lat_lon(),
-        fields: l.published_fields(),
+        fields: l.published_fields(access),
     };
     let mut out = String::new();
     enc.feature(&mut out, r).map_err(ApiError::from)?;

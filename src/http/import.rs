@@ -145,6 +145,7 @@ pub async fn post(
             "layer {layer} is not editable: list it in [ogc] editable to import into it"
         )));
     }
+    editor.check_layer(&layer)?;
     let opts = ImportOptions::parse(
         form.mode.as_deref(),
         form.key.as_deref(),
@@ -192,6 +193,9 @@ pub async fn post(
             e => ApiError::internal(e),
         })?;
         plan.report.record(&written);
+        editor
+            .access
+            .wrote(super::audit::written("import", &written));
         tracing::info!(
             editor = editor.name,
             layer,

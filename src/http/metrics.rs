@@ -30,6 +30,7 @@ struct Metrics {
     layer_features: IntGaugeVec,
     layer_bytes: IntGaugeVec,
     edits: IntCounterVec,
+    audit_failures: IntCounter,
 }
 
 /// Registers a collector and hands it back.
@@ -87,6 +88,14 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             IntCounter::with_opts(opts(
                 "tiles_rendered_bytes_total",
                 "bytes of the tiles rendered (gzipped)",
+            ))
+            .expect("valid"),
+        ),
+        audit_failures: reg(
+            &r,
+            IntCounter::with_opts(opts(
+                "audit_failures_total",
+                "audit log entries that could not be written",
             ))
             .expect("valid"),
         ),
@@ -172,6 +181,11 @@ pub fn edits(inserted: usize, updated: usize, deleted: usize) {
     ] {
         m.edits.with_label_values(&[kind]).inc_by(n as u64);
     }
+}
+
+/// Counts an audit entry that could not be written.
+pub fn audit_failed() {
+    METRICS.audit_failures.inc();
 }
 
 /// Middleware: counts each request by its route template (never the raw

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod check;
 pub mod commit;
@@ -33,6 +34,7 @@ pub mod wms;
 
 use crate::crs::Crs;
 use crate::engine::Layer;
+use crate::model::access::{Access, Role};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -82,10 +84,12 @@ pub fn app(state: AppState) -> Router {
         "max_concurrent_imports",
         limits.max_concurrent_imports,
     );
-    let mut router = Router::new();
+    // What never shows attributes and must stay lean: tiles, the map page
+    // and its files, probes. It skips the audit layer.
+    let mut lean = Router::new();
     // The page's npm packages, each from its `dist/` (no CDN).
     for pkg in VENDOR {
-        router = router.nest_service(
+        lean = lean.nest_service(
             &format!("/vendor/{pkg}"),
             tower_http::services::ServeDir::new(
                 state
@@ -97,11 +101,27 @@ pub fn app(state: AppState) -> Router {
             ),
         );
     }
-    let router = router
+    let lean = lean
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics::get))
+        .route("/tiles/{name}", get(tiles::tilejson))
+        .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::tile))
+        .route("/styles/{file}", get(web::style))
+        .route("/fonts/{stack}/{file}", get(web::glyphs))
+        .route_service(
+            "/",
+            tower_http::services::ServeFile::new(state.data.config.web.dir.join("index.html")),
+        )
+        .nest_service(
+            "/static",
+            tower_http::services::ServeDir::new(state.data.config.web.dir.join("static")),
+        )
+        .layer(timeout(limits.request_timeout_secs))
+        .layer(body_limit(limits.max_body_bytes));
+    let router = Router::new()
         .route("/layers", get(layers))
+        .route("/audit", get(audit::get))
         .route("/api", get(api::get))
         .route("/parcels", get(parcels::get))
         .route(
@@ -139,19 +159,7 @@ pub fn app(state: AppState) -> Router {
             get(ogcapi::queryables),
         )
         .route("/ogcapi/collections/{id}/items/{fid}", get(ogcapi::item))
-        .route("/tiles/{name}", get(tiles::tilejson))
-        .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::tile))
-        .route("/styles/{file}", get(web::style))
-        .route("/fonts/{stack}/{file}", get(web::glyphs))
         .route("/wms", get(wms::get).layer(wms))
-        .route_service(
-            "/",
-            tower_http::services::ServeFile::new(state.data.config.web.dir.join("index.html")),
-        )
-        .nest_service(
-            "/static",
-            tower_http::services::ServeDir::new(state.data.config.web.dir.join("static")),
-        )
         .fallback(|| async { ApiError::not_found("no such endpoint; see /layers") })
         .layer(timeout(limits.request_timeout_secs))
         .layer(body_limit(limits.max_body_bytes));
@@ -176,6 +184,11 @@ pub fn app(state: AppState) -> Router {
     router
         .merge(downloads)
         .merge(upload)
+        .layer(axum::middleware::from_fn_with_state(
+            state.data.clone(),
+            audit::record,
+        ))
+        .merge(lean)
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::cors::CorsLayer::permissive())
         .layer(access::trace_layer())
@@ -231,9 +244,9 @@ async fn ready(State(s): State<DataState>) -> Result<Json<serde_json::Value>, Ap
     })))
 }
 
-fn layer_json(base: &str, l: &Layer) -> serde_json::Value {
+fn layer_json(base: &str, l: &Layer, role: Role) -> serde_json::Value {
     let fields: Vec<_> = l
-        .published_fields()
+        .fields_for(role)
         .into_iter()
         .map(|i| {
             let f = &l.fields()[i];
@@ -255,32 +268,48 @@ fn layer_json(base: &str, l: &Layer) -> serde_json::Value {
     })
 }
 
-async fn layers(State(s): State<DataState>, headers: HeaderMap) -> Json<serde_json::Value> {
+async fn layers(
+    State(s): State<DataState>,
+    access: Access,
+    headers: HeaderMap,
+) -> Json<serde_json::Value> {
     let cat = s.engine.snapshot();
     let base = base_url(&s, &headers);
-    let ls: Vec<_> = cat.layers().map(|l| layer_json(&base, l)).collect();
+    let ls: Vec<_> = cat
+        .layers()
+        .map(|l| layer_json(&base, l, access.role()))
+        .collect();
     Json(json!({ "layers": ls }))
 }
 
 async fn layer_info(
     State(s): State<DataState>,
     Path(id): Path<String>,
+    access: Access,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let cat = s.engine.snapshot();
     let l = find_layer(&cat, &id)?;
-    Ok(Json(layer_json(&base_url(&s, &headers), &l)))
+    Ok(Json(layer_json(&base_url(&s, &headers), &l, access.role())))
 }
 
 async fn features(
     State(s): State<DataState>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
+    access: Access,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let cat = s.engine.snapshot();
     let l = find_layer(&cat, &id)?;
-    let req = features_request(&s, &l, raw.as_deref(), features::Api::Layers, &headers)?;
+    let req = features_request(
+        &s,
+        &l,
+        raw.as_deref(),
+        features::Api::Layers,
+        &headers,
+        access,
+    )?;
     let base = format!("{}/layers/{}/features", base_url(&s, &headers), l.id);
     features::collection_response(l, req, base, false).await
 }
@@ -289,8 +318,9 @@ async fn feature(
     State(s): State<DataState>,
     Path((id, fid)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
+    access: Access,
 ) -> Result<Response, ApiError> {
     let cat = s.engine.snapshot();
     let l = find_layer(&cat, &id)?;
-    features::feature_response(&l, &fid, raw.as_deref(), None)
+    features::feature_response(&l, &fid, raw.as_deref(), None, &access)
 }

@@ -9,6 +9,7 @@ use super::error::ApiError;
 use super::features::{self, base_url, find_in, query_pairs, Api};
 use super::state::DataState;
 use crate::engine::Layer;
+use crate::model::access::Access;
 use crate::ogc::ogcapi::{self as doc, ROOT};
 use axum::extract::{FromRef, FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
@@ -117,12 +118,13 @@ pub async fn collection(
 pub async fn queryables(
     State(s): State<DataState>,
     Path(id): Path<String>,
+    access: Access,
     d: DocRequest,
 ) -> Result<Response, ApiError> {
     let l = collection_of(&s, &id)?;
     Ok(json_response(
         doc::SCHEMA_JSON,
-        doc::queryables(&d.root, &l),
+        doc::queryables(&d.root, &l, access.role()),
     ))
 }
 
@@ -131,10 +133,11 @@ pub async fn items(
     State(s): State<DataState>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
+    access: Access,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let l = collection_of(&s, &id)?;
-    let req = features::features_request(&s, &l, raw.as_deref(), Api::OgcApi, &headers)?;
+    let req = features::features_request(&s, &l, raw.as_deref(), Api::OgcApi, &headers, access)?;
     let base = format!("{}/collections/{}/items", root(&s, &headers), l.id);
     features::collection_response(l, req, base, true).await
 }
@@ -145,6 +148,7 @@ pub async fn item(
     State(s): State<DataState>,
     Path((id, fid)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
+    access: Access,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let l = collection_of(&s, &id)?;
@@ -153,5 +157,5 @@ pub async fn item(
         {"rel": "self", "type": doc::GEOJSON, "href": format!("{coll}/items/{fid}")},
         {"rel": "collection", "type": doc::JSON, "href": coll},
     ]);
-    features::feature_response(&l, &fid, raw.as_deref(), Some(links))
+    features::feature_response(&l, &fid, raw.as_deref(), Some(links), &access)
 }

@@ -5,11 +5,13 @@
 //! service's own endpoint (`/wms`, `/wfs`), which answers the same.
 
 use super::{wfs, wms, AppState};
+use crate::model::access::Access;
 use crate::ogc::kvp::Kvp;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 
 /// Which service a KVP request is for.
 #[derive(Debug, PartialEq, Eq)]
@@ -69,13 +71,25 @@ fn unknown_service(msg: String) -> Response {
 }
 
 /// `GET /ows`.
-pub async fn get(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+pub async fn get(
+    State(s): State<AppState>,
+    recorder: Option<Extension<Access>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     let kvp = Kvp::parse(q.as_deref().unwrap_or(""));
+    let recorder = recorder.map(|e| e.0);
     match service_of(&kvp) {
-        Ok(Service::Wms) => wms::handle(s.data, s.web, headers, kvp).await,
+        Ok(Service::Wms) => match s.auth.access(&headers, recorder.as_ref()).await {
+            Ok(access) => wms::handle(s.data, s.web, headers, kvp, access).await,
+            Err(e) => e.into_response(),
+        },
         // `/wfs` wants SERVICE (the WFS ETS checks it); here the
         // dispatch already knows it.
-        Ok(Service::Wfs) => wfs::handle(s, headers, kvp.with_default("SERVICE", "WFS"), None).await,
+        Ok(Service::Wfs) => {
+            let kvp = kvp.with_default("SERVICE", "WFS");
+            wfs::handle(s, headers, kvp, None, recorder).await
+        }
         Err(m) => unknown_service(m),
     }
 }
@@ -83,6 +97,7 @@ pub async fn get(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): Raw
 /// `POST /ows`: WFS XML (or form-encoded KVP) bodies.
 pub async fn post(
     State(s): State<AppState>,
+    recorder: Option<Extension<Access>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
@@ -91,7 +106,8 @@ pub async fn post(
     if service_of(&kvp) == Ok(Service::Wms) {
         return unknown_service("WMS takes GET requests; POST is for WFS".into());
     }
-    wfs::handle(s, headers, kvp.with_default("SERVICE", "WFS"), Some(body)).await
+    let kvp = kvp.with_default("SERVICE", "WFS");
+    wfs::handle(s, headers, kvp, Some(body), recorder.map(|e| e.0)).await
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use super::commit::CommitError;
 use super::features::query_pairs;
 use super::planning_info::today_vn;
 use super::{ApiError, AppState, DataState};
+use crate::model::access::Access;
 use crate::model::{Edit, FeatureUpdate, LayerEdit, Value};
 use crate::planning::info::PROJECTS;
 use crate::planning::projects::{
@@ -125,6 +126,7 @@ pub async fn get_one(
     State(s): State<DataState>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
+    access: Access,
 ) -> Result<Response, ApiError> {
     let fid = fid_of(&id)?;
     let mut as_of = today_vn();
@@ -142,10 +144,11 @@ pub async fn get_one(
     let cat = s.engine.snapshot();
     let tol = s.config.planning.sliver_tolerance_m;
     let resume = before_suspension(&history);
+    let history = history_json(&history, &access)?;
     tokio::task::spawn_blocking(move || {
         let d = detail(&cat, fid, &as_of, tol, resume)?;
         let mut v = serde_json::to_value(&d).map_err(ApiError::internal)?;
-        v["history"] = serde_json::to_value(&history).map_err(ApiError::internal)?;
+        v["history"] = history;
         Ok(Json(v).into_response())
     })
     .await?
@@ -155,12 +158,30 @@ pub async fn get_one(
 pub async fn get_history(
     State(s): State<DataState>,
     Path(id): Path<String>,
+    access: Access,
 ) -> Result<Response, ApiError> {
     let fid = fid_of(&id)?;
     let cat = s.engine.snapshot();
     project_in(&cat, fid)?;
     let history = s.store.history(fid).await.map_err(ApiError::internal)?;
+    let history = history_json(&history, &access)?;
     Ok(Json(json!({"project": fid, "history": history})).into_response())
+}
+
+/// A project's history as `access` may see it: who recorded each step
+/// (`user_name`) only for officers and above.
+fn history_json(history: &[Transition], access: &Access) -> Result<Json_, ApiError> {
+    let mut v = serde_json::to_value(history).map_err(ApiError::internal)?;
+    if !access.role().sees_sensitive() {
+        if let Some(rows) = v.as_array_mut() {
+            for r in rows {
+                if let Some(o) = r.as_object_mut() {
+                    o.remove("user_name");
+                }
+            }
+        }
+    }
+    Ok(v)
 }
 
 /// `POST /projects/{id}/transitions` with `{"to", "date", "decision",
@@ -171,6 +192,7 @@ pub async fn post_transition(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    editor.check_layer(PROJECTS)?;
     let fid = fid_of(&id)?;
     let req: TransitionRequest = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
@@ -260,10 +282,13 @@ pub async fn post_transition(
         user_name: Some(editor.name.clone()),
         recorded_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
     };
-    let (_, seqs) = s
+    let (written, seqs) = s
         .commit_with_history(&[edit], std::slice::from_ref(&row))
         .await
         .map_err(commit_failure)?;
+    editor
+        .access
+        .wrote(super::audit::written("project transition", &written));
     let recorded = Transition {
         seq: seqs.first().copied().unwrap_or_default(),
         ..row
@@ -305,6 +330,7 @@ pub async fn patch(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    editor.check_layer(PROJECTS)?;
     let fid = fid_of(&id)?;
     let v: Json_ = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
@@ -422,7 +448,10 @@ pub async fn patch(
     }
     drop(cat);
     let edit = project_update(fid, geometry, values, &known);
-    s.commit(&[edit]).await.map_err(commit_failure)?;
+    let written = s.commit(&[edit]).await.map_err(commit_failure)?;
+    editor
+        .access
+        .wrote(super::audit::written("project update", &written));
     let cat = data.engine.snapshot();
     let summary = summary_json(&cat, fid);
     Ok(Json(json!({"project": summary, "check": check_out})).into_response())
@@ -537,6 +566,7 @@ pub async fn create(
     editor: Editor,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    editor.check_layer(PROJECTS)?;
     let v: Json_ = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
     let obj = v.as_object().ok_or_else(|| {
@@ -677,6 +707,9 @@ pub async fn create(
         .commit_with_history(&[edit], std::slice::from_ref(&row))
         .await
         .map_err(commit_failure)?;
+    editor
+        .access
+        .wrote(super::audit::written("project registration", &written));
     let fid = written
         .layers
         .iter()

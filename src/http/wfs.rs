@@ -11,9 +11,11 @@
 //! layer not in `ogc.editable` answers 403 (`OperationProcessingFailed`),
 //! a bad request 400 naming the problem; either way nothing changes.
 
+use super::auth::{Denied, Editor};
 use super::export::{self, LayerPart};
 use super::{base_url, AppState, CommitError, DataState};
 use crate::crs::Crs;
+use crate::model::access::Access;
 use crate::model::FileFormat;
 use crate::ogc::kvp::Kvp;
 use crate::ogc::wfs::request::{self, GetFeature, Request, Transaction};
@@ -23,6 +25,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 
 /// WFS-T (Transaction) is built: layers that [`DataState::editable`]
 /// accepts are advertised with Transaction (and only those), so QGIS turns
@@ -35,26 +38,24 @@ const CHUNK: usize = 64 * 1024;
 /// `GET /wfs`.
 pub async fn get(
     State(s): State<AppState>,
+    recorder: Option<Extension<Access>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    handle(s, headers, Kvp::parse(raw.as_deref().unwrap_or("")), None).await
+    let kvp = Kvp::parse(raw.as_deref().unwrap_or(""));
+    handle(s, headers, kvp, None, recorder.map(|e| e.0)).await
 }
 
 /// `POST /wfs`.
 pub async fn post(
     State(s): State<AppState>,
+    recorder: Option<Extension<Access>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
-    handle(
-        s,
-        headers,
-        Kvp::parse(raw.as_deref().unwrap_or("")),
-        Some(body),
-    )
-    .await
+    let kvp = Kvp::parse(raw.as_deref().unwrap_or(""));
+    handle(s, headers, kvp, Some(body), recorder.map(|e| e.0)).await
 }
 
 fn xml_response(status: StatusCode, mime: &'static str, body: String) -> Response {
@@ -84,11 +85,14 @@ fn guess_version(k: &Kvp) -> Version {
 
 /// Answers one WFS request given as KVP (`kvp`) or as an XML / form body.
 /// The lead's combined `/ows` endpoint dispatches `SERVICE=WFS` here.
+/// `recorder` is the audit layer's [`Access`], when the request passed
+/// through it.
 pub async fn handle(
     state: AppState,
     headers: HeaderMap,
     kvp: Kvp,
     body: Option<Bytes>,
+    recorder: Option<Access>,
 ) -> Response {
     let lim = &state.data.config.limits;
     let mut kvp = kvp;
@@ -127,11 +131,16 @@ pub async fn handle(
     }
     // Editing needs an editor before anything of the request is read.
     if xml_body.as_deref().is_some_and(request::is_transaction) {
-        if let Err(e) = super::auth::require_editor(&state.auth, &headers).await {
+        if let Err(e) = state.auth.editor(&headers, recorder.as_ref()).await {
             tracing::debug!("WFS Transaction refused: {e}");
-            return unauthorized(guess_version(&kvp));
+            return denied(&e, guess_version(&kvp));
         }
     }
+    // Reading: the caller's role says which fields they see.
+    let access = match state.auth.access(&headers, recorder.as_ref()).await {
+        Ok(a) => a,
+        Err(e) => return denied(&e.into(), guess_version(&kvp)),
+    };
     let parsed = match &xml_body {
         Some(x) => request::parse_xml(x, &state.data.config),
         None => request::parse_kvp(&kvp, &state.data.config),
@@ -142,10 +151,14 @@ pub async fn handle(
     };
     // Whatever the early sniff above made of the body, a request that
     // parsed as a Transaction needs an editor before it is compiled.
+    let mut editor = None;
     if matches!(req, Request::Transaction(..)) {
-        if let Err(e) = super::auth::require_editor(&state.auth, &headers).await {
-            tracing::debug!("WFS Transaction refused: {e}");
-            return unauthorized(req.version());
+        match state.auth.editor(&headers, recorder.as_ref()).await {
+            Ok(e) => editor = Some(e),
+            Err(e) => {
+                tracing::debug!("WFS Transaction refused: {e}");
+                return denied(&e, req.version());
+            }
         }
     }
     let v = req.version();
@@ -203,7 +216,7 @@ pub async fn handle(
             xml_response(
                 StatusCode::OK,
                 mime,
-                doc::describe_feature_type(&ls, dialect, cfg),
+                doc::describe_feature_type(&ls, dialect, cfg, access.role()),
             )
         }
         Request::ListStoredQueries(_) => xml_response(
@@ -217,32 +230,41 @@ pub async fn handle(
                 Err(e) => exception(&e, v),
             }
         }
-        Request::GetFeature(g) => get_feature(state.data.clone(), g, endpoint).await,
-        Request::Transaction(tx) => transaction(state.clone(), tx).await,
+        Request::GetFeature(g) => get_feature(state.data.clone(), g, endpoint, access).await,
+        Request::Transaction(tx) => match editor {
+            Some(e) => transaction(state.clone(), tx, e).await,
+            None => exception(&WfsError::internal(), v),
+        },
     }
 }
 
-/// 401 for a Transaction without valid editor credentials: the Basic
-/// challenge, and an exception report saying what is needed.
-fn unauthorized(v: Version) -> Response {
+/// 401 without valid credentials (the Basic challenge, and an exception
+/// report saying what is needed), 403 for a role that may not.
+fn denied(d: &Denied, v: Version) -> Response {
+    let (message, status) = match d {
+        Denied::Auth(_) => ("Transaction needs an editor, and reading with credentials needs valid ones: a user name and password (HTTP Basic) or an API key (Authorization: Bearer)".to_owned(), 401),
+        Denied::Role(r) => (r.to_string(), 403),
+    };
     let e = WfsError {
         code: "OperationProcessingFailed",
         locator: Some("Transaction".into()),
-        message: "Transaction needs an editor: a user name and password (HTTP Basic) or an API key (Authorization: Bearer)".into(),
-        status: 401,
+        message,
+        status,
     };
     let mut r = exception(&e, v);
-    r.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static(super::auth::CHALLENGE),
-    );
+    if status == 401 {
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(super::auth::CHALLENGE),
+        );
+    }
     r
 }
 
 /// Runs a Transaction: compiles it against the engine snapshot on the
 /// blocking pool (filters select the fids there), then commits every
 /// action in one store transaction. Any failure writes nothing.
-async fn transaction(state: AppState, tx: Transaction) -> Response {
+async fn transaction(state: AppState, tx: Transaction, editor: Editor) -> Response {
     let v = tx.version;
     let s = state.data.clone();
     let compiled = tokio::task::spawn_blocking(move || {
@@ -258,6 +280,18 @@ async fn transaction(state: AppState, tx: Transaction) -> Response {
             return exception(&WfsError::internal(), v);
         }
     };
+    if let Some(le) = compiled.edits.iter().find(|e| !editor.may_write(&e.layer)) {
+        let e = WfsError {
+            code: "OperationProcessingFailed",
+            locator: Some("Transaction".into()),
+            message: format!(
+                "{} may not write layer '{}' (ogc.grants); nothing changed",
+                editor.name, le.layer
+            ),
+            status: 403,
+        };
+        return exception(&e, v);
+    }
     let result = if compiled.edits.is_empty() {
         Default::default()
     } else {
@@ -266,6 +300,9 @@ async fn transaction(state: AppState, tx: Transaction) -> Response {
             Err(e) => return exception(&commit_failure(&e), v),
         }
     };
+    if !compiled.edits.is_empty() {
+        editor.access.wrote(super::audit::written("WFS-T", &result));
+    }
     let mime = if v == Version::V200 {
         "application/xml"
     } else {
@@ -298,14 +335,19 @@ fn commit_failure(e: &CommitError) -> WfsError {
 
 /// Runs the query on the blocking pool; answers an exception report if it
 /// fails to plan, else streams the collection as it is written.
-async fn get_feature(state: DataState, g: GetFeature, endpoint: String) -> Response {
+async fn get_feature(
+    state: DataState,
+    g: GetFeature,
+    endpoint: String,
+    access: Access,
+) -> Response {
     let v = g.version;
     let (ptx, prx) = tokio::sync::oneshot::channel::<Result<Ready, WfsError>>();
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::task::spawn_blocking(move || {
         let cat = state.engine.snapshot();
         let cfg = &state.config;
-        let plan = match query::plan(g, &cat, cfg) {
+        let plan = match query::plan(g, &cat, cfg, &access) {
             Ok(p) => p,
             Err(e) => {
                 let _ = ptx.send(Err(e));

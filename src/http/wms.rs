@@ -8,6 +8,7 @@
 
 use super::{base_url, DataState, WebState};
 use crate::config::Config;
+use crate::model::access::Access;
 use crate::ogc::kvp::Kvp;
 use crate::ogc::wms::service::Wms;
 use crate::ogc::wms::Env;
@@ -67,7 +68,14 @@ pub async fn service(web: &WebState, config: &Config) -> Arc<Wms> {
 
 /// Answers a WMS request given as KVP (the combined `/ows` endpoint calls
 /// this for `SERVICE=WMS`).
-pub async fn handle(data: DataState, web: WebState, headers: HeaderMap, kvp: Kvp) -> Response {
+/// `access` says which fields GetFeatureInfo shows.
+pub async fn handle(
+    data: DataState,
+    web: WebState,
+    headers: HeaderMap,
+    kvp: Kvp,
+    access: Access,
+) -> Response {
     let wms = service(&web, &data.config).await;
     let service_url = format!("{}/wms", base_url(&data, &headers));
     let catalog = data.engine.snapshot();
@@ -79,6 +87,7 @@ pub async fn handle(data: DataState, web: WebState, headers: HeaderMap, kvp: Kvp
                 catalog: &catalog,
                 config: &config,
                 service_url: &service_url,
+                access: &access,
             },
         )
     })
@@ -103,9 +112,10 @@ pub async fn handle(data: DataState, web: WebState, headers: HeaderMap, kvp: Kvp
 pub async fn get(
     State(data): State<DataState>,
     State(web): State<WebState>,
+    access: Access,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
     let kvp = Kvp::parse(q.as_deref().unwrap_or(""));
-    handle(data, web, headers, kvp).await
+    handle(data, web, headers, kvp, access).await
 }

@@ -4,6 +4,7 @@
 //! It owns no IO and knows nothing about CRSs beyond carrying an EPSG code.
 //! Stores produce [`LayerData`]; the engine indexes it; services read it.
 
+pub mod access;
 mod edit;
 mod format;
 mod geometry;

@@ -21,6 +21,7 @@ use crate::crs::{self, Crs, SUPPORTED_EPSG};
 use crate::engine::filter::{CmpOp, Expr, Literal};
 use crate::engine::temporal::{temporal_extent, temporal_of, Temporal};
 use crate::engine::{Catalog, Layer};
+use crate::model::access::Role;
 use crate::model::{FieldType, FileFormat};
 use serde_json::{json, Value};
 
@@ -70,9 +71,9 @@ pub const ITEMS_PARAMS: &[&str] = &[
 #[error("{0}")]
 pub struct OgcApiError(pub String);
 
-/// True when `name` is a published field of `l`.
-pub fn is_published(l: &Layer, name: &str) -> bool {
-    l.published_fields()
+/// True when `name` is a field of `l` published to `role`.
+pub fn is_published(l: &Layer, name: &str, role: Role) -> bool {
+    l.fields_for(role)
         .into_iter()
         .any(|i| l.fields()[i].name == name)
 }
@@ -346,9 +347,9 @@ fn field_schema(ty: FieldType) -> Value {
 
 /// The queryables of a collection: its published properties, as a JSON
 /// Schema (filters and `property=value` may name these, nothing else).
-pub fn queryables(root: &str, l: &Layer) -> Value {
+pub fn queryables(root: &str, l: &Layer, role: Role) -> Value {
     let mut props = serde_json::Map::new();
-    for i in l.published_fields() {
+    for i in l.fields_for(role) {
         let f = &l.fields()[i];
         let mut s = field_schema(f.ty);
         s["title"] = json!(f.name);
@@ -441,7 +442,7 @@ pub fn openapi(root: &str, cat: &Catalog, config: &Config) -> Value {
             .iter()
             .map(|&p| param_ref(if p == "f" { "f-items" } else { p }))
             .collect();
-        for i in l.published_fields() {
+        for i in l.fields_for(Role::Public) {
             let f = &l.fields()[i];
             items_params.push(json!({
                 "name": f.name, "in": "query", "required": false, "style": "form", "explode": false,

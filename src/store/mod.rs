@@ -9,6 +9,7 @@
 //! written in the same transaction as the project's edit.
 
 pub mod archive;
+pub mod audit;
 pub mod export;
 pub mod gpkg;
 pub mod history;
@@ -360,6 +361,32 @@ impl Store {
                 tokio::task::spawn_blocking(move || s.get_record_by_code(&code)).await?
             }
             Store::Postgis(s) => s.get_record_by_code(code).await,
+        }
+    }
+
+    /// Appends entries to the audit log (see [`audit`]), in one
+    /// transaction.
+    pub async fn put_audit(&self, entries: Vec<audit::AuditEntry>) -> Result<(), StoreError> {
+        match self {
+            Store::Gpkg(s) => {
+                let s = s.clone();
+                tokio::task::spawn_blocking(move || s.put_audit(&entries)).await?
+            }
+            Store::Postgis(s) => s.put_audit(&entries).await,
+        }
+    }
+
+    /// Reads the audit log, newest first.
+    pub async fn read_audit(
+        &self,
+        q: audit::AuditQuery,
+    ) -> Result<Vec<audit::AuditEntry>, StoreError> {
+        match self {
+            Store::Gpkg(s) => {
+                let s = s.clone();
+                tokio::task::spawn_blocking(move || s.read_audit(&q)).await?
+            }
+            Store::Postgis(s) => s.read_audit(&q).await,
         }
     }
 

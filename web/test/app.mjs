@@ -28,7 +28,8 @@ function check(ok, what, detail = "") {
   if (ok) { passed++; console.log(`ok   ${what}`); }
   else { failed++; console.log(`FAIL ${what} ${String(detail).slice(0, 600)}`); }
 }
-const get = async (p) => { const r = await fetch(base + p); if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`); return r.json(); };
+const get = async (p, headers = {}) => { const r = await fetch(base + p, { headers }); if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`); return r.json(); };
+const asEditor = { Authorization: "Basic " + Buffer.from(`${editorUser}:${editorPassword}`).toString("base64") };
 const vi = (v, d = 1) => Number(v).toLocaleString("vi-VN", { maximumFractionDigits: d });
 
 // A parcel of Phường Minh An (Hội An) with a governing plan: the question
@@ -322,9 +323,11 @@ try {
   await page.locator("#advance-form button").click();
   await page.waitForFunction(() => /Chấp thuận chủ trương/.test(document.querySelector("#project-stage")?.textContent || ""), null, { timeout: 10000 }).catch(() => {});
   check(/Chấp thuận chủ trương/.test(await page.locator("#project-stage").innerText()), "an editor moves the project to policy approval");
-  const hist = await get(`/projects/${target.fid}/history`);
+  const hist = await get(`/projects/${target.fid}/history`, asEditor);
   const lastStep = hist.history[hist.history.length - 1];
   check(lastStep.to_stage === "policy_approved" && lastStep.decision === "77/QĐ-UBND" && lastStep.user_name === editorUser, "the step is recorded with its decision and editor", JSON.stringify(lastStep));
+  const publicStep = (await get(`/projects/${target.fid}/history`)).history.at(-1);
+  check(publicStep.decision === "77/QĐ-UBND" && !("user_name" in publicStep), "the public sees the step but not who recorded it", JSON.stringify(publicStep));
 
   // ---- 7. Statistics --------------------------------------------------------
   await page.locator("#tab-stats").click();

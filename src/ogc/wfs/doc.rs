@@ -13,6 +13,7 @@ use super::{advertised, default_crs, param, Version, WfsError, GEOMETRY_NAME, GE
 use crate::config::Config;
 use crate::crs::{Crs, SUPPORTED_EPSG};
 use crate::engine::{Catalog, Layer};
+use crate::model::access::Role;
 use crate::model::FieldType;
 use crate::ogc::gml::GmlVersion;
 use crate::ogc::ogcapi::extent_crs84;
@@ -545,8 +546,8 @@ pub fn schema_dialect(format: Option<&str>, v: Version) -> Result<GmlVersion, Wf
     })
 }
 
-/// The XSD of some layers (DescribeFeatureType).
-pub fn describe_feature_type(layers: &[&Layer], g: GmlVersion, c: &Config) -> String {
+/// The XSD of some layers as `role` sees them (DescribeFeatureType).
+pub fn describe_feature_type(layers: &[&Layer], g: GmlVersion, c: &Config, role: Role) -> String {
     let pre = &c.ogc.prefix;
     let mut out = String::with_capacity(4096);
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -579,7 +580,7 @@ pub fn describe_feature_type(layers: &[&Layer], g: GmlVersion, c: &Config) -> St
             "<xsd:element name=\"{GEOMETRY_NAME}\" type=\"{}\" minOccurs=\"0\" maxOccurs=\"1\" nillable=\"true\"/>",
             g.property_type(l.geometry_type())
         );
-        for i in l.published_fields() {
+        for i in l.fields_for(role) {
             let f = &l.fields()[i];
             let _ = write!(
                 out,

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::crs::{self, Crs, WEB_MERCATOR};
 use crate::engine::filter::{Expr, Filter, FilterLimits};
 use crate::engine::{Catalog, FeatureRef, Layer, Query, Spatial};
+use crate::model::access::Access;
 use crate::model::{FieldDef, ValueRef};
 use crate::ogc::fes::{self, FesContext};
 use crate::ogc::gml::{srs_axis, GmlReader};
@@ -201,7 +202,14 @@ fn collect_fields(e: &Expr, out: &mut Vec<String>) {
 /// Compiles a parsed GetFeature against the catalog and runs it: the exact
 /// number matched and the page asked for. CPU work: run it off the async
 /// runtime.
-pub fn plan(g: GetFeature, cat: &Catalog, config: &Config) -> Result<Plan, WfsError> {
+/// `access` says which fields the caller is shown (and notes the
+/// sensitive ones shown).
+pub fn plan(
+    g: GetFeature,
+    cat: &Catalog,
+    config: &Config,
+    access: &Access,
+) -> Result<Plan, WfsError> {
     let lim = &config.limits;
     let mut format = OutputFormat::parse(g.format.as_deref(), g.version)?;
     let file = matches!(format, OutputFormat::File(_));
@@ -302,7 +310,7 @@ pub fn plan(g: GetFeature, cat: &Catalog, config: &Config) -> Result<Plan, WfsEr
             }
         }
         for l in layers {
-            compiled.push(compile_query(spec, l, &g, config, &flimits)?);
+            compiled.push(compile_query(spec, l, &g, config, &flimits, access)?);
         }
     }
     let value = match &g.value_reference {
@@ -381,10 +389,11 @@ fn compile_query(
     g: &GetFeature,
     config: &Config,
     flimits: &FilterLimits,
+    access: &Access,
 ) -> Result<LayerQuery, WfsError> {
     let lim = &config.limits;
     let type_name = format!("{}:{}", config.ogc.prefix, l.id);
-    let published = l.published_fields();
+    let published = l.fields_for(access.role());
     let pub_defs: Vec<FieldDef> = published.iter().map(|&i| l.fields()[i].clone()).collect();
     let def_crs = default_crs(&l);
     let out = match &spec.srs_name {
@@ -498,6 +507,11 @@ fn compile_query(
         fs.sort_by_key(|i| published.iter().position(|p| p == i));
         (fs, geom)
     };
+    for &i in &fields {
+        if l.is_sensitive(i) {
+            access.disclose(&l.id, &l.fields()[i].name);
+        }
+    }
     Ok(LayerQuery {
         query: Query {
             spatial,

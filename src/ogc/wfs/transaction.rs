@@ -182,9 +182,10 @@ fn typed(e: &Element, f: &FieldDef, what: &str) -> Result<Value, WfsError> {
     })
 }
 
-/// Published field definitions of a layer.
+/// Published field definitions of a layer, as editors see them (every
+/// published field, sensitive ones too: writing shows nothing).
 fn published(l: &Layer) -> Vec<FieldDef> {
-    l.published_fields()
+    l.fields_for(crate::model::access::Role::Editor)
         .into_iter()
         .map(|i| l.fields()[i].clone())
         .collect()

@@ -253,7 +253,7 @@ pub fn write(format: &str, hits: &Hits, c: Crs, env: &Env<'_>) -> String {
                 } else {
                     &l.meta.title
                 };
-                let fields = l.published_fields();
+                let fields = l.published_fields(env.access);
                 let _ = writeln!(
                     o,
                     "<table class=\"featureInfo\" data-layer=\"{}\"><caption>{}</caption>",
@@ -284,7 +284,7 @@ pub fn write(format: &str, hits: &Hits, c: Crs, env: &Env<'_>) -> String {
         "application/json" => {
             let mut features = Vec::new();
             for (l, feats) in hits {
-                let fields = l.published_fields();
+                let fields = l.published_fields(env.access);
                 for r in feats {
                     let data = l.data(r.part);
                     let mut props = serde_json::Map::new();
@@ -320,7 +320,7 @@ pub fn write(format: &str, hits: &Hits, c: Crs, env: &Env<'_>) -> String {
                 escape(ns)
             );
             for (l, feats) in hits {
-                let fields = l.published_fields();
+                let fields = l.published_fields(env.access);
                 for r in feats {
                     let data = l.data(r.part);
                     let _ = write!(
@@ -347,7 +347,7 @@ pub fn write(format: &str, hits: &Hits, c: Crs, env: &Env<'_>) -> String {
         }
         _ => {
             for (l, feats) in hits {
-                let fields = l.published_fields();
+                let fields = l.published_fields(env.access);
                 let _ = writeln!(o, "Layer '{}'", l.id);
                 if feats.is_empty() {
                     o.push_str("  no feature found\n");

@@ -274,6 +274,8 @@ pub struct Env<'a> {
     /// The absolute URL of the WMS endpoint (e.g.
     /// `https://gis.danang.gov.vn/geoplan/wms`).
     pub service_url: &'a str,
+    /// Who asks: which fields GetFeatureInfo shows them.
+    pub access: &'a crate::model::access::Access,
 }
 
 #[cfg(test)]
