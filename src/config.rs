@@ -227,6 +227,11 @@ pub struct StoreConfig {
     pub database_url: Option<String>,
     /// GeoPackage used when no database URL is set.
     pub gpkg: PathBuf,
+    /// How long to wait for PostgreSQL, seconds: at start (past it, or at
+    /// once when the connection is refused, `serve` exits naming the
+    /// database), and for a connection later (a write while the database
+    /// is away is answered 503 with Retry-After after it).
+    pub connect_timeout_secs: u64,
 }
 
 impl Default for StoreConfig {
@@ -234,6 +239,7 @@ impl Default for StoreConfig {
         StoreConfig {
             database_url: None,
             gpkg: PathBuf::from("data/sample.gpkg"),
+            connect_timeout_secs: 10,
         }
     }
 }
