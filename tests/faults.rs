@@ -1,11 +1,14 @@
 //! Faults (issue #12): what `geoplan serve` does when PostgreSQL is not
-//! there at start, and when PostgreSQL restarts under it. Each runs the
-//! real binary over loopback, as a deployment would.
+//! there at start, when PostgreSQL restarts under it, and when the disk
+//! of the tile cache is full. Each runs the real binary over loopback, as
+//! a deployment would.
 //!
 //! The PostgreSQL tests start a throwaway cluster of their own (initdb and
 //! pg_ctl of the newest /usr/lib/postgresql/*/bin, as the `postgres` user
 //! when run as root), so that they can stop and start it; PostGIS must be
-//! installed for it (`make deps-test`).
+//! installed for it (`make deps-test`). The disk test mounts a 64 KiB tmpfs
+//! (root); where mounting is refused it says so and makes the cache
+//! unwritable instead.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -660,4 +663,126 @@ fn postgresql_restarted_under_load_reads_from_memory_refuses_writes_with_503_the
     let log = server.log();
     println!("{reads} reads answered 200 meanwhile; the server's log:\n{log}");
     assert!(log.contains("reconnected"), "{log}");
+}
+
+// ------------------------------------------------- tile disk cache full
+
+/// A tmpfs mounted for the test, unmounted when dropped.
+struct Mount(PathBuf);
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Tiles over parcels spread across the sample: those at zooms 15 and 16
+/// holding the first corner of every 1,000th parcel.
+fn tiles_over_parcels(port: u16) -> Vec<String> {
+    fn first(c: &serde_json::Value) -> (f64, f64) {
+        match c[0].as_f64() {
+            Some(lon) => (lon, c[1].as_f64().unwrap()),
+            None => first(&c[0]),
+        }
+    }
+    let mut tiles = std::collections::BTreeSet::new();
+    for k in 0..20 {
+        let a = get(
+            port,
+            &format!("/layers/parcels/features?limit=1&offset={}", k * 1000),
+        );
+        let j: serde_json::Value = serde_json::from_slice(&a.body).unwrap();
+        for f in j["features"].as_array().unwrap() {
+            let (lon, lat) = first(&f["geometry"]["coordinates"]);
+            for z in [15u32, 16] {
+                let n = f64::from(1u32 << z);
+                let x = ((lon + 180.0) / 360.0 * n).floor();
+                let r = lat.to_radians();
+                let y = ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n)
+                    .floor();
+                tiles.insert(format!("/tiles/parcels/{z}/{x}/{y}.mvt"));
+            }
+        }
+    }
+    tiles.into_iter().collect()
+}
+
+/// The disk under the tile cache full (a 64 KiB tmpfs, no memory cache,
+/// so every tile goes through the disk): each tile is still answered, with
+/// the same bytes as a server without a disk cache, the first time and
+/// again (from the disk where it fitted, rendered where it did not); no
+/// part-written file is left to fill the disk further.
+#[test]
+fn tiles_are_served_whole_when_the_disk_cache_is_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&mnt)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let _mount = mounted.then(|| Mount(mnt.clone()));
+    if !mounted {
+        println!(
+            "no tmpfs could be mounted here (not root?): the cache is made unwritable instead"
+        );
+    }
+    let cache = mnt.join("cache");
+    let gpkg = dir.path().join("sample.gpkg");
+    std::fs::copy(SAMPLE, &gpkg).unwrap();
+    let toml = format!(
+        "[tiles]\ncache_bytes = 0\ndisk_cache = \"{}\"\n",
+        cache.display()
+    );
+    let server = Server::start(dir.path(), &toml, &["--gpkg", gpkg.to_str().unwrap()]);
+    if !mounted {
+        // Where the layer's folder would go, a file: no tile can be written.
+        std::fs::write(cache.join("parcels"), b"").unwrap();
+    }
+    let plain_dir = tempfile::tempdir().unwrap();
+    let plain = Server::start(plain_dir.path(), "", &["--gpkg", gpkg.to_str().unwrap()]);
+    let tiles = tiles_over_parcels(plain.port);
+    let expected: Vec<Answer> = tiles.iter().map(|t| get(plain.port, t)).collect();
+    let with_data = expected.iter().filter(|a| a.status == 200).count();
+    assert!(with_data >= 8, "too few tiles with data to fill the disk");
+    for round in ["first", "second"] {
+        for (t, want) in tiles.iter().zip(&expected) {
+            let a = get(server.port, t);
+            assert_eq!(a.status, want.status, "{round} {t}: {}", a.text());
+            assert!(a.body == want.body, "{round} {t}: other bytes");
+        }
+    }
+    // The cache was used and ran out of room, leaving only whole tiles.
+    let (mut whole, mut partial) = (0, Vec::new());
+    let mut stack = vec![cache.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.to_string_lossy().ends_with(".mvt.gz") {
+                whole += 1;
+            } else if p.to_string_lossy().contains(".tmp") {
+                partial.push(p);
+            }
+        }
+    }
+    println!(
+        "{whole} of {with_data} tiles with data fitted on the disk cache; the log:\n{}",
+        server.log()
+    );
+    assert!(partial.is_empty(), "part-written files left: {partial:?}");
+    if mounted {
+        assert!(whole > 0, "no tile was cached at all");
+        assert!(
+            whole < with_data,
+            "every tile fitted: the disk never filled"
+        );
+    }
+    assert!(
+        server.log().contains("could not be written"),
+        "the failure is logged"
+    );
 }
