@@ -297,6 +297,12 @@ pub struct Limits {
     /// connection, or the end of the previous response); past it the
     /// connection is closed. An idle or slowloris client holds nothing.
     pub header_read_timeout_secs: u64,
+    /// Time a client has to send a request's body, seconds, from when its
+    /// headers arrived (all routes but `/import`, whose upload has the
+    /// download timeout); past it the request is answered 408 and the
+    /// connection closed. A body that trickles in a byte at a time
+    /// (slowloris) holds nothing for longer.
+    pub body_read_timeout_secs: u64,
     /// WFS and OWS requests answered at once (GetFeature streams up to a
     /// million features); one more is a 503 with Retry-After.
     pub max_concurrent_wfs: usize,
@@ -341,6 +347,7 @@ impl Default for Limits {
             max_upload_bytes: 1024 * 1024 * 1024,
             request_timeout_secs: 60,
             header_read_timeout_secs: 30,
+            body_read_timeout_secs: 60,
             max_concurrent_wfs: 32,
             max_concurrent_wms: 16,
             max_concurrent_pdf: 4,

@@ -1,7 +1,7 @@
 //! Faults (issue #12): what `geoplan serve` does when PostgreSQL is not
-//! there at start, when PostgreSQL restarts under it, and when the disk
-//! of the tile cache is full. Each runs the real binary over loopback, as
-//! a deployment would.
+//! there at start, when PostgreSQL restarts under it, when the disk of
+//! the tile cache is full, and when a client sends its body a byte at a
+//! time. Each runs the real binary over loopback, as a deployment would.
 //!
 //! The PostgreSQL tests start a throwaway cluster of their own (initdb and
 //! pg_ctl of the newest /usr/lib/postgresql/*/bin, as the `postgres` user
@@ -785,4 +785,65 @@ fn tiles_are_served_whole_when_the_disk_cache_is_full() {
         server.log().contains("could not be written"),
         "the failure is logged"
     );
+}
+
+// -------------------------------------------------------- slowloris body
+
+/// A client that announces a 100,000-byte body and sends it a byte at a
+/// time is answered 408 once `[limits] body_read_timeout_secs` has passed
+/// (however steadily the bytes trickle) and disconnected, and other
+/// requests are answered meanwhile.
+#[test]
+fn a_body_that_trickles_in_is_cut_off_with_408_and_others_are_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = dir.path().join("sample.gpkg");
+    std::fs::copy(SAMPLE, &gpkg).unwrap();
+    let server = Server::start(
+        dir.path(),
+        "[limits]\nbody_read_timeout_secs = 3\n",
+        &["--gpkg", gpkg.to_str().unwrap()],
+    );
+    let port = server.port;
+    let mut slow = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    slow.write_all(
+        b"POST /wfs HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n<",
+    )
+    .unwrap();
+    let mut dribble = slow.try_clone().unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let d = done.clone();
+    let dribbler = std::thread::spawn(move || {
+        let mut sent = 1;
+        // A byte every 1.3 s for up to a minute, until the server is done.
+        while !d.load(Ordering::Relaxed) && sent < 50 {
+            std::thread::sleep(Duration::from_millis(1300));
+            if d.load(Ordering::Relaxed) || dribble.write_all(b"w").is_err() {
+                break;
+            }
+            sent += 1;
+        }
+        sent
+    });
+    // Another request is answered while the body trickles.
+    let layers = get(port, "/layers");
+    assert_eq!(layers.status, 200, "{}", layers.text());
+    // The slow one: answered and closed (a read that times out after a
+    // minute means the server still holds it).
+    slow.set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut raw = Vec::new();
+    let end = slow.read_to_end(&mut raw);
+    done.store(true, Ordering::Relaxed);
+    let sent = dribbler.join().unwrap();
+    assert!(
+        end.is_ok(),
+        "the trickling client is still connected: {end:?}"
+    );
+    let a = parse_answer(&raw);
+    assert_eq!(a.status, 408, "{}", a.text());
+    assert!(a.text().contains("body_read_timeout_secs"), "{}", a.text());
+    assert!(sent < 50, "the server waited for the whole trickle");
+    println!("cut off after {sent} of 100000 bytes: {}", a.text());
+    let again = get(port, "/layers");
+    assert_eq!(again.status, 200);
 }

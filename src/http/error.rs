@@ -62,6 +62,11 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, "Conflict", detail)
     }
 
+    /// 408 Request Timeout: the request did not arrive in time.
+    pub fn request_timeout(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::REQUEST_TIMEOUT, "Request Timeout", detail)
+    }
+
     /// 413 Content Too Large: the body is over the route's limit.
     pub fn too_large(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "Content Too Large", detail)
