@@ -237,6 +237,11 @@ pub struct StoreConfig {
     pub database_url: Option<String>,
     /// GeoPackage used when no database URL is set.
     pub gpkg: PathBuf,
+    /// How long to wait for PostgreSQL, seconds: at start (past it, or at
+    /// once when the connection is refused, `serve` exits naming the
+    /// database), and for a connection later (a write while the database
+    /// is away is answered 503 with Retry-After after it).
+    pub connect_timeout_secs: u64,
 }
 
 impl Default for StoreConfig {
@@ -244,6 +249,7 @@ impl Default for StoreConfig {
         StoreConfig {
             database_url: None,
             gpkg: PathBuf::from("data/sample.gpkg"),
+            connect_timeout_secs: 10,
         }
     }
 }
@@ -304,6 +310,12 @@ pub struct Limits {
     /// connection, or the end of the previous response); past it the
     /// connection is closed. An idle or slowloris client holds nothing.
     pub header_read_timeout_secs: u64,
+    /// Time a client has to send a request's body, seconds, from when its
+    /// headers arrived (all routes but `/import`, whose upload has the
+    /// download timeout); past it the request is answered 408 and the
+    /// connection closed. A body that trickles in a byte at a time
+    /// (slowloris) holds nothing for longer.
+    pub body_read_timeout_secs: u64,
     /// WFS and OWS requests answered at once (GetFeature streams up to a
     /// million features); one more is a 503 with Retry-After.
     pub max_concurrent_wfs: usize,
@@ -348,6 +360,7 @@ impl Default for Limits {
             max_upload_bytes: 1024 * 1024 * 1024,
             request_timeout_secs: 60,
             header_read_timeout_secs: 30,
+            body_read_timeout_secs: 60,
             max_concurrent_wfs: 32,
             max_concurrent_wms: 16,
             max_concurrent_pdf: 4,

@@ -502,7 +502,13 @@ fn read_secret(what: &str) -> Result<String> {
 /// GeoPackage.
 async fn open_store(cfg: &Config) -> Result<Store> {
     Ok(match &cfg.store.database_url {
-        Some(u) => Store::Postgis(PostgisStore::connect(u).await?),
+        Some(u) => Store::Postgis(
+            PostgisStore::connect_timeout(
+                u,
+                Duration::from_secs(cfg.store.connect_timeout_secs.max(1)),
+            )
+            .await?,
+        ),
         None => Store::Gpkg(GpkgStore::open(&cfg.store.gpkg).with_context(|| {
             format!(
                 "cannot open {}: run `make sample` or `geoplan sample` first",

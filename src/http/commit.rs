@@ -31,6 +31,12 @@ impl CommitError {
             CommitError::Store(e) => e.is_client_error(),
         }
     }
+
+    /// True when the database cannot be reached for now: answer 503 with
+    /// `Retry-After` (see [`StoreError::is_unavailable`]).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, CommitError::Store(e) if e.is_unavailable())
+    }
 }
 
 impl AppState {

@@ -5,6 +5,12 @@
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+/// Seconds a client is told to wait (`Retry-After`) when the database
+/// cannot be reached.
+pub const RETRY_AFTER_SECS: u64 = 5;
+/// [`RETRY_AFTER_SECS`] as the header says it.
+const RETRY_AFTER: &str = "5";
+
 /// An error answered to a client.
 #[derive(Debug)]
 pub struct ApiError {
@@ -56,6 +62,11 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, "Conflict", detail)
     }
 
+    /// 408 Request Timeout: the request did not arrive in time.
+    pub fn request_timeout(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::REQUEST_TIMEOUT, "Request Timeout", detail)
+    }
+
     /// 413 Content Too Large: the body is over the route's limit.
     pub fn too_large(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "Content Too Large", detail)
@@ -68,6 +79,29 @@ impl ApiError {
             "Service Unavailable",
             detail,
         )
+    }
+
+    /// 503 with `Retry-After` ([`RETRY_AFTER_SECS`]): the database cannot
+    /// be reached just now (restarting, down). `what` says what was not
+    /// done; the cause goes to the log, not to the client.
+    pub fn store_unavailable(what: &str, cause: impl std::fmt::Display) -> Self {
+        tracing::warn!("{what}: {cause}");
+        let mut e = Self::unavailable(format!(
+            "{what}: the database cannot be reached just now; try again in {RETRY_AFTER_SECS} s"
+        ));
+        e.headers.push((header::RETRY_AFTER, RETRY_AFTER));
+        e
+    }
+
+    /// A store failure that is not the client's: 503 with `Retry-After`
+    /// when the database cannot be reached for now (see
+    /// [`ApiError::store_unavailable`]), else a 500.
+    pub fn store(what: &str, e: crate::store::StoreError) -> Self {
+        if e.is_unavailable() {
+            Self::store_unavailable(what, e)
+        } else {
+            Self::internal(format!("{what}: {e}"))
+        }
     }
 
     /// 500: the cause is logged, the client sees a generic message.
@@ -136,5 +170,23 @@ impl From<crate::engine::cql2::Cql2Error> for ApiError {
 impl From<tokio::task::JoinError> for ApiError {
     fn from(e: tokio::task::JoinError) -> Self {
         ApiError::internal(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_store_is_503_with_retry_after_and_other_failures_500() {
+        assert_eq!(RETRY_AFTER, RETRY_AFTER_SECS.to_string());
+        let e = crate::store::StoreError::Unavailable("connection refused".into());
+        let r = ApiError::store("the edit was not applied", e).into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], RETRY_AFTER);
+        let e = crate::store::StoreError::Postgis("syntax error".into());
+        let r = ApiError::store("the edit was not applied", e).into_response();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(r.headers().get(header::RETRY_AFTER).is_none());
     }
 }

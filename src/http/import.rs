@@ -179,7 +179,7 @@ pub async fn post(
         .await
         .map_err(|e| match e.is_client_error() {
             true => ApiError::bad_request(e.to_string()),
-            false => ApiError::internal(e),
+            false => ApiError::store("nothing was written", e),
         })?;
     let mut plan = tokio::task::spawn_blocking(move || prepare(&sources, &target, &opts))
         .await
@@ -190,7 +190,7 @@ pub async fn post(
         let written = s.commit(&plan.edits).await.map_err(|e| match e {
             CommitError::NotEditable(_) => ApiError::forbidden(e.to_string()),
             e if e.is_client_error() => ApiError::bad_request(format!("nothing was written: {e}")),
-            e => ApiError::internal(e),
+            CommitError::Store(e) => ApiError::store("nothing was written", e),
         })?;
         plan.report.record(&written);
         editor

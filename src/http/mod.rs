@@ -7,6 +7,7 @@ pub mod access;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod body;
 pub mod check;
 pub mod commit;
 pub mod error;
@@ -83,6 +84,12 @@ pub fn app(state: AppState) -> Router {
         "imports",
         "max_concurrent_imports",
         limits.max_concurrent_imports,
+    );
+    // Bodies (not the import's upload) must arrive in time (see body.rs);
+    // inside each route's body limit.
+    let body_timeout = axum::middleware::from_fn_with_state(
+        Duration::from_secs(limits.body_read_timeout_secs.max(1)),
+        body::read_within,
     );
     // What never shows attributes and must stay lean: tiles, the map page
     // and its files, probes. It skips the audit layer.
@@ -161,6 +168,7 @@ pub fn app(state: AppState) -> Router {
         .route("/ogcapi/collections/{id}/items/{fid}", get(ogcapi::item))
         .route("/wms", get(wms::get).layer(wms))
         .fallback(|| async { ApiError::not_found("no such endpoint; see /layers") })
+        .layer(body_timeout.clone())
         .layer(timeout(limits.request_timeout_secs))
         .layer(body_limit(limits.max_body_bytes));
     // Routes that may answer a file (or a long stream) get the download
@@ -171,6 +179,7 @@ pub fn app(state: AppState) -> Router {
         .route("/sites", get(sites::get))
         .route("/wfs", get(wfs::get).post(wfs::post).layer(wfs.clone()))
         .route("/ows", get(ows::get).post(ows::post).layer(wfs))
+        .layer(body_timeout)
         .layer(timeout(limits.download_timeout_secs))
         .layer(body_limit(limits.max_body_bytes));
     // The import reads its form as it arrives (to disk): the form reader

@@ -92,7 +92,12 @@ pub async fn get_list(
     }
     // The recorded steps, so each project is listed in the stage of the day.
     let mut steps = crate::planning::projects::Steps::new();
-    for t in s.store.all_history().await.map_err(ApiError::internal)? {
+    for t in s
+        .store
+        .all_history()
+        .await
+        .map_err(|e| ApiError::store("the project history could not be read", e))?
+    {
         steps
             .entry(t.project_fid)
             .or_default()
@@ -140,7 +145,11 @@ pub async fn get_one(
             }
         }
     }
-    let history = s.store.history(fid).await.map_err(ApiError::internal)?;
+    let history = s
+        .store
+        .history(fid)
+        .await
+        .map_err(|e| ApiError::store("the project history could not be read", e))?;
     let cat = s.engine.snapshot();
     let tol = s.config.planning.sliver_tolerance_m;
     let resume = before_suspension(&history);
@@ -163,7 +172,11 @@ pub async fn get_history(
     let fid = fid_of(&id)?;
     let cat = s.engine.snapshot();
     project_in(&cat, fid)?;
-    let history = s.store.history(fid).await.map_err(ApiError::internal)?;
+    let history = s
+        .store
+        .history(fid)
+        .await
+        .map_err(|e| ApiError::store("the project history could not be read", e))?;
     let history = history_json(&history, &access)?;
     Ok(Json(json!({"project": fid, "history": history})).into_response())
 }
@@ -217,7 +230,11 @@ pub async fn post_transition(
             crate::model::ValueRef::Text(t) => Some(t.to_owned()),
             _ => None,
         });
-    let history = data.store.history(fid).await.map_err(ApiError::internal)?;
+    let history = data
+        .store
+        .history(fid)
+        .await
+        .map_err(|e| ApiError::store("the project history could not be read", e))?;
     let since = since.or_else(|| history.last().map(|t| t.day.clone()));
     let checked = match check_transition(
         from,
@@ -737,7 +754,7 @@ fn commit_failure(e: CommitError) -> ApiError {
             "{e}: list investment_projects in [ogc] editable to keep the registry"
         )),
         e if e.is_client_error() => ApiError::bad_request(format!("nothing was written: {e}")),
-        e => ApiError::internal(e),
+        CommitError::Store(e) => ApiError::store("nothing was written", e),
     }
 }
 

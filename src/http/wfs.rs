@@ -12,6 +12,7 @@
 //! a bad request 400 naming the problem; either way nothing changes.
 
 use super::auth::{Denied, Editor};
+use super::error::RETRY_AFTER_SECS;
 use super::export::{self, LayerPart};
 use super::{base_url, AppState, CommitError, DataState};
 use crate::crs::Crs;
@@ -69,7 +70,12 @@ fn exception(e: &WfsError, v: Version) -> Response {
     } else {
         "application/xml"
     };
-    xml_response(status, mime, e.report(v))
+    let mut r = xml_response(status, mime, e.report(v));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    }
+    r
 }
 
 /// The version to answer an error in before the request is understood.
@@ -316,11 +322,22 @@ async fn transaction(state: AppState, tx: Transaction, editor: Editor) -> Respon
 }
 
 /// The exception for a commit that wrote nothing: a request the store
-/// refused is a 400 naming the reason; a failure of the server (the store
-/// unreachable, a store task that panicked) is a 500 whose cause goes to
-/// the log only.
+/// refused is a 400 naming the reason; the database out of reach for now
+/// (restarting) a 503 with `Retry-After`; another failure of the server
+/// (a store task that panicked) a 500. The cause of a 5xx goes to the log
+/// only.
 fn commit_failure(e: &CommitError) -> WfsError {
-    if e.is_client_error() {
+    if e.is_unavailable() {
+        tracing::warn!("WFS Transaction: the commit failed: {e}");
+        WfsError {
+            code: "OperationProcessingFailed",
+            locator: Some("Transaction".into()),
+            message: format!(
+                "the transaction was not applied: the database cannot be reached just now; try again in {RETRY_AFTER_SECS} s"
+            ),
+            status: 503,
+        }
+    } else if e.is_client_error() {
         WfsError {
             code: "OperationProcessingFailed",
             locator: Some("Transaction".into()),
@@ -535,5 +552,12 @@ mod tests {
         }));
         assert_eq!(refused.status, 400);
         assert!(refused.message.contains("layer parcels has no feature 7"));
+        // The database away for now: 503, to try again.
+        let away = commit_failure(&CommitError::Store(StoreError::Unavailable(
+            "Connection refused (os error 111)".into(),
+        )));
+        assert_eq!(away.status, 503);
+        assert!(away.message.contains("try again"), "{}", away.message);
+        assert!(!away.message.contains("os error"), "{}", away.message);
     }
 }

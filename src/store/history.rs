@@ -421,7 +421,10 @@ fn pg_error(e: sqlx::Error) -> StoreError {
             return refused(d.message());
         }
     }
-    StoreError::Postgis(format!("project history: {e}"))
+    match super::postgis::pg(e) {
+        StoreError::Postgis(m) => StoreError::Postgis(format!("project history: {m}")),
+        other => other,
+    }
 }
 
 /// How a row is read back: the day and the time in the spelling written.

@@ -37,6 +37,12 @@ pub enum StoreError {
     /// PostgreSQL / PostGIS failed.
     #[error("PostGIS: {0}")]
     Postgis(String),
+    /// PostgreSQL cannot be reached for now: down, restarting, the
+    /// connection lost, or no connection to be had in time. Nothing of
+    /// the operation was done (unless the connection was lost during a
+    /// commit); trying again later may succeed.
+    #[error("PostgreSQL unavailable: {0}")]
+    Unavailable(String),
     /// The server failed around the store (a task died); not the client's
     /// fault, and the cause is in the log.
     #[error("internal error: {0}")]
@@ -72,6 +78,12 @@ impl StoreError {
             self,
             StoreError::UnknownLayer(_) | StoreError::Invalid(_) | StoreError::NoSuchFeature { .. }
         )
+    }
+
+    /// True when the database cannot be reached for now (a 503 with
+    /// `Retry-After`, not a 500): trying again later may succeed.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
     }
 }
 

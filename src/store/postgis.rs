@@ -59,9 +59,17 @@ const BULK_WRITE_ROWS: usize = 1000;
 /// after each chunk.
 const COPY_CHUNK_BYTES: usize = 4 << 20;
 
-/// First and longest wait before reconnecting a lost listener.
+/// First and longest wait before reconnecting a lost listener. Each
+/// attempt itself waits up to the connect timeout for a server that
+/// refuses connections (restarting), so the longest wait stays short: the
+/// listener is back soon after PostgreSQL is.
 const BACKOFF_MIN: Duration = Duration::from_millis(250);
-const BACKOFF_MAX: Duration = Duration::from_secs(30);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// How long [`PostgisStore::connect`] waits for PostgreSQL: for the first
+/// connection, and later for a connection of the pool (a write while the
+/// database is away fails after it).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A PostGIS database holding geoplan's layers.
 #[derive(Clone)]
@@ -81,15 +89,50 @@ impl std::fmt::Debug for PostgisStore {
 
 impl PostgisStore {
     /// Connects a small pool to `url` (`postgres://user@host:port/db`) and
-    /// checks that the database answers.
+    /// checks that the database answers, waiting at most
+    /// [`CONNECT_TIMEOUT`].
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let opts: PgConnectOptions = url.parse().map_err(pg)?;
+        Self::connect_timeout(url, CONNECT_TIMEOUT).await
+    }
+
+    /// [`PostgisStore::connect`] waiting at most `timeout` for PostgreSQL:
+    /// a refused connection fails at once, a server that does not answer
+    /// fails after `timeout` (never a hang); the pool later waits as long
+    /// for a connection. Errors name the URL with its password hidden
+    /// ([`redact_url`]).
+    pub async fn connect_timeout(url: &str, timeout: Duration) -> Result<Self, StoreError> {
+        use sqlx::ConnectOptions as _;
+        let shown = redact_url(url);
+        let opts: PgConnectOptions = url
+            .parse()
+            .map_err(|e| StoreError::Postgis(format!("database URL {shown}: {e}")))?;
+        let opts = opts.application_name("geoplan");
+        // One connection first, to tell "refused" or "no answer" from the
+        // pool's own "timed out", which hides why.
+        let failed = |e: sqlx::Error| match pg(e) {
+            StoreError::Unavailable(m) => {
+                StoreError::Unavailable(format!("cannot connect to {shown}: {m}"))
+            }
+            other => StoreError::Postgis(format!("{shown}: {other}")),
+        };
+        match tokio::time::timeout(timeout, opts.connect()).await {
+            Err(_) => {
+                return Err(StoreError::Unavailable(format!(
+                    "no answer from {shown} within {} s",
+                    timeout.as_secs_f64()
+                )))
+            }
+            Ok(Err(e)) => return Err(failed(e)),
+            Ok(Ok(c)) => {
+                let _ = sqlx::Connection::close(c).await;
+            }
+        }
         let pool = PgPoolOptions::new()
             .max_connections(4)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(opts.application_name("geoplan"))
+            .acquire_timeout(timeout)
+            .connect_with(opts)
             .await
-            .map_err(pg)?;
+            .map_err(failed)?;
         Ok(PostgisStore {
             pool,
             schema: SCHEMA.to_owned(),
@@ -486,7 +529,7 @@ impl PostgisStore {
             .max_connections(1)
             .max_lifetime(None)
             .idle_timeout(None)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(self.pool.options().get_acquire_timeout())
             .connect_lazy_with((*self.pool.connect_options()).clone());
         let result = self.listen_on(&pool, &tx, ready).await;
         pool.close().await;
@@ -1051,8 +1094,76 @@ fn from_sqlx(e: sqlx::Error) -> StoreError {
     }
 }
 
-fn pg(e: sqlx::Error) -> StoreError {
-    StoreError::Postgis(e.to_string())
+/// A database error as the store reports it: [`StoreError::Unavailable`]
+/// when PostgreSQL cannot be reached for now, else [`StoreError::Postgis`].
+pub(crate) fn pg(e: sqlx::Error) -> StoreError {
+    if unreachable(&e) {
+        StoreError::Unavailable(e.to_string())
+    } else {
+        StoreError::Postgis(e.to_string())
+    }
+}
+
+/// True when `e` says PostgreSQL cannot be reached for now (down,
+/// restarting, the connection lost, no connection free in time) rather
+/// than that it refused what was asked.
+fn unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // Class 08: connection exception; 57P01–57P03: the server is
+        // shutting down, crashed or starting; 53300: too many connections.
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+            c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
+}
+
+/// `url` with its password (in the authority, or a `password` parameter)
+/// replaced by `***`, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Ok(mut u) = url::Url::parse(url) else {
+        // By hand: the user info's password, and a query naming one.
+        let (head, query) = url.split_once('?').unwrap_or((url, ""));
+        let start = head.find("://").map_or(0, |i| i + 3);
+        let end = head[start..].find('/').map_or(head.len(), |i| start + i);
+        let mut out = head.to_owned();
+        if let Some(at) = head[start..end].rfind('@') {
+            if let Some(colon) = head[start..start + at].find(':') {
+                out.replace_range(start + colon + 1..start + at, "***");
+            }
+        }
+        if !query.is_empty() {
+            let params: Vec<&str> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some(("password", _)) => "password=***",
+                    _ => p,
+                })
+                .collect();
+            out.push('?');
+            out.push_str(&params.join("&"));
+        }
+        return out;
+    };
+    if u.password().is_some() {
+        let _ = u.set_password(Some("***"));
+    }
+    if u.query_pairs().any(|(k, _)| k == "password") {
+        let pairs: Vec<(String, String)> = u
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k == "password" { "***".into() } else { v };
+                (k.into_owned(), v.into_owned())
+            })
+            .collect();
+        u.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    u.to_string()
 }
 
 /// Parses a `geoplan_changes` payload.
@@ -1342,6 +1453,30 @@ mod tests {
     use super::*;
     use crate::model::GeometryKind;
     use geo_types::{coord, polygon, Geometry, LineString, MultiPolygon};
+
+    #[test]
+    fn database_urls_are_shown_without_their_password() {
+        assert_eq!(
+            redact_url("postgres://geoplan:s3cr%40t@db.danang.gov.vn:5433/geoplan"),
+            "postgres://geoplan:***@db.danang.gov.vn:5433/geoplan"
+        );
+        assert_eq!(
+            redact_url("postgres://geoplan@/geoplan?host=/run/postgresql&password=s3cret"),
+            "postgres://geoplan@/geoplan?host=/run/postgresql&password=***"
+        );
+        let plain = "postgres://postgres@127.0.0.1:5432/geoplan";
+        assert_eq!(redact_url(plain), plain);
+        assert!(!redact_url("postgres://a:s3cret@[::1").contains("s3cret"));
+    }
+
+    #[test]
+    fn a_lost_or_refused_connection_is_unavailable_and_a_bad_statement_is_not() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(pg(sqlx::Error::Io(refused)).is_unavailable());
+        assert!(pg(sqlx::Error::PoolTimedOut).is_unavailable());
+        assert!(!pg(sqlx::Error::RowNotFound).is_unavailable());
+        assert!(!pg(sqlx::Error::ColumnNotFound("x".into())).is_unavailable());
+    }
 
     fn flat(g: &Geometry<f64>, kind: GeometryKind) -> FlatGeometry {
         let mut f = FlatGeometry::new(kind);

@@ -10,11 +10,14 @@
 use super::StoreError;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A directory of cached tiles.
 #[derive(Debug)]
 pub struct DiskTiles {
     dir: PathBuf,
+    /// When a failed write was last logged (seconds since 1970).
+    last_warning: AtomicU64,
 }
 
 fn safe(layers: &str) -> bool {
@@ -25,16 +28,23 @@ fn safe(layers: &str) -> bool {
 }
 
 impl DiskTiles {
-    /// Opens the cache directory, emptying it.
+    /// Opens the cache directory, emptying it. The directory itself stays
+    /// (it may be a file system of its own, mounted there).
     pub fn open(dir: &Path) -> Result<DiskTiles, StoreError> {
         let e =
             |e: std::io::Error| StoreError::Invalid(format!("tile cache {}: {e}", dir.display()));
-        if dir.exists() {
-            std::fs::remove_dir_all(dir).map_err(e)?;
-        }
         std::fs::create_dir_all(dir).map_err(e)?;
+        for entry in std::fs::read_dir(dir).map_err(e)? {
+            let p = entry.map_err(e)?.path();
+            if p.is_dir() && !p.is_symlink() {
+                std::fs::remove_dir_all(&p).map_err(e)?;
+            } else {
+                std::fs::remove_file(&p).map_err(e)?;
+            }
+        }
         Ok(DiskTiles {
             dir: dir.to_owned(),
+            last_warning: AtomicU64::new(0),
         })
     }
 
@@ -53,17 +63,45 @@ impl DiskTiles {
         std::fs::read(self.path(layers, z, x, y)?).ok()
     }
 
-    /// Stores a gzipped tile.
+    /// Stores a gzipped tile. On failure (the disk full, the directory
+    /// gone) nothing is left behind, not even the part written: the tile
+    /// is simply not cached, and a warning is logged at most once a
+    /// minute.
     pub fn put(&self, layers: &str, z: u8, x: u32, y: u32, gzip: &[u8]) -> std::io::Result<()> {
         let Some(p) = self.path(layers, z, x, y) else {
             return Ok(());
         };
-        if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
         let tmp = p.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, gzip)?;
-        std::fs::rename(&tmp, &p)
+        let written = p
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|_| std::fs::write(&tmp, gzip))
+            .and_then(|_| std::fs::rename(&tmp, &p));
+        if let Err(e) = &written {
+            let _ = std::fs::remove_file(&tmp);
+            self.warn(e);
+        }
+        written
+    }
+
+    /// Logs a failed write, at most once a minute (a full disk fails every
+    /// write).
+    fn warn(&self, e: &std::io::Error) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let last = self.last_warning.load(Ordering::Relaxed);
+        if now >= last + 60
+            && self
+                .last_warning
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            tracing::warn!(
+                "tile disk cache {}: a tile could not be written ({e}); tiles are still served, only not kept on disk",
+                self.dir.display()
+            );
+        }
     }
 
     /// Removes one tile.
@@ -166,8 +204,28 @@ mod tests {
         // Path tricks are not stored.
         d.put("../x", 1, 0, 0, b"e").unwrap();
         assert!(!dir.path().join("x").exists());
-        // Reopening empties it.
+        // Reopening empties it, and keeps the directory (which may be a
+        // mount point).
         let d = DiskTiles::open(&dir.path().join("cache")).unwrap();
         assert!(d.get("parcels", 14, 11, 20).is_none());
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("cache")).unwrap().count(),
+            0
+        );
+    }
+
+    #[test]
+    fn a_tile_that_cannot_be_written_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = DiskTiles::open(&dir.path().join("cache")).unwrap();
+        // Where the tile's folder should be, a file: every write fails.
+        std::fs::write(dir.path().join("cache/parcels"), b"").unwrap();
+        assert!(d.put("parcels", 14, 10, 20, b"a").is_err());
+        assert!(d.get("parcels", 14, 10, 20).is_none());
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("cache"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["parcels"]);
     }
 }
