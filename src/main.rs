@@ -25,6 +25,21 @@ struct Cli {
     cmd: Cmd,
 }
 
+/// Set once logging is JSON: the server's own lines become events too.
+static JSON_LOGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A line of the running server: printed in text mode, an info event (a
+/// JSON line on standard output) with `--log-format json`.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        if JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed) {
+            tracing::info!(target: "geoplan::serve", "{}", format_args!($($arg)*));
+        } else {
+            println!($($arg)*);
+        }
+    };
+}
+
 /// How log lines are written.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum LogFormat {
@@ -213,13 +228,16 @@ async fn main() -> Result<()> {
     });
     match cli.log_format {
         LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
-        LogFormat::Json => tracing_subscriber::fmt()
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .with_env_filter(filter)
-            .init(),
+        LogFormat::Json => {
+            JSON_LOGS.store(true, std::sync::atomic::Ordering::Relaxed);
+            tracing_subscriber::fmt()
+                .json()
+                .flatten_event(true)
+                .with_current_span(true)
+                .with_span_list(false)
+                .with_env_filter(filter)
+                .init()
+        }
     }
     let mut cfg = match &cli.config {
         Some(p) => Config::load(p)?,
@@ -700,7 +718,7 @@ async fn serve(cfg: Config) -> Result<()> {
     state.load_all().await?;
 
     let cat = state.data.engine.snapshot();
-    println!(
+    say!(
         "geoplan: {} layers from {} in {:.1} s",
         cat.len(),
         state.data.store.describe(),
@@ -708,22 +726,22 @@ async fn serve(cfg: Config) -> Result<()> {
     );
     let (mut heap, mut coords, mut pyramids) = (0usize, 0usize, 0usize);
     for l in cat.layers() {
-        println!("  {:<22} {:>9} features  {}", l.id, l.len(), l.meta.title);
+        say!("  {:<22} {:>9} features  {}", l.id, l.len(), l.meta.title);
         heap += l.heap_bytes();
         coords += l.coord_count();
         pyramids += l.pyramid_bytes();
     }
-    println!(
+    say!(
         "engine: {coords} coordinates ({} MB as raw x,y doubles), {} MB of layer data, {} MB of generalised tile levels",
         coords * 16 / 1_000_000,
         heap / 1_000_000,
         pyramids / 1_000_000
     );
-    println!("open files: up to {}", raise_open_files());
+    say!("open files: up to {}", raise_open_files());
     let listener = listen_on(&listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
-    println!("serving at {public}/  (layers: {public}/layers)");
+    say!("serving at {public}/  (layers: {public}/layers)");
     // hyper's own connection loop rather than axum::serve, which gives
     // hyper no timer: without one a client that sends its headers a byte
     // at a time (slowloris), or never, holds a connection for ever.
@@ -774,11 +792,11 @@ async fn serve(cfg: Config) -> Result<()> {
     // On a signal: stop accepting, let the requests in flight finish (at
     // most DRAIN), then stop; the change listener ends with the process.
     drop(listener);
-    println!("stopping: finishing the requests in flight");
+    say!("stopping: finishing the requests in flight");
     tokio::select! {
         _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(DRAIN) => println!("stopping: requests still in flight after {} s, cut", DRAIN.as_secs()),
+        _ = tokio::time::sleep(DRAIN) => say!("stopping: requests still in flight after {} s, cut", DRAIN.as_secs()),
     }
-    println!("stopped");
+    say!("stopped");
     Ok(())
 }

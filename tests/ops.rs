@@ -133,6 +133,12 @@ async fn a_heavy_request_past_its_cap_is_503_with_retry_after_until_one_ends() {
         assert!(head.starts_with("http/1.1 503"), "{head}");
         assert!(head.contains("retry-after: 5"), "{head}");
         assert!(body.contains("max_concurrent_wfs"), "{body}");
+        // In the form WFS clients read: an OWS exception report.
+        assert!(head.contains("content-type: application/xml"), "{head}");
+        assert!(
+            body.contains("<ows:ExceptionReport") && body.contains("OperationProcessingFailed"),
+            "{body}"
+        );
         // Another kind of request is not held up.
         let (conn, head) = request_head(port, "/wms?SERVICE=WMS&REQUEST=GetCapabilities");
         rest(conn);
@@ -161,6 +167,8 @@ struct Served {
     child: std::process::Child,
     /// Its standard output after the "serving at" line.
     stdout: BufReader<std::process::ChildStdout>,
+    /// The lines up to and with "serving at".
+    startup: Vec<String>,
     port: u16,
     _dir: tempfile::TempDir,
 }
@@ -187,16 +195,19 @@ fn serve(global: &[&str], extra: &[&str]) -> Served {
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
+    let mut startup = Vec::new();
     while !line.contains("serving at") {
         line.clear();
         assert!(
             stdout.read_line(&mut line).unwrap() > 0,
             "the server stopped before serving"
         );
+        startup.push(line.clone());
     }
     Served {
         child,
         stdout,
+        startup,
         port,
         _dir: dir,
     }
@@ -234,6 +245,21 @@ fn json_logs_name_each_request_by_its_id_and_the_id_comes_back() {
     assert!(s.child.wait().unwrap().success());
     let mut out = String::new();
     s.stdout.read_to_string(&mut out).unwrap();
+    // Every line is a JSON event, the start-up and stop lines too.
+    for l in s.startup.iter().map(String::as_str).chain(out.lines()) {
+        let e: serde_json::Value =
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"));
+        assert!(
+            e["message"].is_string() || e["target"] == "geoplan::access",
+            "{l}"
+        );
+    }
+    assert!(
+        s.startup.iter().any(|l| l.contains("\"serving at")),
+        "{:?}",
+        s.startup
+    );
+    assert!(out.contains("\"stopped\""), "{out}");
     let events: Vec<serde_json::Value> = out
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())

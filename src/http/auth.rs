@@ -135,7 +135,7 @@ pub struct AuthError {
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
         super::error::ApiError::unauthorized(
-            "editing needs a user name and password (HTTP Basic) or an API key (Authorization: Bearer)",
+            "valid credentials are needed (editing always needs them; reading with wrong ones is refused): a user name and password (HTTP Basic) or an API key (Authorization: Bearer)",
             CHALLENGE,
         )
         .into_response()

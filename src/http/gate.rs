@@ -8,7 +8,7 @@
 use super::ApiError;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body::{Frame, SizeHint};
@@ -20,11 +20,25 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// Seconds a client is told to wait before trying again.
 const RETRY_AFTER_SECS: u64 = 5;
 
+/// How a refusal is written: problem JSON, or the exception report of
+/// the OGC service the clients (QGIS, OWSLib) expect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Speaks {
+    /// `application/problem+json`.
+    Json,
+    /// A WFS (OWS 1.1) `ExceptionReport`.
+    Wfs,
+    /// A WMS `ServiceExceptionReport`.
+    Wms,
+}
+
 /// One kind of heavy request and how many may run at once.
 #[derive(Clone)]
 pub struct Gate {
     /// What the requests are, for the 503's message ("WFS requests").
     what: &'static str,
+    /// How the 503 is written.
+    speaks: Speaks,
     /// The config key that sets the cap, named in the 503.
     key: &'static str,
     permits: Arc<Semaphore>,
@@ -33,11 +47,12 @@ pub struct Gate {
 
 impl Gate {
     /// A gate letting `max` requests of a kind through at once (at least
-    /// one).
-    pub fn new(what: &'static str, key: &'static str, max: usize) -> Gate {
+    /// one), refusing the next in the form `speaks`.
+    pub fn new(what: &'static str, key: &'static str, max: usize, speaks: Speaks) -> Gate {
         let max = max.max(1);
         Gate {
             what,
+            speaks,
             key,
             permits: Arc::new(Semaphore::new(max)),
             max,
@@ -50,11 +65,43 @@ impl Gate {
 /// answers 503 with `Retry-After` when every permit is taken.
 pub async fn admit(State(g): State<Gate>, req: Request, next: Next) -> Response {
     let Ok(permit) = g.permits.clone().try_acquire_owned() else {
-        let mut res = ApiError::unavailable(format!(
+        let message = format!(
             "{} {} are being answered, the most at once ([limits] {}); try again in {RETRY_AFTER_SECS} s",
             g.max, g.what, g.key
-        ))
-        .into_response();
+        );
+        let mut res = match g.speaks {
+            Speaks::Json => ApiError::unavailable(message).into_response(),
+            Speaks::Wfs => {
+                let e = crate::ogc::wfs::WfsError {
+                    code: "OperationProcessingFailed",
+                    locator: None,
+                    message,
+                    status: 503,
+                };
+                let body = e.report(crate::ogc::wfs::Version::V200);
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(header::CONTENT_TYPE, "application/xml")],
+                    body,
+                )
+                    .into_response()
+            }
+            Speaks::Wms => {
+                use crate::ogc::wms::{exception_report, Version, WmsException};
+                let e = WmsException {
+                    code: None,
+                    locator: None,
+                    message,
+                };
+                let (mime, body) = exception_report(Version::V130, &e);
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(header::CONTENT_TYPE, mime)],
+                    body,
+                )
+                    .into_response()
+            }
+        };
         res.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
         return res;

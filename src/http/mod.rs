@@ -62,28 +62,32 @@ pub const VENDOR: &[&str] = &[
 pub fn app(state: AppState) -> Router {
     let limits = &state.data.config.limits;
     // Heavy requests, each kind capped (503 past the cap, see gate.rs).
-    let cap = |what, key, max| {
-        axum::middleware::from_fn_with_state(gate::Gate::new(what, key, max), gate::admit)
+    let cap = |what, key, max, speaks| {
+        axum::middleware::from_fn_with_state(gate::Gate::new(what, key, max, speaks), gate::admit)
     };
     let wfs = cap(
         "WFS and OWS requests",
         "max_concurrent_wfs",
         limits.max_concurrent_wfs,
+        gate::Speaks::Wfs,
     );
     let wms = cap(
         "WMS requests",
         "max_concurrent_wms",
         limits.max_concurrent_wms,
+        gate::Speaks::Wms,
     );
     let pdf = cap(
         "sheets and check reports",
         "max_concurrent_pdf",
         limits.max_concurrent_pdf,
+        gate::Speaks::Json,
     );
     let import = cap(
         "imports",
         "max_concurrent_imports",
         limits.max_concurrent_imports,
+        gate::Speaks::Json,
     );
     // Bodies (not the import's upload) must arrive in time (see body.rs);
     // inside each route's body limit.
