@@ -3,7 +3,7 @@
 #   scripts/deps.sh build   - to build and run: GDAL, PROJ, libclang, the
 #                             label font, and MapLibre GL JS (npm, in web/)
 #   scripts/deps.sh test    - also what the tests need: PostGIS, gdal-bin,
-#                             Chromium (Debian), poppler-utils, xmllint and Playwright (npm)
+#                             Chromium (Debian), poppler-utils, xmllint, HAProxy and Playwright (npm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want=(libgdal-dev libclang-dev pkg-config fonts-dejavu-core)
@@ -14,6 +14,9 @@ if [ "${1:-build}" = test ]; then
   want+=(poppler-utils)
   # libxml2-utils: xmllint validates the OGC XML against the official schemas.
   want+=(libxml2-utils)
+  # haproxy: the load balancer tests/multi_instance.rs puts in front of
+  # two geoplan instances over one PostGIS.
+  want+=(haproxy)
   # Real QGIS (3.22 on bookworm) for tests/qgis.rs: PyQGIS, headless.
   want+=(python3-qgis qgis-providers)
   # The Python test clients (OWSLib) live in a venv; Debian's python3 needs

@@ -216,9 +216,18 @@ impl AppState {
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
             while let Some(ev) = rx.recv().await {
-                tracing::debug!(?ev, "change");
-                if let Err(e) = state.apply(ev).await {
-                    tracing::error!("applying a change failed: {e}");
+                // Everything that arrived meanwhile is applied with it:
+                // under a burst of writes (other instances, QGIS) one
+                // re-read and one snapshot per layer, not one per event.
+                let mut batch = vec![ev];
+                while let Ok(more) = rx.try_recv() {
+                    batch.push(more);
+                }
+                for ev in coalesce(batch) {
+                    tracing::debug!(?ev, "change");
+                    if let Err(e) = state.apply(ev).await {
+                        tracing::error!("applying a change failed: {e}");
+                    }
                 }
             }
         });
@@ -231,6 +240,38 @@ impl AppState {
                 StoreError::Postgis("the change listener stopped before it started".into())
             })
     }
+}
+
+/// Merges change events into one per layer: the fids of a layer's
+/// `Features` events together (sorted, once each), or a `Layer` reload
+/// when any event asks for one (it re-reads every feature anyway). Each
+/// event makes the engine re-read what the store holds now, so merging
+/// changes nothing that is shown, only how often the work is done.
+fn coalesce(events: Vec<ChangeEvent>) -> Vec<ChangeEvent> {
+    let mut by_layer: std::collections::BTreeMap<String, Option<Vec<i64>>> = Default::default();
+    for ev in events {
+        match ev {
+            ChangeEvent::Features { layer, fids } => {
+                if let Some(all) = by_layer.entry(layer).or_insert_with(|| Some(Vec::new())) {
+                    all.extend(fids);
+                }
+            }
+            ChangeEvent::Layer { layer } => {
+                by_layer.insert(layer, None);
+            }
+        }
+    }
+    by_layer
+        .into_iter()
+        .map(|(layer, fids)| match fids {
+            Some(mut fids) => {
+                fids.sort_unstable();
+                fids.dedup();
+                ChangeEvent::Features { layer, fids }
+            }
+            None => ChangeEvent::Layer { layer },
+        })
+        .collect()
 }
 
 /// Drops the tiles of `layer` over some changed places from the memory
@@ -250,5 +291,45 @@ fn drop_stale_tiles(
                 (z <= max_zoom).then(|| invalidate::touched(z, r, buffer_ratio))
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn features(layer: &str, fids: &[i64]) -> ChangeEvent {
+        ChangeEvent::Features {
+            layer: layer.into(),
+            fids: fids.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_burst_of_changes_is_one_event_per_layer() {
+        let merged = coalesce(vec![
+            features("parcels", &[7, 3]),
+            features("pois", &[1]),
+            features("parcels", &[3, 9]),
+            features("roads", &[2]),
+            ChangeEvent::Layer {
+                layer: "roads".into(),
+            },
+            features("roads", &[4]),
+        ]);
+        let text = format!("{merged:?}");
+        assert_eq!(merged.len(), 3, "{text}");
+        assert!(
+            matches!(&merged[0], ChangeEvent::Features { layer, fids } if layer == "parcels" && fids == &[3, 7, 9]),
+            "{text}"
+        );
+        assert!(
+            matches!(&merged[1], ChangeEvent::Features { layer, fids } if layer == "pois" && fids == &[1]),
+            "{text}"
+        );
+        assert!(
+            matches!(&merged[2], ChangeEvent::Layer { layer } if layer == "roads"),
+            "{text}"
+        );
     }
 }
