@@ -881,6 +881,31 @@ fn two_instances_behind_haproxy_show_every_edit_within_a_second_and_lose_none() 
         assert_eq!(j["feature_count"].as_i64(), Some(total), "port {p}: {j}");
     }
 
+    // Each instance reports its listener connected, the notification it
+    // last saw, and the store time of the writes it made.
+    for p in both {
+        let m = get(p, "/metrics").text();
+        let value = |series: &str| {
+            m.lines()
+                .find(|l| l.starts_with(series))
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or_else(|| panic!("port {p}: no {series} in\n{m}"))
+        };
+        assert_eq!(value("geoplan_change_listener_connected"), 1.0);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        let last = value("geoplan_change_listener_last_event_timestamp_seconds");
+        assert!(
+            now - last < 120.0,
+            "port {p}: last event at {last}, now {now}"
+        );
+        assert!(value("geoplan_store_seconds_count{op=\"write\"}") >= 1.0);
+        assert!(value("geoplan_store_seconds_count{op=\"read\"}") >= 1.0);
+    }
+
     let worst = lags.iter().map(|l| l.1).max().unwrap();
     println!("largest lag: {worst:?}");
     for (what, d) in &lags {

@@ -424,6 +424,21 @@ async fn metrics_count_requests_by_route_tiles_by_source_and_the_engine() {
     );
     let hist = "geoplan_http_request_duration_seconds_count{route=\"/tiles/{layers}/{z}/{x}/{y}\"}";
     assert_eq!(sample(&text, hist), Some(2.0), "{text}");
+    // The runtime: the tasks alive (none of this test's yet: it drives
+    // the router itself), then one more.
+    let before = sample(&text, "geoplan_runtime_alive_tasks").unwrap();
+    let parked = tokio::spawn(std::future::pending::<()>());
+    let (_, after) = get("/metrics").await;
+    let after = sample(&after, "geoplan_runtime_alive_tasks").unwrap();
+    assert_eq!(after, before + 1.0, "{before} then {after}");
+    parked.abort();
+    assert!(sample(&text, "geoplan_runtime_worker_busy_seconds_total").unwrap() > 0.0);
+    assert!(sample(&text, "geoplan_runtime_global_queue_depth").is_some());
+    // A GeoPackage has no change listener.
+    assert_eq!(
+        sample(&text, "geoplan_change_listener_connected"),
+        Some(0.0)
+    );
 }
 
 /// QGIS editing the GeoPackage holds SQLite's write lock until it saves: a

@@ -94,7 +94,9 @@ impl AppState {
     ) -> Result<(WriteResult, Vec<i64>), CommitError> {
         let _one_at_a_time = self.edits.lock().await;
         let store = &self.data.store;
+        let t = std::time::Instant::now();
         let (written, seqs) = store.write_with_history(edits, history).await?;
+        super::metrics::store_time("write", t);
         tracing::info!(
             inserted = written.total_inserted(),
             updated = written.total_updated(),
@@ -152,7 +154,9 @@ impl AppState {
                 if d.engine.snapshot().layer(&layer).is_none() {
                     return Ok(());
                 }
+                let t = std::time::Instant::now();
                 let rows = d.store.read_features(&layer, &fids).await?;
+                super::metrics::store_time("read", t);
                 let present: std::collections::HashSet<i64> = rows.iter().map(|r| r.fid).collect();
                 let deleted: Vec<i64> = fids
                     .iter()

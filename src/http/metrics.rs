@@ -31,6 +31,12 @@ struct Metrics {
     layer_bytes: IntGaugeVec,
     edits: IntCounterVec,
     audit_failures: IntCounter,
+    store_seconds: HistogramVec,
+    listener_connected: IntGauge,
+    listener_last_event: prometheus::Gauge,
+    runtime_tasks: IntGauge,
+    runtime_queue: IntGauge,
+    runtime_busy: prometheus::Gauge,
 }
 
 /// Registers a collector and hands it back.
@@ -88,6 +94,55 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             IntCounter::with_opts(opts(
                 "tiles_rendered_bytes_total",
                 "bytes of the tiles rendered (gzipped)",
+            ))
+            .expect("valid"),
+        ),
+        store_seconds: reg(
+            &r,
+            HistogramVec::new(
+                HistogramOpts::new(
+                    "store_seconds",
+                    "time of store calls on the edit path: write (the commit) and read (re-reading changed features)",
+                )
+                .buckets(vec![0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0]),
+                &["op"],
+            )
+            .expect("valid"),
+        ),
+        listener_connected: reg(
+            &r,
+            IntGauge::with_opts(opts(
+                "change_listener_connected",
+                "1 while the PostGIS change listener is connected (always 0 on a GeoPackage)",
+            ))
+            .expect("valid"),
+        ),
+        listener_last_event: reg(
+            &r,
+            prometheus::Gauge::with_opts(opts(
+                "change_listener_last_event_timestamp_seconds",
+                "Unix time of the last PostGIS change notification (0 before any)",
+            ))
+            .expect("valid"),
+        ),
+        runtime_tasks: reg(
+            &r,
+            IntGauge::with_opts(opts("runtime_alive_tasks", "async tasks alive"))
+                .expect("valid"),
+        ),
+        runtime_queue: reg(
+            &r,
+            IntGauge::with_opts(opts(
+                "runtime_global_queue_depth",
+                "async tasks waiting in the runtime's global queue (saturation when it stays above 0)",
+            ))
+            .expect("valid"),
+        ),
+        runtime_busy: reg(
+            &r,
+            prometheus::Gauge::with_opts(opts(
+                "runtime_worker_busy_seconds_total",
+                "time the async worker threads spent busy, summed over workers",
             ))
             .expect("valid"),
         ),
@@ -183,6 +238,14 @@ pub fn edits(inserted: usize, updated: usize, deleted: usize) {
     }
 }
 
+/// Times a store call of the edit path (`op`: write or read).
+pub fn store_time(op: &'static str, since: Instant) {
+    METRICS
+        .store_seconds
+        .with_label_values(&[op])
+        .observe(since.elapsed().as_secs_f64());
+}
+
 /// Counts an audit entry that could not be written.
 pub fn audit_failed() {
     METRICS.audit_failures.inc();
@@ -228,6 +291,22 @@ pub async fn get(State(s): State<AppState>) -> Response {
             .with_label_values(&[id])
             .set(i64::try_from(l.heap_bytes()).unwrap_or(i64::MAX));
     }
+    if let crate::store::Store::Postgis(pg) = &*s.data.store {
+        let h = pg.listener_health();
+        m.listener_connected.set(i64::from(h.connected()));
+        m.listener_last_event
+            .set(h.last_event_secs().unwrap_or(0.0));
+    }
+    let rt = tokio::runtime::Handle::current().metrics();
+    m.runtime_tasks
+        .set(i64::try_from(rt.num_alive_tasks()).unwrap_or(i64::MAX));
+    m.runtime_queue
+        .set(i64::try_from(rt.global_queue_depth()).unwrap_or(i64::MAX));
+    m.runtime_busy.set(
+        (0..rt.num_workers())
+            .map(|w| rt.worker_total_busy_duration(w).as_secs_f64())
+            .sum(),
+    );
     let mut out = Vec::new();
     match TextEncoder::new().encode(&m.registry.gather(), &mut out) {
         Ok(()) => ([(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)], out).into_response(),

@@ -22,6 +22,7 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
 use std::collections::HashSet;
 use std::io::Write as _;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The schema holding geoplan's layer tables.
@@ -76,6 +77,43 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct PostgisStore {
     pool: PgPool,
     schema: String,
+    listener: Arc<ListenerHealth>,
+}
+
+/// How the change listener is doing, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct ListenerHealth {
+    connected: std::sync::atomic::AtomicBool,
+    /// Unix milliseconds of the last notification; 0 before any.
+    last_event_ms: std::sync::atomic::AtomicI64,
+}
+
+impl ListenerHealth {
+    /// True while the listener holds a connection that `LISTEN`s.
+    pub fn connected(&self) -> bool {
+        self.connected.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// When the last change notification arrived, Unix seconds; `None`
+    /// before the first.
+    pub fn last_event_secs(&self) -> Option<f64> {
+        let ms = self
+            .last_event_ms
+            .load(std::sync::atomic::Ordering::Relaxed);
+        (ms > 0).then(|| ms as f64 / 1000.0)
+    }
+
+    fn set_connected(&self, on: bool) {
+        self.connected
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn event(&self) {
+        self.last_event_ms.store(
+            chrono::Utc::now().timestamp_millis(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
 }
 
 impl std::fmt::Debug for PostgisStore {
@@ -136,7 +174,13 @@ impl PostgisStore {
         Ok(PostgisStore {
             pool,
             schema: SCHEMA.to_owned(),
+            listener: Arc::default(),
         })
+    }
+
+    /// How the change listener is doing.
+    pub fn listener_health(&self) -> &ListenerHealth {
+        &self.listener
     }
 
     /// The connection pool, for callers that write through their own SQL
@@ -550,6 +594,7 @@ impl PostgisStore {
                 Some(l) => l,
                 None => match self.subscribe(pool, missed, tx).await {
                     Ok(Some(l)) => {
+                        self.listener.set_connected(true);
                         if missed {
                             tracing::info!("PostGIS change listener reconnected");
                         }
@@ -580,6 +625,7 @@ impl PostgisStore {
             match received {
                 Ok(Some(n)) => match parse_payload(n.payload()) {
                     Some(ev) => {
+                        self.listener.event();
                         if tx.send(ev).await.is_err() {
                             return Ok(());
                         }
@@ -596,6 +642,7 @@ impl PostgisStore {
                     }
                     listener = None;
                     missed = true;
+                    self.listener.set_connected(false);
                 }
             }
         }
