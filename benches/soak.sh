@@ -100,7 +100,7 @@ for fid, lon, lat in centres:
     mx, my = merc(lon, lat)
     paths.append(f"/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=parcels,zoning_lots&STYLES=&CRS=EPSG:3857&BBOX={mx - 400},{my - 400},{mx + 400},{my + 400}&WIDTH=512&HEIGHT=512&FORMAT=image/png")
     paths.append(f"/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=geoplan:parcels&COUNT=100&BBOX={lat - d},{lon - d},{lat + d},{lon + d},urn:ogc:def:crs:EPSG::4326")
-    paths.append(f"/planning?lon={lon}&lat={lat}")
+    paths.append(f"/planning?point={lon},{lat}")
     paths.append(f"/search?q=th%E1%BB%ADa%20{fid % 500 + 1}")
 random.shuffle(paths)
 open(f"{out}/paths.txt", "w").write("\n".join(paths) + "\n")
@@ -112,18 +112,22 @@ local paths = {}
 for line in io.lines(os.getenv("URLS")) do paths[#paths + 1] = line end
 local threads = {}
 setup = function(t) threads[#threads + 1] = t end
-init = function(args) i = math.random(#paths); bad = 0 end
+init = function(args) i = math.random(#paths); bad = 0; busy = 0; client = 0 end
 request = function()
   i = i % #paths + 1
   return wrk.format("GET", paths[i], { ["Accept-Encoding"] = "gzip" })
 end
 response = function(status, headers, body)
-  if status >= 300 and status ~= 304 then bad = bad + 1 end
+  if status == 503 then busy = busy + 1
+  elseif status >= 400 and status < 500 then client = client + 1
+  elseif status >= 300 and status ~= 304 then bad = bad + 1 end
 end
 done = function(summary, latency, requests)
-  local n = 0
-  for _, t in ipairs(threads) do n = n + t:get("bad") end
-  io.write(string.format("non2xx %d\n", n))
+  local n, b, c = 0, 0, 0
+  for _, t in ipairs(threads) do n = n + t:get("bad"); b = b + t:get("busy"); c = c + t:get("client") end
+  io.write(string.format("non2xx %d\n", n + b + c))
+  io.write(string.format("busy503 %d\n", b))
+  io.write(string.format("client4xx %d\n", c))
   io.write(string.format("socket_errors %d\n", summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
   io.write(string.format("requests %d\n", summary.requests))
   for _, p in ipairs({50, 99, 99.9}) do
@@ -168,9 +172,9 @@ read -r EOK EBAD < "$WORK/edits.txt"
 v() { awk -v k="$1" '$1==k {print $2}' "$WORK/wrk.txt"; }
 echo "## Soak: $(nproc) cores, $PARCELS parcels, ${DUR} s, $CONNS connections (wrk -t2), edits every ${EDIT_EVERY} s"
 echo
-echo "| requests | req/s | non-2xx | socket errors | p50 ms | p99 ms | p99.9 ms | max ms | edits ok | edits refused |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
-echo "| $(v requests) | $(( $(v requests) / DUR )) | $(v non2xx) | $(v socket_errors) | $(v p50) | $(v p99) | $(v p99.9) | $(v max) | $EOK | $EBAD |"
+echo "| requests | req/s | non-2xx | of which 503 (caps) | of which 4xx | socket errors | p50 ms | p99 ms | p99.9 ms | max ms | edits ok | edits refused |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| $(v requests) | $(( $(v requests) / DUR )) | $(v non2xx) | $(v busy503) | $(v client4xx) | $(v socket_errors) | $(v p50) | $(v p99) | $(v p99.9) | $(v max) | $EOK | $EBAD |"
 echo
 python3 - "$WORK/proc.csv" "$WARMUP" <<'EOF'
 import csv, sys
