@@ -56,6 +56,9 @@ pub struct DataState {
     pub config: Arc<Config>,
     /// Set once the first load finished.
     pub loaded: Arc<AtomicBool>,
+    /// The audit log's writer (entries of concurrent requests stored
+    /// together).
+    pub audit: Arc<super::audit::AuditLog>,
 }
 
 /// Published PMTiles archives by name.
@@ -137,11 +140,15 @@ impl AppState {
             Auth::default()
         });
         AppState {
-            data: DataState {
-                engine: Arc::new(Engine::new()),
-                store: Arc::new(store),
-                config: Arc::new(config),
-                loaded: Arc::new(AtomicBool::new(false)),
+            data: {
+                let store = Arc::new(store);
+                DataState {
+                    engine: Arc::new(Engine::new()),
+                    audit: Arc::new(super::audit::AuditLog::new(store.clone())),
+                    store,
+                    config: Arc::new(config),
+                    loaded: Arc::new(AtomicBool::new(false)),
+                }
             },
             tiles,
             web,
