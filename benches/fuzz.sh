@@ -7,14 +7,19 @@
 #   FUZZ_MAX_SECS   also stop a target after this many seconds (default: none)
 #   FUZZ_TARGET_DIR cargo target directory (default fuzz/target)
 # New inputs are kept in fuzz/target/corpus-work/<target> (not committed);
-# fold the useful ones into fuzz/corpus/<target> with `cargo fuzz cmin`.
+# fold the ones that add coverage into the committed corpus with
+#   fuzz/target/<host>/release/<target> -set_cover_merge=1 -use_counters=0 \
+#     -use_cmp=0 fuzz/corpus/<target> fuzz/target/corpus-work/<target>
+# (new edges only, which keeps the corpora small), or `cargo fuzz cmin`.
 # libFuzzer stops a target at its first finding, so a finding is 0 or 1.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 runs=${1:-10000000}
 shift || true
 export CARGO_TARGET_DIR=${FUZZ_TARGET_DIR:-$PWD/target}
-cargo fuzz build --sanitizer none -O --debug-assertions >&2
+# The same build as scripts/fuzz-smoke.sh (16 codegen units), so the two
+# share it.
+cargo fuzz build --sanitizer none -O --debug-assertions --codegen-units 16 >&2
 bin="$CARGO_TARGET_DIR/$(rustc -vV | sed -n 's/^host: //p')/release"
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo fuzz list)
