@@ -12,8 +12,10 @@ cd "$(dirname "$0")/../fuzz"
 secs=${FUZZ_SMOKE_SECS:-5}
 export CARGO_TARGET_DIR=${FUZZ_TARGET_DIR:-$PWD/target}
 start=$SECONDS
-# 16 codegen units: cargo fuzz's default of 1 takes three times as long to
-# build geoplan, for a little more speed that five seconds do not need.
+# 16 codegen units (cargo fuzz's default is 1): lets LLVM use both cores
+# on the large geoplan crate; five seconds of fuzzing do not need the
+# last bit of speed. A cold build is the long part of the smoke (17-25
+# min on a loaded 2-core machine); with a built fuzz/target about 1 min.
 cargo fuzz build --sanitizer none -O --debug-assertions --codegen-units 16
 built=$((SECONDS - start))
 bin="$CARGO_TARGET_DIR/$(rustc -vV | sed -n 's/^host: //p')/release"
