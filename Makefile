@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PORT ?= 8080
 CARGO ?= cargo
 
-.PHONY: run test deps deps-test build sample lint bench clean-test-dbs
+.PHONY: run test deps deps-test build sample lint bench fuzz clean-test-dbs
 
 deps:
 	@scripts/deps.sh build
@@ -11,6 +11,7 @@ deps:
 deps-test:
 	@scripts/deps.sh test
 	@command -v cargo-nextest >/dev/null || $(CARGO) install --locked cargo-nextest
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz --version 0.13.1
 
 build: deps
 	$(CARGO) build --release
@@ -30,16 +31,22 @@ target/run/sample.gpkg: data/sample.gpkg
 sample: build
 	./target/release/geoplan sample --seed 42 --parcels 20000 --out data/sample.gpkg
 
-## Everything CI runs: formatting, lints, all tests against real PostGIS.
+## Everything CI runs: formatting, lints, all tests against real PostGIS,
+## then the fuzz smoke (every fuzz target a few seconds on its corpus).
 test: deps-test
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	GEOPLAN_TEST_PYTHON=$(CURDIR)/.venv/bin/python GEOPLAN_TEST_PG=$$(scripts/test-postgres.sh) $(CARGO) nextest run --no-fail-fast
 	$(CARGO) test --doc
+	scripts/fuzz-smoke.sh
 
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
+
+## Long fuzz runs: every target 10,000,000 executions (see README "Fuzzing")
+fuzz: deps-test
+	benches/fuzz.sh
 
 ## Benchmarks on the 1,000,000-parcel set (see benches/README.md)
 bench: build

@@ -26,6 +26,11 @@ enum Tok {
     Comma,
 }
 
+/// Deepest nesting the parser follows (parentheses and `NOT`s); the
+/// configured `max_filter_depth`, checked when the filter is compiled, is
+/// lower.
+const MAX_DEPTH: usize = 64;
+
 fn lex(s: &str) -> Result<Vec<(usize, Tok)>, Cql2Error> {
     let cs: Vec<char> = s.chars().collect();
     let mut i = 0;
@@ -172,7 +177,7 @@ impl Parser {
     }
 
     fn or(&mut self, depth: usize) -> Result<Expr, Cql2Error> {
-        if depth > 64 {
+        if depth > MAX_DEPTH {
             return self.err("filter is nested too deeply");
         }
         let mut v = vec![self.and(depth)?];
@@ -199,6 +204,11 @@ impl Parser {
     }
 
     fn not(&mut self, depth: usize) -> Result<Expr, Cql2Error> {
+        // `NOT NOT NOT …` nests without parentheses: counted like them, or
+        // a long run of NOTs recursed until the stack overflowed.
+        if depth > MAX_DEPTH {
+            return self.err("filter is nested too deeply");
+        }
         if self.keyword("NOT") {
             return Ok(Expr::Not(Box::new(self.not(depth + 1)?)));
         }
@@ -330,6 +340,22 @@ pub fn parse(s: &str) -> Result<Expr, Cql2Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_run_of_not_is_refused_not_a_stack_overflow() {
+        // Found while writing the cql2 fuzz target: each NOT recursed
+        // without a depth check, so 100,000 of them overflowed the stack
+        // and aborted the process (seed fuzz/corpus/cql2/not-run keeps a
+        // short run on this path).
+        let deep = format!("{}land_use_code = 'ODT'", "NOT ".repeat(100_000));
+        let e = parse(&deep).unwrap_err();
+        assert!(e.msg.contains("nested too deeply"), "{e}");
+        let ok = format!("{}land_use_code = 'ODT'", "NOT ".repeat(10));
+        assert!(parse(&ok).is_ok());
+        // Mixed with parentheses, the same limit.
+        let mixed = format!("{}a = 1{}", "NOT (".repeat(40), ")".repeat(40));
+        assert!(parse(&mixed).unwrap_err().msg.contains("nested too deeply"));
+    }
 
     #[test]
     fn a_typical_investor_filter_parses() {

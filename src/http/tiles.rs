@@ -19,9 +19,8 @@ use std::sync::Arc;
 /// MVT media type.
 const MVT: &str = "application/vnd.mapbox-vector-tile";
 
-/// Parses and checks a comma list of layer ids.
-fn layers_of(s: &DataState, list: &str) -> Result<Vec<Arc<Layer>>, ApiError> {
-    let cat = s.engine.snapshot();
+/// Splits and checks a comma list of layer ids (at most 32, none empty).
+pub fn layer_ids(list: &str) -> Result<Vec<&str>, ApiError> {
     let ids: Vec<&str> = list.split(',').collect();
     if ids.iter().any(|i| i.is_empty()) {
         return Err(ApiError::bad_request(format!(
@@ -34,6 +33,12 @@ fn layers_of(s: &DataState, list: &str) -> Result<Vec<Arc<Layer>>, ApiError> {
             ids.len()
         )));
     }
+    Ok(ids)
+}
+
+/// Looks up a checked list of layer ids in the current catalog.
+fn layers_of(s: &DataState, ids: &[&str]) -> Result<Vec<Arc<Layer>>, ApiError> {
+    let cat = s.engine.snapshot();
     ids.iter()
         .map(|id| {
             find_layer(&cat, id)
@@ -45,6 +50,34 @@ fn layers_of(s: &DataState, list: &str) -> Result<Vec<Arc<Layer>>, ApiError> {
 fn number(what: &str, v: &str) -> Result<u32, ApiError> {
     v.parse()
         .map_err(|_| ApiError::bad_request(format!("tile {what} '{v}' is not a whole number")))
+}
+
+/// Parses the segments of `/tiles/{layers}/{z}/{x}/{y}.mvt` (or `.pbf`):
+/// the layer ids and a tile address checked against `max_zoom`. Pure: the
+/// layers are looked up by the caller.
+pub fn parse_tile_path<'a>(
+    list: &'a str,
+    z: &str,
+    x: &str,
+    file: &str,
+    max_zoom: u8,
+) -> Result<(Vec<&'a str>, TileCoord), ApiError> {
+    let y = file
+        .strip_suffix(".mvt")
+        .or_else(|| file.strip_suffix(".pbf"))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "'{file}': tiles are addressed as {{y}}.mvt or {{y}}.pbf"
+            ))
+        })?;
+    let coord = TileCoord::new(
+        number("zoom", z)?,
+        number("column", x)?,
+        number("row", y)?,
+        max_zoom,
+    )
+    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok((layer_ids(list)?, coord))
 }
 
 fn accepts_gzip(h: &HeaderMap) -> bool {
@@ -72,22 +105,8 @@ pub async fn tile(
     Path((list, z, x, file)): Path<(String, String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let y = file
-        .strip_suffix(".mvt")
-        .or_else(|| file.strip_suffix(".pbf"))
-        .ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "'{file}': tiles are addressed as {{y}}.mvt or {{y}}.pbf"
-            ))
-        })?;
     let cfg = &s.config.tiles;
-    let coord = TileCoord::new(
-        number("zoom", &z)?,
-        number("column", &x)?,
-        number("row", y)?,
-        cfg.max_zoom,
-    )
-    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let (ids, coord) = parse_tile_path(&list, &z, &x, &file, cfg.max_zoom)?;
     if let Some(a) = ts.archives.load().get(&list).cloned() {
         let gz = a
             .tile(coord.z, coord.x, coord.y)
@@ -103,7 +122,7 @@ pub async fn tile(
     };
     // Generation first, snapshot second (see tiles::cache).
     let gen = ts.cache.generation();
-    let layers = layers_of(&s, &list)?;
+    let layers = layers_of(&s, &ids)?;
     let t = match ts.cache.get(&key) {
         Some(t) => {
             metrics::tile(TileSource::Memory);
@@ -232,7 +251,7 @@ pub async fn tilejson(
         )
             .into_response());
     }
-    let layers = layers_of(&s, list)?;
+    let layers = layers_of(&s, &layer_ids(list)?)?;
     let cfg = &s.config.tiles;
     let minzoom = layers.iter().map(|l| l.meta.minzoom).min().unwrap_or(0);
     let maxzoom = layers
