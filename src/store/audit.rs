@@ -120,14 +120,7 @@ impl super::gpkg::GpkgStore {
     /// Reads entries, newest first; none when nothing was ever logged.
     pub fn read_audit(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         let c = self.sqlite(false)?;
-        let exists: bool = c
-            .query_row(
-                "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                [AUDIT_TABLE],
-                |row| row.get(0),
-            )
-            .map_err(|e| self.sqlite_err(e))?;
-        if !exists {
+        if !self.has_table(&c, AUDIT_TABLE)? {
             return Ok(Vec::new());
         }
         let mut st = c

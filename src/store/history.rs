@@ -288,14 +288,7 @@ impl super::gpkg::GpkgStore {
 
     fn history_where(&self, project_fid: Option<i64>) -> Result<Vec<Transition>, StoreError> {
         let c = self.sqlite(false)?;
-        let exists: bool = c
-            .query_row(
-                "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                [HISTORY_TABLE],
-                |row| row.get(0),
-            )
-            .map_err(|e| self.sqlite_err(e))?;
-        if !exists {
+        if !self.has_table(&c, HISTORY_TABLE)? {
             return Ok(Vec::new());
         }
         let mut st = c

@@ -449,6 +449,21 @@ impl super::gpkg::GpkgStore {
         Ok(c)
     }
 
+    /// True when the file holds table `name` (geoplan's own tables are
+    /// made on first write).
+    pub(super) fn has_table(
+        &self,
+        c: &rusqlite::Connection,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        c.query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [name],
+            |row| row.get(0),
+        )
+        .map_err(|e| self.sqlite_err(e))
+    }
+
     /// Writes a record in one SQLite transaction, creating the table on
     /// first use. Nothing else in the file is touched; a failure leaves
     /// the file as it was.
@@ -512,14 +527,7 @@ impl super::gpkg::GpkgStore {
     fn get_record_where(&self, col: &str, key: &str) -> Result<Option<Record>, StoreError> {
         use rusqlite::OptionalExtension;
         let c = self.sqlite(false)?;
-        let exists: bool = c
-            .query_row(
-                "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                [RECORDS_TABLE],
-                |row| row.get(0),
-            )
-            .map_err(|e| self.sqlite_err(e))?;
-        if !exists {
+        if !self.has_table(&c, RECORDS_TABLE)? {
             return Ok(None);
         }
         let row = c
