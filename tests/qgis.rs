@@ -58,8 +58,16 @@ fn exterior_5899(
     (fid, ring, address)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn qgis_reads_every_layer_in_place_and_saves_an_edit_without_moving_it_wrongly() {
+/// One QGIS session against a fresh copy of the sample behind a fresh
+/// server: the state it served and what the script printed.
+struct Session {
+    state: AppState,
+    out: std::process::Output,
+    // Kept alive until the checks are done.
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+async fn qgis_session() -> Session {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sample.gpkg");
     std::fs::copy(
@@ -97,11 +105,37 @@ async fn qgis_reads_every_layer_in_place_and_saves_an_edit_without_moving_it_wro
     })
     .await
     .unwrap();
+    Session {
+        state,
+        out,
+        _dirs: (dir, runtime),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qgis_reads_every_layer_in_place_and_saves_an_edit_without_moving_it_wrongly() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut session = qgis_session().await;
+    // QGIS 3.22 itself sometimes dies by a signal in its threaded WFS
+    // downloader (once in CI, never in dozens of local runs). Such a death
+    // is QGIS's, not an answer of geoplan's: it is reported and the whole
+    // session is run once more, on a fresh copy, with every check again.
+    // A failed check (a FAIL line or a non-zero exit) is never retried.
+    if let Some(signal) = session.out.status.signal() {
+        eprintln!(
+            "QGIS died by signal {signal}; its output:\n{}\n{}\nrunning the session once more",
+            String::from_utf8_lossy(&session.out.stdout),
+            String::from_utf8_lossy(&session.out.stderr)
+        );
+        session = qgis_session().await;
+    }
+    let Session { state, out, .. } = session;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     println!("{stdout}");
     assert!(
         out.status.success() && !stdout.contains("FAIL"),
-        "QGIS checks failed (make test installs python3-qgis):\n{stdout}\n{}",
+        "QGIS checks failed ({}; make test installs python3-qgis):\n{stdout}\n{}",
+        out.status,
         String::from_utf8_lossy(&out.stderr)
     );
     // What QGIS saved is in the engine (and so in the store, which the

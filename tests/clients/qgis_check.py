@@ -8,7 +8,9 @@ check the store and the engine. Land-use map images go to $GEOPLAN_QGIS_OUT
 when set.
 
     /usr/bin/python3 qgis_check.py BASE_URL USER PASSWORD"""
-import json, os, sys, urllib.request
+import faulthandler, json, os, sys, urllib.request
+# A crash inside QGIS prints the Python line it happened under.
+faulthandler.enable()
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from qgis.core import (QgsApplication, QgsVectorLayer, QgsRasterLayer,
                        QgsFeatureRequest, QgsMapSettings, QgsMapRendererSequentialJob,
@@ -136,7 +138,13 @@ check("WFS-T layer valid", ed.isValid(), "WFS provider with credentials")
 from qgis.core import QgsVectorDataProvider
 caps = ed.dataProvider().capabilities()
 check("QGIS sees the layer as editable", bool(caps & QgsVectorDataProvider.ChangeAttributeValues) and bool(caps & QgsVectorDataProvider.ChangeGeometries))
-target = list(ed.getFeatures(QgsFeatureRequest().setLimit(5)))[3]
+# Read the layer to its end, as QGIS's attribute table does, before editing:
+# an iterator abandoned after a few features leaves QGIS 3.22's background
+# downloader running into the edit session.
+target = None
+for i, feature in enumerate(ed.getFeatures()):
+    if i == 3:
+        target = feature
 new_address = "Số 7 đường Trần Phú, phường Minh An, Hội An (sửa trong QGIS)"
 ed.startEditing()
 ed.changeAttributeValue(target.id(), ed.fields().indexOf("address"), new_address)
