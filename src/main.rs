@@ -724,18 +724,26 @@ async fn serve(cfg: Config) -> Result<()> {
         state.data.store.describe(),
         t.elapsed().as_secs_f64()
     );
-    let (mut heap, mut coords, mut pyramids) = (0usize, 0usize, 0usize);
+    let (mut mem, mut coords) = (geoplan::engine::LayerMemory::default(), 0usize);
     for l in cat.layers() {
         say!("  {:<22} {:>9} features  {}", l.id, l.len(), l.meta.title);
-        heap += l.heap_bytes();
+        let m = l.memory();
+        mem.geometry += m.geometry;
+        mem.index += m.index;
+        mem.attributes += m.attributes;
+        mem.pyramid += m.pyramid;
         coords += l.coord_count();
-        pyramids += l.pyramid_bytes();
     }
+    let mb = |b: usize| b / 1_000_000;
+    let raw = coords * 16;
     say!(
-        "engine: {coords} coordinates ({} MB as raw x,y doubles), {} MB of layer data, {} MB of generalised tile levels",
-        coords * 16 / 1_000_000,
-        heap / 1_000_000,
-        pyramids / 1_000_000
+        "engine: {coords} coordinates ({} MB as raw x,y doubles); geometry {} MB + R-trees {} MB = {:.2} × raw; attributes {} MB; generalised tile levels {} MB",
+        mb(raw),
+        mb(mem.geometry),
+        mb(mem.index),
+        (mem.geometry + mem.index) as f64 / raw.max(1) as f64,
+        mb(mem.attributes),
+        mb(mem.pyramid)
     );
     say!("open files: up to {}", raise_open_files());
     let listener = listen_on(&listen)

@@ -103,13 +103,12 @@ pub struct Level {
 }
 
 impl Level {
-    /// Heap bytes (geometry and references; the tree is estimated at 64
-    /// bytes per entry, rstar's leaf size for this entry type).
+    /// Heap bytes (geometry, references and the tree).
     pub fn heap_bytes(&self) -> usize {
         self.geometry.heap_bytes()
             + self.src.capacity() * 8
             + self.blocks.capacity() * 16
-            + self.tree.size() * 64
+            + super::layer::tree_bytes(&self.tree)
     }
 
     /// The features of block `b` (a range of indexes).

@@ -16,6 +16,37 @@ use std::sync::Arc;
 /// R-tree entry: a feature's envelope and its row.
 pub type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
+/// Heap bytes of a layer by what they hold ([`Layer::memory`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LayerMemory {
+    /// Full-detail geometry: coordinates and ring, part and feature offsets.
+    pub geometry: usize,
+    /// The R-trees over the full geometry.
+    pub index: usize,
+    /// Fids and attribute columns.
+    pub attributes: usize,
+    /// The generalised tile levels (their geometry and R-trees).
+    pub pyramid: usize,
+}
+
+/// Bytes held by an R-tree's nodes: every node's children array, walked
+/// (rstar keeps children in exactly sized vectors after a bulk load).
+pub fn tree_bytes(tree: &RTree<Entry>) -> usize {
+    use rstar::RTreeNode;
+    let node = std::mem::size_of::<RTreeNode<Entry>>();
+    let mut bytes = 0;
+    let mut stack = vec![tree.root()];
+    while let Some(parent) = stack.pop() {
+        bytes += parent.children().len() * node;
+        for child in parent.children() {
+            if let RTreeNode::Parent(p) = child {
+                stack.push(p);
+            }
+        }
+    }
+    bytes
+}
+
 /// Descriptive metadata of a published layer (from configuration).
 #[derive(Debug, Clone)]
 pub struct LayerMeta {
@@ -489,6 +520,20 @@ impl Layer {
     /// Heap bytes held by the layer's data (not counting the R-trees).
     pub fn heap_bytes(&self) -> usize {
         self.base.data.heap_bytes() + self.delta.data.heap_bytes()
+    }
+
+    /// Where the layer's memory goes (heap bytes, base and delta).
+    pub fn memory(&self) -> LayerMemory {
+        let parts = [&self.base, &self.delta];
+        LayerMemory {
+            geometry: parts.iter().map(|p| p.data.geometry.heap_bytes()).sum(),
+            index: parts.iter().map(|p| tree_bytes(&p.tree)).sum(),
+            attributes: parts
+                .iter()
+                .map(|p| p.data.heap_bytes() - p.data.geometry.heap_bytes())
+                .sum(),
+            pyramid: self.pyramid.heap_bytes(),
+        }
     }
 
     /// Number of coordinates held (base and delta).

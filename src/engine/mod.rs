@@ -43,7 +43,7 @@ mod layer;
 mod query;
 pub mod temporal;
 
-pub use layer::{Entry, FeatureRef, Layer, LayerMeta, Part};
+pub use layer::{Entry, FeatureRef, Layer, LayerMemory, LayerMeta, Part};
 pub use query::{Query, QueryResult, Spatial};
 
 use crate::model::FeatureRow;
@@ -233,6 +233,24 @@ mod tests {
         .iter()
         .map(|r| r.fid)
         .collect()
+    }
+
+    #[test]
+    fn the_memory_split_counts_each_byte_once_and_the_tree_holds_every_entry() {
+        let l = grid();
+        let m = l.memory();
+        // 1,600 closed squares of 5 coordinates, 16 bytes each.
+        assert_eq!(l.coord_count(), 1600 * 5);
+        assert!(m.geometry >= 1600 * 5 * 16, "{m:?}");
+        assert_eq!(m.geometry + m.attributes, l.heap_bytes(), "{m:?}");
+        // Every entry is a leaf once, under parents that add a fraction.
+        let leaf = std::mem::size_of::<rstar::RTreeNode<Entry>>();
+        assert!(
+            m.index > 1600 * leaf && m.index < 1600 * leaf * 3 / 2,
+            "{} bytes for 1,600 leaves of {leaf}",
+            m.index
+        );
+        assert_eq!(m.pyramid, l.pyramid_bytes());
     }
 
     #[test]

@@ -479,40 +479,47 @@ impl PostgisStore {
     ///
     /// Rows are handed over in batches, as they arrive from the server, to
     /// a blocking task that decodes them straight into the layer: the
-    /// result set is never held twice, and the decoding (a million parcels
-    /// take seconds) stays off the async runtime.
+    /// result set is never held, only the few batches in flight (the
+    /// server waits while the decoder catches up), and the decoding (a
+    /// million parcels take seconds) stays off the async runtime.
     pub async fn read_layer(&self, name: &str) -> Result<LayerData, StoreError> {
+        use tokio_stream::StreamExt as _;
         const BATCH: usize = 4096;
+        /// Batches received but not yet decoded.
+        const IN_FLIGHT: usize = 4;
         let t = self.table(name).await?;
         let srid = u32::try_from(t.srid).unwrap_or(0);
         let fields = t.fields.clone();
         let mut b = LayerDataBuilder::new(&t.name, srid, t.geometry_type, fields.clone());
-        let (batches, received) = std::sync::mpsc::channel::<Vec<PgRow>>();
+        let (batches, mut received) = tokio::sync::mpsc::channel::<Vec<PgRow>>(IN_FLIGHT);
         let decoder = tokio::task::spawn_blocking(move || -> Result<LayerData, StoreError> {
-            for batch in received {
+            while let Some(batch) = received.blocking_recv() {
                 for row in batch {
                     b.push_row(decode_row(&row, &fields).map_err(from_sqlx)?)?;
                 }
             }
             Ok(b.finish()?)
         });
-        let mut batch = Vec::with_capacity(BATCH);
         let sql = t.select_sql("");
-        let fetched = sqlx::query(&sql)
-            .try_map(|row: PgRow| {
-                batch.push(row);
+        let fetched: Result<(), sqlx::Error> = async {
+            let mut rows = sqlx::query(&sql).fetch(&self.pool);
+            let mut batch = Vec::with_capacity(BATCH);
+            while let Some(row) = rows.next().await {
+                batch.push(row?);
                 if batch.len() == BATCH {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    // Fails only when the decoder stopped on an error of its own.
-                    batches.send(full).map_err(|_| sqlx::Error::WorkerCrashed)?;
+                    if batches.send(full).await.is_err() {
+                        // The decoder stopped on an error of its own.
+                        return Ok(());
+                    }
                 }
-                Ok(())
-            })
-            .fetch_all(&self.pool)
-            .await;
-        if fetched.is_ok() && !batch.is_empty() {
-            let _ = batches.send(batch);
+            }
+            if !batch.is_empty() {
+                let _ = batches.send(batch).await;
+            }
+            Ok(())
         }
+        .await;
         drop(batches);
         let decoded = decoder
             .await
