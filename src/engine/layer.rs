@@ -33,11 +33,10 @@ pub struct LayerMemory {
 /// (rstar keeps children in exactly sized vectors after a bulk load).
 pub fn tree_bytes(tree: &RTree<Entry>) -> usize {
     use rstar::RTreeNode;
-    let node = std::mem::size_of::<RTreeNode<Entry>>();
     let mut bytes = 0;
     let mut stack = vec![tree.root()];
     while let Some(parent) = stack.pop() {
-        bytes += parent.children().len() * node;
+        bytes += std::mem::size_of_val(parent.children());
         for child in parent.children() {
             if let RTreeNode::Parent(p) = child {
                 stack.push(p);
