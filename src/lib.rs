@@ -9,9 +9,14 @@
 //!                       sample (writes the synthetic dataset through store)
 //! ```
 //!
+//! [`blocking`] sits beside `model`: any module that runs blocking work
+//! hands it to the blocking pool through it.
+//!
 //! * [`model`]: attribute values, schemas, flat geometry, column-oriented layers.
 //! * [`config`]: `geoplan.toml`, `${ENV}` substitution.
 //! * [`crs`]: EPSG codes, axis order, PROJ.
+//! * [`blocking`]: jobs for tokio's blocking pool, counted and timed (its
+//!   saturation, for `/metrics`).
 //! * [`store`]: all IO: GeoPackage (gdal) and PostGIS (sqlx), change events.
 //! * [`engine`]: in-memory layers, R-tree, queries, snapshots. No IO, no await.
 //! * [`tiles`]: vector tiles (clip, MVT encoding, cache). No IO, no await.
@@ -36,6 +41,7 @@
 
 pub mod model;
 
+pub mod blocking;
 pub mod config;
 pub mod crs;
 

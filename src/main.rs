@@ -273,7 +273,7 @@ async fn main() -> Result<()> {
             let pb = progress(Some(parcels as u64), "generating parcels");
             let opts = geoplan::sample::SampleOptions { seed, parcels };
             let p2 = pb.clone();
-            let (layers, history) = tokio::task::spawn_blocking(move || {
+            let (layers, history) = geoplan::blocking::spawn(move || {
                 geoplan::sample::generate_with_history(&opts, &move |n| p2.set_position(n as u64))
             })
             .await??;
@@ -282,7 +282,7 @@ async fn main() -> Result<()> {
             let pb = progress(Some(total), "writing GeoPackage");
             let p2 = pb.clone();
             let out2 = out.clone();
-            tokio::task::spawn_blocking(move || {
+            geoplan::blocking::spawn(move || {
                 GpkgStore::write(&out2, &layers, &move |n| p2.set_position(n))?;
                 // The projects' procedures beside them.
                 GpkgStore::open(&out2)?.put_history(&history)
@@ -390,10 +390,10 @@ async fn main() -> Result<()> {
             let mut layers = Vec::new();
             for name in src.layer_names()? {
                 let s = src.clone();
-                layers.push(tokio::task::spawn_blocking(move || s.read_layer(&name)).await??);
+                layers.push(geoplan::blocking::spawn(move || s.read_layer(&name)).await??);
             }
             let s = src.clone();
-            let history = tokio::task::spawn_blocking(move || s.all_history()).await??;
+            let history = geoplan::blocking::spawn(move || s.all_history()).await??;
             let total: u64 = layers.iter().map(|l| l.len() as u64).sum();
             let pb = progress(Some(total), "loading into PostGIS");
             let p2 = pb.clone();
@@ -476,12 +476,12 @@ async fn import(cfg: &Config, a: ImportArgs) -> Result<()> {
     for f in &a.files {
         pb.set_message(format!("reading {}", f.display()));
         let (f2, o2) = (f.clone(), sopts.clone());
-        sources.push(tokio::task::spawn_blocking(move || source::read_path(&f2, &o2)).await??);
+        sources.push(geoplan::blocking::spawn(move || source::read_path(&f2, &o2)).await??);
         pb.inc(1);
     }
     pb.finish_and_clear();
     let target = store.read_layer(&a.layer).await?;
-    let mut plan = tokio::task::spawn_blocking(move || prepare(&sources, &target, &opts)).await??;
+    let mut plan = geoplan::blocking::spawn(move || prepare(&sources, &target, &opts)).await??;
     plan.report.dry_run = a.dry_run;
     if !a.dry_run && !plan.edits.is_empty() {
         let pb = progress(None, "writing in one transaction");

@@ -84,7 +84,7 @@ pub async fn seed(
         }
         let data = store.read_layer(id).await?;
         let meta = LayerMeta::from_config(id, config);
-        let l = tokio::task::spawn_blocking(move || Layer::new(data, meta))
+        let l = crate::blocking::spawn(move || Layer::new(data, meta))
             .await
             .map_err(|e| invalid(e.to_string()))?
             .map_err(|e| invalid(e.to_string()))?;

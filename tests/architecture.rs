@@ -10,7 +10,9 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("model", &[][..]),
         ("config", &[][..]),
         ("crs", &[][..]),
-        ("store", &["model", "crs", "config"][..]),
+        // The blocking pool's counted spawn: a leaf any module may use.
+        ("blocking", &[][..]),
+        ("store", &["model", "crs", "config", "blocking"][..]),
         ("sample", &["model", "crs", "store"][..]),
         ("engine", &["model", "crs", "config"][..]),
         ("tiles", &["model", "crs", "config", "engine"][..]),
@@ -31,13 +33,15 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ),
         (
             "seed",
-            &["model", "crs", "config", "store", "engine", "tiles"][..],
+            &[
+                "model", "crs", "config", "store", "engine", "tiles", "blocking",
+            ][..],
         ),
         (
             "http",
             &[
                 "model", "crs", "config", "store", "engine", "tiles", "render", "ogc", "planning",
-                "report", "import",
+                "report", "import", "blocking",
             ][..],
         ),
     ])

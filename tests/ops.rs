@@ -434,6 +434,16 @@ async fn metrics_count_requests_by_route_tiles_by_source_and_the_engine() {
     parked.abort();
     assert!(sample(&text, "geoplan_runtime_worker_busy_seconds_total").unwrap() > 0.0);
     assert!(sample(&text, "geoplan_runtime_global_queue_depth").is_some());
+    // The blocking pool: loading the layers and rendering the tile were
+    // jobs, each wait timed; nothing waits or runs at the scrape.
+    assert!(
+        sample(&text, "geoplan_blocking_wait_seconds_count").unwrap() >= 2.0,
+        "{text}"
+    );
+    for state in ["waiting", "running"] {
+        let jobs = format!("geoplan_blocking_jobs{{state=\"{state}\"}}");
+        assert_eq!(sample(&text, &jobs), Some(0.0), "{text}");
+    }
     // A GeoPackage has no change listener.
     assert_eq!(
         sample(&text, "geoplan_change_listener_connected"),

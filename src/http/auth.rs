@@ -408,7 +408,7 @@ impl Auth {
                 let Ok(_permit) = self.verifying.acquire().await else {
                     return fail(AuthFailure::Rejected);
                 };
-                let ok = tokio::task::spawn_blocking(move || {
+                let ok = crate::blocking::spawn(move || {
                     let hash = hash.as_deref().unwrap_or_else(|| make_decoy(&decoy));
                     verify_password(&password, hash)
                 })

@@ -68,7 +68,7 @@ pub async fn post(
     // Validity of a large polygon is CPU work: off the runtime.
     let (limits, crs, bytes) = ((&s.config.planning).into(), asked.crs, body.clone());
     let (site, proposal, as_of) =
-        tokio::task::spawn_blocking(move || read_check(limits, &bytes, crs)).await??;
+        crate::blocking::spawn(move || read_check(limits, &bytes, crs)).await??;
     let as_of = as_of.or(asked.as_of).unwrap_or_else(today_vn);
     let limits = CheckLimits {
         tolerance_m: s.config.planning.sliver_tolerance_m,
@@ -77,7 +77,7 @@ pub async fn post(
     let cat = s.engine.snapshot();
     let when = as_of.clone();
     let result =
-        tokio::task::spawn_blocking(move || check(&cat, &site, &proposal, &when, limits)).await??;
+        crate::blocking::spawn(move || check(&cat, &site, &proposal, &when, limits)).await??;
     let answer = serde_json::to_value(&result).map_err(ApiError::internal)?;
     let mut request: Value = serde_json::from_slice(&body).map_err(ApiError::internal)?;
     request["as_of"] = as_of.into();
@@ -171,7 +171,7 @@ pub async fn get(
     };
     let site_bytes = serde_json::to_vec(&r.request).map_err(ApiError::internal)?;
     let limits: crate::planning::site::SiteLimits = (&s.config.planning).into();
-    let body = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
+    let body = crate::blocking::spawn(move || -> Result<Vec<u8>, ApiError> {
         let plane = read_site(&site_bytes, None)
             .ok()
             .and_then(|(g, c, _)| site_from(g, c, limits).ok())

@@ -169,7 +169,7 @@ impl AppState {
                     d.config.tiles.max_zoom,
                     f64::from(d.config.tiles.buffer) / 4096.0,
                 );
-                tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
+                crate::blocking::spawn(move || -> Result<(), StoreError> {
                     // Where the changed features were, and where they are
                     // now: the tiles over either place are stale.
                     let mut rects = invalidate::envelopes(&engine.snapshot(), &layer, &fids);
@@ -190,7 +190,7 @@ impl AppState {
                 d.engine.replace_layer(l);
                 self.tiles.cache.invalidate_layer(&layer);
                 if let Some(disk) = self.tiles.disk.load_full() {
-                    tokio::task::spawn_blocking(move || disk.remove_layer(&layer)).await?;
+                    crate::blocking::spawn(move || disk.remove_layer(&layer)).await?;
                 }
                 Ok(())
             }

@@ -465,7 +465,7 @@ pub async fn collection_response(
         return download_response(l, req, f).await;
     }
     let out_crs = req.out_crs;
-    let (body, links) = tokio::task::spawn_blocking(move || -> Result<(String, serde_json::Value), ApiError> {
+    let (body, links) = crate::blocking::spawn(move || -> Result<(String, serde_json::Value), ApiError> {
         let res = l.query(&req.query);
         let enc = geojson::Encoder {
             layer: &l,
@@ -529,7 +529,7 @@ async fn download_response(
         .map(|(_, v)| v.clone());
     let stem = download::file_stem(&l.id, bbox.as_deref(), &super::planning_info::today_vn());
     let out_crs = req.out_crs;
-    let file = tokio::task::spawn_blocking(move || {
+    let file = crate::blocking::spawn(move || {
         let res = l.query(&req.query);
         let rest = res.matched.saturating_sub(req.query.offset);
         if !req.limit_given && rest > res.features.len() {

@@ -164,7 +164,7 @@ pub async fn post(
     let files = form.files;
     // GDAL reading is blocking work: off the runtime.
     let dir = form.dir;
-    let sources = tokio::task::spawn_blocking(move || {
+    let sources = crate::blocking::spawn(move || {
         let read = source::read_files(&files, &sopts);
         drop(dir);
         read
@@ -181,7 +181,7 @@ pub async fn post(
             true => ApiError::bad_request(e.to_string()),
             false => ApiError::store("nothing was written", e),
         })?;
-    let mut plan = tokio::task::spawn_blocking(move || prepare(&sources, &target, &opts))
+    let mut plan = crate::blocking::spawn(move || prepare(&sources, &target, &opts))
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| ApiError::bad_request(e.to_string()))?;

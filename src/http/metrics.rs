@@ -37,6 +37,7 @@ struct Metrics {
     runtime_tasks: IntGauge,
     runtime_queue: IntGauge,
     runtime_busy: prometheus::Gauge,
+    blocking_jobs: IntGaugeVec,
 }
 
 /// Registers a collector and hands it back.
@@ -146,6 +147,21 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             ))
             .expect("valid"),
         ),
+        blocking_jobs: {
+            // The wait histogram lives with the spawn that times it.
+            reg(&r, crate::blocking::wait_seconds().clone());
+            reg(
+                &r,
+                IntGaugeVec::new(
+                    opts(
+                        "blocking_jobs",
+                        "blocking-pool jobs waiting for a thread or running (saturation when waiting stays above 0; tokio's pool has up to 512 threads)",
+                    ),
+                    &["state"],
+                )
+                .expect("valid"),
+            )
+        },
         audit_failures: reg(
             &r,
             IntCounter::with_opts(opts(
@@ -307,6 +323,12 @@ pub async fn get(State(s): State<AppState>) -> Response {
             .map(|w| rt.worker_total_busy_duration(w).as_secs_f64())
             .sum(),
     );
+    m.blocking_jobs
+        .with_label_values(&["waiting"])
+        .set(crate::blocking::waiting());
+    m.blocking_jobs
+        .with_label_values(&["running"])
+        .set(crate::blocking::running());
     let mut out = Vec::new();
     match TextEncoder::new().encode(&m.registry.gather(), &mut out) {
         Ok(()) => ([(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)], out).into_response(),

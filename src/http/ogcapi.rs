@@ -91,7 +91,7 @@ pub async fn conformance(d: DocRequest) -> Response {
 /// `GET /ogcapi/api`: the OpenAPI 3.0 document of the live catalog.
 pub async fn api(State(s): State<DataState>, d: DocRequest) -> Result<Response, ApiError> {
     let cat = s.engine.snapshot();
-    let v = tokio::task::spawn_blocking(move || doc::openapi(&d.root, &cat, &s.config)).await?;
+    let v = crate::blocking::spawn(move || doc::openapi(&d.root, &cat, &s.config)).await?;
     Ok(json_response(doc::OPENAPI_JSON, v))
 }
 
@@ -99,7 +99,7 @@ pub async fn api(State(s): State<DataState>, d: DocRequest) -> Result<Response, 
 pub async fn collections(State(s): State<DataState>, d: DocRequest) -> Result<Response, ApiError> {
     let cat = s.engine.snapshot();
     // Temporal extents scan the temporal columns: off the async runtime.
-    let v = tokio::task::spawn_blocking(move || doc::collections(&d.root, &cat)).await?;
+    let v = crate::blocking::spawn(move || doc::collections(&d.root, &cat)).await?;
     Ok(json_response(doc::JSON, v))
 }
 
@@ -110,7 +110,7 @@ pub async fn collection(
     d: DocRequest,
 ) -> Result<Response, ApiError> {
     let l = collection_of(&s, &id)?;
-    let v = tokio::task::spawn_blocking(move || doc::collection(&d.root, &l)).await?;
+    let v = crate::blocking::spawn(move || doc::collection(&d.root, &l)).await?;
     Ok(json_response(doc::JSON, v))
 }
 

@@ -80,7 +80,7 @@ pub async fn get(
     let q = parse(raw.as_deref())?;
     let cat = s.engine.snapshot();
     let base = base_url(&s, &headers);
-    let answer = tokio::task::spawn_blocking(move || find(&cat, &q)).await??;
+    let answer = crate::blocking::spawn(move || find(&cat, &q)).await??;
     let mut v = serde_json::to_value(&answer).map_err(ApiError::internal)?;
     if let Some(list) = v.get_mut("parcels").and_then(|p| p.as_array_mut()) {
         for p in list {

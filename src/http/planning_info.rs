@@ -139,7 +139,7 @@ async fn respond(
     let q = info_query(&s, subject, as_of);
     let cat = s.engine.snapshot();
     let base = base_url(&s, headers);
-    let a = tokio::task::spawn_blocking(move || answer(&cat, &q)).await??;
+    let a = crate::blocking::spawn(move || answer(&cat, &q)).await??;
     let mut v = serde_json::to_value(&a).map_err(ApiError::internal)?;
     if let Some(fid) = a.subject.parcel.as_ref().map(|p| p.fid) {
         v["links"] = serde_json::json!([
@@ -224,7 +224,7 @@ pub async fn post(
     let asked = read_query(raw.as_deref(), false, &["json"])?;
     // Validity of a large polygon is CPU work: off the runtime.
     let (limits, crs) = ((&s.config.planning).into(), asked.crs);
-    let (site, as_of) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+    let (site, as_of) = crate::blocking::spawn(move || -> Result<_, ApiError> {
         let (g, c, as_of) = read_site(&body, crs)?;
         Ok((site_from(g, c, limits)?, as_of))
     })

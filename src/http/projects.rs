@@ -104,7 +104,7 @@ pub async fn get_list(
             .push((t.day, t.to_stage));
     }
     let cat = s.engine.snapshot();
-    tokio::task::spawn_blocking(move || {
+    crate::blocking::spawn(move || {
         let projects = list(&cat, &q, &steps)?;
         Ok(Json(json!({
             "as_of": q.as_of,
@@ -154,7 +154,7 @@ pub async fn get_one(
     let tol = s.config.planning.sliver_tolerance_m;
     let resume = before_suspension(&history);
     let history = history_json(&history, &access)?;
-    tokio::task::spawn_blocking(move || {
+    crate::blocking::spawn(move || {
         let d = detail(&cat, fid, &as_of, tol, resume)?;
         let mut v = serde_json::to_value(&d).map_err(ApiError::internal)?;
         v["history"] = history;
@@ -479,7 +479,7 @@ pub async fn patch(
 async fn read_site_of(data: &DataState, body: &Bytes) -> Result<MultiPolygon<f64>, ApiError> {
     let limits = (&data.config.planning).into();
     let bytes = body.clone();
-    let site = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+    let site = crate::blocking::spawn(move || -> Result<_, ApiError> {
         let (g, c, _) = super::planning_info::read_site(&bytes, None)?;
         Ok(crate::planning::site::site_from(g, c, limits)?)
     })
@@ -531,8 +531,7 @@ async fn run_check(
         heritage_buffer_m: data.config.planning.heritage_buffer_m,
     };
     let (cat, today) = (data.engine.snapshot(), today_vn());
-    let result =
-        tokio::task::spawn_blocking(move || check(&cat, &site, &p, &today, limits)).await??;
+    let result = crate::blocking::spawn(move || check(&cat, &site, &p, &today, limits)).await??;
     let answer = serde_json::to_value(&result).map_err(ApiError::internal)?;
     let request = json!({
         "project": fid,

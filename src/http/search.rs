@@ -64,6 +64,6 @@ pub async fn get(
         )));
     }
     let cat = s.engine.snapshot();
-    let answer = tokio::task::spawn_blocking(move || search(&cat, &q, limit, &as_of)).await?;
+    let answer = crate::blocking::spawn(move || search(&cat, &q, limit, &as_of)).await?;
     Ok(Json(answer).into_response())
 }

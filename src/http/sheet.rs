@@ -27,7 +27,7 @@ pub(crate) async fn kit(web: &WebState, config: &Config) -> Result<Arc<PrintKit>
                 web.styles.get(super::wms::STYLE_NAME).cloned(),
                 config.web.fonts_dir.clone(),
             );
-            tokio::task::spawn_blocking(move || PrintKit::new(style.as_ref(), &dir))
+            crate::blocking::spawn(move || PrintKit::new(style.as_ref(), &dir))
                 .await?
                 .map(Arc::new)
                 .map_err(|e| ApiError::unavailable(format!("documents cannot be printed: {e}")))
@@ -83,7 +83,7 @@ pub async fn get(
     let (info, map) = {
         let cat = cat.clone();
         let kit = kit.clone();
-        tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        crate::blocking::spawn(move || -> Result<_, ApiError> {
             let info = answer(&cat, &q)?;
             let subject = subject_plane(&cat, &info, None);
             let point = info.subject.point.and_then(|[x, y]| {
@@ -113,7 +113,7 @@ pub async fn get(
             issued_at: record.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
         };
         let (shown, map, kit) = (info.clone(), map.clone(), kit.clone());
-        let body = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
+        let body = crate::blocking::spawn(move || -> Result<Vec<u8>, ApiError> {
             let doc = information_sheet(&shown, map.as_ref().as_ref(), &issue);
             if html {
                 Ok(render_html(&doc).into_bytes())

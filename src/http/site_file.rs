@@ -40,7 +40,7 @@ pub async fn post(RawQuery(raw): RawQuery, body: Bytes) -> Result<Response, ApiE
         return Err(ApiError::bad_request(format!("{name}: the file is empty")));
     }
     // GDAL reading and reprojection are blocking work: off the runtime.
-    tokio::task::spawn_blocking(move || {
+    crate::blocking::spawn(move || {
         let f = read_site(&body, &name)?;
         let to = |target: Crs| -> Result<geo_types::Geometry<f64>, ApiError> {
             f.site.try_map_coords(|c| {

@@ -339,7 +339,7 @@ pub async fn get(
     let tol = s.config.planning.sliver_tolerance_m;
     let cat = s.engine.snapshot();
     // Filtering and measuring are CPU work: off the runtime.
-    tokio::task::spawn_blocking(move || {
+    crate::blocking::spawn(move || {
         let r = search(&cat, &q, tol)?;
         let fmt = match f {
             Format::Json => None,

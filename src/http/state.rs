@@ -215,7 +215,7 @@ impl DataState {
     pub async fn build_layer(&self, id: &str) -> Result<Layer, StoreError> {
         let data = self.store.read_layer(id).await?;
         let meta = self.meta(id);
-        tokio::task::spawn_blocking(move || Layer::new(data, meta))
+        crate::blocking::spawn(move || Layer::new(data, meta))
             .await?
             .map_err(|e| StoreError::Invalid(e.to_string()))
     }
@@ -233,7 +233,7 @@ impl TileState {
         self.archives.store(Arc::new(archives));
         if let Some(dir) = &config.tiles.disk_cache {
             let dir = dir.clone();
-            let d = tokio::task::spawn_blocking(move || DiskTiles::open(&dir)).await??;
+            let d = crate::blocking::spawn(move || DiskTiles::open(&dir)).await??;
             self.disk.store(Some(Arc::new(d)));
         }
         Ok(())

@@ -182,7 +182,7 @@ pub async fn landuse_stats(
     let cat = s.engine.snapshot();
     let file = format!("thong-ke-dat-{}", q.as_of);
     // Counting and encoding (CSV, zipped XLSX) are CPU work: off the runtime.
-    tokio::task::spawn_blocking(move || {
+    crate::blocking::spawn(move || {
         let stats = landuse(&cat, &q)?;
         respond(&stats, || landuse_table(&stats), f, &file)
     })
@@ -209,7 +209,7 @@ pub async fn project_stats(
     }
     let cat = s.engine.snapshot();
     let file = format!("thong-ke-du-an-{as_of}");
-    tokio::task::spawn_blocking(move || {
+    crate::blocking::spawn(move || {
         let stats = projects(&cat, by, &as_of)?;
         respond(&stats, || projects_table(&stats), f, &file)
     })

@@ -133,7 +133,7 @@ pub async fn tile(
             let on_disk = match &disk {
                 Some(d) => {
                     let (d, l) = (d.clone(), list.clone());
-                    tokio::task::spawn_blocking(move || d.get(&l, coord.z, coord.x, coord.y))
+                    crate::blocking::spawn(move || d.get(&l, coord.z, coord.x, coord.y))
                         .await?
                         .map(Tile::from_gzip)
                 }
@@ -150,7 +150,7 @@ pub async fn tile(
                         extent: 4096,
                         buffer: cfg.buffer,
                     };
-                    let t = tokio::task::spawn_blocking(move || {
+                    let t = crate::blocking::spawn(move || {
                         let (raw, n) = tiles::render(&layers, coord, &opts);
                         Tile::new(raw, n)
                     })
@@ -163,7 +163,7 @@ pub async fn tile(
                         // Written in the background; dropped again if an
                         // edit invalidated tiles meanwhile.
                         let (tiles, gz) = (ts.cache.clone(), t.gzip.clone());
-                        tokio::task::spawn_blocking(move || {
+                        crate::blocking::spawn(move || {
                             let (z, x, y) = (coord.z, coord.x, coord.y);
                             if d.put(&list, z, x, y, &gz).is_ok() && tiles.generation() != gen {
                                 d.remove(&list, z, x, y);

@@ -101,7 +101,7 @@ pub async fn glyphs(
         })?
         .to_owned();
     let g = web.glyphs.clone();
-    let pbf = tokio::task::spawn_blocking(move || g.range(&stack, &range))
+    let pbf = crate::blocking::spawn(move || g.range(&stack, &range))
         .await?
         .map_err(|e| match e {
             GlyphError::UnknownFont(..) => ApiError::not_found(e.to_string()),

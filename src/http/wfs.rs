@@ -273,7 +273,7 @@ fn denied(d: &Denied, v: Version) -> Response {
 async fn transaction(state: AppState, tx: Transaction, editor: Editor) -> Response {
     let v = tx.version;
     let s = state.data.clone();
-    let compiled = tokio::task::spawn_blocking(move || {
+    let compiled = crate::blocking::spawn(move || {
         let cat = s.engine.snapshot();
         wfs::transaction::compile(&tx, &cat, &s.config, &|id| s.editable(id))
     })
@@ -361,7 +361,7 @@ async fn get_feature(
     let v = g.version;
     let (ptx, prx) = tokio::sync::oneshot::channel::<Result<Ready, WfsError>>();
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    tokio::task::spawn_blocking(move || {
+    crate::blocking::spawn(move || {
         let cat = state.engine.snapshot();
         let cfg = &state.config;
         let plan = match query::plan(g, &cat, cfg, &access) {

@@ -54,7 +54,7 @@ pub async fn service(web: &WebState, config: &Config) -> Arc<Wms> {
     web.wms
         .get_or_init(|| async {
             let (styles, dir) = (web.styles.clone(), config.web.fonts_dir.clone());
-            match tokio::task::spawn_blocking(move || build(&styles, &dir)).await {
+            match crate::blocking::spawn(move || build(&styles, &dir)).await {
                 Ok(w) => Arc::new(w),
                 Err(_) => Arc::new(Wms::new(Renderer::new(
                     Style::default(),
@@ -80,7 +80,7 @@ pub async fn handle(
     let service_url = format!("{}/wms", base_url(&data, &headers));
     let catalog = data.engine.snapshot();
     let config = data.config.clone();
-    let reply = tokio::task::spawn_blocking(move || {
+    let reply = crate::blocking::spawn(move || {
         wms.handle(
             &kvp,
             &Env {

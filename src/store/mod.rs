@@ -200,7 +200,7 @@ impl Store {
         match self {
             Store::Gpkg(s) => {
                 let s = s.clone();
-                tokio::task::spawn_blocking(move || s.layer_names()).await?
+                crate::blocking::spawn(move || s.layer_names()).await?
             }
             Store::Postgis(s) => s.layer_names().await,
         }
@@ -211,7 +211,7 @@ impl Store {
         match self {
             Store::Gpkg(s) => {
                 let (s, name) = (s.clone(), name.to_owned());
-                tokio::task::spawn_blocking(move || s.read_layer(&name)).await?
+                crate::blocking::spawn(move || s.read_layer(&name)).await?
             }
             Store::Postgis(s) => s.read_layer(name).await,
         }
@@ -227,7 +227,7 @@ impl Store {
         match self {
             Store::Gpkg(s) => {
                 let (s, name, fids) = (s.clone(), name.to_owned(), fids.to_vec());
-                tokio::task::spawn_blocking(move || s.read_features(&name, &fids)).await?
+                crate::blocking::spawn(move || s.read_features(&name, &fids)).await?
             }
             Store::Postgis(s) => s.read_features(name, fids).await,
         }
@@ -246,7 +246,7 @@ impl Store {
         match self {
             Store::Gpkg(s) => {
                 let (s, edits) = (s.clone(), edits.to_vec());
-                tokio::task::spawn_blocking(move || s.write_edits(&edits)).await?
+                crate::blocking::spawn(move || s.write_edits(&edits)).await?
             }
             Store::Postgis(s) => s.write(edits).await,
         }
@@ -269,8 +269,7 @@ impl Store {
         match self {
             Store::Gpkg(s) => {
                 let (s, edits, history) = (s.clone(), edits.to_vec(), history.to_vec());
-                tokio::task::spawn_blocking(move || s.write_edits_with_history(&edits, &history))
-                    .await?
+                crate::blocking::spawn(move || s.write_edits_with_history(&edits, &history)).await?
             }
             Store::Postgis(s) => s.write_with_history(edits, history).await,
         }
@@ -282,7 +281,7 @@ impl Store {
         match self {
             Store::Gpkg(s) => {
                 let s = s.clone();
-                tokio::task::spawn_blocking(move || s.history(project_fid)).await?
+                crate::blocking::spawn(move || s.history(project_fid)).await?
             }
             Store::Postgis(s) => s.history(project_fid).await,
         }
@@ -294,7 +293,7 @@ impl Store {
         match self {
             Store::Gpkg(s) => {
                 let s = s.clone();
-                tokio::task::spawn_blocking(move || s.all_history()).await?
+                crate::blocking::spawn(move || s.all_history()).await?
             }
             Store::Postgis(s) => s.all_history().await,
         }
@@ -308,7 +307,7 @@ impl Store {
         match self {
             Store::Gpkg(s) => {
                 let (s, rows) = (s.clone(), rows.to_vec());
-                tokio::task::spawn_blocking(move || s.put_history(&rows)).await?
+                crate::blocking::spawn(move || s.put_history(&rows)).await?
             }
             Store::Postgis(s) => s.put_history(rows).await,
         }
@@ -321,7 +320,7 @@ impl Store {
         match self {
             Store::Gpkg(s) => {
                 let (s, r) = (s.clone(), record.clone());
-                tokio::task::spawn_blocking(move || s.put_record(&r)).await?
+                crate::blocking::spawn(move || s.put_record(&r)).await?
             }
             Store::Postgis(s) => s.put_record(record).await,
         }
@@ -356,7 +355,7 @@ impl Store {
         match self {
             Store::Gpkg(s) => {
                 let (s, id) = (s.clone(), id.clone());
-                tokio::task::spawn_blocking(move || s.get_record(&id)).await?
+                crate::blocking::spawn(move || s.get_record(&id)).await?
             }
             Store::Postgis(s) => s.get_record(id).await,
         }
@@ -370,7 +369,7 @@ impl Store {
         match self {
             Store::Gpkg(s) => {
                 let (s, code) = (s.clone(), code.clone());
-                tokio::task::spawn_blocking(move || s.get_record_by_code(&code)).await?
+                crate::blocking::spawn(move || s.get_record_by_code(&code)).await?
             }
             Store::Postgis(s) => s.get_record_by_code(code).await,
         }
@@ -382,7 +381,7 @@ impl Store {
         match self {
             Store::Gpkg(s) => {
                 let s = s.clone();
-                tokio::task::spawn_blocking(move || s.put_audit(&entries)).await?
+                crate::blocking::spawn(move || s.put_audit(&entries)).await?
             }
             Store::Postgis(s) => s.put_audit(&entries).await,
         }
@@ -396,7 +395,7 @@ impl Store {
         match self {
             Store::Gpkg(s) => {
                 let s = s.clone();
-                tokio::task::spawn_blocking(move || s.read_audit(&q)).await?
+                crate::blocking::spawn(move || s.read_audit(&q)).await?
             }
             Store::Postgis(s) => s.read_audit(&q).await,
         }

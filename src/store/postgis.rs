@@ -492,7 +492,7 @@ impl PostgisStore {
         let fields = t.fields.clone();
         let mut b = LayerDataBuilder::new(&t.name, srid, t.geometry_type, fields.clone());
         let (batches, mut received) = tokio::sync::mpsc::channel::<Vec<PgRow>>(IN_FLIGHT);
-        let decoder = tokio::task::spawn_blocking(move || -> Result<LayerData, StoreError> {
+        let decoder = crate::blocking::spawn(move || -> Result<LayerData, StoreError> {
             while let Some(batch) = received.blocking_recv() {
                 for row in batch {
                     b.push_row(decode_row(&row, &fields).map_err(from_sqlx)?)?;
