@@ -544,8 +544,23 @@ fn editable_config() -> Config {
 
 /// Edits parcel `row` of `parcels` through `commit` and checks, with no
 /// waiting, that the feature API and the (cached) tile show each edit.
+/// Land-use statistics of the whole layer on 30 June 2025: all parcels, and
+/// parcels per land-use code (summed over the provinces).
+async fn landuse_counts(state: &AppState) -> (u64, std::collections::HashMap<String, u64>) {
+    let (s, v) = get(state, "/stats/landuse?level=province&as_of=2025-06-30").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mut by_code = std::collections::HashMap::new();
+    for r in v["rows"].as_array().unwrap() {
+        *by_code
+            .entry(r["land_use"].as_str().unwrap().to_owned())
+            .or_insert(0) += r["parcels"].as_u64().unwrap();
+    }
+    (v["layer_total"]["parcels"].as_u64().unwrap(), by_code)
+}
+
 async fn commits_show_at_once(state: &AppState, parcels: &LayerData, row: usize) {
     let fid = parcels.fids[row];
+    let (total, counts) = landuse_counts(state).await;
     let at = parcels.geometry.coords_of(row)[0];
     let here = tile_at(at);
     let before = tile_bytes(state, here).await;
@@ -590,6 +605,13 @@ async fn commits_show_at_once(state: &AppState, parcels: &LayerData, row: usize)
         code_in(&tile_bytes(state, here).await, here, fid).as_deref(),
         Some("TMD")
     );
+    // Statistics count the parcel under its new code only (the edited row
+    // lives in the delta, its base row is hidden).
+    let (after, by_code) = landuse_counts(state).await;
+    assert_eq!(after, total);
+    let n = |m: &std::collections::HashMap<String, u64>, c: &str| m.get(c).copied().unwrap_or(0);
+    assert_eq!(n(&by_code, &old), n(&counts, &old) - 1, "{old}");
+    assert_eq!(n(&by_code, "TMD"), n(&counts, "TMD") + 1);
 
     // Insert: a new parcel beside it is found by a point query and drawn.
     let (x, y) = (at.x + 3.0, at.y + 3.0);
@@ -637,6 +659,12 @@ async fn commits_show_at_once(state: &AppState, parcels: &LayerData, row: usize)
     assert_eq!(code_in(&tile_bytes(state, here).await, here, fid), None);
     let (_, j) = get(state, "/layers/parcels").await;
     assert_eq!(j["feature_count"].as_u64().unwrap() as usize, parcels.len());
+    // One parcel added, one removed: the inserted one (of a commune no unit
+    // knows) is in the layer total, the deleted one nowhere.
+    let (after, by_code) = landuse_counts(state).await;
+    assert_eq!(after, total);
+    assert_eq!(n(&by_code, "TMD"), n(&counts, "TMD"));
+    assert_eq!(n(&by_code, &old), n(&counts, &old) - 1, "{old}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,7 +19,7 @@ pub use edit::{
 pub use format::FileFormat;
 pub use geometry::{clip_segment, FlatGeometry, GeometryKind, GeometryMismatch, GeometryType};
 pub use layer::{
-    push_json_str, push_num, BuildError, Column, LayerData, LayerDataBuilder, ValueRef,
+    push_json_str, push_num, BuildError, Column, LayerData, LayerDataBuilder, TextDict, ValueRef,
 };
 
 use serde::Serialize;

@@ -17,6 +17,7 @@ use super::text::fold;
 use super::{num_of, round, text_of, PlanningError};
 use crate::engine::temporal::{is_day, temporal_of};
 use crate::engine::{Catalog, Spatial};
+use crate::model::{Column, LayerData, TextDict};
 use geo::InteriorPoint;
 use std::collections::{BTreeMap, HashMap};
 
@@ -131,6 +132,27 @@ pub struct LanduseStats {
     pub notes: Vec<String>,
 }
 
+/// Cells of the (commune, land use) count grid of [`landuse`] above which
+/// the pass hashes values instead (dictionaries of junk values).
+const PAIR_GRID_MAX: usize = 1 << 22;
+
+/// Value `k` of a dictionary, or "" for its null slot (`k == len`).
+fn dict_text(dict: &TextDict, k: usize) -> &str {
+    if k < dict.len() {
+        dict.get(k)
+    } else {
+        ""
+    }
+}
+
+/// A text column's dictionary and per-row codes.
+fn dict_column(d: &LayerData, col: Option<usize>) -> Option<(&TextDict, &[u32])> {
+    match &d.columns[col?] {
+        Column::Text { dict, codes } => Some((dict, codes.as_slice())),
+        _ => None,
+    }
+}
+
 /// The unit a pre-2025 commune falls in, at `level`, on a day.
 fn unit_of<'g>(g: &'g Gazetteer, commune: &str, level: Level, after: bool) -> Option<&'g Unit> {
     match (level, after) {
@@ -218,8 +240,60 @@ pub fn landuse(cat: &Catalog, q: &LanduseQuery) -> Result<LanduseStats, Planning
             "the parcels layer has no commune_code".into(),
         ));
     }
-    // Each distinct commune code and land-use value is resolved once, to
-    // an index; the pass over a million parcels then only adds numbers.
+    // The pass over the parcels counts rows per (commune value, land-use
+    // value) pair; each distinct pair is then resolved to its unit and its
+    // land-use row once. Text columns are dictionary-encoded, so a pair is
+    // two small integers and the pass over millions of parcels is array
+    // indexing, not hashing strings.
+    let mut pairs: HashMap<(&str, &str), (u64, f64)> = HashMap::new();
+    for part in [crate::engine::Part::Base, crate::engine::Part::Delta] {
+        let d = parcels.data(part);
+        let col = |n: &str| d.field_index(n);
+        let (cc, lc, ac) = (col("commune_code"), col("land_use_code"), col("legal_area"));
+        let area_at = |row: usize| ac.and_then(|c| d.value(row, c).as_f64()).unwrap_or(0.0);
+        match (dict_column(d, cc), dict_column(d, lc)) {
+            (Some((cd, ccodes)), Some((ld, lcodes)))
+                if (cd.len() + 1).saturating_mul(ld.len() + 1) <= PAIR_GRID_MAX =>
+            {
+                // Slot `len` of a dictionary holds its nulls.
+                let slot = |code: u32, len: usize| (code as usize).min(len);
+                let w = ld.len() + 1;
+                let mut grid = vec![(0u64, 0.0f64); (cd.len() + 1) * w];
+                for row in 0..d.len() {
+                    if !parcels.is_live(part, row) {
+                        continue;
+                    }
+                    let cell =
+                        &mut grid[slot(ccodes[row], cd.len()) * w + slot(lcodes[row], ld.len())];
+                    cell.0 += 1;
+                    cell.1 += area_at(row);
+                }
+                for (i, (n, a)) in grid.into_iter().enumerate() {
+                    if n > 0 {
+                        let e = pairs
+                            .entry((dict_text(cd, i / w), dict_text(ld, i % w)))
+                            .or_insert((0, 0.0));
+                        e.0 += n;
+                        e.1 += a;
+                    }
+                }
+            }
+            _ => {
+                for row in 0..d.len() {
+                    if !parcels.is_live(part, row) {
+                        continue;
+                    }
+                    let text = |c: Option<usize>| match c.map(|c| d.value(row, c)) {
+                        Some(crate::model::ValueRef::Text(s)) => s,
+                        _ => "",
+                    };
+                    let e = pairs.entry((text(cc), text(lc))).or_insert((0, 0.0));
+                    e.0 += 1;
+                    e.1 += area_at(row);
+                }
+            }
+        }
+    }
     let mut unit_ix: HashMap<&str, usize> = HashMap::new();
     let mut unit_list: Vec<Option<(String, String)>> = Vec::new();
     let mut lu_ix: HashMap<&str, usize> = HashMap::new();
@@ -227,48 +301,33 @@ pub fn landuse(cat: &Catalog, q: &LanduseQuery) -> Result<LanduseStats, Planning
     let mut counts: HashMap<(usize, usize), (u64, f64)> = HashMap::new();
     let mut layer_total = (0u64, 0.0f64);
     let mut unassigned = 0u64;
-    for part in [crate::engine::Part::Base, crate::engine::Part::Delta] {
-        let d = parcels.data(part);
-        let col = |n: &str| d.field_index(n);
-        let (cc, lc, ac) = (col("commune_code"), col("land_use_code"), col("legal_area"));
-        for row in 0..d.len() {
-            if !parcels.is_live(part, row) {
-                continue;
-            }
-            let text = |c: Option<usize>| match c.map(|c| d.value(row, c)) {
-                Some(crate::model::ValueRef::Text(s)) => s,
-                _ => "",
-            };
-            let area = ac.and_then(|c| d.value(row, c).as_f64()).unwrap_or(0.0);
-            layer_total.0 += 1;
-            layer_total.1 += area;
-            let commune = text(cc);
-            let u = *unit_ix.entry(commune).or_insert_with(|| {
-                unit_list.push(
-                    unit_of(&g, commune, q.level, after).map(|u| (u.code.clone(), u.name.clone())),
-                );
-                unit_list.len() - 1
-            });
-            if unit_list[u].is_none() {
-                unassigned += 1;
-            }
-            let code = unit_list[u].as_ref().map_or("", |(c, _)| c.as_str());
-            if wanted.as_ref().is_some_and(|w| !w.contains(&code)) {
-                continue;
-            }
-            let value = text(lc);
-            let k = *lu_ix.entry(value).or_insert_with(|| {
-                let lu = value.to_ascii_uppercase();
-                lu_list.push(match q.group {
-                    Grouping::Code => lu,
-                    Grouping::Group => lookup(&lu).map_or("?".to_owned(), |l| l.group.clone()),
-                });
-                lu_list.len() - 1
-            });
-            let e = counts.entry((u, k)).or_insert((0, 0.0));
-            e.0 += 1;
-            e.1 += area;
+    for ((commune, value), (n, area)) in pairs {
+        layer_total.0 += n;
+        layer_total.1 += area;
+        let u = *unit_ix.entry(commune).or_insert_with(|| {
+            unit_list.push(
+                unit_of(&g, commune, q.level, after).map(|u| (u.code.clone(), u.name.clone())),
+            );
+            unit_list.len() - 1
+        });
+        if unit_list[u].is_none() {
+            unassigned += n;
         }
+        let code = unit_list[u].as_ref().map_or("", |(c, _)| c.as_str());
+        if wanted.as_ref().is_some_and(|w| !w.contains(&code)) {
+            continue;
+        }
+        let k = *lu_ix.entry(value).or_insert_with(|| {
+            let lu = value.to_ascii_uppercase();
+            lu_list.push(match q.group {
+                Grouping::Code => lu,
+                Grouping::Group => lookup(&lu).map_or("?".to_owned(), |l| l.group.clone()),
+            });
+            lu_list.len() - 1
+        });
+        let e = counts.entry((u, k)).or_insert((0, 0.0));
+        e.0 += n;
+        e.1 += area;
     }
     // Rows by unit code, then land use; several values may share a key
     // (case, or codes of one group).
