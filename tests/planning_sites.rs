@@ -241,6 +241,14 @@ async fn the_url_reproduces_the_search_and_pages_are_slices_of_it() {
         .map(|r| r["area_m2"].as_f64().unwrap())
         .collect();
     assert!(areas.windows(2).all(|w| w[0] >= w[1]), "{areas:?}");
+    // A page is the same slice of the whole ordered answer, however long.
+    let (_, whole) = get("/sites?use=SKK&sort=area&limit=1000").await;
+    let n = whole["total"].as_u64().unwrap() as usize;
+    assert!(n > 50 && n <= 1000, "{n}");
+    assert_eq!(
+        whole["results"].as_array().unwrap()[..50],
+        by_area["results"].as_array().unwrap()[..]
+    );
     let (_, by_port) =
         get("/sites?use=SKK&near=seaport:40000&sort=distance:seaport&limit=50").await;
     let ds: Vec<f64> = by_port["results"]

@@ -1227,11 +1227,21 @@ pub fn search(
     let driver = regions
         .into_iter()
         .min_by(|a, b| extent_area(a).total_cmp(&extent_area(b)));
-    let mut cands: Vec<FeatureRef> = Vec::new();
-    match &driver {
-        None => l.for_each_match(None, None, |f| cands.push(f)),
-        Some(rs) => cands = in_any(l, rs),
-    }
+    // Without a spatial driver every live feature is a candidate: walked
+    // in place, never collected (5M parcels would be an 80 MB list).
+    let cands: Box<dyn Iterator<Item = FeatureRef>> = match &driver {
+        None => Box::new([Part::Base, Part::Delta].into_iter().flat_map(|part| {
+            let d = l.data(part);
+            (0..d.len())
+                .filter(move |&row| l.is_live(part, row))
+                .map(move |row| FeatureRef {
+                    part,
+                    row: row as u32,
+                    fid: d.fids[row],
+                })
+        })),
+        Some(rs) => Box::new(in_any(l, rs).into_iter()),
+    };
 
     let cols = [Cols::of(l.data(Part::Base)), Cols::of(l.data(Part::Delta))];
     let temporal = temporal_of(l);
@@ -1299,13 +1309,8 @@ pub fn search(
                 }
             }
             Candidates::Parcels => {
-                // The legal area first: one number.
-                if let Some(a) = num_at(d, row, c.area) {
-                    if q.min_area_m2.is_some_and(|m| a < m) || q.max_area_m2.is_some_and(|m| a > m)
-                    {
-                        continue;
-                    }
-                }
+                // The land use first (one lookup in the asked codes of the
+                // column's dictionary), then the legal area (one number).
                 if !use_set.is_empty() {
                     let ok = match &use_masks[part_ix] {
                         Some((mask, codes)) => codes
@@ -1323,6 +1328,12 @@ pub fn search(
                         }
                     };
                     if !ok {
+                        continue;
+                    }
+                }
+                if let Some(a) = num_at(d, row, c.area) {
+                    if q.min_area_m2.is_some_and(|m| a < m) || q.max_area_m2.is_some_and(|m| a > m)
+                    {
                         continue;
                     }
                 }
@@ -1517,30 +1528,35 @@ pub fn search(
         });
     }
 
-    // Order.
-    match &q.sort {
-        Sort::Score => found.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then(b.area.total_cmp(&a.area))
-                .then(a.f.fid.cmp(&b.f.fid))
-        }),
-        Sort::Area => found.sort_by(|a, b| b.area.total_cmp(&a.area).then(a.f.fid.cmp(&b.f.fid))),
-        Sort::Distance(w) => {
-            let i = q
-                .near
-                .iter()
-                .position(|n| fold(&n.what) == fold(w))
-                .unwrap_or(0);
-            found.sort_by(|a, b| {
-                a.dists[i]
-                    .1
-                    .total_cmp(&b.dists[i].1)
-                    .then(a.f.fid.cmp(&b.f.fid))
-            })
-        }
-    }
+    // Order: a total order (ties go by fid), so only the asked page needs
+    // sorting once the rest is set apart behind it.
+    let distance_ix = match &q.sort {
+        Sort::Distance(w) => q
+            .near
+            .iter()
+            .position(|n| fold(&n.what) == fold(w))
+            .unwrap_or(0),
+        _ => 0,
+    };
+    let order = |a: &Found, b: &Found| match &q.sort {
+        Sort::Score => b
+            .score
+            .total_cmp(&a.score)
+            .then(b.area.total_cmp(&a.area))
+            .then(a.f.fid.cmp(&b.f.fid)),
+        Sort::Area => b.area.total_cmp(&a.area).then(a.f.fid.cmp(&b.f.fid)),
+        Sort::Distance(_) => a.dists[distance_ix]
+            .1
+            .total_cmp(&b.dists[distance_ix].1)
+            .then(a.f.fid.cmp(&b.f.fid)),
+    };
     let total = found.len();
+    let end = q.offset.saturating_add(q.limit).min(total);
+    if end > 0 && end < total {
+        found.select_nth_unstable_by(end - 1, order);
+        found.truncate(end);
+    }
+    found.sort_by(order);
     let mut results = Vec::new();
     for x in found.iter().skip(q.offset).take(q.limit) {
         results.push(describe(
