@@ -44,6 +44,10 @@ impl From<&crate::config::PlanningConfig> for SiteLimits {
     }
 }
 
+/// Largest projected coordinate of a site, metres: Web Mercator's half
+/// world (every projected CRS of Vietnam stays far inside it).
+const PROJECTED_LIMIT_M: f64 = 20_037_509.0;
+
 /// Checks a site given in `from` and returns it in Web Mercator.
 pub fn site_from(
     g: Geometry<f64>,
@@ -95,8 +99,26 @@ pub fn site_from(
             from.urn()
         )));
     }
-    if let Err(e) = mp.check_validation() {
-        return Err(bad(format!("the site polygon is not valid: {e}")));
+    if !from.is_geographic()
+        && coords().any(|c| c.x.abs() > PROJECTED_LIMIT_M || c.y.abs() > PROJECTED_LIMIT_M)
+    {
+        return Err(bad(format!(
+            "site coordinates are out of range for {}: metres beyond ±{:.0} km are no place on Earth",
+            from.urn(),
+            PROJECTED_LIMIT_M / 1000.0
+        )));
+    }
+    // geo's validity check builds a topology graph that gives up with a
+    // panic on some rings it cannot analyse (found by fuzzing): such a
+    // site is not valid either, and the request gets a 400, not a 500.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| mp.check_validation())) {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(bad(format!("the site polygon is not valid: {e}"))),
+        Err(_) => {
+            return Err(bad(
+                "the site polygon is not valid: its rings cross or overlap in a way that cannot be analysed",
+            ))
+        }
     }
     let to_merc = |r: &LineString<f64>| -> Result<LineString<f64>, PlanningError> {
         let mut c = r.0.clone();
@@ -180,6 +202,44 @@ mod tests {
         // A thin L, 10 m wide and 3 km each way: 6 ha, but its extent is 900 ha.
         let thin = polygon![(x: 550000.0, y: 1760000.0), (x: 553000.0, y: 1760000.0), (x: 553000.0, y: 1760010.0), (x: 550010.0, y: 1760010.0), (x: 550010.0, y: 1763000.0), (x: 550000.0, y: 1763000.0)];
         assert!(err(thin.into(), crs::VN2000_TM3_10745).contains("extent covers 900 ha"));
+    }
+
+    #[test]
+    fn a_fuzzed_site_with_coordinates_beyond_the_earth_is_refused_not_a_panic() {
+        // The input cargo fuzz found (geojson_site): rings with 1e308 and
+        // 1.8e47 m made geo's validity check panic.
+        let ring = |c: &[(f64, f64)]| LineString::from(c.to_vec());
+        let p = Polygon::new(
+            ring(&[
+                (561000.0, 56000.0),
+                (561000.0, 40.0),
+                (561000.0, 1756041756.0),
+            ]),
+            vec![
+                ring(&[(561000.0, 56000.0), (560999.0, 1e308), (561000.0, 1756.0)]),
+                ring(&[
+                    (561000.0, 56000.0),
+                    (523186.0, 1.756022e47),
+                    (561000.0, 1756040.0),
+                    (561010.0, 1556001170.0),
+                ]),
+            ],
+        );
+        assert!(err(p.into(), Crs::Epsg(5899)).contains("out of range"));
+        // The same rings brought inside the Earth are refused as invalid.
+        let p = Polygon::new(
+            ring(&[(561000.0, 56000.0), (561000.0, 40.0), (561000.0, 1756041.0)]),
+            vec![
+                ring(&[(561000.0, 56000.0), (560999.0, 1e7), (561000.0, 1756.0)]),
+                ring(&[
+                    (561000.0, 56000.0),
+                    (523186.0, 1.75e7),
+                    (561000.0, 1756040.0),
+                    (561010.0, 1556001.0),
+                ]),
+            ],
+        );
+        assert!(err(p.into(), Crs::Epsg(5899)).contains("not valid"));
     }
 
     #[test]
