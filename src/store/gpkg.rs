@@ -83,50 +83,11 @@ impl GpkgStore {
             .layer_by_name(name)
             .map_err(|_| StoreError::UnknownLayer(name.to_owned()))?;
         let mut b = self.builder(&layer)?;
-        let fields = b.fields().to_vec();
-        // Two stages on two threads: GDAL decodes features here while the
-        // builder (text interning, validity, reprojection) takes them in
-        // batches on a second thread; a few batches in flight at most.
-        const BATCH: usize = 4096;
-        std::thread::scope(|scope| {
-            let (batches, received) = std::sync::mpsc::sync_channel::<Vec<FeatureRow>>(4);
-            let builder = scope.spawn(move || -> Result<LayerData, StoreError> {
-                for batch in received {
-                    for row in batch {
-                        b.push_row(row)?;
-                    }
-                }
-                Ok(b.finish()?)
-            });
-            let mut batch = Vec::with_capacity(BATCH);
-            let mut read: Result<(), StoreError> = Ok(());
-            for f in layer.features() {
-                match self.feature_row(&f, &fields) {
-                    Ok(row) => batch.push(row),
-                    Err(e) => {
-                        read = Err(e);
-                        break;
-                    }
-                }
-                if batch.len() == BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    if batches.send(full).is_err() {
-                        // The builder stopped on an error of its own.
-                        break;
-                    }
-                }
-            }
-            if read.is_ok() && !batch.is_empty() {
-                let _ = batches.send(batch);
-            }
-            drop(batches);
-            let built = builder
-                .join()
-                .map_err(|_| self.err(format!("building layer {name} panicked")))?;
-            // The builder's own error explains a refused batch best.
-            let layer = built?;
-            read.map(|()| layer)
-        })
+        for f in layer.features() {
+            let row = self.feature_row(&f, b.fields())?;
+            b.push_row(row)?;
+        }
+        Ok(b.finish()?)
     }
 
     /// Reads some features by fid; missing fids are absent from the answer.
