@@ -6,6 +6,7 @@
 #   BIN=<binary>            serve with this binary instead of building one
 #   DB=<name>               the database (default geoplan_province)
 #   SKIP_LOAD=1             the database DB is loaded already
+#   STORES="gpkg postgis"   which stores to measure
 #
 # For each store: seconds until /ready, RSS 20 s after ready (steady) and
 # the peak (VmHWM) and their ratio (goal: start-up <= 60 s, peak <= 1.3 x
@@ -145,10 +146,12 @@ EOF
 
 echo "## $PARCELS parcels, $(nproc) cores, $(date -u +%F)"
 echo
-measure "GeoPackage" --gpkg "$GPKG"
-if [ -z "${SKIP_LOAD:-}" ]; then
-  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-  /usr/bin/time -f "geoplan load: %e s, peak RSS %M KB" $BIN load --from "$GPKG" --database-url "$PG/$DB"
-  psql "$PG/$DB" -qc "VACUUM ANALYZE"
-fi
-measure "PostGIS" --database-url "$PG/$DB"
+case " ${STORES:-gpkg postgis} " in *" gpkg "*) measure "GeoPackage" --gpkg "$GPKG" ;; esac
+case " ${STORES:-gpkg postgis} " in *" postgis "*)
+  if [ -z "${SKIP_LOAD:-}" ]; then
+    psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+    /usr/bin/time -f "geoplan load: %e s, peak RSS %M KB" $BIN load --from "$GPKG" --database-url "$PG/$DB"
+    psql "$PG/$DB" -qc "VACUUM ANALYZE"
+  fi
+  measure "PostGIS" --database-url "$PG/$DB" ;;
+esac
