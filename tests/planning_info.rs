@@ -637,6 +637,23 @@ async fn land_statistics_export_to_csv_and_xlsx_that_other_readers_open() {
 }
 
 #[tokio::test]
+async fn land_statistics_read_the_same_to_the_last_digit_every_time() {
+    // Sums added up in one order: areas of many codes summed into a group
+    // (and of many communes into a district) do not change with the
+    // order a hash map happens to hold them in.
+    for uri in [
+        "/stats/landuse?level=province&as_of=2025-06-30&group=group",
+        "/stats/landuse?level=district&as_of=2025-06-30",
+    ] {
+        let (st, first) = get(uri).await;
+        assert_eq!(st, StatusCode::OK, "{first}");
+        for _ in 0..5 {
+            assert_eq!(get(uri).await.1, first, "{uri}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn project_statistics_count_every_project_once() {
     let projects = stored("investment_projects");
     for by in ["status", "unit", "function"] {

@@ -244,8 +244,10 @@ pub fn landuse(cat: &Catalog, q: &LanduseQuery) -> Result<LanduseStats, Planning
     // value) pair; each distinct pair is then resolved to its unit and its
     // land-use row once. Text columns are dictionary-encoded, so a pair is
     // two small integers and the pass over millions of parcels is array
-    // indexing, not hashing strings.
-    let mut pairs: HashMap<(&str, &str), (u64, f64)> = HashMap::new();
+    // indexing, not hashing strings. The pairs are kept in order, so the
+    // sums are added up in the same order every time (a repeated export
+    // reads the same to the last digit).
+    let mut pairs: BTreeMap<(&str, &str), (u64, f64)> = BTreeMap::new();
     for part in [crate::engine::Part::Base, crate::engine::Part::Delta] {
         let d = parcels.data(part);
         let col = |n: &str| d.field_index(n);
@@ -298,7 +300,7 @@ pub fn landuse(cat: &Catalog, q: &LanduseQuery) -> Result<LanduseStats, Planning
     let mut unit_list: Vec<Option<(String, String)>> = Vec::new();
     let mut lu_ix: HashMap<&str, usize> = HashMap::new();
     let mut lu_list: Vec<String> = Vec::new();
-    let mut counts: HashMap<(usize, usize), (u64, f64)> = HashMap::new();
+    let mut counts: BTreeMap<(usize, usize), (u64, f64)> = BTreeMap::new();
     let mut layer_total = (0u64, 0.0f64);
     let mut unassigned = 0u64;
     for ((commune, value), (n, area)) in pairs {
