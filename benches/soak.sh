@@ -151,15 +151,23 @@ edits() {
   echo "$ok $bad" > "$WORK/edits.txt"
 }
 sample_proc() {
-  local end=$((SECONDS + DUR + 5))
-  echo "t,rss_kb,fds,threads" > "$WORK/proc.csv"
+  # Up to the last seconds of the load (after it, connections close).
+  local end=$((SECONDS + DUR - 2))
+  echo "t,rss_kb,fds,threads,tile_cache_mb,engine_mb,heap_allocated_mb,heap_resident_mb" > "$WORK/proc.csv"
   local t0=$SECONDS
   while [ $SECONDS -lt $end ] && kill -0 $SERVER 2>/dev/null; do
-    local rss thr fds
+    local rss thr fds m
     rss=$(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)
     thr=$(awk '/Threads/ {print $2}' /proc/$SERVER/status)
     fds=$(ls /proc/$SERVER/fd | wc -l)
-    echo "$((SECONDS - t0)),$rss,$fds,$thr" >> "$WORK/proc.csv"
+    # What the server says it holds, beside what the kernel says it has.
+    m=$(curl -s --max-time 5 "http://127.0.0.1:$PORT/metrics" | awk '
+      /^geoplan_tile_cache_bytes / {c = $2}
+      /^geoplan_engine_layer_bytes\{/ {e += $2}
+      /^geoplan_heap_bytes\{kind="allocated"\}/ {a = $2}
+      /^geoplan_heap_bytes\{kind="resident"\}/ {r = $2}
+      END {printf "%.0f,%.0f,%.0f,%.0f", c / 1048576, e / 1048576, a / 1048576, r / 1048576}')
+    echo "$((SECONDS - t0)),$rss,$fds,$thr,$m" >> "$WORK/proc.csv"
     sleep 10
   done
 }
@@ -187,6 +195,10 @@ peak = max(int(r["rss_kb"]) for r in rows)
 print("| RSS at warm-up MB | RSS at end MB | drift | peak MB | open files (warm-up → end, max) | threads (warm-up → end, max) |")
 print("|---|---|---|---|---|---|")
 print(f"| {ra/1024:.0f} | {rz/1024:.0f} | {100*(rz-ra)/ra:+.1f} % | {peak/1024:.0f} | {a['fds']} → {z['fds']}, {max(int(r['fds']) for r in after)} | {a['threads']} → {z['threads']}, {max(int(r['threads']) for r in after)} |")
+print()
+print("| held (MB, warm-up → end) | tile cache | engine layers | heap allocated | heap resident |")
+print("|---|---|---|---|---|")
+print("| | " + " | ".join(f"{a[k]} → {z[k]}" for k in ("tile_cache_mb", "engine_mb", "heap_allocated_mb", "heap_resident_mb")) + " |")
 EOF
 echo
 echo "Samples every 10 s: $WORK/proc.csv; wrk output: $WORK/wrk.txt; server log: $WORK/serve.log"

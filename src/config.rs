@@ -317,7 +317,8 @@ pub struct Limits {
     /// (slowloris) holds nothing for longer.
     pub body_read_timeout_secs: u64,
     /// WFS and OWS requests answered at once (GetFeature streams up to a
-    /// million features); one more is a 503 with Retry-After.
+    /// million features); one more waits up to `heavy_wait_ms`, then is a
+    /// 503 with Retry-After.
     pub max_concurrent_wfs: usize,
     /// WMS requests answered at once (each renders a map on the CPU).
     pub max_concurrent_wms: usize,
@@ -325,6 +326,9 @@ pub struct Limits {
     pub max_concurrent_pdf: usize,
     /// Imports read and written at once.
     pub max_concurrent_imports: usize,
+    /// How long a heavy request past its `max_concurrent_*` cap waits for
+    /// one of the running ones to end, milliseconds, before its 503.
+    pub heavy_wait_ms: u64,
     /// Timeout of the routes that may answer a file (features and OGC API
     /// items with `f=gpkg…`, WFS, `/sites`, `/import`), seconds: writing a
     /// province's layer as a GeoPackage takes minutes, not seconds.
@@ -365,6 +369,7 @@ impl Default for Limits {
             max_concurrent_wms: 16,
             max_concurrent_pdf: 4,
             max_concurrent_imports: 2,
+            heavy_wait_ms: 3000,
             download_timeout_secs: 900,
             max_image_width: 4096,
             max_image_height: 4096,

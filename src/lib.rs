@@ -10,13 +10,15 @@
 //! ```
 //!
 //! [`blocking`] sits beside `model`: any module that runs blocking work
-//! hands it to the blocking pool through it.
+//! hands it to the blocking pool through it. [`heap`] (the allocator) is a
+//! leaf too.
 //!
 //! * [`model`]: attribute values, schemas, flat geometry, column-oriented layers.
 //! * [`config`]: `geoplan.toml`, `${ENV}` substitution.
 //! * [`crs`]: EPSG codes, axis order, PROJ.
 //! * [`blocking`]: jobs for tokio's blocking pool, counted and timed (its
 //!   saturation, for `/metrics`).
+//! * [`heap`]: the global allocator (jemalloc) and its statistics.
 //! * [`store`]: all IO: GeoPackage (gdal) and PostGIS (sqlx), change events.
 //! * [`engine`]: in-memory layers, R-tree, queries, snapshots. No IO, no await.
 //! * [`tiles`]: vector tiles (clip, MVT encoding, cache). No IO, no await.
@@ -44,6 +46,7 @@ pub mod model;
 pub mod blocking;
 pub mod config;
 pub mod crs;
+pub mod heap;
 
 pub mod store;
 

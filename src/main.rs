@@ -700,6 +700,8 @@ async fn listen_on(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
 const DRAIN: Duration = Duration::from_secs(30);
 
 async fn serve(cfg: Config) -> Result<()> {
+    // Freed pages go back to the system while idle too (a load's buffers).
+    geoplan::heap::purge_in_background();
     // A hash that can never match is a configuration error, not a 401 later.
     let auth = geoplan::http::auth::Auth::from_config(&cfg.ogc)?;
     if !cfg.ogc.editable.is_empty() && auth.is_empty() {

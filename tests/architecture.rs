@@ -12,6 +12,8 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("crs", &[][..]),
         // The blocking pool's counted spawn: a leaf any module may use.
         ("blocking", &[][..]),
+        // The allocator and its statistics (for /metrics).
+        ("heap", &[][..]),
         ("store", &["model", "crs", "config", "blocking"][..]),
         ("sample", &["model", "crs", "store"][..]),
         ("engine", &["model", "crs", "config"][..]),
@@ -41,7 +43,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
             "http",
             &[
                 "model", "crs", "config", "store", "engine", "tiles", "render", "ogc", "planning",
-                "report", "import", "blocking",
+                "report", "import", "blocking", "heap",
             ][..],
         ),
     ])

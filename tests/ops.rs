@@ -115,9 +115,10 @@ fn rest(mut conn: TcpStream) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_heavy_request_past_its_cap_is_503_with_retry_after_until_one_ends() {
+async fn a_heavy_request_past_its_cap_waits_in_line_then_is_503_with_retry_after() {
     let mut cfg = geoplan::config::Config::default();
     cfg.limits.max_concurrent_wfs = 1;
+    cfg.limits.heavy_wait_ms = 1500;
     let (_keep, state) = common::sample_copy(cfg).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -127,10 +128,14 @@ async fn a_heavy_request_past_its_cap_is_503_with_retry_after_until_one_ends() {
         let caps = "/wfs?SERVICE=WFS&REQUEST=GetCapabilities";
         let (first, head) = request_head(port, EVERY_PARCEL);
         assert!(head.starts_with("http/1.1 200"), "{head}");
-        // The one WFS permit is taken while the stream runs.
+        // The one WFS permit is taken while the stream runs: the next
+        // waits its 1.5 s in line, then is refused.
+        let asked = std::time::Instant::now();
         let (conn, head) = request_head(port, caps);
+        let waited = asked.elapsed();
         let body = rest(conn);
         assert!(head.starts_with("http/1.1 503"), "{head}");
+        assert!(waited >= Duration::from_millis(1400), "{waited:?}");
         assert!(head.contains("retry-after: 5"), "{head}");
         assert!(body.contains("max_concurrent_wfs"), "{body}");
         // In the form WFS clients read: an OWS exception report.
@@ -143,19 +148,19 @@ async fn a_heavy_request_past_its_cap_is_503_with_retry_after_until_one_ends() {
         let (conn, head) = request_head(port, "/wms?SERVICE=WMS&REQUEST=GetCapabilities");
         rest(conn);
         assert!(head.starts_with("http/1.1 200"), "{head}");
-        // The stream ends whole; then WFS answers again.
-        assert!(rest(first).contains("</wfs:FeatureCollection>"));
-        let mut status = String::new();
-        for _ in 0..50 {
+        // One asked while the stream runs, which ends within the wait, is
+        // answered when it does.
+        let queued = std::thread::spawn(move || {
             let (conn, head) = request_head(port, caps);
             rest(conn);
-            status = head.lines().next().unwrap_or_default().to_owned();
-            if status.starts_with("http/1.1 200") {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        assert!(status.starts_with("http/1.1 200"), "{status}");
+            head
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(!queued.is_finished(), "answered while the permit was taken");
+        // The stream ends whole; then the one in line is answered.
+        assert!(rest(first).contains("</wfs:FeatureCollection>"));
+        let head = queued.join().unwrap();
+        assert!(head.starts_with("http/1.1 200"), "{head}");
     })
     .await
     .unwrap();
@@ -444,6 +449,16 @@ async fn metrics_count_requests_by_route_tiles_by_source_and_the_engine() {
         let jobs = format!("geoplan_blocking_jobs{{state=\"{state}\"}}");
         assert_eq!(sample(&text, &jobs), Some(0.0), "{text}");
     }
+    // The heap holds at least the engine's layers, and holds from the
+    // system at least what is live.
+    let allocated = sample(&text, "geoplan_heap_bytes{kind=\"allocated\"}").unwrap();
+    let resident = sample(&text, "geoplan_heap_bytes{kind=\"resident\"}").unwrap();
+    let parcels = sample(&text, "geoplan_engine_layer_bytes{layer=\"parcels\"}").unwrap();
+    assert!(
+        parcels > 0.0 && allocated >= parcels,
+        "{allocated} {parcels}"
+    );
+    assert!(resident >= allocated, "{resident} {allocated}");
     // A GeoPackage has no change listener.
     assert_eq!(
         sample(&text, "geoplan_change_listener_connected"),

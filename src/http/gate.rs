@@ -1,9 +1,11 @@
 //! Caps on heavy requests: WFS (streams of up to a million features), WMS
 //! maps, PDF sheets and reports, imports. Each kind has a number of
-//! requests it may answer at once (`[limits] max_concurrent_*`); one more
-//! is answered at once with 503 and `Retry-After` rather than queued
-//! behind the others until the client gives up. A permit is held until the
-//! response body is finished, so a stream counts for as long as it runs.
+//! requests it may answer at once (`[limits] max_concurrent_*`). One more
+//! waits in line for a permit, first come first served, at most
+//! `[limits] heavy_wait_ms` (a burst of map requests from QGIS passes);
+//! past that it is answered 503 with `Retry-After` rather than queued
+//! until the client gives up. A permit is held until the response body is
+//! finished, so a stream counts for as long as it runs.
 
 use super::ApiError;
 use axum::body::{Body, Bytes};
@@ -15,6 +17,7 @@ use http_body::{Frame, SizeHint};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Seconds a client is told to wait before trying again.
@@ -43,12 +46,21 @@ pub struct Gate {
     key: &'static str,
     permits: Arc<Semaphore>,
     max: usize,
+    /// How long one more request waits for a permit before its 503.
+    wait: Duration,
 }
 
 impl Gate {
     /// A gate letting `max` requests of a kind through at once (at least
-    /// one), refusing the next in the form `speaks`.
-    pub fn new(what: &'static str, key: &'static str, max: usize, speaks: Speaks) -> Gate {
+    /// one); the next waits up to `wait` for one of them to end, then is
+    /// refused in the form `speaks`.
+    pub fn new(
+        what: &'static str,
+        key: &'static str,
+        max: usize,
+        wait: Duration,
+        speaks: Speaks,
+    ) -> Gate {
         let max = max.max(1);
         Gate {
             what,
@@ -56,18 +68,36 @@ impl Gate {
             key,
             permits: Arc::new(Semaphore::new(max)),
             max,
+            wait,
         }
+    }
+
+    /// A permit: at once if one is free, else the first to come free
+    /// within the wait; `None` past it.
+    async fn permit(&self) -> Option<OwnedSemaphorePermit> {
+        if let Ok(p) = self.permits.clone().try_acquire_owned() {
+            return Some(p);
+        }
+        // The semaphore is never closed; a timeout is the only refusal.
+        tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
+            .await
+            .ok()
+            .and_then(Result::ok)
     }
 }
 
 /// Middleware (`axum::middleware::from_fn_with_state`): lets the request
 /// through with a permit, which the response body keeps until it ends, or
-/// answers 503 with `Retry-After` when every permit is taken.
+/// answers 503 with `Retry-After` when every permit stayed taken for the
+/// whole wait.
 pub async fn admit(State(g): State<Gate>, req: Request, next: Next) -> Response {
-    let Ok(permit) = g.permits.clone().try_acquire_owned() else {
+    let Some(permit) = g.permit().await else {
         let message = format!(
-            "{} {} are being answered, the most at once ([limits] {}); try again in {RETRY_AFTER_SECS} s",
-            g.max, g.what, g.key
+            "{} {} are being answered, the most at once ([limits] {}), and none ended within {} ms; try again in {RETRY_AFTER_SECS} s",
+            g.max,
+            g.what,
+            g.key,
+            g.wait.as_millis()
         );
         let mut res = match g.speaks {
             Speaks::Json => ApiError::unavailable(message).into_response(),

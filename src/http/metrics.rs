@@ -38,6 +38,7 @@ struct Metrics {
     runtime_queue: IntGauge,
     runtime_busy: prometheus::Gauge,
     blocking_jobs: IntGaugeVec,
+    heap_bytes: IntGaugeVec,
 }
 
 /// Registers a collector and hands it back.
@@ -162,6 +163,17 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
                 .expect("valid"),
             )
         },
+        heap_bytes: reg(
+            &r,
+            IntGaugeVec::new(
+                opts(
+                    "heap_bytes",
+                    "the allocator's bytes: allocated (live) and resident (held from the system; RSS beyond it is C libraries' and stacks')",
+                ),
+                &["kind"],
+            )
+            .expect("valid"),
+        ),
         audit_failures: reg(
             &r,
             IntCounter::with_opts(opts(
@@ -329,6 +341,15 @@ pub async fn get(State(s): State<AppState>) -> Response {
     m.blocking_jobs
         .with_label_values(&["running"])
         .set(crate::blocking::running());
+    if let Some(h) = crate::heap::stats() {
+        let gauge = |kind, v: u64| {
+            m.heap_bytes
+                .with_label_values(&[kind])
+                .set(i64::try_from(v).unwrap_or(i64::MAX));
+        };
+        gauge("allocated", h.allocated);
+        gauge("resident", h.resident);
+    }
     let mut out = Vec::new();
     match TextEncoder::new().encode(&m.registry.gather(), &mut out) {
         Ok(()) => ([(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)], out).into_response(),

@@ -61,9 +61,14 @@ pub const VENDOR: &[&str] = &[
 /// The application router.
 pub fn app(state: AppState) -> Router {
     let limits = &state.data.config.limits;
-    // Heavy requests, each kind capped (503 past the cap, see gate.rs).
+    // Heavy requests, each kind capped (a short wait, then 503 past the
+    // cap, see gate.rs).
+    let wait = Duration::from_millis(limits.heavy_wait_ms);
     let cap = |what, key, max, speaks| {
-        axum::middleware::from_fn_with_state(gate::Gate::new(what, key, max, speaks), gate::admit)
+        axum::middleware::from_fn_with_state(
+            gate::Gate::new(what, key, max, wait, speaks),
+            gate::admit,
+        )
     };
     let wfs = cap(
         "WFS and OWS requests",

@@ -201,9 +201,11 @@ pub struct FeatureRow {
     pub values: Vec<Value>,
 }
 
-/// Hands memory that the allocator keeps after a large load (freed builder
-/// buffers, dictionaries) back to the operating system, so the resident size
-/// reflects the data held. A no-op where glibc's `malloc_trim` is absent.
+/// Hands memory that the C library's allocator keeps after a large load
+/// (GDAL's and SQLite's buffers) back to the operating system, so the
+/// resident size reflects the data held. Rust's own allocations go through
+/// jemalloc, which returns freed pages by itself (see `heap.rs`). A no-op
+/// where glibc's `malloc_trim` is absent.
 pub fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free pages of glibc's heap to the OS;

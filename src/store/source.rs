@@ -209,15 +209,40 @@ impl MemDir {
     }
 
     /// Puts a file in the folder; returns its path.
-    fn put(&mut self, name: &str, bytes: Vec<u8>) -> Result<String, SourceError> {
+    fn put(&mut self, name: &str, bytes: &[u8]) -> Result<String, SourceError> {
         let path = format!("{}/{}", self.dir, safe_file_name(name));
-        gdal::vsi::create_mem_file(&path, bytes).map_err(|e| SourceError::Unreadable {
+        mem_file(&path, bytes).map_err(|why| SourceError::Unreadable {
             name: name.to_owned(),
-            why: e.to_string(),
+            why,
         })?;
         self.files.push(path.clone());
         Ok(path)
     }
+}
+
+/// A `/vsimem/` file holding a copy of `bytes` in a buffer of GDAL's own
+/// allocator, which GDAL frees when the file is unlinked. (The gdal
+/// crate's `create_mem_file` hands GDAL a Rust `Vec` to free with the C
+/// library's `free`; geoplan's Rust heap is jemalloc's, see `heap.rs`.)
+fn mem_file(path: &str, bytes: &[u8]) -> Result<(), String> {
+    let c_path = std::ffi::CString::new(path).map_err(|e| e.to_string())?;
+    // SAFETY: `buf` is a fresh GDAL allocation of at least `bytes.len()`
+    // bytes, filled before GDAL sees it; with bTakeOwnership GDAL owns it
+    // from then on, and on failure it is freed here by GDAL's allocator.
+    unsafe {
+        let buf = gdal_sys::VSIMalloc(bytes.len().max(1)).cast::<u8>();
+        if buf.is_null() {
+            return Err(format!("no memory for {} bytes", bytes.len()));
+        }
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, bytes.len());
+        let handle = gdal_sys::VSIFileFromMemBuffer(c_path.as_ptr(), buf, bytes.len() as u64, 1);
+        if handle.is_null() {
+            gdal_sys::VSIFree(buf.cast());
+            return Err("GDAL could not make the file in memory".to_owned());
+        }
+        gdal_sys::VSIFCloseL(handle);
+    }
+    Ok(())
 }
 
 impl Drop for MemDir {
@@ -282,7 +307,7 @@ pub fn read_set(
         }
         placed.push(match lower_ext(name).as_str() {
             "csv" | "txt" => (name.clone(), Placed::Csv(bytes.clone())),
-            _ => (name.clone(), Placed::Gdal(mem.put(name, bytes.clone())?)),
+            _ => (name.clone(), Placed::Gdal(mem.put(name, bytes)?)),
         });
     }
     read_placed(placed, opts)
@@ -393,7 +418,7 @@ fn read_csv(bytes: Vec<u8>, name: &str, opts: &SourceOptions) -> Result<Source, 
     };
     let text = encoding::decode(&bytes, enc);
     let mut mem = MemDir::new();
-    let path = mem.put(name, text.into_bytes())?;
+    let path = mem.put(name, text.as_bytes())?;
     let mut src = read_open(&path, name, opts, true)?;
     src.encoding = enc;
     src.encoding_how = how;
