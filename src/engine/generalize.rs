@@ -19,13 +19,12 @@
 //!
 //! Coordinates are Web Mercator metres; no IO.
 
-use super::layer::{Entry, Part};
+use super::index::SpatialIndex;
+use super::layer::Part;
 use crate::model::{grow_rect, FlatGeometry, GeometryKind, LayerData};
 use geo::{Area, Simplify};
 use geo_types::{Coord, LineString, Polygon, Rect};
 use rayon::prelude::*;
-use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::RTree;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Half the Web Mercator world width, metres.
@@ -90,8 +89,8 @@ pub struct Level {
     pub src: Vec<(Part, u32)>,
     /// For each kept feature: the block it was built in (sorted).
     pub blocks: Vec<Block>,
-    /// R-tree over `geometry` (data = index into `src`).
-    pub tree: RTree<Entry>,
+    /// Spatial index over `geometry` (data = index into `src`).
+    pub index: SpatialIndex,
     /// When features were merged: the fields they were grouped by, the
     /// only attributes a merged feature carries (it has no single id).
     pub merged_by: Option<Vec<usize>>,
@@ -108,7 +107,7 @@ impl Level {
         self.geometry.heap_bytes()
             + self.src.capacity() * 8
             + self.blocks.capacity() * 16
-            + super::layer::tree_bytes(&self.tree)
+            + self.index.heap_bytes()
     }
 
     /// The features of block `b` (a range of indexes).
@@ -664,21 +663,11 @@ fn assemble(
         }
     }
     geometry.shrink_to_fit();
-    let entries: Vec<Entry> = (0..geometry.len())
-        .filter_map(|i| {
-            geometry.bbox(i).map(|r| {
-                GeomWithData::new(
-                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                    i as u32,
-                )
-            })
-        })
-        .collect();
     Some(Level {
+        index: SpatialIndex::of(&geometry),
         geometry,
         src,
         blocks,
-        tree: RTree::bulk_load(entries),
         merged_by: None,
         grid_extent: (kind == GeometryKind::Polygon).then_some(GRID_EXTENT),
     })

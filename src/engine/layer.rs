@@ -3,18 +3,14 @@
 //! since, so an edit rebuilds only the delta, not the world.
 
 use super::generalize::{Pyramid, Source};
+use super::index::SpatialIndex;
 use super::EngineError;
 use crate::crs::{self, Crs, WEB_MERCATOR};
 use crate::model::access::{Access, Role};
 use crate::model::{FeatureRow, FieldDef, GeometryType, LayerData, LayerDataBuilder};
 use geo_types::{Coord, Rect};
-use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{Envelope, RTree, AABB};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
-
-/// R-tree entry: a feature's envelope and its row.
-pub type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
 /// Heap bytes of a layer by what they hold ([`Layer::memory`]).
 #[derive(Debug, Clone, Copy, Default)]
@@ -27,23 +23,6 @@ pub struct LayerMemory {
     pub attributes: usize,
     /// The generalised tile levels (their geometry and R-trees).
     pub pyramid: usize,
-}
-
-/// Bytes held by an R-tree's nodes: every node's children array, walked
-/// (rstar keeps children in exactly sized vectors after a bulk load).
-pub fn tree_bytes(tree: &RTree<Entry>) -> usize {
-    use rstar::RTreeNode;
-    let mut bytes = 0;
-    let mut stack = vec![tree.root()];
-    while let Some(parent) = stack.pop() {
-        bytes += std::mem::size_of_val(parent.children());
-        for child in parent.children() {
-            if let RTreeNode::Parent(p) = child {
-                stack.push(p);
-            }
-        }
-    }
-    bytes
 }
 
 /// Descriptive metadata of a published layer (from configuration).
@@ -137,13 +116,13 @@ pub fn default_sensitive(id: &str) -> Vec<String> {
     }
 }
 
-/// Layer data in Web Mercator with its R-tree.
+/// Layer data in Web Mercator with its spatial index.
 #[derive(Debug)]
 pub struct Indexed {
     /// Features, geometry in EPSG:3857.
     pub data: LayerData,
-    /// R-tree over feature envelopes.
-    pub tree: RTree<Entry>,
+    /// Spatial index over feature envelopes (data = row).
+    pub index: SpatialIndex,
 }
 
 impl Indexed {
@@ -161,18 +140,8 @@ impl Indexed {
                 .map_err(|e| EngineError::Crs(data.name.clone(), e.to_string()))?;
             data.srid = 3857;
         }
-        let entries: Vec<Entry> = (0..data.len())
-            .filter_map(|i| {
-                data.geometry.bbox(i).map(|r| {
-                    GeomWithData::new(
-                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                        i as u32,
-                    )
-                })
-            })
-            .collect();
         Ok(Indexed {
-            tree: RTree::bulk_load(entries),
+            index: SpatialIndex::of(&data.geometry),
             data,
         })
     }
@@ -182,7 +151,7 @@ impl Indexed {
             data: LayerDataBuilder::new(&d.name, 3857, d.geometry_type, d.fields.clone())
                 .finish()
                 .expect("an empty layer is valid"),
-            tree: RTree::new(),
+            index: SpatialIndex::default(),
         }
     }
 }
@@ -277,16 +246,13 @@ impl Layer {
             keys: Default::default(),
         };
         layer.count = layer.base.data.len() - layer.hidden_in_base() + layer.delta.data.len();
-        let mut ext: Option<AABB<[f64; 2]>> = None;
-        for t in [&layer.base.tree, &layer.delta.tree] {
-            if t.size() > 0 {
-                let e = t.root().envelope();
-                ext = Some(match ext {
-                    None => e,
-                    Some(x) => x.merged(&e),
-                });
-            }
-        }
+        // Exact f64, from the geometry's boxes (never the index's f32
+        // ones). The extent is a bound: hidden base features may still
+        // widen it.
+        layer.extent = [&layer.base.index, &layer.delta.index]
+            .into_iter()
+            .filter_map(SpatialIndex::bounds)
+            .reduce(|a, b| crate::model::rect_union(&a, &b));
         let merge_fields: Option<Vec<usize>> = layer.meta.merge_by.as_ref().map(|names| {
             names
                 .iter()
@@ -301,15 +267,13 @@ impl Layer {
             parts: &parts,
             live: |part, row| part == Part::Delta || layer.base_live(row),
             candidates: |r: &Rect<f64>| {
-                let env = AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
                 let mut out: Vec<(Part, u32)> = Vec::new();
-                for (part, t) in [
-                    (Part::Base, &layer.base.tree),
-                    (Part::Delta, &layer.delta.tree),
-                ] {
+                for part in [Part::Base, Part::Delta] {
                     out.extend(
-                        t.locate_in_envelope_intersecting(&env)
-                            .map(|e| (part, e.data)),
+                        layer
+                            .spatial_index(part)
+                            .intersecting(r)
+                            .map(|row| (part, row)),
                     );
                 }
                 out
@@ -353,19 +317,6 @@ impl Layer {
             )
         });
         layer.pyramid = Arc::new(pyramid);
-        // The extent is a bound: hidden base features may still widen it.
-        layer.extent = ext.map(|e| {
-            Rect::new(
-                Coord {
-                    x: e.lower()[0],
-                    y: e.lower()[1],
-                },
-                Coord {
-                    x: e.upper()[0],
-                    y: e.upper()[1],
-                },
-            )
-        });
         layer
     }
 
@@ -469,11 +420,12 @@ impl Layer {
         self.pyramid.heap_bytes()
     }
 
-    /// R-tree of a part (full geometry, Web Mercator).
-    pub fn tree(&self, part: Part) -> &RTree<Entry> {
+    /// Spatial index of a part (full geometry, Web Mercator): candidates
+    /// to check exactly on the geometry (see [`super::index`]).
+    pub fn spatial_index(&self, part: Part) -> &SpatialIndex {
         match part {
-            Part::Base => &self.base.tree,
-            Part::Delta => &self.delta.tree,
+            Part::Base => &self.base.index,
+            Part::Delta => &self.delta.index,
         }
     }
 
@@ -526,7 +478,7 @@ impl Layer {
         let parts = [&self.base, &self.delta];
         LayerMemory {
             geometry: parts.iter().map(|p| p.data.geometry.heap_bytes()).sum(),
-            index: parts.iter().map(|p| tree_bytes(&p.tree)).sum(),
+            index: parts.iter().map(|p| p.index.heap_bytes()).sum(),
             attributes: parts
                 .iter()
                 .map(|p| p.data.heap_bytes() - p.data.geometry.heap_bytes())

@@ -37,13 +37,16 @@
 
 pub mod cql2;
 pub mod filter;
+pub mod frame;
 pub mod generalize;
+pub mod index;
 pub mod keyed;
 mod layer;
 mod query;
 pub mod temporal;
 
-pub use layer::{Entry, FeatureRef, Layer, LayerMemory, LayerMeta, Part};
+pub use index::{Entry, SpatialIndex};
+pub use layer::{FeatureRef, Layer, LayerMemory, LayerMeta, Part};
 pub use query::{Query, QueryResult, Spatial};
 
 use crate::model::FeatureRow;

@@ -4,9 +4,9 @@
 
 use super::filter::Filter;
 use super::layer::{FeatureRef, Layer, Part};
+use crate::model::rect_covers as covers;
 use geo::{BoundingRect, Intersects};
 use geo_types::{Coord, Geometry, Rect};
-use rstar::AABB;
 
 /// The spatial part of a query.
 #[derive(Debug, Clone)]
@@ -41,18 +41,6 @@ pub struct QueryResult {
     pub features: Vec<FeatureRef>,
 }
 
-/// True when `outer` contains `inner` (edges included).
-fn covers(outer: &Rect<f64>, inner: &Rect<f64>) -> bool {
-    outer.min().x <= inner.min().x
-        && outer.min().y <= inner.min().y
-        && outer.max().x >= inner.max().x
-        && outer.max().y >= inner.max().y
-}
-
-fn aabb(r: &Rect<f64>) -> AABB<[f64; 2]> {
-    AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
-}
-
 impl Layer {
     fn attr_ok(&self, filter: Option<&Filter>, part: Part, row: usize) -> bool {
         filter.is_none_or(|f| f.matches(self.data(part), row))
@@ -79,19 +67,23 @@ impl Layer {
                     })
                 }
             };
+            // Candidates: exactly the rows whose envelope meets the
+            // query's, as an f64 R-tree gave them (see `super::index`);
+            // each is then checked exactly on its geometry.
+            let env = |row: u32| data.geometry.bbox(row as usize);
             match spatial {
                 None => (0..data.len()).for_each(&mut emit),
                 Some(Spatial::Bbox(r)) => {
-                    for e in ix.tree.locate_in_envelope_intersecting(&aabb(r)) {
-                        let row = e.data as usize;
+                    for row in ix.index.intersecting_exactly(r, env) {
+                        let row = row as usize;
                         if data.geometry.intersects_rect(row, r) {
                             emit(row);
                         }
                     }
                 }
                 Some(Spatial::Point(p)) => {
-                    for e in ix.tree.locate_all_at_point(&[p.x, p.y]) {
-                        let row = e.data as usize;
+                    for row in ix.index.intersecting_exactly(&Rect::new(*p, *p), env) {
+                        let row = row as usize;
                         if data.geometry.contains_point(row, *p) {
                             emit(row);
                         }
@@ -99,8 +91,8 @@ impl Layer {
                 }
                 Some(Spatial::Intersects(g)) => {
                     let Some(r) = g.bounding_rect() else { continue };
-                    for e in ix.tree.locate_in_envelope_intersecting(&aabb(&r)) {
-                        let row = e.data as usize;
+                    for row in ix.index.intersecting_exactly(&r, env) {
+                        let row = row as usize;
                         let hit = data
                             .geometry
                             .to_geo(row, data.geometry_type)
@@ -219,12 +211,13 @@ impl Layer {
         }
         for (part, ix) in [(Part::Base, &self.base), (Part::Delta, &self.delta)] {
             let data = &ix.data;
-            for (e, env_d2) in ix.tree.nearest_neighbor_iter_with_distance_2(&[p.x, p.y]) {
-                // Envelope distance is a lower bound of the true distance.
-                if best.len() == k && env_d2.sqrt() > best[k - 1].1 {
+            for (row, bound) in ix.index.nearest(p) {
+                // A lower bound of the true distance, never decreasing
+                // along the walk: past the k-th best, nothing nearer.
+                if best.len() == k && bound > best[k - 1].1 {
                     break;
                 }
-                let row = e.data as usize;
+                let row = row as usize;
                 if part == Part::Base && !self.base_live(row) {
                     continue;
                 }

@@ -180,6 +180,36 @@ pub fn grow_rect(r: geo_types::Rect<f64>, m: f64) -> geo_types::Rect<f64> {
     )
 }
 
+/// The smallest rectangle holding both `a` and `b`.
+pub fn rect_union(a: &geo_types::Rect<f64>, b: &geo_types::Rect<f64>) -> geo_types::Rect<f64> {
+    geo_types::Rect::new(
+        geo_types::Coord {
+            x: a.min().x.min(b.min().x),
+            y: a.min().y.min(b.min().y),
+        },
+        geo_types::Coord {
+            x: a.max().x.max(b.max().x),
+            y: a.max().y.max(b.max().y),
+        },
+    )
+}
+
+/// True when `outer` contains `inner`, edges included.
+///
+/// ```
+/// use geo_types::{coord, Rect};
+/// use geoplan::model::rect_covers;
+/// let outer = Rect::new(coord! { x: 0.0, y: 0.0 }, coord! { x: 2.0, y: 2.0 });
+/// assert!(rect_covers(&outer, &Rect::new(coord! { x: 0.0, y: 1.0 }, coord! { x: 2.0, y: 2.0 })));
+/// assert!(!rect_covers(&outer, &Rect::new(coord! { x: 1.0, y: 1.0 }, coord! { x: 3.0, y: 2.0 })));
+/// ```
+pub fn rect_covers(outer: &geo_types::Rect<f64>, inner: &geo_types::Rect<f64>) -> bool {
+    outer.min().x <= inner.min().x
+        && outer.min().y <= inner.min().y
+        && outer.max().x >= inner.max().x
+        && outer.max().y >= inner.max().y
+}
+
 /// Normalises text to Unicode NFC, so that Vietnamese diacritics compare,
 /// sort and render the same whatever form the source used.
 pub fn nfc(s: &str) -> String {

@@ -37,12 +37,10 @@ use super::text::fold;
 use super::{round, PlanningError};
 use crate::crs::{self, VN2000_TM3_10745, WEB_MERCATOR};
 use crate::engine::temporal::{is_day, temporal_of};
-use crate::engine::{Catalog, Entry, FeatureRef, Layer, Part, Spatial};
+use crate::engine::{Catalog, FeatureRef, Layer, Part, Spatial};
 use crate::model::{grow_rect, Column, LayerData, ValueRef};
 use geo::{BoundingRect, Distance, Euclidean, InteriorPoint, Intersects};
 use geo_types::{Coord, Geometry, LineString, MultiPolygon, Point, Rect};
-use rstar::primitives::Rectangle;
-use rstar::{RTree, SelectionFunction, AABB};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Longest distance a `near=` or `exclude=` may ask for, metres (the
@@ -1587,41 +1585,20 @@ pub fn search(
     })
 }
 
-/// Selects the index nodes meeting any of a set of rectangles; the leaves
-/// of a node that does are all taken (a few too many: every condition is
-/// checked exactly on each candidate afterwards, and testing each leaf
-/// would cost more than it saves).
-struct AnyOf<'a>(&'a RTree<Rectangle<[f64; 2]>>);
-
-impl SelectionFunction<Entry> for AnyOf<'_> {
-    fn should_unpack_parent(&self, envelope: &AABB<[f64; 2]>) -> bool {
-        self.0
-            .locate_in_envelope_intersecting(envelope)
-            .next()
-            .is_some()
-    }
-}
-
 /// The live features of `l` in index nodes meeting any of `rects`, each
 /// once, in one walk of the layer's index however much the rectangles
-/// overlap.
+/// overlap (see [`crate::engine::SpatialIndex::in_nodes_meeting_any`]: a few too
+/// many; every condition is checked exactly on each candidate afterwards).
 fn in_any(l: &Layer, rects: &[Rect<f64>]) -> Vec<FeatureRef> {
-    let tree = RTree::bulk_load(
-        rects
-            .iter()
-            .map(|r| Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]))
-            .collect(),
-    );
     let mut out = Vec::new();
     for part in [Part::Base, Part::Delta] {
         let fids = &l.data(part).fids;
-        for e in l.tree(part).locate_with_selection_function(AnyOf(&tree)) {
-            let row = e.data as usize;
-            if l.is_live(part, row) {
+        for row in l.spatial_index(part).in_nodes_meeting_any(rects) {
+            if l.is_live(part, row as usize) {
                 out.push(FeatureRef {
                     part,
-                    row: e.data,
-                    fid: fids[row],
+                    row,
+                    fid: fids[row as usize],
                 });
             }
         }

@@ -18,7 +18,6 @@ use crate::crs::{self, Crs, WEB_MERCATOR};
 use crate::engine::{Layer, Part};
 use crate::model::{FlatGeometry, GeometryKind, LayerData};
 use geo_types::{Coord, Rect};
-use rstar::AABB;
 use tiny_skia::{
     FillRule, LineCap, LineJoin, Paint, PathBuilder, Pixmap, Stroke, StrokeDash, Transform,
 };
@@ -214,14 +213,17 @@ struct Feat<'a> {
 
 /// Features of a layer in the view, in fid order within each part.
 fn features<'a>(layer: &'a Layer, view: &View) -> Vec<Feat<'a>> {
-    let q = view.query;
-    let env = AABB::from_corners([q.min().x, q.min().y], [q.max().x, q.max().y]);
+    // Exactly the features whose envelope meets the query, as with f64
+    // boxes (`engine::index`): a feature past the margin could still
+    // reach in with a label, or take a label's place.
+    let q = &view.query;
     let mut out = Vec::new();
     if let Some(level) = layer.generalized(view.zoom.floor() as u8) {
+        let env = |i: u32| level.geometry.bbox(i as usize);
         let mut hits: Vec<usize> = level
-            .tree
-            .locate_in_envelope_intersecting(&env)
-            .map(|e| e.data as usize)
+            .index
+            .intersecting_exactly(q, env)
+            .map(|i| i as usize)
             .collect();
         hits.sort_unstable();
         for i in hits {
@@ -237,10 +239,11 @@ fn features<'a>(layer: &'a Layer, view: &View) -> Vec<Feat<'a>> {
     }
     for part in [Part::Base, Part::Delta] {
         let data = layer.data(part);
+        let env = |r: u32| data.geometry.bbox(r as usize);
         let mut rows: Vec<usize> = layer
-            .tree(part)
-            .locate_in_envelope_intersecting(&env)
-            .map(|e| e.data as usize)
+            .spatial_index(part)
+            .intersecting_exactly(q, env)
+            .map(|r| r as usize)
             .filter(|&r| layer.is_live(part, r))
             .collect();
         rows.sort_unstable();

@@ -351,14 +351,16 @@ fn draw_outlines(pm: &mut Pixmap, f: &Frame, layer: &Layer) {
     ) else {
         return;
     };
-    let env = rstar::AABB::from_corners([lo.x, lo.y], [hi.x, hi.y]);
+    let window = Rect::new(lo, hi);
     let closed = layer.geometry_type().kind() == GeometryKind::Polygon;
     let mut b = PathBuilder::new();
     let mut buf: Vec<Coord<f64>> = Vec::new();
     for part in [Part::Base, Part::Delta] {
         let data = layer.data(part);
-        for e in layer.tree(part).locate_in_envelope_intersecting(&env) {
-            let row = e.data as usize;
+        // Exactly the features whose envelope meets the window.
+        let env = |r: u32| data.geometry.bbox(r as usize);
+        for row in layer.spatial_index(part).intersecting_exactly(&window, env) {
+            let row = row as usize;
             if !layer.is_live(part, row) {
                 continue;
             }

@@ -46,11 +46,10 @@ pub mod mvt;
 
 use crate::engine::generalize::tile_span;
 use crate::engine::{Layer, Part};
-use crate::model::{FlatGeometry, GeometryKind};
+use crate::model::{grow_rect, FlatGeometry, GeometryKind};
 use clip::ClipBox;
 use geo_types::{Coord, Rect};
 use mvt::{GeomType, LayerWriter};
-use rstar::{Envelope, RTreeObject, AABB};
 use std::sync::Arc;
 
 /// Half the Web Mercator world width, metres.
@@ -205,10 +204,7 @@ fn render_layer(l: &Layer, c: TileCoord, opts: &TileOptions, s: &mut Scratch) ->
     let span = tile_span(c.z);
     let scale = f64::from(opts.extent) / span;
     let pad = f64::from(opts.buffer) / scale;
-    let query = AABB::from_corners(
-        [b.min().x - pad, b.min().y - pad],
-        [b.max().x + pad, b.max().y + pad],
-    );
+    let query = grow_rect(b, pad);
     let clip = ClipBox {
         min: -f64::from(opts.buffer),
         max: f64::from(opts.extent + opts.buffer),
@@ -229,33 +225,34 @@ fn render_layer(l: &Layer, c: TileCoord, opts: &TileOptions, s: &mut Scratch) ->
     let on_grid = level.is_some_and(|lv| lv.grid_extent == Some(opts.extent));
     // The clip box in Web Mercator, less a unit: a feature inside it is
     // not clipped.
-    let unclipped = AABB::from_corners(
-        [
-            query.lower()[0] + 1.0 / scale,
-            query.lower()[1] + 1.0 / scale,
-        ],
-        [
-            query.upper()[0] - 1.0 / scale,
-            query.upper()[1] - 1.0 / scale,
-        ],
-    );
+    let unclipped = grow_rect(query, -1.0 / scale);
     // Sorted by (part, row) so features come out in a stable order; the
     // flag: on the grid and unclipped.
     let mut hits: Vec<(Part, u32, &FlatGeometry, usize, bool)> = Vec::new();
     if let Some(level) = level {
-        for e in level.tree.locate_in_envelope_intersecting(&query) {
-            let i = e.data as usize;
+        // The index keeps its boxes in f32 (`engine::index`); these calls
+        // answer exactly what f64 envelopes answered, asking the geometry
+        // for its exact envelope only about features within rounding (a
+        // few millimetres) of the query's or `unclipped`'s edge. So the
+        // features and the unclipped flag are what they always were.
+        let env = |i: u32| level.geometry.bbox(i as usize);
+        for (i, inside) in level
+            .index
+            .intersecting_exactly_inside(&query, &unclipped, env)
+        {
+            let i = i as usize;
             let (part, row) = level.src[i];
-            let exact = on_grid && unclipped.contains_envelope(&e.envelope());
+            let exact = on_grid && inside;
             hits.push((part, row, &level.geometry, i, exact));
         }
     } else {
         for part in [Part::Base, Part::Delta] {
             let data = l.data(part);
-            for e in l.tree(part).locate_in_envelope_intersecting(&query) {
-                let row = e.data as usize;
+            let env = |r: u32| data.geometry.bbox(r as usize);
+            for r in l.spatial_index(part).intersecting_exactly(&query, env) {
+                let row = r as usize;
                 if l.is_live(part, row) {
-                    hits.push((part, e.data, &data.geometry, row, false));
+                    hits.push((part, r, &data.geometry, row, false));
                 }
             }
         }
