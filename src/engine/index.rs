@@ -26,7 +26,7 @@
 //! the node size).
 
 use super::frame::Frame;
-use crate::model::{rect_covers as covers, rect_union};
+use crate::model::{rect_covers as covers, union_rect};
 use geo_types::{Coord, Rect};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{Envelope, RTree, RTreeNode, RTreeObject, SelectionFunction, AABB};
@@ -79,10 +79,7 @@ impl SpatialIndex {
             let (a, b) = (r.min(), r.max());
             !(a.x.is_nan() || a.y.is_nan() || b.x.is_nan() || b.y.is_nan())
         });
-        let bounds = boxes
-            .clone()
-            .map(|(_, r)| r)
-            .reduce(|u, r| rect_union(&u, &r));
+        let bounds = boxes.clone().map(|(_, r)| r).reduce(union_rect);
         let frame = bounds.as_ref().map(Frame::centred_on).unwrap_or_default();
         let entries: Vec<Entry> = boxes
             .map(|(row, r)| {

@@ -252,7 +252,7 @@ impl Layer {
         layer.extent = [&layer.base.index, &layer.delta.index]
             .into_iter()
             .filter_map(SpatialIndex::bounds)
-            .reduce(|a, b| crate::model::rect_union(&a, &b));
+            .reduce(crate::model::union_rect);
         let merge_fields: Option<Vec<usize>> = layer.meta.merge_by.as_ref().map(|names| {
             names
                 .iter()

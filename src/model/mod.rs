@@ -180,20 +180,6 @@ pub fn grow_rect(r: geo_types::Rect<f64>, m: f64) -> geo_types::Rect<f64> {
     )
 }
 
-/// The smallest rectangle holding both `a` and `b`.
-pub fn rect_union(a: &geo_types::Rect<f64>, b: &geo_types::Rect<f64>) -> geo_types::Rect<f64> {
-    geo_types::Rect::new(
-        geo_types::Coord {
-            x: a.min().x.min(b.min().x),
-            y: a.min().y.min(b.min().y),
-        },
-        geo_types::Coord {
-            x: a.max().x.max(b.max().x),
-            y: a.max().y.max(b.max().y),
-        },
-    )
-}
-
 /// True when `outer` contains `inner`, edges included.
 ///
 /// ```
