@@ -410,3 +410,105 @@ async fn bad_questions_get_a_400_naming_the_problem() {
         assert!(detail.contains(needle), "{q}: {detail}");
     }
 }
+
+/// The fids every parcel of `uses` (current codes) of at least `min_m2`
+/// within `max_m` of some geometry in `places` has, by a walk of every
+/// stored parcel in EPSG:5899: what a search must find, whichever way
+/// (index or attribute columns) it reads its candidates. Parcels within
+/// 1 cm of the limit are returned apart, as either answer is right.
+fn brute_parcels(
+    uses: &[&str],
+    min_m2: f64,
+    places: &[Geometry<f64>],
+    max_m: f64,
+) -> (BTreeSet<i64>, BTreeSet<i64>) {
+    use geoplan::planning::landuse::{codes_of, current};
+    let parcels = stored("parcels");
+    let (mut sure, mut edge) = (BTreeSet::new(), BTreeSet::new());
+    for row in 0..parcels.len() {
+        let code = text(&parcels, row, "land_use_code").unwrap_or_default();
+        if !codes_of(&code)
+            .iter()
+            .any(|lu| uses.contains(&current(&lu.code).as_str()))
+        {
+            continue;
+        }
+        if num(&parcels, row, "legal_area").is_some_and(|a| a < min_m2) {
+            continue;
+        }
+        let g = Geometry::MultiPolygon(shape(&parcels, row));
+        let d = places
+            .iter()
+            .map(|p| Euclidean.distance(&g, p))
+            .fold(f64::INFINITY, f64::min);
+        if (d - max_m).abs() < 0.01 {
+            edge.insert(parcels.fids[row]);
+        } else if d < max_m {
+            sure.insert(parcels.fids[row]);
+        }
+    }
+    (sure, edge)
+}
+
+#[tokio::test]
+async fn parcel_searches_find_every_qualifying_parcel_near_wide_and_narrow_places() {
+    let roads = stored("roads");
+    let national: Vec<Geometry<f64>> = (0..roads.len())
+        .filter(|&r| text(&roads, r, "road_class").as_deref() == Some("quốc lộ"))
+        .filter_map(|r| roads.geometry_of(r))
+        .collect();
+    let pois = stored("pois");
+    let poi = |name: &str| -> Vec<Geometry<f64>> {
+        (0..pois.len())
+            .filter(|&r| text(&pois, r, "name").as_deref() == Some(name))
+            .filter_map(|r| pois.geometry_of(r))
+            .collect()
+    };
+    const OLD_TOWN: &str = "Phố cổ Hội An";
+    let (airport, old_town) = (poi("Sân bay Đà Nẵng"), poi(OLD_TOWN));
+    assert!(!national.is_empty() && airport.len() == 1 && old_town.len() == 1);
+    // Within reach of every national road and of the airport (much of
+    // the province, or of the city: the candidates come from the land-use
+    // and area columns), then within 800 m of Hội An old town (a few
+    // parcels: from the index); for a rare use and a common one.
+    for (near, places, max_m, uses, min) in [
+        ("national_road", &national, 1500.0, &["TMD"][..], 150.0),
+        (
+            "national_road",
+            &national,
+            1500.0,
+            &["CLN", "ODT"][..],
+            400.0,
+        ),
+        ("Sân bay Đà Nẵng", &airport, 2500.0, &["TMD"][..], 100.0),
+        ("Sân bay Đà Nẵng", &airport, 2500.0, &["ODT"][..], 160.0),
+        (OLD_TOWN, &old_town, 800.0, &["ODT"][..], 100.0),
+    ] {
+        let (sure, edge) = brute_parcels(uses, min, places, max_m);
+        let uri = format!(
+            "/sites?candidates=parcels&use={}&min_area={min}&near={}&limit=1000&sort=area",
+            uses.join(","),
+            enc(&format!("{near}:{max_m}"))
+        );
+        let (st, v) = get(&uri).await;
+        assert_eq!(st, StatusCode::OK, "{uri}: {v}");
+        let found: BTreeSet<i64> = v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["fid"].as_i64().unwrap())
+            .collect();
+        assert!(!sure.is_empty(), "{uri}: nothing to find");
+        assert!(sure.len() < 1000, "{uri}: more than a page");
+        assert_eq!(v["total"].as_u64().unwrap() as usize, found.len(), "{uri}");
+        let missed: Vec<_> = sure.difference(&found).collect();
+        let extra: Vec<_> = found
+            .difference(&sure)
+            .filter(|f| !edge.contains(f))
+            .collect();
+        assert!(
+            missed.is_empty() && extra.is_empty(),
+            "{uri}: missed {missed:?}, extra {extra:?}"
+        );
+    }
+}

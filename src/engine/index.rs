@@ -227,6 +227,47 @@ impl SpatialIndex {
             .map(|e| e.data)
     }
 
+    /// An estimate of the share of the indexed rows whose box meets one of
+    /// `rects`, from the first level of the tree with at least 256 nodes:
+    /// the share of those nodes meeting one. A bulk-loaded tree's nodes of
+    /// one level hold about as many rows each, so the estimate follows
+    /// where the rows are dense, as a share of area would not; it reads a
+    /// few hundred nodes however many rows there are.
+    pub fn share_meeting_any(&self, rects: &[Rect<f64>]) -> f64 {
+        let boxes: RTree<Rectangle<[f32; 2]>> = RTree::bulk_load(
+            rects
+                .iter()
+                .map(|r| {
+                    let b = self.frame.outward(r);
+                    Rectangle::from_corners(b.lower(), b.upper())
+                })
+                .collect(),
+        );
+        let mut level: Vec<&RTreeNode<Entry>> = self.tree.root().children().iter().collect();
+        while level.len() < 256 && level.iter().any(|n| matches!(n, RTreeNode::Parent(_))) {
+            level = level
+                .into_iter()
+                .flat_map(|n| match n {
+                    RTreeNode::Parent(p) => p.children().iter().collect::<Vec<_>>(),
+                    leaf => vec![leaf],
+                })
+                .collect();
+        }
+        if level.is_empty() {
+            return 0.0;
+        }
+        let meeting = level
+            .iter()
+            .filter(|n| {
+                boxes
+                    .locate_in_envelope_intersecting(&n.envelope())
+                    .next()
+                    .is_some()
+            })
+            .count();
+        meeting as f64 / level.len() as f64
+    }
+
     /// Heap bytes held by the tree's nodes: every node's children array,
     /// walked (rstar keeps children in exactly sized vectors after a bulk
     /// load).
@@ -280,6 +321,28 @@ mod tests {
         }
         let ix = SpatialIndex::new(boxes.iter().enumerate().map(|(i, r)| (i as u32, *r)));
         (boxes, ix)
+    }
+
+    #[test]
+    fn the_share_meeting_rectangles_follows_the_rows() {
+        let (boxes, ix) = grid();
+        let b = ix.bounds().unwrap();
+        assert_eq!(ix.share_meeting_any(&[b]), 1.0);
+        assert_eq!(ix.share_meeting_any(&[]), 0.0);
+        let far = rect(0.0, 0.0, 1.0, 1.0);
+        assert_eq!(ix.share_meeting_any(&[far]), 0.0);
+        // The left half of the grid: about half its nodes.
+        let half = rect(b.min().x, b.min().y, b.min().x + b.width() / 2.0, b.max().y);
+        let s = ix.share_meeting_any(&[half, far]);
+        assert!((0.4..=0.65).contains(&s), "{s}");
+        // Rows dense on one side: the share follows the rows, not the area.
+        let mut dense: Vec<Rect<f64>> = boxes[..1000].to_vec();
+        let (x, y) = (b.max().x + 1e5, b.max().y + 1e5);
+        dense.extend((0..100).map(|i| rect(x + f64::from(i), y, x + f64::from(i) + 1.0, y + 1.0)));
+        let ix = SpatialIndex::new(dense.iter().enumerate().map(|(i, r)| (i as u32, *r)));
+        let corner = rect(x - 1.0, y - 1.0, x + 200.0, y + 2.0);
+        let s = ix.share_meeting_any(&[corner]);
+        assert!((0.05..0.2).contains(&s), "{s}");
     }
 
     #[test]

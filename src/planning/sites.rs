@@ -41,7 +41,9 @@ use crate::engine::{Catalog, FeatureRef, Layer, Part, Spatial};
 use crate::model::{grow_rect, Column, LayerData, ValueRef};
 use geo::{BoundingRect, Distance, Euclidean, InteriorPoint, Intersects};
 use geo_types::{Coord, Geometry, LineString, MultiPolygon, Point, Rect};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{RTree, AABB};
+use std::collections::{BTreeSet, HashSet};
 
 /// Longest distance a `near=` or `exclude=` may ask for, metres (the
 /// province is about 200 km across).
@@ -534,6 +536,11 @@ struct Clause {
     spec: NearSpec,
     places: Vec<Place>,
     chunks: Vec<Chunk>,
+    /// The chunks' Web Mercator boxes (data = index in `chunks`): the
+    /// chunks within reach of a site in a few node visits, where a walk of
+    /// every chunk of a province's national roads cost each candidate
+    /// thousands of box distances.
+    index: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
 }
 
 /// The geometry of every place of a class or name, cut into chunks.
@@ -712,10 +719,21 @@ fn resolve_clause(sources: &[Source], spec: &NearSpec, day: &str) -> Result<Clau
         chunks_of(&g, i, &mut chunks)?;
         places.push(p);
     }
+    let index = RTree::bulk_load(
+        chunks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let (a, b) = (c.merc.min(), c.merc.max());
+                GeomWithData::new(Rectangle::from_corners([a.x, a.y], [b.x, b.y]), i)
+            })
+            .collect(),
+    );
     Ok(Clause {
         spec: spec.clone(),
         places,
         chunks,
+        index,
     })
 }
 
@@ -736,6 +754,33 @@ fn shrink(r: &Rect<f64>) -> f64 {
     lat.cos() * 0.9999 * 0.99
 }
 
+/// The chunks of a clause whose lower bound on the legal-plane distance
+/// to a site with Web Mercator box `merc` is within the clause's reach,
+/// with that bound. Every chunk whose box gap times `k` is within `max`
+/// meets the site's box grown by `max / k` (with a hair to spare for
+/// rounding), so the index answers a superset the exact test narrows.
+fn within_reach<'a>(
+    clause: &'a Clause,
+    merc: &'a Rect<f64>,
+    k: f64,
+) -> impl Iterator<Item = (f64, usize)> + 'a {
+    let max = clause.spec.max_m;
+    let reach = max / k * (1.0 + 1e-9) + 1e-6;
+    let (a, b) = (merc.min(), merc.max());
+    let around = AABB::from_corners([a.x - reach, a.y - reach], [b.x + reach, b.y + reach]);
+    clause
+        .index
+        .locate_in_envelope_intersecting(&around)
+        .map(move |e| (rect_gap(merc, &clause.chunks[e.data].merc) * k, e.data))
+        .filter(move |(lb, _)| *lb <= max)
+}
+
+/// True when some place of a clause may lie within reach of a site with
+/// Web Mercator box `merc`: false proves none does.
+fn in_reach(clause: &Clause, merc: &Rect<f64>, k: f64) -> bool {
+    within_reach(clause, merc, k).next().is_some()
+}
+
 /// A candidate's distance to a clause's nearest place, if within reach.
 fn nearest(
     clause: &Clause,
@@ -744,17 +789,13 @@ fn nearest(
     k: f64,
 ) -> Result<Option<(usize, f64)>, PlanningError> {
     let max = clause.spec.max_m;
-    let mut lbs: Vec<(f64, usize)> = clause
-        .chunks
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (rect_gap(merc, &c.merc) * k, i))
-        .filter(|(lb, _)| *lb <= max)
-        .collect();
+    let mut lbs: Vec<(f64, usize)> = within_reach(clause, merc, k).collect();
     if lbs.is_empty() {
         return Ok(None);
     }
-    lbs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    // Ties go by chunk order, so the place named does not depend on the
+    // order the index gives them in.
+    lbs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     let g = plane()?;
     let mut best: Option<(usize, f64)> = None;
     for (lb, i) in lbs {
@@ -1221,29 +1262,8 @@ pub fn search(
     if q.unit.is_some() {
         regions.push(unit_rects.clone());
     }
-    let extent_area = |rs: &Vec<Rect<f64>>| rs.iter().map(|r| r.width() * r.height()).sum::<f64>();
-    let driver = regions
-        .into_iter()
-        .min_by(|a, b| extent_area(a).total_cmp(&extent_area(b)));
-    // Without a spatial driver every live feature is a candidate: walked
-    // in place, never collected (5M parcels would be an 80 MB list).
-    let cands: Box<dyn Iterator<Item = FeatureRef>> = match &driver {
-        None => Box::new([Part::Base, Part::Delta].into_iter().flat_map(|part| {
-            let d = l.data(part);
-            (0..d.len())
-                .filter(move |&row| l.is_live(part, row))
-                .map(move |row| FeatureRef {
-                    part,
-                    row: row as u32,
-                    fid: d.fids[row],
-                })
-        })),
-        Some(rs) => Box::new(in_any(l, rs).into_iter()),
-    };
-
     let cols = [Cols::of(l.data(Part::Base)), Cols::of(l.data(Part::Delta))];
     let temporal = temporal_of(l);
-    let mut use_ok: HashMap<&str, bool> = HashMap::new();
     let use_set: &Vec<String> = match q.candidates {
         Candidates::Lots => &uses,
         Candidates::Parcels => &parcel_uses,
@@ -1269,40 +1289,86 @@ pub fn search(
             }
         })
         .collect();
+    let extent_area = |rs: &Vec<Rect<f64>>| rs.iter().map(|r| r.width() * r.height()).sum::<f64>();
+    let driver = regions
+        .into_iter()
+        .min_by(|a, b| extent_area(a).total_cmp(&extent_area(b)));
+    // Parcels of the asked land uses and size, in the driver's rectangles,
+    // by one pass over those two columns and a raster of the rectangles,
+    // when the rectangles hold much of the layer: walking the index for
+    // every parcel within reach of a national road, or of the airport in
+    // the city centre, cost ten times as much.
+    let by_attributes = match (&driver, q.candidates, l.extent()) {
+        (Some(rs), Candidates::Parcels, Some(extent)) if !use_set.is_empty() => {
+            let share = l.spatial_index(Part::Base).share_meeting_any(rs);
+            if share * ATTRIBUTE_SHARE as f64 >= 1.0 {
+                // Fewer by their attributes than in the rectangles: each
+                // costs about what one from the index walk does (a box
+                // read), so the smaller set drives.
+                rows_by_attributes(l, &use_masks, &cols, q.min_area_m2, q.max_area_m2)
+                    .filter(|rows| rows.len() as f64 <= share * l.len() as f64)
+                    .map(|rows| in_raster(l, rows, &Raster::of(rs, &extent)))
+            } else {
+                None
+            }
+        }
+        _ => None,
+    };
+    // Without a spatial driver every live feature is a candidate: walked
+    // in place, never collected (5M parcels would be an 80 MB list).
+    // Candidates collected are judged on every core.
+    enum Cands<'a> {
+        Rows(Vec<FeatureRef>),
+        Walk(Box<dyn Iterator<Item = FeatureRef> + 'a>),
+    }
+    let cands = match (&driver, by_attributes) {
+        (_, Some(rows)) => Cands::Rows(rows),
+        (None, None) => Cands::Walk(Box::new([Part::Base, Part::Delta].into_iter().flat_map(
+            |part| {
+                let d = l.data(part);
+                (0..d.len())
+                    .filter(move |&row| l.is_live(part, row))
+                    .map(move |row| FeatureRef {
+                        part,
+                        row: row as u32,
+                        fid: d.fids[row],
+                    })
+            },
+        ))),
+        (Some(rs), None) => Cands::Rows(in_any(l, rs)),
+    };
+
     // Lot functions allowed by the asked uses.
     let function_allows = |f: &str| -> bool {
         allowed_uses(f).is_some_and(|a| a.iter().any(|c| uses.iter().any(|u| u == c)))
     };
-    let mut found: Vec<Found> = Vec::new();
-    for f in cands {
+    // Every condition, on one candidate: the site found, or None.
+    let judge = |f: FeatureRef| -> Result<Option<Found>, PlanningError> {
         let part_ix = (f.part == Part::Delta) as usize;
         let c = &cols[part_ix];
         let d = l.data(f.part);
         let row = f.row as usize;
-        if !l.valid_on(temporal.as_ref(), f, day) {
-            continue;
-        }
         // Attributes first: they cost nothing.
         match q.candidates {
             Candidates::Lots => {
                 if !text_at(d, row, c.plan).is_some_and(|p| in_force.contains(p)) {
-                    continue;
+                    return Ok(None);
                 }
                 let func = text_at(d, row, c.function).unwrap_or_default();
                 if !functions.is_empty() && !functions.iter().any(|x| x == func) {
-                    continue;
+                    return Ok(None);
                 }
                 if !uses.is_empty() && !function_allows(func) {
-                    continue;
+                    return Ok(None);
                 }
                 if let Some(m) = q.min_far {
                     if num_at(d, row, c.far).is_none_or(|v| v + 1e-9 < m) {
-                        continue;
+                        return Ok(None);
                     }
                 }
                 if let Some(m) = q.min_floors {
                     if int_at(d, row, c.floors_max).is_none_or(|v| v < m) {
-                        continue;
+                        return Ok(None);
                     }
                 }
             }
@@ -1318,29 +1384,31 @@ pub fn search(
                             .unwrap_or(false),
                         None => {
                             let v = text_at(d, row, c.use_code).unwrap_or_default();
-                            *use_ok.entry(v).or_insert_with(|| {
-                                super::landuse::codes_of(v)
-                                    .iter()
-                                    .any(|lu| use_set.contains(&current(&lu.code)))
-                            })
+                            super::landuse::codes_of(v)
+                                .iter()
+                                .any(|lu| use_set.contains(&current(&lu.code)))
                         }
                     };
                     if !ok {
-                        continue;
+                        return Ok(None);
                     }
                 }
                 if let Some(a) = num_at(d, row, c.area) {
                     if q.min_area_m2.is_some_and(|m| a < m) || q.max_area_m2.is_some_and(|m| a > m)
                     {
-                        continue;
+                        return Ok(None);
                     }
                 }
                 if let (Some(set), Some(cc)) = (&unit_communes, c.commune) {
                     if !text_at(d, row, Some(cc)).is_some_and(|x| set.contains(x)) {
-                        continue;
+                        return Ok(None);
                     }
                 }
             }
+        }
+        // Then the day: two dates read, on the few left.
+        if !l.valid_on(temporal.as_ref(), f, day) {
+            return Ok(None);
         }
         // A point inside the site, only when a condition needs one: it costs
         // more than every other step for a parcel (a search matching a
@@ -1360,30 +1428,42 @@ pub fn search(
                 || q.min_area_m2.is_some_and(|m| area < m)
                 || q.max_area_m2.is_some_and(|m| area > m)
             {
-                continue;
+                return Ok(None);
             }
-            found.push(Found {
+            return Ok(Some(Found {
                 f,
                 area,
                 zone: None,
                 dists: Vec::new(),
                 score: 1.0,
-            });
-            continue;
+            }));
+        }
+        // Out of every place's reach, or outside every zone's box, by the
+        // box of its coordinates: no geometry built for it. That box holds
+        // the site's, so nothing within reach is left out here.
+        if !clauses.is_empty() || q.inside.is_some() {
+            if let Some(b) = d.geometry.bbox(row) {
+                let k = shrink(&b);
+                if clauses.iter().any(|cl| !in_reach(cl, &b, k))
+                    || (q.inside.is_some() && !zones.iter().any(|z| z.bbox.intersects(&b)))
+                {
+                    return Ok(None);
+                }
+            }
         }
         let Some(g) = d.geometry_of(row) else {
-            continue;
+            return Ok(None);
         };
         let mp = polygons(&g);
         let Some(bbox) = mp.bounding_rect() else {
-            continue;
+            return Ok(None);
         };
         let area = match num_at(d, row, c.area) {
             Some(a) => a,
             None => super::overlay::area_m2(&mp)?,
         };
         if q.min_area_m2.is_some_and(|m| area < m) || q.max_area_m2.is_some_and(|m| area > m) {
-            continue;
+            return Ok(None);
         }
         let inner = if needs_inner {
             mp.interior_point().map(|p| p.0)
@@ -1397,17 +1477,17 @@ pub fn search(
                 .and_then(&commune_at)
                 .is_some_and(|code| set.contains(&code))
             {
-                continue;
+                return Ok(None);
             }
         }
         let mut zone = None;
         if q.inside.is_some() {
-            let Some(p) = inner else { continue };
+            let Some(p) = inner else { return Ok(None) };
             zone = zones.iter().position(|z| {
                 z.bbox.intersects(&p) && geo::Contains::contains(&z.shape, &Point(p))
             });
             if zone.is_none() {
-                continue;
+                return Ok(None);
             }
         }
         // Distances, measured in the legal plane.
@@ -1433,7 +1513,7 @@ pub fn search(
             }
         }
         if far {
-            continue;
+            return Ok(None);
         }
         // Exclusions.
         if let Some(p) = projects {
@@ -1459,12 +1539,12 @@ pub fn search(
                 }
             }
             if taken {
-                continue;
+                return Ok(None);
             }
         }
         if let (Some(w), Some(m)) = (water, q.exclude_water_m) {
             if near_any(w, &mp, &bbox, m, k, &mut plane, |_, _| true)? {
-                continue;
+                return Ok(None);
             }
         }
         if let (Some(pl), Some(m)) = (parcels, q.exclude_defence_m) {
@@ -1477,7 +1557,7 @@ pub fn search(
             };
             let own = q.candidates == Candidates::Parcels && defence(d, row);
             if own {
-                continue;
+                return Ok(None);
             }
             let hit = if m > 0.0 {
                 near_any(pl, &mp, &bbox, m, k, &mut plane, |dd, r| defence(dd, r))?
@@ -1504,7 +1584,7 @@ pub fn search(
                 any
             };
             if hit {
-                continue;
+                return Ok(None);
             }
         }
         let score = if clauses.is_empty() {
@@ -1517,14 +1597,26 @@ pub fn search(
                 .sum::<f64>()
                 / clauses.len() as f64
         };
-        found.push(Found {
+        Ok(Some(Found {
             f,
             area,
             zone,
             dists,
             score: round(score, 4),
-        });
-    }
+        }))
+    };
+    let mut found: Vec<Found> = match cands {
+        Cands::Rows(rows) => {
+            use rayon::prelude::*;
+            rows.into_par_iter()
+                .with_min_len(64)
+                .filter_map(|f| judge(f).transpose())
+                .collect::<Result<_, _>>()?
+        }
+        Cands::Walk(walk) => walk
+            .filter_map(|f| judge(f).transpose())
+            .collect::<Result<_, _>>()?,
+    };
 
     // Order: a total order (ties go by fid), so only the asked page needs
     // sorting once the rest is set apart behind it.
@@ -1583,6 +1675,131 @@ pub fn search(
         results,
         notes,
     })
+}
+
+/// The attribute columns are read only when the driver's rectangles hold
+/// at least this share (1 / n) of the layer: below it, walking the index
+/// for the few rows in them costs less than the pass over every row.
+const ATTRIBUTE_SHARE: usize = 64;
+
+/// Which cells of a grid over an extent a set of rectangles touches: a
+/// box tested against it in a few lookups, where the rectangles' own
+/// index costs a tree walk.
+struct Raster {
+    extent: Rect<f64>,
+    /// Cells across and down.
+    n: usize,
+    cells: Vec<bool>,
+}
+
+impl Raster {
+    /// Cells across and down: about 300 m over a province, so marking a
+    /// national road's rectangles costs a millisecond.
+    const N: usize = 512;
+
+    /// The cells every rectangle touches, edges included. Rectangles and
+    /// boxes are clamped to the extent alike (clamping keeps boxes that
+    /// meet in cells that meet), so one lying outside it is still found.
+    fn of(rects: &[Rect<f64>], extent: &Rect<f64>) -> Raster {
+        let n = Self::N;
+        let mut r = Raster {
+            extent: *extent,
+            n,
+            cells: vec![false; n * n],
+        };
+        for b in rects {
+            let (x0, y0, x1, y1) = r.span(b);
+            for y in y0..=y1 {
+                r.cells[y * n + x0..=y * n + x1].fill(true);
+            }
+        }
+        r
+    }
+
+    /// The cells `b` touches, clamped to the grid. Cells are widened by
+    /// one on each side, so rounding in the division never leaves out a
+    /// cell a box edge lies on.
+    fn span(&self, b: &Rect<f64>) -> (usize, usize, usize, usize) {
+        let e = &self.extent;
+        let n = self.n as f64;
+        let at = |v: f64, lo: f64, len: f64| -> f64 {
+            if len > 0.0 {
+                (v - lo) / len * n
+            } else {
+                0.0
+            }
+        };
+        let cell = |v: f64| (v.floor().max(0.0) as usize).min(self.n - 1);
+        let (w, h) = (e.width(), e.height());
+        let (x0, x1) = (at(b.min().x, e.min().x, w), at(b.max().x, e.min().x, w));
+        let (y0, y1) = (at(b.min().y, e.min().y, h), at(b.max().y, e.min().y, h));
+        (
+            cell(x0 - 1.0),
+            cell(y0 - 1.0),
+            cell(x1 + 1.0),
+            cell(y1 + 1.0),
+        )
+    }
+
+    /// False proves `b` meets none of the rectangles.
+    fn may_meet(&self, b: &Rect<f64>) -> bool {
+        let (x0, y0, x1, y1) = self.span(b);
+        (y0..=y1).any(|y| self.cells[y * self.n + x0..=y * self.n + x1].contains(&true))
+    }
+}
+
+/// The live features of `l` whose land use is in `masks` (per part: the
+/// asked codes of the column's dictionary, and the rows' codes) and whose
+/// legal area, where known, lies within `min..=max`: one pass in row
+/// order over two columns. None when a part's land use is no dictionary
+/// column.
+fn rows_by_attributes(
+    l: &Layer,
+    masks: &[Option<(Vec<bool>, &[u32])>],
+    cols: &[Cols; 2],
+    min: Option<f64>,
+    max: Option<f64>,
+) -> Option<Vec<FeatureRef>> {
+    let mut out = Vec::new();
+    for (i, part) in [Part::Base, Part::Delta].into_iter().enumerate() {
+        let d = l.data(part);
+        if d.is_empty() {
+            continue;
+        }
+        let (mask, codes) = masks[i].as_ref()?;
+        for (row, &k) in codes.iter().enumerate() {
+            if !mask.get(k as usize).copied().unwrap_or(false) || !l.is_live(part, row) {
+                continue;
+            }
+            if let Some(a) = num_at(d, row, cols[i].area) {
+                if min.is_some_and(|m| a < m) || max.is_some_and(|m| a > m) {
+                    continue;
+                }
+            }
+            out.push(FeatureRef {
+                part,
+                row: row as u32,
+                fid: d.fids[row],
+            });
+        }
+    }
+    Some(out)
+}
+
+/// The features of `rows` whose box may meet a rectangle of `raster`, in
+/// their order. Reading each box is a cache miss, so the rows are shared
+/// out over the cores.
+fn in_raster(l: &Layer, rows: Vec<FeatureRef>, raster: &Raster) -> Vec<FeatureRef> {
+    use rayon::prelude::*;
+    rows.into_par_iter()
+        .with_min_len(4096)
+        .filter(|f| {
+            l.data(f.part)
+                .geometry
+                .bbox(f.row as usize)
+                .is_some_and(|b| raster.may_meet(&b))
+        })
+        .collect()
 }
 
 /// The live features of `l` in index nodes meeting any of `rects`, each
@@ -1734,5 +1951,56 @@ fn describe(
         distances,
         score: x.score,
         point,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Rect<f64> {
+        Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 })
+    }
+
+    #[test]
+    fn the_raster_never_turns_away_a_box_meeting_a_rectangle() {
+        let extent = rect(12_000_000.0, 1_700_000.0, 12_150_000.0, 1_850_000.0);
+        let mut seed = 7u64;
+        let mut unit = || {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut at = |w: f64| {
+            let x = extent.min().x - 5_000.0 + unit() * (extent.width() + 10_000.0);
+            let y = extent.min().y - 5_000.0 + unit() * (extent.height() + 10_000.0);
+            rect(x, y, x + unit() * w, y + unit() * w)
+        };
+        let rects: Vec<Rect<f64>> = (0..40).map(|_| at(4_000.0)).collect();
+        let raster = Raster::of(&rects, &extent);
+        let (mut kept, mut turned_away) = (0, 0);
+        for _ in 0..20_000 {
+            let b = at(60.0);
+            let meets = rects.iter().any(|r| r.intersects(&b));
+            if raster.may_meet(&b) {
+                kept += 1;
+            } else {
+                assert!(!meets, "{b:?} meets a rectangle but was turned away");
+                turned_away += 1;
+            }
+        }
+        // It turns most boxes away: 40 small rectangles cover little.
+        assert!(turned_away > kept, "{kept} kept, {turned_away} turned away");
+        // Touching at an edge or a corner counts.
+        let r = rects[0];
+        for b in [
+            rect(r.max().x, r.min().y, r.max().x + 1.0, r.min().y + 1.0),
+            rect(r.min().x - 1.0, r.max().y, r.min().x, r.max().y + 1.0),
+        ] {
+            assert!(raster.may_meet(&b), "{b:?} touches {r:?}");
+        }
+        // No rectangles meet nothing.
+        assert!(!Raster::of(&[], &extent).may_meet(&extent));
     }
 }
