@@ -1305,12 +1305,19 @@ pub fn search(
                 // Fewer by their attributes than in the rectangles: each
                 // costs about what one from the index walk does (a box
                 // read), so the smaller set drives.
-                rows_by_attributes(l, &use_masks, &cols, q.min_area_m2, q.max_area_m2)
-                    .filter(|rows| rows.len() as f64 <= share * l.len() as f64)
+                let cap = (share * l.len() as f64) as usize;
+                rows_by_attributes(l, &use_masks, &cols, q.min_area_m2, q.max_area_m2, cap)
                     .map(|rows| in_raster(l, rows, &Raster::of(rs, &extent)))
             } else {
                 None
             }
+        }
+        // With no condition on where, the same pass; collected (and so
+        // judged on every core) while they are a quarter of the layer at
+        // most.
+        (None, Candidates::Parcels, _) if !use_set.is_empty() => {
+            let cap = l.len() / 4;
+            rows_by_attributes(l, &use_masks, &cols, q.min_area_m2, q.max_area_m2, cap)
         }
         _ => None,
     };
@@ -1751,14 +1758,15 @@ impl Raster {
 /// The live features of `l` whose land use is in `masks` (per part: the
 /// asked codes of the column's dictionary, and the rows' codes) and whose
 /// legal area, where known, lies within `min..=max`: one pass in row
-/// order over two columns. None when a part's land use is no dictionary
-/// column.
+/// order over two columns. None when more than `cap` match, or a part's
+/// land use is no dictionary column.
 fn rows_by_attributes(
     l: &Layer,
     masks: &[Option<(Vec<bool>, &[u32])>],
     cols: &[Cols; 2],
     min: Option<f64>,
     max: Option<f64>,
+    cap: usize,
 ) -> Option<Vec<FeatureRef>> {
     let mut out = Vec::new();
     for (i, part) in [Part::Base, Part::Delta].into_iter().enumerate() {
@@ -1775,6 +1783,9 @@ fn rows_by_attributes(
                 if min.is_some_and(|m| a < m) || max.is_some_and(|m| a > m) {
                     continue;
                 }
+            }
+            if out.len() == cap {
+                return None;
             }
             out.push(FeatureRef {
                 part,
