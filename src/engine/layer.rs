@@ -19,7 +19,7 @@ pub struct LayerMemory {
     pub geometry: usize,
     /// The R-trees over the full geometry.
     pub index: usize,
-    /// Fids and attribute columns.
+    /// Fids and attribute columns, and the keyed lookups' row orders.
     pub attributes: usize,
     /// The generalised tile levels (their geometry and R-trees).
     pub pyramid: usize,
@@ -123,6 +123,9 @@ pub struct Indexed {
     pub data: LayerData,
     /// Spatial index over feature envelopes (data = row).
     pub index: SpatialIndex,
+    /// Rows in key order, by field list (see [`super::keyed`]); shared by
+    /// every snapshot holding this part.
+    pub(crate) keys: super::keyed::KeyOrders,
 }
 
 impl Indexed {
@@ -143,6 +146,7 @@ impl Indexed {
         Ok(Indexed {
             index: SpatialIndex::of(&data.geometry),
             data,
+            keys: Default::default(),
         })
     }
 
@@ -152,6 +156,7 @@ impl Indexed {
                 .finish()
                 .expect("an empty layer is valid"),
             index: SpatialIndex::default(),
+            keys: Default::default(),
         }
     }
 }
@@ -195,9 +200,6 @@ pub struct Layer {
     pub(crate) pyramid: Arc<Pyramid>,
     extent: Option<Rect<f64>>,
     count: usize,
-    /// Keyed lookups built on first use (see [`Layer::keyed`]); a new
-    /// snapshot starts without them, so they never go stale.
-    pub(crate) keys: super::keyed::KeyCache,
 }
 
 /// Delta size beyond which a change rebuilds the base instead.
@@ -243,7 +245,6 @@ impl Layer {
             pyramid: Arc::default(),
             extent: None,
             count: 0,
-            keys: Default::default(),
         };
         layer.count = layer.base.data.len() - layer.hidden_in_base() + layer.delta.data.len();
         // Exact f64, from the geometry's boxes (never the index's f32
@@ -406,6 +407,10 @@ impl Layer {
         let data = b.finish().map_err(|e| EngineError::Data(e.to_string()))?;
         let mut l = Layer::new(data, self.meta.clone())?;
         l.source_srid = self.source_srid;
+        // Keyed lookups the old base answered stay ready (same fields).
+        for cols in self.base.keys.built() {
+            l.base.keys.order(&l.base.data, &cols);
+        }
         Ok(l)
     }
 
@@ -481,7 +486,7 @@ impl Layer {
             index: parts.iter().map(|p| p.index.heap_bytes()).sum(),
             attributes: parts
                 .iter()
-                .map(|p| p.data.heap_bytes() - p.data.geometry.heap_bytes())
+                .map(|p| p.data.heap_bytes() - p.data.geometry.heap_bytes() + p.keys.heap_bytes())
                 .sum(),
             pyramid: self.pyramid.heap_bytes(),
         }
@@ -586,7 +591,6 @@ impl Layer {
             pyramid: self.pyramid.clone(),
             extent: self.extent,
             count: self.count,
-            keys: Default::default(),
         }
     }
 }

@@ -215,9 +215,16 @@ impl DataState {
     pub async fn build_layer(&self, id: &str) -> Result<Layer, StoreError> {
         let data = self.store.read_layer(id).await?;
         let meta = self.meta(id);
-        crate::blocking::spawn(move || Layer::new(data, meta))
-            .await?
-            .map_err(|e| StoreError::Invalid(e.to_string()))
+        let parcels = id == crate::planning::parcels::LAYER;
+        crate::blocking::spawn(move || {
+            let layer = Layer::new(data, meta)?;
+            if parcels {
+                crate::planning::parcels::prepare(&layer);
+            }
+            Ok(layer)
+        })
+        .await?
+        .map_err(|e: crate::engine::EngineError| StoreError::Invalid(e.to_string()))
     }
 }
 

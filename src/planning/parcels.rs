@@ -209,6 +209,13 @@ pub(crate) fn hit(
     }
 }
 
+/// Builds what key lookups on `layer` (the parcels) need, so the first
+/// lookup does not wait for it; later snapshots keep it (see
+/// [`crate::engine::keyed`]).
+pub fn prepare(layer: &Layer) {
+    layer.keyed(&KEY);
+}
+
 /// Answers a lookup over one snapshot.
 pub fn find(cat: &Catalog, q: &ParcelQuery) -> Result<ParcelAnswer, PlanningError> {
     let layer = cat
@@ -277,11 +284,6 @@ pub fn find(cat: &Catalog, q: &ParcelQuery) -> Result<ParcelAnswer, PlanningErro
         None => Vec::new(),
     };
     let mut fids: Vec<(i64, MatchKind)> = Vec::new();
-    let index = |fields: &[&str]| {
-        layer
-            .keyed(fields)
-            .ok_or(PlanningError::MissingLayer("parcels"))
-    };
     if communes.is_empty() {
         let words: Vec<String> = address
             .as_deref()
@@ -309,14 +311,16 @@ pub fn find(cat: &Catalog, q: &ParcelQuery) -> Result<ParcelAnswer, PlanningErro
         }
         fids.sort_unstable();
     } else {
+        let index = layer
+            .keyed(&KEY)
+            .ok_or(PlanningError::MissingLayer("parcels"))?;
         for (code, kind) in &communes {
-            let found: Vec<i64> = match (sheet, parcel) {
-                (Some(s), Some(p)) => index(&KEY)?
-                    .get(&[code, &s.to_string(), &p.to_string()])
-                    .to_vec(),
-                (Some(s), None) => index(&KEY[..2])?.get(&[code, &s.to_string()]).to_vec(),
-                _ => index(&KEY[..1])?.get(&[code]).to_vec(),
-            };
+            let (s, p) = (sheet.map(|s| s.to_string()), parcel.map(|p| p.to_string()));
+            let key: Vec<&str> = [Some(code.as_str()), s.as_deref(), p.as_deref()]
+                .into_iter()
+                .map_while(|v| v)
+                .collect();
+            let found = index.get(&key);
             fids.extend(found.into_iter().map(|f| (f, *kind)));
         }
         if let Some(a) = &address {
