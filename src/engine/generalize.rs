@@ -17,6 +17,12 @@
 //! at `z`, so four of them make one square), which keeps the whole pyramid
 //! cheaper to build than a second copy of the layer.
 //!
+//! An edit rebuilds the blocks it touches at every level into a small
+//! overlay beside the level's shared base part, which hides its own copy of
+//! those blocks: an edit costs a few blocks, not a copy of every level and
+//! of its R-tree. A level folds its overlay into a new base once the
+//! overlay outgrows an eighth of it.
+//!
 //! Coordinates are Web Mercator metres; no IO.
 
 use super::index::SpatialIndex;
@@ -26,6 +32,7 @@ use geo::{Area, Simplify};
 use geo_types::{Coord, LineString, Polygon, Rect};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 /// Half the Web Mercator world width, metres.
 const HALF_WORLD: f64 = 20_037_508.342_789_244;
@@ -79,18 +86,68 @@ fn parent(b: Block) -> Block {
     (b.0 >> 1, b.1 >> 1)
 }
 
-/// A layer generalised for one zoom.
+/// Where a generalised feature's attributes live: a base row, or a delta
+/// feature by fid (every edit renumbers the delta's rows; fids stay).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Src {
+    /// A row of the layer's base part.
+    Base(u32),
+    /// A feature of the layer's delta part, by fid.
+    Delta(i64),
+}
+
+/// Generalised features stored together: geometry, attribute sources and
+/// blocks, in block order, with their R-tree.
 #[derive(Debug)]
-pub struct Level {
+pub struct LevelPart {
     /// Simplified geometry, one entry per kept feature, ordered by block.
     pub geometry: FlatGeometry,
     /// For each kept feature: where its attributes live in the layer (for
     /// a merged feature, one of its members).
-    pub src: Vec<(Part, u32)>,
+    pub src: Vec<Src>,
     /// For each kept feature: the block it was built in (sorted).
     pub blocks: Vec<Block>,
     /// Spatial index over `geometry` (data = index into `src`).
     pub index: SpatialIndex,
+}
+
+impl LevelPart {
+    fn heap_bytes(&self) -> usize {
+        self.geometry.heap_bytes()
+            + self.src.capacity() * std::mem::size_of::<Src>()
+            + self.blocks.capacity() * 16
+            + self.index.heap_bytes()
+    }
+
+    /// The features of block `b` (a range of indexes).
+    fn block_range(&self, b: Block) -> std::ops::Range<usize> {
+        self.blocks.partition_point(|x| *x < b)..self.blocks.partition_point(|x| *x <= b)
+    }
+
+    /// Feature `i` as rings of coordinates, its source resolved to a row.
+    fn feature(&self, i: usize, resolve: &dyn Fn(Src) -> Option<(Part, u32)>) -> Option<Feature> {
+        let (part, row) = resolve(self.src[i])?;
+        Some((
+            part,
+            row,
+            self.geometry
+                .parts(i)
+                .map(|rings| rings.map(<[Coord<f64>]>::to_vec).collect())
+                .collect(),
+        ))
+    }
+}
+
+/// A layer generalised for one zoom: a base part shared by the snapshots
+/// since it was built, and the blocks rebuilt by edits since then.
+#[derive(Debug)]
+pub struct Level {
+    /// Every block as built (or last folded), less those in `replaced`.
+    pub base: Arc<LevelPart>,
+    /// The blocks rebuilt since: every block in `replaced`, as it is now.
+    pub over: LevelPart,
+    /// Blocks of `base` that `over` replaces.
+    pub replaced: Arc<HashSet<Block>>,
     /// When features were merged: the fields they were grouped by, the
     /// only attributes a merged feature carries (it has no single id).
     pub merged_by: Option<Vec<usize>>,
@@ -101,36 +158,131 @@ pub struct Level {
     pub grid_extent: Option<u32>,
 }
 
+/// One generalised feature: its part of the level and index there.
+#[derive(Debug, Clone, Copy)]
+pub struct LevelFeature<'a> {
+    /// The part holding it.
+    pub part: &'a LevelPart,
+    /// Its index in that part.
+    pub i: usize,
+}
+
+impl<'a> LevelFeature<'a> {
+    /// Its geometry's store and index there.
+    pub fn geometry(&self) -> (&'a FlatGeometry, usize) {
+        (&self.part.geometry, self.i)
+    }
+
+    /// Where its attributes live.
+    pub fn src(&self) -> Src {
+        self.part.src[self.i]
+    }
+
+    /// The block it was built in.
+    pub fn block(&self) -> Block {
+        self.part.blocks[self.i]
+    }
+}
+
 impl Level {
-    /// Heap bytes (geometry, references and the tree).
+    /// Heap bytes (geometry, references and the trees of both parts).
     pub fn heap_bytes(&self) -> usize {
-        self.geometry.heap_bytes()
-            + self.src.capacity() * 8
-            + self.blocks.capacity() * 16
-            + self.index.heap_bytes()
+        self.base.heap_bytes() + self.over.heap_bytes()
     }
 
-    /// The features of block `b` (a range of indexes).
-    fn block_range(&self, b: Block) -> std::ops::Range<usize> {
-        self.blocks.partition_point(|x| *x < b)..self.blocks.partition_point(|x| *x <= b)
+    /// Number of features.
+    pub fn len(&self) -> usize {
+        self.parts()
+            .map(|(p, keep)| (0..p.src.len()).filter(|&i| keep(i)).count())
+            .sum()
     }
 
-    /// Feature `i` as rings of coordinates.
-    fn feature(&self, i: usize) -> Feature {
-        let (part, row) = self.src[i];
-        (
-            part,
-            row,
-            self.geometry
-                .parts(i)
-                .map(|rings| rings.map(<[Coord<f64>]>::to_vec).collect())
-                .collect(),
-        )
+    /// True when the level holds no feature.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Both parts, each with the test of which of its features count.
+    fn parts(&self) -> impl Iterator<Item = (&LevelPart, Box<dyn Fn(usize) -> bool + '_>)> {
+        let base: Box<dyn Fn(usize) -> bool + '_> = if self.replaced.is_empty() {
+            Box::new(|_| true)
+        } else {
+            Box::new(|i| !self.replaced.contains(&self.base.blocks[i]))
+        };
+        [
+            (&*self.base, base),
+            (
+                &self.over,
+                Box::new(|_: usize| true) as Box<dyn Fn(usize) -> bool>,
+            ),
+        ]
+        .into_iter()
+    }
+
+    /// The features whose envelope meets `r`, exactly as with `f64` boxes
+    /// (see [`SpatialIndex::intersecting_exactly`]).
+    pub fn intersecting_exactly<'a>(&'a self, r: &Rect<f64>) -> Vec<LevelFeature<'a>> {
+        self.intersecting_exactly_inside(r, r)
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect()
+    }
+
+    /// The features whose envelope meets `r`, each with whether it lies
+    /// inside `inner` (see [`SpatialIndex::intersecting_exactly_inside`]).
+    pub fn intersecting_exactly_inside<'a>(
+        &'a self,
+        r: &Rect<f64>,
+        inner: &Rect<f64>,
+    ) -> Vec<(LevelFeature<'a>, bool)> {
+        let mut out = Vec::new();
+        for (part, keep) in self.parts() {
+            let env = |i: u32| part.geometry.bbox(i as usize);
+            out.extend(
+                part.index
+                    .intersecting_exactly_inside(r, inner, env)
+                    .filter(|&(i, _)| keep(i as usize))
+                    .map(|(i, inside)| {
+                        (
+                            LevelFeature {
+                                part,
+                                i: i as usize,
+                            },
+                            inside,
+                        )
+                    }),
+            );
+        }
+        out
+    }
+
+    /// Every feature in block order (a block's features come from one part).
+    pub fn features(&self) -> Vec<LevelFeature<'_>> {
+        let mut out: Vec<LevelFeature> = self
+            .parts()
+            .flat_map(|(part, keep)| {
+                (0..part.src.len())
+                    .filter(move |&i| keep(i))
+                    .map(move |i| LevelFeature { part, i })
+            })
+            .collect();
+        // Stable: within a block, storage order.
+        out.sort_by_key(|f| f.block());
+        out
+    }
+
+    /// The part holding block `b` now.
+    fn part_of(&self, b: Block) -> &LevelPart {
+        if self.replaced.contains(&b) {
+            &self.over
+        } else {
+            &self.base
+        }
     }
 
     /// The input of block `b` one zoom coarser: the features of its four
     /// child blocks here, in block order.
-    fn children_of(&self, b: Block) -> Vec<Feature> {
+    fn children_of(&self, b: Block, resolve: &dyn Fn(Src) -> Option<(Part, u32)>) -> Vec<Feature> {
         let mut out = Vec::new();
         for c in [
             (2 * b.0, 2 * b.1),
@@ -138,7 +290,8 @@ impl Level {
             (2 * b.0 + 1, 2 * b.1),
             (2 * b.0 + 1, 2 * b.1 + 1),
         ] {
-            out.extend(self.block_range(c).map(|i| self.feature(i)));
+            let part = self.part_of(c);
+            out.extend(part.block_range(c).filter_map(|i| part.feature(i, resolve)));
         }
         out
     }
@@ -215,36 +368,23 @@ impl Pyramid {
             detail_zoom,
             merge_by,
         };
-        Pyramid::make(&src, None).expect("a full build needs no remapping")
+        Pyramid::make(&src, None).expect("a full build needs no previous level")
     }
 
     /// The pyramid after an edit: only the blocks holding `touched` points
     /// (the first vertices of the changed features, before and after) are
-    /// rebuilt, at every level; the rest is copied, with attribute rows
-    /// moved by `remap` (the delta is renumbered by an edit). `None` when a
-    /// row cannot be remapped (the caller then builds afresh).
-    pub fn update<L, C>(
-        &self,
-        src: &Source<'_, L, C>,
-        touched: &[Coord<f64>],
-        remap: impl Fn(Part, u32) -> Option<(Part, u32)>,
-    ) -> Option<Pyramid>
+    /// rebuilt, at every level, into each level's overlay; the levels'
+    /// base parts are shared with `self`. `None` when `self` lacks a level
+    /// (the caller then builds afresh).
+    pub fn update<L, C>(&self, src: &Source<'_, L, C>, touched: &[Coord<f64>]) -> Option<Pyramid>
     where
         L: Fn(Part, usize) -> bool + Sync,
         C: Fn(&Rect<f64>) -> Vec<(Part, u32)>,
     {
-        Pyramid::make(src, Some((self, touched, &remap)))
+        Pyramid::make(src, Some((self, touched)))
     }
 
-    #[allow(clippy::type_complexity)]
-    fn make<L, C>(
-        src: &Source<'_, L, C>,
-        old: Option<(
-            &Pyramid,
-            &[Coord<f64>],
-            &dyn Fn(Part, u32) -> Option<(Part, u32)>,
-        )>,
-    ) -> Option<Pyramid>
+    fn make<L, C>(src: &Source<'_, L, C>, old: Option<(&Pyramid, &[Coord<f64>])>) -> Option<Pyramid>
     where
         L: Fn(Part, usize) -> bool + Sync,
         C: Fn(&Rect<f64>) -> Vec<(Part, u32)>,
@@ -266,6 +406,20 @@ impl Pyramid {
                 .find(|(q, _)| *q == p)
                 .map(|(_, d)| *d)
                 .expect("a part of the layer")
+        };
+        // Delta rows are stored by fid: every edit renumbers them.
+        let delta = src
+            .parts
+            .iter()
+            .find(|(q, _)| *q == Part::Delta)
+            .map(|(_, d)| *d);
+        let resolve = |s: Src| match s {
+            Src::Base(row) => Some((Part::Base, row)),
+            Src::Delta(fid) => Some((Part::Delta, delta?.row_of(fid)? as u32)),
+        };
+        let to_src = |part: Part, row: u32| match part {
+            Part::Base => Src::Base(row),
+            Part::Delta => Src::Delta(data(Part::Delta).fids[row as usize]),
         };
         let materialise = |refs: Vec<(Part, u32)>| -> Vec<Feature> {
             refs.into_iter()
@@ -312,7 +466,7 @@ impl Pyramid {
                 }
                 todo.extend(groups);
             }
-            Some((_, touched, _)) => {
+            Some((_, touched)) => {
                 let blocks: BTreeSet<Block> =
                     touched.iter().map(|c| block_of(*c, finest)).collect();
                 for b in blocks {
@@ -340,10 +494,11 @@ impl Pyramid {
         for z in (minzoom..=finest).rev() {
             // Every block rebuilt here (some may have come out empty).
             let rebuilt: Vec<Block> = built.iter().map(|(b, _)| *b).collect();
-            let mut level = match old {
-                None => assemble(kind, None, built)?,
-                Some((p, _, remap)) => assemble(kind, Some((p.level(z)?, remap)), built)?,
+            let prev = match old {
+                None => None,
+                Some((p, _)) => Some(p.level(z)?),
             };
+            let mut level = assemble(kind, prev, built, &to_src);
             level.merged_by = merge_by.map(<[usize]>::to_vec);
             // The next coarser level: the parents of the rebuilt blocks
             // (all of them in a full build).
@@ -354,7 +509,7 @@ impl Pyramid {
                     .into_iter()
                     .collect::<Vec<_>>()
                     .into_par_iter()
-                    .map(|b| (b, run(z - 1, b, lv.children_of(b))))
+                    .map(|b| (b, run(z - 1, b, lv.children_of(b, &resolve))))
                     .collect()
             } else {
                 Vec::new()
@@ -589,88 +744,122 @@ fn merge(input: Vec<Feature>, parts: &[(Part, &LayerData)], fields: &[usize]) ->
     out
 }
 
-/// Builds a level from rebuilt blocks and, in an update, the blocks of the
-/// previous level that were not rebuilt (their rows moved by `remap`).
-/// Features are stored in block order, so a block's features are
-/// contiguous and the result does not depend on which blocks were rebuilt.
-#[allow(clippy::type_complexity)]
+/// A level's overlay may grow to this many features before it is folded
+/// into a new base (`base` features in the base).
+fn fold_threshold(base: usize) -> usize {
+    (base / 8).max(64)
+}
+
+/// Builds a level from rebuilt blocks and, in an update, the previous
+/// level: its base is shared, the rebuilt blocks join its overlay (which
+/// drops its own copy of them) and hide the base's. An overlay grown past
+/// [`fold_threshold`] is folded into a new base.
 fn assemble(
     kind: GeometryKind,
-    prev: Option<(&Level, &dyn Fn(Part, u32) -> Option<(Part, u32)>)>,
+    prev: Option<&Level>,
     built: Vec<(Block, Vec<Feature>)>,
-) -> Option<Level> {
-    let mut fresh: BTreeMap<Block, Vec<Feature>> = built.into_iter().collect();
+    to_src: &dyn Fn(Part, u32) -> Src,
+) -> Level {
+    let fresh: BTreeMap<Block, Vec<Feature>> = built.into_iter().collect();
+    let level = |base: Arc<LevelPart>, over: LevelPart, replaced: HashSet<Block>| Level {
+        base,
+        over,
+        replaced: Arc::new(replaced),
+        merged_by: None,
+        grid_extent: (kind == GeometryKind::Polygon).then_some(GRID_EXTENT),
+    };
+    let Some(prev) = prev else {
+        let base = level_part(kind, &[], fresh, to_src);
+        return level(
+            Arc::new(base),
+            level_part(kind, &[], BTreeMap::new(), to_src),
+            HashSet::new(),
+        );
+    };
+    let rebuilt: HashSet<Block> = fresh.keys().copied().collect();
+    let mut replaced: HashSet<Block> = (*prev.replaced).clone();
+    replaced.extend(rebuilt.iter().copied());
+    let not_rebuilt = |b: Block| !rebuilt.contains(&b);
+    let over_rest: &dyn Fn(Block) -> bool = &not_rebuilt;
+    let over = level_part(kind, &[(&prev.over, over_rest)], fresh, to_src);
+    if over.src.len() + replaced.len() <= fold_threshold(prev.base.src.len()) {
+        return level(prev.base.clone(), over, replaced);
+    }
+    let kept = |b: Block| !replaced.contains(&b);
+    let base_rest: &dyn Fn(Block) -> bool = &kept;
+    let all: &dyn Fn(Block) -> bool = &|_| true;
+    let base = level_part(
+        kind,
+        &[(&prev.base, base_rest), (&over, all)],
+        BTreeMap::new(),
+        to_src,
+    );
+    level(
+        Arc::new(base),
+        level_part(kind, &[], BTreeMap::new(), to_src),
+        HashSet::new(),
+    )
+}
+
+/// A level part from the blocks of `from` that each one's test keeps and
+/// the `fresh` blocks, in block order (the blocks of each must be
+/// disjoint); with its R-tree.
+fn level_part(
+    kind: GeometryKind,
+    from: &[(&LevelPart, &dyn Fn(Block) -> bool)],
+    fresh: BTreeMap<Block, Vec<Feature>>,
+    to_src: &dyn Fn(Part, u32) -> Src,
+) -> LevelPart {
+    enum Run<'a> {
+        Copy(&'a LevelPart, std::ops::Range<usize>),
+        Fresh(Vec<Feature>),
+    }
+    let mut runs: Vec<(Block, Run)> = Vec::new();
+    for (part, keep) in from {
+        let mut i = 0;
+        while i < part.blocks.len() {
+            let b = part.blocks[i];
+            let end = i + part.blocks[i..].partition_point(|x| *x == b);
+            if keep(b) {
+                runs.push((b, Run::Copy(part, i..end)));
+            }
+            i = end;
+        }
+    }
+    runs.extend(fresh.into_iter().map(|(b, f)| (b, Run::Fresh(f))));
+    runs.sort_by_key(|r| r.0);
     let mut geometry = FlatGeometry::new(kind);
     let mut src = Vec::new();
     let mut blocks = Vec::new();
-    let push_feature = |geometry: &mut FlatGeometry, g: &[Vec<Vec<Coord<f64>>>]| {
-        for rings in g {
-            for r in rings {
-                geometry.push_ring_coords(r);
+    for (b, run) in runs {
+        match run {
+            Run::Copy(part, range) => {
+                geometry.extend_from(&part.geometry, range.clone());
+                src.extend_from_slice(&part.src[range.clone()]);
+                blocks.extend(std::iter::repeat_n(b, range.len()));
             }
-            geometry.close_part();
-        }
-        geometry.close_feature();
-    };
-    match prev {
-        None => {
-            for (b, feats) in fresh {
+            Run::Fresh(feats) => {
                 for (part, row, g) in feats {
-                    push_feature(&mut geometry, &g);
-                    src.push((part, row));
+                    for rings in &g {
+                        for r in rings {
+                            geometry.push_ring_coords(r);
+                        }
+                        geometry.close_part();
+                    }
+                    geometry.close_feature();
+                    src.push(to_src(part, row));
                     blocks.push(b);
                 }
             }
         }
-        Some((prev, remap)) => {
-            // Walk the previous level's runs of blocks and the rebuilt
-            // blocks together, in block order.
-            let mut i = 0;
-            let n = prev.blocks.len();
-            let emit_fresh_before = |limit: Option<Block>,
-                                     fresh: &mut BTreeMap<Block, Vec<Feature>>,
-                                     geometry: &mut FlatGeometry,
-                                     src: &mut Vec<(Part, u32)>,
-                                     blocks: &mut Vec<Block>| {
-                while let Some(entry) = fresh.first_entry() {
-                    if limit.is_some_and(|l| *entry.key() > l) {
-                        break;
-                    }
-                    let (b, feats) = entry.remove_entry();
-                    for (part, row, g) in feats {
-                        push_feature(geometry, &g);
-                        src.push((part, row));
-                        blocks.push(b);
-                    }
-                }
-            };
-            let rebuilt: BTreeSet<Block> = fresh.keys().copied().collect();
-            while i < n {
-                let b = prev.blocks[i];
-                let end = i + prev.blocks[i..].partition_point(|x| *x == b);
-                emit_fresh_before(Some(b), &mut fresh, &mut geometry, &mut src, &mut blocks);
-                if !rebuilt.contains(&b) {
-                    geometry.extend_from(&prev.geometry, i..end);
-                    for k in i..end {
-                        let (part, row) = prev.src[k];
-                        src.push(remap(part, row)?);
-                        blocks.push(b);
-                    }
-                }
-                i = end;
-            }
-            emit_fresh_before(None, &mut fresh, &mut geometry, &mut src, &mut blocks);
-        }
     }
     geometry.shrink_to_fit();
-    Some(Level {
+    LevelPart {
         index: SpatialIndex::of(&geometry),
         geometry,
         src,
         blocks,
-        merged_by: None,
-        grid_extent: (kind == GeometryKind::Polygon).then_some(GRID_EXTENT),
-    })
+    }
 }
 
 fn extent(r: &[Coord<f64>]) -> f64 {
@@ -768,9 +957,10 @@ mod tests {
     }
 
     fn level_area(l: &Level) -> f64 {
-        (0..l.geometry.len())
+        (0..l.base.geometry.len())
             .flat_map(|i| {
-                l.geometry
+                l.base
+                    .geometry
                     .parts(i)
                     .map(|mut p| ring_area(p.next().unwrap()))
             })
@@ -790,12 +980,12 @@ mod tests {
         // Each pixel cell is off by at most half a pixel's worth.
         assert!((got - total).abs() < 0.3 * total, "area {got} vs {total}");
         assert!(
-            l.geometry.len() < 400 && !l.geometry.is_empty(),
+            l.base.geometry.len() < 400 && !l.base.geometry.is_empty(),
             "{}",
-            l.geometry.len()
+            l.base.geometry.len()
         );
         // Finer levels keep the parcels themselves.
-        assert!(p.level(13).unwrap().geometry.len() > 5_000);
+        assert!(p.level(13).unwrap().base.geometry.len() > 5_000);
         assert!(p.level(14).is_none() && p.level(9).is_none());
     }
 
@@ -827,8 +1017,8 @@ mod tests {
         let perimeter = std::f64::consts::TAU * 5000.0;
         for z in 6..14u8 {
             let l = p.level(z).unwrap();
-            assert_eq!(l.src, vec![(Part::Base, 0)], "z{z}");
-            let n = l.geometry.coord_count();
+            assert_eq!(l.base.src, vec![Src::Base(0)], "z{z}");
+            let n = l.base.geometry.coord_count();
             assert!(n < 721, "z{z} kept all {n} vertices");
             // Simplification moves the outline by at most half a pixel.
             let a = level_area(l);
@@ -838,8 +1028,8 @@ mod tests {
             );
         }
         assert!(
-            p.level(8).unwrap().geometry.coord_count()
-                < p.level(13).unwrap().geometry.coord_count()
+            p.level(8).unwrap().base.geometry.coord_count()
+                < p.level(13).unwrap().base.geometry.coord_count()
         );
     }
 
@@ -871,14 +1061,15 @@ mod tests {
             assert_eq!(l.grid_extent, Some(GRID_EXTENT));
             let u = tile_span(z) / f64::from(GRID_EXTENT);
             let mut area = 0.0;
-            for i in 0..l.geometry.len() {
-                for c in l.geometry.coords_of(i) {
+            for i in 0..l.base.geometry.len() {
+                for c in l.base.geometry.coords_of(i) {
                     for v in [(c.x + HALF_WORLD) / u, (HALF_WORLD - c.y) / u] {
                         assert!((v - v.round()).abs() < 1e-6, "z{z}: {c:?} off the grid");
                     }
                 }
                 let mp = geo_types::MultiPolygon(
-                    l.geometry
+                    l.base
+                        .geometry
                         .parts(i)
                         .map(|mut rings| {
                             let ext = LineString::from(rings.next().unwrap().to_vec());
@@ -903,7 +1094,7 @@ mod tests {
         let d = squares(3, 1000.0, 100.0);
         let p = Pyramid::build(&[(Part::Base, &d)], |_, row| row != 4, 12, 14, None);
         let l = p.level(12).unwrap();
-        assert_eq!(l.src.len(), 8);
-        assert!(!l.src.contains(&(Part::Base, 4)));
+        assert_eq!(l.base.src.len(), 8);
+        assert!(!l.base.src.contains(&Src::Base(4)));
     }
 }

@@ -299,14 +299,7 @@ impl Layer {
                 .flat_map(|&fid| [first(old, fid), first(&layer, fid)])
                 .flatten()
                 .collect();
-            old.pyramid.update(&src, &touched, |part, row| match part {
-                Part::Base => Some((Part::Base, row)),
-                Part::Delta => {
-                    let fid = *old.delta.data.fids.get(row as usize)?;
-                    let new_row = layer.delta.data.row_of(fid)?;
-                    Some((Part::Delta, new_row as u32))
-                }
-            })
+            old.pyramid.update(&src, &touched)
         });
         let pyramid = updated.unwrap_or_else(|| {
             Pyramid::build(
@@ -423,6 +416,17 @@ impl Layer {
     /// Heap bytes of the generalised levels.
     pub fn pyramid_bytes(&self) -> usize {
         self.pyramid.heap_bytes()
+    }
+
+    /// The row a generalised feature's attributes are read from (`None`
+    /// only for a delta fid this snapshot lacks, which a level it built
+    /// never holds).
+    pub fn resolve(&self, s: super::generalize::Src) -> Option<(Part, u32)> {
+        use super::generalize::Src;
+        match s {
+            Src::Base(row) => Some((Part::Base, row)),
+            Src::Delta(fid) => Some((Part::Delta, self.delta.data.row_of(fid)? as u32)),
+        }
     }
 
     /// Spatial index of a part (full geometry, Web Mercator): candidates

@@ -389,13 +389,16 @@ mod tests {
         (0..l.meta.detail_zoom)
             .filter_map(|z| {
                 let lv = l.pyramid.level(z)?;
-                let feats = (0..lv.src.len())
-                    .map(|i| {
-                        let (part, row) = lv.src[i];
+                let feats = lv
+                    .features()
+                    .into_iter()
+                    .map(|f| {
+                        let (part, row) = l.resolve(f.src()).expect("a source of this snapshot");
+                        let (g, i) = f.geometry();
                         (
-                            lv.blocks[i],
+                            f.block(),
                             l.data(part).fids[row as usize],
-                            lv.geometry.coords_of(i).to_vec(),
+                            g.coords_of(i).to_vec(),
                         )
                     })
                     .collect();
@@ -485,6 +488,68 @@ mod tests {
             );
             assert_ne!(after, before, "round {k}: the edit changed no level");
         }
+    }
+
+    #[test]
+    fn edits_share_each_level_base_until_its_overlay_folds_and_equal_a_fresh_build() {
+        let meta = LayerMeta {
+            minzoom: 10,
+            detail_zoom: 15,
+            merge_by: Some(vec!["land_use_code".into()]),
+            ..LayerMeta::default()
+        };
+        let row = |i: i64, code: &str| square_row(i, 120, 0.0, code);
+        let mut b = parcels_builder();
+        for i in 0..14_400 {
+            b.push_row(row(i, if i % 5 == 0 { "ODT" } else { "LUC" }))
+                .unwrap();
+        }
+        let mut l = Layer::new(b.finish().unwrap(), meta).unwrap();
+        let merge: Vec<usize> = vec![0];
+        let fresh = |l: &Layer| {
+            let p = generalize::Pyramid::build(
+                &[
+                    (layer::Part::Base, &l.base.data),
+                    (layer::Part::Delta, &l.delta.data),
+                ],
+                |part, r| part == layer::Part::Delta || l.base_live(r),
+                l.meta.minzoom,
+                l.meta.detail_zoom,
+                Some(&merge),
+            );
+            let mut copy = l.shallow_clone();
+            copy.pyramid = Arc::new(p);
+            pyramid_dump(&copy)
+        };
+        let (mut shared, mut folded) = (0, 0);
+        for k in 0..40i64 {
+            // Parcels spread over the layer, a few of them edited again.
+            let i = (k * 1_237) % 14_400;
+            let upserts = vec![row(i, ["TMD", "SKC", "ODT"][(k % 3) as usize])];
+            let deleted = if k % 4 == 3 {
+                vec![(k * 331) % 14_400 + 1]
+            } else {
+                vec![]
+            };
+            let next = l.with_changes(upserts, &deleted).unwrap();
+            for z in 10..15u8 {
+                let (a, b) = (l.generalized(z).unwrap(), next.generalized(z).unwrap());
+                if Arc::ptr_eq(&a.base, &b.base) {
+                    shared += 1;
+                    assert!(!b.replaced.is_empty(), "z{z}: an edit rebuilt no block");
+                } else {
+                    folded += 1;
+                    assert!(b.replaced.is_empty() && b.over.src.is_empty());
+                }
+            }
+            l = next;
+            assert_eq!(pyramid_dump(&l), fresh(&l), "round {k}");
+        }
+        // Most edits copy nothing of the levels; some fold.
+        assert!(
+            shared > 100 && folded > 0,
+            "shared {shared}, folded {folded}"
+        );
     }
 
     #[test]

@@ -219,18 +219,18 @@ fn features<'a>(layer: &'a Layer, view: &View) -> Vec<Feat<'a>> {
     let q = &view.query;
     let mut out = Vec::new();
     if let Some(level) = layer.generalized(view.zoom.floor() as u8) {
-        let env = |i: u32| level.geometry.bbox(i as usize);
-        let mut hits: Vec<usize> = level
-            .index
-            .intersecting_exactly(q, env)
-            .map(|i| i as usize)
-            .collect();
-        hits.sort_unstable();
-        for i in hits {
-            let (part, row) = level.src[i];
+        // In block order, as the level stores them (a block's features
+        // come from one part).
+        let mut hits = level.intersecting_exactly(q);
+        hits.sort_unstable_by_key(|f| (f.block(), f.i));
+        for f in hits {
+            let Some((part, row)) = layer.resolve(f.src()) else {
+                continue;
+            };
+            let (geom, gi) = f.geometry();
             out.push(Feat {
-                geom: &level.geometry,
-                gi: i,
+                geom,
+                gi,
                 data: layer.data(part),
                 row: row as usize,
             });

@@ -235,15 +235,12 @@ fn render_layer(l: &Layer, c: TileCoord, opts: &TileOptions, s: &mut Scratch) ->
         // for its exact envelope only about features within rounding (a
         // few millimetres) of the query's or `unclipped`'s edge. So the
         // features and the unclipped flag are what they always were.
-        let env = |i: u32| level.geometry.bbox(i as usize);
-        for (i, inside) in level
-            .index
-            .intersecting_exactly_inside(&query, &unclipped, env)
-        {
-            let i = i as usize;
-            let (part, row) = level.src[i];
-            let exact = on_grid && inside;
-            hits.push((part, row, &level.geometry, i, exact));
+        for (f, inside) in level.intersecting_exactly_inside(&query, &unclipped) {
+            let Some((part, row)) = l.resolve(f.src()) else {
+                continue;
+            };
+            let (geom, i) = f.geometry();
+            hits.push((part, row, geom, i, on_grid && inside));
         }
     } else {
         for part in [Part::Base, Part::Delta] {
