@@ -242,6 +242,17 @@ impl Filter {
         compile(expr, fields, limits, 0, &mut nodes)
     }
 
+    /// The fids (sorted) every matching feature is among, when the filter
+    /// names them: a fid list alone or inside an `And`. Callers look those
+    /// features up instead of scanning the layer.
+    pub fn fid_hint(&self) -> Option<&[i64]> {
+        match self {
+            Filter::Fids(fids) => Some(fids),
+            Filter::And(fs) => fs.iter().find_map(Filter::fid_hint),
+            _ => None,
+        }
+    }
+
     /// Evaluates the filter on a row.
     pub fn matches(&self, data: &LayerData, row: usize) -> bool {
         match self {

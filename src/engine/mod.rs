@@ -313,6 +313,73 @@ mod tests {
     }
 
     #[test]
+    fn features_named_by_fid_are_looked_up_and_match_what_a_scan_finds() {
+        let engine = Engine::new();
+        engine.publish_all(vec![grid()]);
+        // A delta: a code change, a move, a delete.
+        let moved = square_row(6, 40, 5_000.0, "LUC");
+        let changed = square_row(4, 40, 0.0, "ODT");
+        engine
+            .apply_changes("parcels", vec![moved, changed], &[9])
+            .unwrap();
+        let cat = engine.snapshot();
+        let l = cat.layer("parcels").unwrap();
+        let ids = filter::Expr::Fids(vec![9, 2, 5, 7, 4, 1_234, 99_999, 2]);
+        let odt = cql2::parse("land_use_code = 'ODT'").unwrap();
+        let e = l.extent().unwrap();
+        let west = Rect::new(
+            e.min(),
+            Coord {
+                x: e.center().x,
+                y: e.max().y,
+            },
+        );
+        let first = l.data(Part::Base).geometry.bbox(1).unwrap().center();
+        for expr in [ids.clone(), filter::Expr::And(vec![odt, ids])] {
+            let f = Filter::compile(&expr, l.fields(), &FilterLimits::default()).unwrap();
+            assert!(f.fid_hint().is_some());
+            for spatial in [None, Some(Spatial::Bbox(west)), Some(Spatial::Point(first))] {
+                // The scan: every feature the spatial part selects, then
+                // the filter row by row.
+                let mut want = Vec::new();
+                l.for_each_match(spatial.as_ref(), None, |r| {
+                    if f.matches(l.data(r.part), r.row as usize) {
+                        want.push(r.fid)
+                    }
+                });
+                want.sort_unstable();
+                let q = Query {
+                    spatial: spatial.clone(),
+                    filter: Some(f.clone()),
+                    limit: 100,
+                    ..Default::default()
+                };
+                let got: Vec<i64> = l.query(&q).features.iter().map(|r| r.fid).collect();
+                assert_eq!(got, want, "{expr:?} {spatial:?}");
+                assert!(!got.contains(&9), "a deleted feature");
+            }
+        }
+        // The fid list alone, anywhere: the live ones, the moved one too.
+        let f = Filter::compile(
+            &filter::Expr::Fids(vec![9, 2, 7, 5]),
+            l.fields(),
+            &FilterLimits::default(),
+        )
+        .unwrap();
+        let q = Query {
+            filter: Some(f),
+            limit: 10,
+            ..Default::default()
+        };
+        let r = l.query(&q);
+        assert_eq!(r.matched, 3);
+        assert_eq!(
+            r.features.iter().map(|r| r.fid).collect::<Vec<_>>(),
+            vec![2, 5, 7]
+        );
+    }
+
+    #[test]
     fn nearest_matches_a_brute_force_ranking() {
         let l = grid();
         let p = merc(560_900.0, 1_755_950.0); // outside the grid's SW corner

@@ -47,13 +47,36 @@ impl Layer {
     }
 
     /// Every live feature matching the spatial predicate and filter, calling
-    /// `f` for each (unordered).
+    /// `f` for each (unordered). A filter naming fids (WFS `ResourceId`)
+    /// looks them up; a spatial predicate takes its candidates from the
+    /// R-tree; otherwise every row is tested.
     pub fn for_each_match(
         &self,
         spatial: Option<&Spatial>,
         filter: Option<&Filter>,
         mut f: impl FnMut(FeatureRef),
     ) {
+        let spatial_ok = |part: Part, row: usize| {
+            let data = self.data(part);
+            match spatial {
+                None => true,
+                Some(Spatial::Bbox(r)) => data.geometry.intersects_rect(row, r),
+                Some(Spatial::Point(p)) => data.geometry.contains_point(row, *p),
+                Some(Spatial::Intersects(g)) => data
+                    .geometry
+                    .to_geo(row, data.geometry_type)
+                    .is_some_and(|fg| fg.intersects(g)),
+            }
+        };
+        if let Some(fids) = filter.and_then(Filter::fid_hint) {
+            for r in fids.iter().filter_map(|&fid| self.get(fid)) {
+                let row = r.row as usize;
+                if spatial_ok(r.part, row) && self.attr_ok(filter, r.part, row) {
+                    f(r);
+                }
+            }
+            return;
+        }
         let parts = [(Part::Base, &self.base), (Part::Delta, &self.delta)];
         for (part, ix) in parts {
             let data = &ix.data;
@@ -71,33 +94,21 @@ impl Layer {
             // query's, as an f64 R-tree gave them (see `super::index`);
             // each is then checked exactly on its geometry.
             let env = |row: u32| data.geometry.bbox(row as usize);
-            match spatial {
+            let rect = match spatial {
+                None => None,
+                Some(Spatial::Bbox(r)) => Some(*r),
+                Some(Spatial::Point(p)) => Some(Rect::new(*p, *p)),
+                Some(Spatial::Intersects(g)) => match g.bounding_rect() {
+                    Some(r) => Some(r),
+                    None => continue,
+                },
+            };
+            match rect {
                 None => (0..data.len()).for_each(&mut emit),
-                Some(Spatial::Bbox(r)) => {
-                    for row in ix.index.intersecting_exactly(r, env) {
-                        let row = row as usize;
-                        if data.geometry.intersects_rect(row, r) {
-                            emit(row);
-                        }
-                    }
-                }
-                Some(Spatial::Point(p)) => {
-                    for row in ix.index.intersecting_exactly(&Rect::new(*p, *p), env) {
-                        let row = row as usize;
-                        if data.geometry.contains_point(row, *p) {
-                            emit(row);
-                        }
-                    }
-                }
-                Some(Spatial::Intersects(g)) => {
-                    let Some(r) = g.bounding_rect() else { continue };
+                Some(r) => {
                     for row in ix.index.intersecting_exactly(&r, env) {
                         let row = row as usize;
-                        let hit = data
-                            .geometry
-                            .to_geo(row, data.geometry_type)
-                            .is_some_and(|fg| fg.intersects(g));
-                        if hit {
+                        if spatial_ok(part, row) {
                             emit(row);
                         }
                     }
@@ -108,7 +119,10 @@ impl Layer {
 
     /// Runs a query: exact count plus one page in ascending fid order.
     pub fn query(&self, q: &Query) -> QueryResult {
+        // Named fids are looked up (`for_each_match`), never scanned for.
+        let by_fid = q.filter.as_ref().and_then(Filter::fid_hint).is_some();
         match &q.spatial {
+            _ if by_fid => {}
             None => return self.scan_in_order(q.filter.as_ref(), q.offset, q.limit, false),
             // A box around the whole layer (QGIS sends the world with every
             // page) selects every feature that has a geometry: scan in fid
