@@ -147,7 +147,7 @@ pub struct Level {
     /// The blocks rebuilt since: every block in `replaced`, as it is now.
     pub over: LevelPart,
     /// Blocks of `base` that `over` replaces.
-    pub replaced: Arc<HashSet<Block>>,
+    pub replaced: HashSet<Block>,
     /// When features were merged: the fields they were grouped by, the
     /// only attributes a merged feature carries (it has no single id).
     pub merged_by: Option<Vec<usize>>,
@@ -188,18 +188,6 @@ impl Level {
     /// Heap bytes (geometry, references and the trees of both parts).
     pub fn heap_bytes(&self) -> usize {
         self.base.heap_bytes() + self.over.heap_bytes()
-    }
-
-    /// Number of features.
-    pub fn len(&self) -> usize {
-        self.parts()
-            .map(|(p, keep)| (0..p.src.len()).filter(|&i| keep(i)).count())
-            .sum()
-    }
-
-    /// True when the level holds no feature.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Both parts, each with the test of which of its features count.
@@ -764,7 +752,7 @@ fn assemble(
     let level = |base: Arc<LevelPart>, over: LevelPart, replaced: HashSet<Block>| Level {
         base,
         over,
-        replaced: Arc::new(replaced),
+        replaced,
         merged_by: None,
         grid_extent: (kind == GeometryKind::Polygon).then_some(GRID_EXTENT),
     };
@@ -777,7 +765,7 @@ fn assemble(
         );
     };
     let rebuilt: HashSet<Block> = fresh.keys().copied().collect();
-    let mut replaced: HashSet<Block> = (*prev.replaced).clone();
+    let mut replaced: HashSet<Block> = prev.replaced.clone();
     replaced.extend(rebuilt.iter().copied());
     let not_rebuilt = |b: Block| !rebuilt.contains(&b);
     let over_rest: &dyn Fn(Block) -> bool = &not_rebuilt;
