@@ -143,16 +143,19 @@ for d in ("2025-07-01", "2025-06-30"):
 for k, v in lists.items():
     random.shuffle(v)
     open(f"{out}/province-{k}.txt", "w").write("\n".join(v) + "\n")
-# Edits that write a parcel's address as it is: each makes a new snapshot
-# and leaves the file as it was.
+# Edits of a parcel's address (each makes a new snapshot; an edit that
+# changes nothing would not), and the edits that put it back.
 from xml.sax.saxutils import escape
-for i, f in enumerate(fs[:5]):
-    open(f"{out}/province-edit-{i}.xml", "w").write(
-        '<wfs:Transaction service="WFS" version="2.0.0" xmlns:wfs="http://www.opengis.net/wfs/2.0" '
+def set_address(f, a):
+    return ('<wfs:Transaction service="WFS" version="2.0.0" xmlns:wfs="http://www.opengis.net/wfs/2.0" '
         'xmlns:fes="http://www.opengis.net/fes/2.0" xmlns:geoplan="https://geoplan.danang.gov.vn/ns">'
         '<wfs:Update typeName="geoplan:parcels"><wfs:Property><wfs:ValueReference>address</wfs:ValueReference>'
-        f'<wfs:Value>{escape(f["properties"]["address"] or "")}</wfs:Value></wfs:Property>'
+        f'<wfs:Value>{escape(a)}</wfs:Value></wfs:Property>'
         f'<fes:Filter><fes:ResourceId rid="parcels.{f["id"]}"/></fes:Filter></wfs:Update></wfs:Transaction>')
+for i, f in enumerate(fs[:5]):
+    a = f["properties"]["address"] or ""
+    open(f"{out}/province-edit-{i}.xml", "w").write(set_address(f, a + " (bench)"))
+    open(f"{out}/province-undo-{i}.xml", "w").write(set_address(f, a))
 EOF
   echo "| request (1 connection) | requests | errors | p50 | p99 |"
   echo "|---|---|---|---|---|"
@@ -176,6 +179,10 @@ EOF
         -H 'Content-Type: application/xml' --data-binary @"$DATA/province-edit-$i.xml" "$base/wfs" \
         | awk '{print $1 * 1000}')" \
       "$(curl -sf -o /dev/null -w '%{time_total}' "$base$url" | awk '{print $1 * 1000}')"
+  done
+  for i in 0 1 2 3 4; do
+    curl -sf -o /dev/null -H "Authorization: Bearer $KEY" -H 'Content-Type: application/xml' \
+      --data-binary @"$DATA/province-undo-$i.xml" "$base/wfs"
   done
   echo
   kill $pid; wait $pid 2>/dev/null || true

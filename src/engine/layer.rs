@@ -346,16 +346,8 @@ impl Layer {
         for fid in deleted {
             changed.insert(*fid, None);
         }
-        let from = Crs::Epsg(self.source_srid);
-        for mut r in upserts {
-            if let Some(g) = r.geometry.take() {
-                use geo::MapCoords;
-                r.geometry = Some(
-                    g.try_map_coords(|c| crs::transform_one(from, WEB_MERCATOR, c))
-                        .map_err(|e| EngineError::Crs(self.id.clone(), e.to_string()))?,
-                );
-            }
-            changed.insert(r.fid, Some(r));
+        for r in upserts {
+            changed.insert(r.fid, Some(self.to_mercator(r)?));
         }
         let mut hidden: HashSet<i64> = (*self.hidden).clone();
         hidden.extend(changed.keys().copied());
@@ -416,6 +408,40 @@ impl Layer {
     /// Heap bytes of the generalised levels.
     pub fn pyramid_bytes(&self) -> usize {
         self.pyramid.heap_bytes()
+    }
+
+    /// `r` (read from the store, in its CRS) with its geometry in Web
+    /// Mercator, as the layer holds it.
+    fn to_mercator(&self, mut r: FeatureRow) -> Result<FeatureRow, EngineError> {
+        if let Some(g) = r.geometry.take() {
+            use geo::MapCoords;
+            let from = Crs::Epsg(self.source_srid);
+            r.geometry = Some(
+                g.try_map_coords(|c| crs::transform_one(from, WEB_MERCATOR, c))
+                    .map_err(|e| EngineError::Crs(self.id.clone(), e.to_string()))?,
+            );
+        }
+        Ok(r)
+    }
+
+    /// True when this snapshot already shows each of `upserts` (rows read
+    /// from the store, in its CRS) exactly and holds none of `deleted`:
+    /// applying them would change nothing. So a PostGIS notice of
+    /// geoplan's own commit, which the commit has applied, costs a
+    /// comparison instead of a new snapshot.
+    pub fn holds(&self, upserts: &[FeatureRow], deleted: &[i64]) -> Result<bool, EngineError> {
+        if deleted.iter().any(|&fid| self.get(fid).is_some()) {
+            return Ok(false);
+        }
+        for r in upserts {
+            let Some(now) = self.get(r.fid) else {
+                return Ok(false);
+            };
+            if self.data(now.part).row(now.row as usize) != self.to_mercator(r.clone())? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// The row a generalised feature's attributes are read from (`None`

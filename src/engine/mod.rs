@@ -380,6 +380,34 @@ mod tests {
     }
 
     #[test]
+    fn a_layer_holds_rows_it_shows_exactly_and_nothing_else() {
+        let l = grid();
+        // Rows come from the store in its CRS (5899), as the grid's did.
+        let (five, seven) = (grid_row(4), grid_row(6));
+        assert!(l.holds(&[five.clone(), seven.clone()], &[99_999]).unwrap());
+        let mut renamed = five.clone();
+        renamed.values[0] = Value::Text("TMD".into());
+        assert!(
+            !l.holds(&[renamed.clone()], &[]).unwrap(),
+            "a changed value"
+        );
+        let moved = square_row(4, 40, 0.5, "LUC");
+        assert!(!l.holds(&[moved], &[]).unwrap(), "a moved geometry");
+        assert!(
+            !l.holds(&[], &[5]).unwrap(),
+            "a deleted feature still shown"
+        );
+        let mut new = seven.clone();
+        new.fid = 50_000;
+        assert!(!l.holds(&[new], &[]).unwrap(), "a feature not shown");
+        // After the edit, the same rows are held: applying them again
+        // would change nothing.
+        let l2 = l.with_changes(vec![renamed.clone()], &[7]).unwrap();
+        assert!(l2.holds(&[renamed], &[7]).unwrap());
+        assert!(!l2.holds(&[five], &[]).unwrap());
+    }
+
+    #[test]
     fn nearest_matches_a_brute_force_ranking() {
         let l = grid();
         let p = merc(560_900.0, 1_755_950.0); // outside the grid's SW corner

@@ -44,9 +44,9 @@ impl AppState {
     /// the engine and drops the tiles they touch (memory and disk) before
     /// returning: the caller reads its own writes. The engine gets what the
     /// store holds, re-read by fid as for a PostGIS change event; the
-    /// `NOTIFY` PostGIS sends afterwards re-reads the same rows, which
-    /// changes nothing. Commits and change events are applied one at a
-    /// time.
+    /// `NOTIFY` PostGIS sends afterwards re-reads the same rows, finds them
+    /// shown already ([`crate::engine::Layer::holds`]) and stops there.
+    /// Commits and change events are applied one at a time.
     ///
     /// Every layer must be [`super::DataState::editable`], else nothing is
     /// written. A store error means nothing was written. Once the store has
@@ -170,9 +170,17 @@ impl AppState {
                     f64::from(d.config.tiles.buffer) / 4096.0,
                 );
                 crate::blocking::spawn(move || -> Result<(), StoreError> {
+                    // A notice of what the engine shows already (geoplan's
+                    // own commit, applied by the commit) changes nothing.
+                    let cat = engine.snapshot();
+                    let shown = cat.layer(&layer).map(|l| l.holds(&rows, &deleted));
+                    if let Some(Ok(true)) = shown {
+                        tracing::debug!(layer, "change shown already");
+                        return Ok(());
+                    }
                     // Where the changed features were, and where they are
                     // now: the tiles over either place are stale.
-                    let mut rects = invalidate::envelopes(&engine.snapshot(), &layer, &fids);
+                    let mut rects = invalidate::envelopes(&cat, &layer, &fids);
                     engine
                         .apply_changes(&layer, rows, &deleted)
                         .map_err(|e| StoreError::Invalid(e.to_string()))?;
