@@ -502,16 +502,39 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn an_edit_updates_only_its_blocks_and_the_pyramid_equals_a_fresh_build() {
-        // 120 × 120 parcels of 20 m (2.4 km square) merged by land use from
-        // z10 to z14: many blocks per level.
-        let meta = LayerMeta {
+    /// Parcels merged by land use from z10 to z14: many blocks per level.
+    fn merged_meta() -> LayerMeta {
+        LayerMeta {
             minzoom: 10,
             detail_zoom: 15,
             merge_by: Some(vec!["land_use_code".into()]),
             ..LayerMeta::default()
-        };
+        }
+    }
+
+    /// [`pyramid_dump`] of a pyramid built afresh from `l`'s live features.
+    fn fresh_pyramid_dump(l: &Layer) -> Vec<(u8, Vec<DumpedFeature>)> {
+        let merge: Vec<usize> = vec![0];
+        let p = generalize::Pyramid::build(
+            &[
+                (layer::Part::Base, &l.base.data),
+                (layer::Part::Delta, &l.delta.data),
+            ],
+            |part, r| part == layer::Part::Delta || l.base_live(r),
+            l.meta.minzoom,
+            l.meta.detail_zoom,
+            Some(&merge),
+        );
+        let mut copy = l.shallow_clone();
+        copy.pyramid = Arc::new(p);
+        pyramid_dump(&copy)
+    }
+
+    #[test]
+    fn an_edit_updates_only_its_blocks_and_the_pyramid_equals_a_fresh_build() {
+        // 120 × 120 parcels of 20 m (2.4 km square) merged by land use from
+        // z10 to z14: many blocks per level.
+        let meta = merged_meta();
         let row = |i: i64, code: &str, dx: f64| square_row(i, 120, dx, code);
         let code = |i: i64| if (i / 7) % 3 == 0 { "ODT" } else { "LUC" };
         let mut b = parcels_builder();
@@ -519,23 +542,7 @@ mod tests {
             b.push_row(row(i, code(i), 0.0)).unwrap();
         }
         let mut l = Layer::new(b.finish().unwrap(), meta).unwrap();
-        let fresh = |l: &Layer| {
-            let merge: Vec<usize> = vec![0];
-            let p = generalize::Pyramid::build(
-                &[
-                    (layer::Part::Base, &l.base.data),
-                    (layer::Part::Delta, &l.delta.data),
-                ],
-                |part, r| part == layer::Part::Delta || l.base_live(r),
-                l.meta.minzoom,
-                l.meta.detail_zoom,
-                Some(&merge),
-            );
-            let mut copy = l.shallow_clone();
-            copy.pyramid = Arc::new(p);
-            pyramid_dump(&copy)
-        };
-        assert_eq!(pyramid_dump(&l), fresh(&l));
+        assert_eq!(pyramid_dump(&l), fresh_pyramid_dump(&l));
         // Three rounds of edits: a code change, a move across a block
         // edge, a delete, an insert; earlier delta rows get renumbered.
         let rounds: [(Vec<FeatureRow>, Vec<i64>); 3] = [
@@ -559,7 +566,7 @@ mod tests {
                 "round {k}: the edit rebuilt the whole pyramid"
             );
             let after = pyramid_dump(&l);
-            let want = fresh(&l);
+            let want = fresh_pyramid_dump(&l);
             for ((z, a), (_, w)) in after.iter().zip(&want) {
                 if a != w {
                     let i = a
@@ -587,12 +594,7 @@ mod tests {
 
     #[test]
     fn edits_share_each_level_base_until_its_overlay_folds_and_equal_a_fresh_build() {
-        let meta = LayerMeta {
-            minzoom: 10,
-            detail_zoom: 15,
-            merge_by: Some(vec!["land_use_code".into()]),
-            ..LayerMeta::default()
-        };
+        let meta = merged_meta();
         let row = |i: i64, code: &str| square_row(i, 120, 0.0, code);
         let mut b = parcels_builder();
         for i in 0..14_400 {
@@ -600,22 +602,6 @@ mod tests {
                 .unwrap();
         }
         let mut l = Layer::new(b.finish().unwrap(), meta).unwrap();
-        let merge: Vec<usize> = vec![0];
-        let fresh = |l: &Layer| {
-            let p = generalize::Pyramid::build(
-                &[
-                    (layer::Part::Base, &l.base.data),
-                    (layer::Part::Delta, &l.delta.data),
-                ],
-                |part, r| part == layer::Part::Delta || l.base_live(r),
-                l.meta.minzoom,
-                l.meta.detail_zoom,
-                Some(&merge),
-            );
-            let mut copy = l.shallow_clone();
-            copy.pyramid = Arc::new(p);
-            pyramid_dump(&copy)
-        };
         let (mut shared, mut folded) = (0, 0);
         for k in 0..40i64 {
             // Parcels spread over the layer, a few of them edited again.
@@ -638,7 +624,7 @@ mod tests {
                 }
             }
             l = next;
-            assert_eq!(pyramid_dump(&l), fresh(&l), "round {k}");
+            assert_eq!(pyramid_dump(&l), fresh_pyramid_dump(&l), "round {k}");
         }
         // Most edits copy nothing of the levels; some fold.
         assert!(
